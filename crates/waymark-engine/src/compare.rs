@@ -133,3 +133,12 @@ pub fn lookup<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
         _ => None,
     })
 }
+
+/// Reads a dotted path inside an object's fields (the path's first key is a field).
+pub fn lookup_in<'a>(map: &'a serde_json::Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(direct) = map.get(path) {
+        return Some(direct);
+    }
+    let (first, rest) = path.split_once('.')?;
+    lookup(map.get(first)?, rest)
+}

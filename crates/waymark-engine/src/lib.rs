@@ -1,9 +1,27 @@
 //! Waymark's journey engine: pure, deterministic, and free of I/O.
 //!
-//! Given a journey and a time-ordered stream of user events, the engine decides which
+//! Given journeys and a time-ordered stream of user events, the engine decides which
 //! journey steps and audiences each user is in, what must be delivered, and when it next
-//! needs to look at each user (timers are data; time is always an argument).
+//! needs to look at each user. Timers are data and time is always an argument: the engine
+//! never reads a clock.
 
+mod catalog;
 pub mod compare;
+mod compile;
+mod engine;
+mod eval;
+pub mod event;
+pub mod hash;
+mod journey_state;
+mod machine;
 pub mod model;
+mod profile;
 pub mod time;
+pub mod trace;
+pub mod transition;
+pub mod validate;
+
+pub use compile::{CompileError, CompiledJourney};
+pub use engine::Engine;
+pub use event::Event;
+pub use transition::{Change, Transition, TransitionKind, UserIndex};

@@ -1,1 +1,39 @@
-fn main(){}
+//! The `waymark` binary.
+
+mod simulate;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Waymark: customer journey orchestration in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "waymark", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Dry-run a journey over Segment-spec NDJSON events; print the NDJSON trace.
+    Simulate(simulate::Args),
+    /// Check a journey file; list every problem with its JSON path.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Simulate(args) => simulate::run(args),
+        Command::Validate(args) => validate::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Engine-wide interning: event names, counters, trait slots, inputs, consent purposes and
+//! time zones get small integer ids so that per-user state stays compact.
+
+use std::collections::HashMap;
+
+use jiff::tz::TimeZone;
+use smallvec::SmallVec;
+
+use crate::event::Event;
+use crate::model::Filter;
+use crate::time::Millis;
+
+/// Strings to dense ids.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    /// The id of `name`, adding it when new.
+    pub(crate) fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        id
+    }
+
+    /// The id of `name` when known.
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+}
+
+/// What one per-user event counter counts: events of one name passing every filter, from
+/// the selected inputs, optionally inside a fixed interval.
+#[derive(Debug, PartialEq)]
+pub(crate) struct CounterSpec {
+    pub(crate) name: u32,
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) between: Option<(Millis, Millis)>,
+    pub(crate) inputs: Option<Vec<u32>>,
+    /// How many of the latest matching events to keep: the most any comparison needs.
+    pub(crate) capacity: u32,
+}
+
+impl CounterSpec {
+    fn matches(&self, event: &Event, input: Option<u32>) -> bool {
+        if let Some((from, to)) = self.between
+            && (event.at < from || event.at > to)
+        {
+            return false;
+        }
+        if let Some(inputs) = &self.inputs
+            && !input.is_some_and(|i| inputs.contains(&i))
+        {
+            return false;
+        }
+        self.filters
+            .iter()
+            .all(|f| crate::compare::compare(f.op, event.property(&f.property), f.value.as_ref()))
+    }
+}
+
+/// The shared vocabulary of every journey in one engine.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    pub(crate) event_names: Interner,
+    pub(crate) counters: Vec<CounterSpec>,
+    counters_by_name: Vec<SmallVec<[u32; 2]>>,
+    pub(crate) trait_paths: Vec<String>,
+    pub(crate) inputs: Interner,
+    pub(crate) purposes: Interner,
+    zone_ids: Interner,
+    pub(crate) zones: Vec<TimeZone>,
+}
+
+impl Catalog {
+    /// The id of a counter equal to `spec` (raising its capacity), or a new one.
+    pub(crate) fn counter(&mut self, spec: CounterSpec) -> u32 {
+        let same = |c: &CounterSpec| {
+            c.name == spec.name
+                && c.filters == spec.filters
+                && c.between == spec.between
+                && c.inputs == spec.inputs
+        };
+        if let Some(id) = self.counters.iter().position(same) {
+            let existing = &mut self.counters[id];
+            existing.capacity = existing.capacity.max(spec.capacity);
+            return id as u32;
+        }
+        let id = self.counters.len() as u32;
+        let name = spec.name as usize;
+        if self.counters_by_name.len() <= name {
+            self.counters_by_name.resize(name + 1, SmallVec::new());
+        }
+        self.counters_by_name[name].push(id);
+        self.counters.push(spec);
+        id
+    }
+
+    /// The slot of a trait path.
+    pub(crate) fn trait_slot(&mut self, path: &str) -> u32 {
+        match self.trait_paths.iter().position(|p| p == path) {
+            Some(i) => i as u32,
+            None => {
+                self.trait_paths.push(path.to_string());
+                (self.trait_paths.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The counters an event adds to.
+    pub(crate) fn matching_counters(
+        &self,
+        event: &Event,
+        input: Option<u32>,
+    ) -> SmallVec<[u32; 4]> {
+        let Some(name) = event.name.as_deref().and_then(|n| self.event_names.get(n)) else {
+            return SmallVec::new();
+        };
+        self.counters_by_name
+            .get(name as usize)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|id| self.counters[*id as usize].matches(event, input))
+            .collect()
+    }
+
+    /// The id of a time zone by IANA name, loading it on first use; `None` when unknown.
+    pub(crate) fn zone(&mut self, name: &str) -> Option<u16> {
+        if let Some(id) = self.zone_ids.get(name) {
+            return Some(id as u16);
+        }
+        if self.zones.len() >= usize::from(u16::MAX) {
+            return None;
+        }
+        let tz = TimeZone::get(name).ok()?;
+        self.zones.push(tz);
+        Some(self.zone_ids.intern(name) as u16)
+    }
+}

@@ -1,0 +1,385 @@
+//! Turns the JSON model into the form the state machine runs: steps in pre-order with
+//! parent, children and subtree ranges; criteria with interned counters and trait slots.
+
+use jiff::tz::TimeZone;
+use serde_json::Value;
+use smallvec::SmallVec;
+
+use crate::catalog::{Catalog, CounterSpec};
+use crate::model::{
+    Branching, Count, Criteria, EntryOn, Journey, MemberTarget, Op, QuietFallback, Reentry,
+    Since, Step, StepKind, Until, Wait,
+};
+use crate::time::{ClockTime, DailyWindow, DaySet, Millis, parse_time_zone};
+
+/// Index of a step in a compiled journey (the entry is 0; steps are in pre-order).
+pub(crate) type StepIndex = u16;
+
+/// A criterion ready to evaluate.
+#[derive(Debug)]
+pub(crate) enum Crit {
+    All(Vec<Crit>),
+    Any(Vec<Crit>),
+    Not(Box<Crit>),
+    Const(bool),
+    Event {
+        counter: u32,
+        count: Count,
+        within: Option<i64>,
+        since: Option<Since>,
+    },
+    Trait {
+        slot: u32,
+        op: Op,
+        value: Option<Value>,
+        held_for: Option<i64>,
+    },
+    /// A comparison on a value the engine does not hold (computed attributes): missing.
+    Missing { op: Op, value: Option<Value> },
+    MemberOf {
+        journey: u16,
+        step: Option<StepIndex>,
+        is: bool,
+    },
+    Consent { purpose: u32, granted: bool },
+    Input(SmallVec<[u32; 2]>),
+}
+
+/// How a wait step's wait ends.
+#[derive(Debug)]
+pub(crate) enum WaitRule {
+    Duration(i64),
+    LocalTime { clock: ClockTime, days: DaySet },
+    At(Millis),
+    Trait { slot: u32, offset: i64 },
+}
+
+/// One step of a compiled journey.
+#[derive(Debug)]
+pub(crate) struct StepNode {
+    pub(crate) id: String,
+    /// `None` for the entry step.
+    pub(crate) kind: Option<StepKind>,
+    pub(crate) children: Vec<StepIndex>,
+    /// One past the last step of this step's subtree (pre-order).
+    pub(crate) subtree_end: StepIndex,
+    pub(crate) branching: Branching,
+    pub(crate) timeout: Option<i64>,
+    pub(crate) guard: Option<Crit>,
+    pub(crate) wait: Option<WaitRule>,
+    pub(crate) weight: u32,
+    pub(crate) connections: Vec<CompiledConnection>,
+}
+
+impl StepNode {
+    pub(crate) fn is(&self, kind: StepKind) -> bool {
+        self.kind == Some(kind)
+    }
+}
+
+/// A connection as the engine needs it.
+#[derive(Debug)]
+pub(crate) struct CompiledConnection {
+    pub(crate) id: String,
+    pub(crate) active: bool,
+}
+
+/// The goal rule.
+#[derive(Debug)]
+pub(crate) struct GoalRule {
+    pub(crate) criteria: Crit,
+    pub(crate) within: Option<i64>,
+    pub(crate) exit_on_goal: bool,
+}
+
+/// A journey ready to run.
+#[derive(Debug)]
+pub struct CompiledJourney {
+    pub(crate) id: String,
+    pub(crate) steps: Vec<StepNode>,
+    pub(crate) entry_criteria: Option<Crit>,
+    pub(crate) entry_on: EntryOn,
+    pub(crate) live: bool,
+    pub(crate) reentry: Reentry,
+    pub(crate) start_at: Option<Millis>,
+    pub(crate) end_at: Option<Millis>,
+    /// Counters of the entry criteria's event conditions (chances to enter with `on: event`).
+    pub(crate) entry_counters: SmallVec<[u32; 2]>,
+    pub(crate) inputs: Option<Vec<u32>>,
+    pub(crate) exit: Option<Crit>,
+    pub(crate) timeout: Option<i64>,
+    pub(crate) goal: Option<GoalRule>,
+    pub(crate) control_percent: f64,
+    pub(crate) quiet: Option<(DailyWindow, QuietFallback)>,
+    pub(crate) frequency_cap: Option<(u32, i64)>,
+    pub(crate) zone: TimeZone,
+}
+
+impl CompiledJourney {
+    /// The journey's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// A step's id by index.
+    pub fn step_id(&self, step: u16) -> &str {
+        &self.steps[usize::from(step)].id
+    }
+
+    /// A connection's id by step and connection index.
+    pub fn connection_id(&self, step: u16, connection: u16) -> &str {
+        &self.steps[usize::from(step)].connections[usize::from(connection)].id
+    }
+
+    /// Whether `step` is `ancestor` or lies below it.
+    pub(crate) fn in_subtree(&self, ancestor: StepIndex, step: StepIndex) -> bool {
+        ancestor <= step && step < self.steps[usize::from(ancestor)].subtree_end
+    }
+}
+
+/// Why a set of journeys could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    /// Two journeys share an id.
+    #[error("two journeys have the id `{0}`")]
+    DuplicateJourney(String),
+    /// More steps than the engine's step index can hold.
+    #[error("journey `{0}` has more than 65535 steps")]
+    TooManySteps(String),
+}
+
+/// Compiles journeys against one catalog; `member_of` may refer to any of them.
+pub(crate) fn compile_all(
+    journeys: &[Journey],
+    catalog: &mut Catalog,
+) -> Result<Vec<CompiledJourney>, CompileError> {
+    for (i, j) in journeys.iter().enumerate() {
+        if journeys[..i].iter().any(|o| o.id == j.id) {
+            return Err(CompileError::DuplicateJourney(j.id.clone()));
+        }
+    }
+    journeys
+        .iter()
+        .map(|j| Compiler { catalog, all: journeys, inputs: None }.journey(j))
+        .collect()
+}
+
+struct Compiler<'a> {
+    catalog: &'a mut Catalog,
+    all: &'a [Journey],
+    inputs: Option<Vec<u32>>,
+}
+
+impl Compiler<'_> {
+    fn journey(mut self, j: &Journey) -> Result<CompiledJourney, CompileError> {
+        if !j.inputs.is_empty() {
+            self.inputs = Some(j.inputs.iter().map(|i| self.catalog.inputs.intern(i)).collect());
+        }
+        let mut steps = Vec::new();
+        let entry = &j.entry;
+        steps.push(StepNode {
+            id: entry.id.clone(),
+            kind: None,
+            children: Vec::new(),
+            subtree_end: 0,
+            branching: entry.branching,
+            timeout: entry.timeout.map(|d| d.millis()),
+            guard: None,
+            wait: None,
+            weight: 0,
+            connections: connections(&entry.connections),
+        });
+        let children = self.steps(&entry.steps, &mut steps);
+        steps[0].children = children;
+        if steps.len() > usize::from(u16::MAX) {
+            return Err(CompileError::TooManySteps(j.id.clone()));
+        }
+        steps[0].subtree_end = steps.len() as StepIndex;
+
+        let entry_criteria = entry.criteria.as_ref().map(|c| self.crit(c, None));
+        let mut entry_counters = SmallVec::new();
+        if let Some(c) = &entry_criteria {
+            collect_counters(c, &mut entry_counters);
+        }
+        let s = &j.settings;
+        let zone = s
+            .timezone
+            .as_deref()
+            .and_then(|name| parse_time_zone(name).ok())
+            .unwrap_or(TimeZone::UTC);
+        Ok(CompiledJourney {
+            id: j.id.clone(),
+            steps,
+            entry_criteria,
+            entry_on: entry.on,
+            live: entry.live,
+            reentry: entry.reentry,
+            start_at: entry.start_at,
+            end_at: entry.end_at,
+            entry_counters,
+            exit: s.exit.as_ref().map(|c| self.crit(c, Some(Since::Entry))),
+            timeout: s.timeout.map(|d| d.millis()),
+            goal: s.goal.as_ref().map(|g| GoalRule {
+                criteria: self.crit(&g.criteria, Some(Since::Entry)),
+                within: g.within.map(|d| d.millis()),
+                exit_on_goal: g.exit_on_goal,
+            }),
+            control_percent: s.control_group.map_or(0.0, |c| c.percent),
+            quiet: s
+                .quiet_hours
+                .map(|q| (DailyWindow { start: q.start, end: q.end }, q.fallback)),
+            frequency_cap: s.frequency_cap.map(|f| (f.max, f.per.millis())),
+            zone,
+            inputs: self.inputs,
+        })
+    }
+
+    /// Appends `list` and its descendants in pre-order; returns the indices of `list`.
+    fn steps(&mut self, list: &[Step], out: &mut Vec<StepNode>) -> Vec<StepIndex> {
+        let mut indices = Vec::with_capacity(list.len());
+        for step in list {
+            let index = out.len();
+            indices.push(index as StepIndex);
+            let node = StepNode {
+                id: step.id.clone(),
+                kind: Some(step.kind),
+                children: Vec::new(),
+                subtree_end: 0,
+                branching: step.branching,
+                timeout: step.timeout.map(|d| d.millis()),
+                guard: step.criteria.as_ref().map(|c| self.crit(c, None)),
+                wait: step.wait.as_ref().map(|w| self.wait(w)),
+                weight: step.weight.unwrap_or(0),
+                connections: connections(&step.connections),
+            };
+            out.push(node);
+            let children = self.steps(&step.steps, out);
+            out[index].children = children;
+            out[index].subtree_end = out.len().min(usize::from(u16::MAX)) as StepIndex;
+        }
+        indices
+    }
+
+    fn wait(&mut self, wait: &Wait) -> WaitRule {
+        match wait {
+            Wait::Duration(d) => WaitRule::Duration(d.millis()),
+            Wait::Until(Until::LocalTime { time, days }) => WaitRule::LocalTime {
+                clock: *time,
+                days: DaySet::of(days),
+            },
+            Wait::Until(Until::At { at }) => WaitRule::At(*at),
+            Wait::Until(Until::Trait { path, offset }) => WaitRule::Trait {
+                slot: self.catalog.trait_slot(path),
+                offset: offset.map_or(0, |d| d.millis()),
+            },
+        }
+    }
+
+    /// Compiles criteria; `default_since` applies to event conditions without `since`.
+    fn crit(&mut self, c: &Criteria, default_since: Option<Since>) -> Crit {
+        match c {
+            Criteria::All(parts) => {
+                Crit::All(parts.iter().map(|p| self.crit(p, default_since)).collect())
+            }
+            Criteria::Any(parts) => {
+                Crit::Any(parts.iter().map(|p| self.crit(p, default_since)).collect())
+            }
+            Criteria::Not(inner) => Crit::Not(Box::new(self.crit(inner, default_since))),
+            Criteria::Everyone => Crit::Const(true),
+            Criteria::Event(e) => {
+                let spec = CounterSpec {
+                    name: self.catalog.event_names.intern(&e.event),
+                    filters: e.filters.clone(),
+                    between: e.between.map(|b| (b.from, b.to)),
+                    inputs: self.inputs.clone(),
+                    capacity: e.count.events_needed(),
+                };
+                Crit::Event {
+                    counter: self.catalog.counter(spec),
+                    count: e.count,
+                    within: e.within.map(|d| d.millis()),
+                    since: e.since.or(default_since),
+                }
+            }
+            Criteria::Trait(t) => Crit::Trait {
+                slot: self.catalog.trait_slot(&t.path),
+                op: t.op,
+                value: t.value.clone(),
+                held_for: t.held_for.map(|d| d.millis()),
+            },
+            Criteria::Attribute(a) => Crit::Missing {
+                op: a.op,
+                value: a.value.clone(),
+            },
+            Criteria::MemberOf(m) => self.member_of(&m.target, m.is),
+            Criteria::Consent(c) => Crit::Consent {
+                purpose: self.catalog.purposes.intern(&c.consent),
+                granted: c.granted,
+            },
+            Criteria::Input(ids) => {
+                Crit::Input(ids.iter().map(|i| self.catalog.inputs.intern(i)).collect())
+            }
+        }
+    }
+
+    fn member_of(&mut self, target: &MemberTarget, is: bool) -> Crit {
+        let (journey_id, step_id) = match target {
+            MemberTarget::Step { journey, step } => (journey.as_str(), Some(step.as_str())),
+            MemberTarget::Audience { audience } => (audience.as_str(), None),
+        };
+        let Some(j) = self.all.iter().position(|j| j.id == journey_id) else {
+            return Crit::Const(!is);
+        };
+        let step = match step_id {
+            None => None,
+            Some(id) => match step_index(&self.all[j], id) {
+                Some(index) => Some(index),
+                None => return Crit::Const(!is),
+            },
+        };
+        Crit::MemberOf {
+            journey: j as u16,
+            step,
+            is,
+        }
+    }
+}
+
+/// The pre-order index of a step id in a journey.
+fn step_index(journey: &Journey, id: &str) -> Option<StepIndex> {
+    fn walk(steps: &[Step], id: &str, next: &mut StepIndex) -> Option<StepIndex> {
+        for s in steps {
+            let here = *next;
+            *next += 1;
+            if s.id == id {
+                return Some(here);
+            }
+            if let Some(found) = walk(&s.steps, id, next) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    if journey.entry.id == id {
+        return Some(0);
+    }
+    walk(&journey.entry.steps, id, &mut 1)
+}
+
+fn connections(list: &[crate::model::Connection]) -> Vec<CompiledConnection> {
+    list.iter()
+        .map(|c| CompiledConnection {
+            id: c.id.clone(),
+            active: c.active,
+        })
+        .collect()
+}
+
+fn collect_counters(c: &Crit, out: &mut SmallVec<[u32; 2]>) {
+    match c {
+        Crit::All(parts) | Crit::Any(parts) => parts.iter().for_each(|p| collect_counters(p, out)),
+        Crit::Not(inner) => collect_counters(inner, out),
+        Crit::Event { counter, .. } if !out.contains(counter) => out.push(*counter),
+        _ => {}
+    }
+}

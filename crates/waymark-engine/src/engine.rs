@@ -1,0 +1,190 @@
+//! The engine: users' state, the timer queue ordered by due time, and the loop that applies
+//! events and fires timers in time order (timers due at or before an event's instant fire
+//! before it).
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::catalog::Catalog;
+use crate::compile::{CompileError, CompiledJourney, compile_all};
+use crate::eval::Memberships;
+use crate::event::Event;
+use crate::journey_state::{JourneyState, Status};
+use crate::machine::{Machine, Trigger};
+use crate::model::Journey;
+use crate::profile::Profile;
+use crate::time::Millis;
+use crate::transition::{Transition, UserIndex};
+
+/// One user's whole state.
+#[derive(Debug, Default)]
+struct UserState {
+    profile: Profile,
+    journeys: Vec<JourneyState>,
+    /// The user's pending timer, also present in the engine's queue.
+    timer: Option<Millis>,
+}
+
+/// Runs journeys over a time-ordered stream of events on a clock it is given.
+#[derive(Debug)]
+pub struct Engine {
+    catalog: Catalog,
+    journeys: Vec<CompiledJourney>,
+    uses_membership: bool,
+    keys: Vec<Box<str>>,
+    index: HashMap<Box<str>, UserIndex>,
+    users: Vec<UserState>,
+    timers: BTreeSet<(Millis, UserIndex)>,
+    clock: Millis,
+}
+
+impl Engine {
+    /// An engine running these journeys (as published; `member_of` may refer to any of them).
+    pub fn new(journeys: &[Journey]) -> Result<Self, CompileError> {
+        let mut catalog = Catalog::default();
+        let compiled = compile_all(journeys, &mut catalog)?;
+        let uses_membership = journeys.iter().any(mentions_membership);
+        Ok(Self {
+            catalog,
+            journeys: compiled,
+            uses_membership,
+            keys: Vec::new(),
+            index: HashMap::new(),
+            users: Vec::new(),
+            timers: BTreeSet::new(),
+            clock: Millis::MIN,
+        })
+    }
+
+    /// The compiled journey at `index` (for step and connection ids).
+    pub fn journey(&self, index: u16) -> &CompiledJourney {
+        &self.journeys[usize::from(index)]
+    }
+
+    /// The profile key of a user index.
+    pub fn user_key(&self, user: UserIndex) -> &str {
+        &self.keys[user as usize]
+    }
+
+    /// How many users the engine holds.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
+    }
+
+    /// The engine's clock: the latest instant it has processed.
+    pub fn clock(&self) -> Millis {
+        self.clock
+    }
+
+    /// The earliest pending timer.
+    pub fn next_timer(&self) -> Option<Millis> {
+        self.timers.first().map(|(at, _)| *at)
+    }
+
+    /// Fires every timer due at or before `until`, in due order, and moves the clock there.
+    pub fn advance_to(&mut self, until: Millis, out: &mut Vec<Transition>) {
+        while let Some(&(at, user)) = self.timers.first() {
+            if at > until {
+                break;
+            }
+            self.timers.pop_first();
+            self.users[user as usize].timer = None;
+            self.clock = self.clock.max(at);
+            self.settle(user, Trigger::Timer, out);
+        }
+        self.clock = self.clock.max(until);
+    }
+
+    /// Applies one event of user `key` at `max(event.at, clock)`, after firing the timers
+    /// due by then.
+    pub fn apply(&mut self, key: &str, event: &Event, out: &mut Vec<Transition>) {
+        self.advance_to(event.at, out);
+        let user = self.user_index(key);
+        let state = &mut self.users[user as usize];
+        let counters = state.profile.apply(event, &mut self.catalog);
+        self.settle(user, Trigger::Event { counters: &counters }, out);
+    }
+
+    fn user_index(&mut self, key: &str) -> UserIndex {
+        if let Some(i) = self.index.get(key) {
+            return *i;
+        }
+        let i = self.users.len() as UserIndex;
+        self.keys.push(key.into());
+        self.index.insert(key.into(), i);
+        self.users.push(UserState {
+            journeys: vec![JourneyState::default(); self.journeys.len()],
+            ..UserState::default()
+        });
+        i
+    }
+
+    /// Runs every journey's state machine for one user at the clock, then re-arms the
+    /// user's timer.
+    fn settle(&mut self, user: UserIndex, trigger: Trigger<'_>, out: &mut Vec<Transition>) {
+        let state = &mut self.users[user as usize];
+        let key = &self.keys[user as usize];
+        let mut due: Option<Millis> = None;
+        for (j, journey) in self.journeys.iter().enumerate() {
+            let members = if self.uses_membership {
+                memberships(&state.journeys)
+            } else {
+                Memberships::default()
+            };
+            let mut machine = Machine {
+                journey,
+                journey_index: j as u16,
+                zones: &self.catalog.zones,
+                user,
+                user_key: key,
+                profile: &state.profile,
+                members: &members,
+                now: self.clock,
+                out,
+            };
+            machine.settle(&mut state.journeys[j], trigger);
+            if let Some(d) = machine.next_due(&state.journeys[j]) {
+                due = Some(due.map_or(d, |x| x.min(d)));
+            }
+        }
+        if state.timer != due {
+            if let Some(old) = state.timer {
+                self.timers.remove(&(old, user));
+            }
+            if let Some(new) = due {
+                self.timers.insert((new, user));
+            }
+            state.timer = due;
+        }
+    }
+}
+
+/// The audiences a user is in, for `member_of`.
+fn memberships(journeys: &[JourneyState]) -> Memberships {
+    let mut m = Memberships::default();
+    for (j, st) in journeys.iter().enumerate() {
+        if st.status != Status::Out {
+            m.journeys.push(j as u16);
+        }
+        m.steps.extend(st.audience.iter().map(|e| (j as u16, e.step)));
+    }
+    m
+}
+
+fn mentions_membership(j: &Journey) -> bool {
+    let mut found = false;
+    let mut look = |c: &crate::model::Criteria| {
+        c.visit(&mut |c| found |= matches!(c, crate::model::Criteria::MemberOf(_)));
+    };
+    let entry = &j.entry;
+    entry.criteria.iter().for_each(&mut look);
+    j.settings.exit.iter().for_each(&mut look);
+    j.settings.goal.iter().for_each(|g| look(&g.criteria));
+    fn steps(list: &[crate::model::Step], look: &mut impl FnMut(&crate::model::Criteria)) {
+        for s in list {
+            s.criteria.iter().for_each(&mut *look);
+            steps(&s.steps, look);
+        }
+    }
+    steps(&entry.steps, &mut look);
+    found
+}

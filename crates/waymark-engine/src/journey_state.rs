@@ -1,0 +1,71 @@
+//! One user's place in one journey: whether they are in it, where, since when, and what
+//! outputs have heard of.
+
+use smallvec::SmallVec;
+
+use crate::compile::StepIndex;
+use crate::time::Millis;
+
+/// Whether the user is in the journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Status {
+    /// Not in the journey.
+    #[default]
+    Out,
+    /// In the journey, at steps.
+    In,
+    /// In the journey as control: at no step.
+    Control,
+}
+
+/// A step in the user's audience list, in the order they entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AudienceEntry {
+    pub(crate) step: StepIndex,
+    /// Whether the step's connections were told of the entry (so they hear of the exit).
+    pub(crate) announced: bool,
+}
+
+/// A step the user is at, and what they are waiting for there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub(crate) step: StepIndex,
+    /// When the step was reached (for a wait step, once its wait has passed).
+    pub(crate) reached_at: Millis,
+    /// The user's event sequence number at that moment (for `since: step`).
+    pub(crate) reached_seq: u32,
+    pub(crate) phase: Phase,
+}
+
+/// What a position waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// A wait step whose wait has not passed (`None`: no valid time in the trait yet).
+    Waiting { due: Option<Millis> },
+    /// Children are to be chosen (with `wait` branching: until a guard holds).
+    Choosing,
+    /// A `live` parent, at the child currently chosen.
+    Live { child: Option<StepIndex> },
+    /// Quiet hours hold the user here until they can move to the send step `child`.
+    Delayed { until: Millis, child: StepIndex },
+    /// Nothing more happens here.
+    Holding,
+}
+
+/// One user's state in one journey.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JourneyState {
+    pub(crate) status: Status,
+    /// Entries so far (the current entry's number while in the journey).
+    pub(crate) entries: u32,
+    pub(crate) entered_at: Millis,
+    pub(crate) entry_seq: u32,
+    pub(crate) left_at: Option<Millis>,
+    /// The entry criteria's value at the last evaluation (to see them rise).
+    pub(crate) entry_held: bool,
+    pub(crate) goal_reached: bool,
+    pub(crate) audience: SmallVec<[AudienceEntry; 4]>,
+    pub(crate) positions: SmallVec<[Position; 2]>,
+    /// Times of delivering send steps, latest last (for the frequency cap).
+    pub(crate) sends: SmallVec<[Millis; 1]>,
+}

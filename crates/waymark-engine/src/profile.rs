@@ -1,0 +1,146 @@
+//! The part of a user's state that criteria read: event counters, the traits criteria name,
+//! consent, inputs seen and time zone. Kept incrementally, one event at a time.
+
+use serde_json::{Map, Value};
+use smallvec::SmallVec;
+
+use crate::catalog::Catalog;
+use crate::compare::{lookup, lookup_in};
+use crate::event::Event;
+use crate::time::Millis;
+
+/// One counted event: when it happened and the user's event sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub(crate) at: Millis,
+    pub(crate) seq: u32,
+}
+
+/// A trait value and since when it has had that value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TraitValue {
+    pub(crate) value: Value,
+    pub(crate) since: Millis,
+}
+
+/// What the engine keeps of one profile.
+#[derive(Debug, Default)]
+pub(crate) struct Profile {
+    /// Events applied so far; an event's sequence number is the value after applying it.
+    pub(crate) seq: u32,
+    /// The latest matching events of each counter, oldest first (at most its capacity).
+    pub(crate) counters: Vec<SmallVec<[Hit; 1]>>,
+    /// Trait slot values.
+    pub(crate) traits: Vec<Option<TraitValue>>,
+    /// Consent per purpose id.
+    pub(crate) consent: SmallVec<[(u32, bool); 1]>,
+    /// Inputs the user has sent events from.
+    pub(crate) inputs: SmallVec<[u32; 1]>,
+    /// Time zone from the `timezone` trait.
+    pub(crate) zone_from_trait: Option<u16>,
+    /// Time zone from the latest event's `context.timezone`.
+    pub(crate) zone_from_context: Option<u16>,
+}
+
+impl Profile {
+    /// Applies one event: traits, consent, time zone, inputs and counters. Returns the
+    /// counters the event was added to.
+    pub(crate) fn apply(&mut self, event: &Event, catalog: &mut Catalog) -> SmallVec<[u32; 4]> {
+        self.seq += 1;
+        let input = event.input.as_deref().map(|i| catalog.inputs.intern(i));
+        if let Some(i) = input
+            && !self.inputs.contains(&i)
+        {
+            self.inputs.push(i);
+        }
+        self.merge_traits(&event.traits, event.at, catalog);
+        if let Some(Value::String(name)) = event.context.get("timezone") {
+            self.zone_from_context = catalog.zone(name).or(self.zone_from_context);
+        }
+        if let Some(Value::Object(prefs)) = lookup(&event.context, "consent.categoryPreferences")
+        {
+            self.set_consent(prefs, catalog);
+        }
+        let matched = catalog.matching_counters(event, input);
+        if self.counters.len() < catalog.counters.len() {
+            self.counters.resize(catalog.counters.len(), SmallVec::new());
+        }
+        for &id in &matched {
+            let hits = &mut self.counters[id as usize];
+            hits.push(Hit {
+                at: event.at,
+                seq: self.seq,
+            });
+            let capacity = catalog.counters[id as usize].capacity as usize;
+            if hits.len() > capacity {
+                hits.remove(0);
+            }
+        }
+        matched
+    }
+
+    /// Merges traits by top-level key; a slot's `since` moves only when its value changes.
+    fn merge_traits(&mut self, update: &Map<String, Value>, at: Millis, catalog: &mut Catalog) {
+        if update.is_empty() {
+            return;
+        }
+        if self.traits.len() < catalog.trait_paths.len() {
+            self.traits.resize(catalog.trait_paths.len(), None);
+        }
+        for (slot, path) in catalog.trait_paths.iter().enumerate() {
+            let touched = update.keys().any(|k| {
+                path == k || (path.starts_with(k.as_str()) && path[k.len()..].starts_with('.'))
+            });
+            if !touched {
+                continue;
+            }
+            let new = lookup_in(update, path).filter(|v| !v.is_null()).cloned();
+            let old = &mut self.traits[slot];
+            match new {
+                None => *old = None,
+                Some(value) if old.as_ref().is_some_and(|o| o.value == value) => {}
+                Some(value) => *old = Some(TraitValue { value, since: at }),
+            }
+        }
+        if let Some(Value::String(name)) = update.get("timezone") {
+            self.zone_from_trait = catalog.zone(name).or(self.zone_from_trait);
+        }
+        match update.get("consent") {
+            Some(Value::Object(prefs)) => self.set_consent(prefs, catalog),
+            _ => {
+                for (key, value) in update {
+                    if let (Some(purpose), Value::Bool(granted)) =
+                        (key.strip_prefix("consent."), value)
+                    {
+                        self.record_consent(catalog.purposes.intern(purpose), *granted);
+                    }
+                }
+            }
+        }
+    }
+
+    fn set_consent(&mut self, prefs: &Map<String, Value>, catalog: &mut Catalog) {
+        for (purpose, value) in prefs {
+            if let Value::Bool(granted) = value {
+                self.record_consent(catalog.purposes.intern(purpose), *granted);
+            }
+        }
+    }
+
+    fn record_consent(&mut self, purpose: u32, granted: bool) {
+        match self.consent.iter_mut().find(|(p, _)| *p == purpose) {
+            Some(entry) => entry.1 = granted,
+            None => self.consent.push((purpose, granted)),
+        }
+    }
+
+    /// The value of a trait slot.
+    pub(crate) fn trait_value(&self, slot: u32) -> Option<&TraitValue> {
+        self.traits.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The hits of a counter.
+    pub(crate) fn hits(&self, counter: u32) -> &[Hit] {
+        self.counters.get(counter as usize).map_or(&[], |h| h.as_slice())
+    }
+}

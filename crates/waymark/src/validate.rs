@@ -1,0 +1,38 @@
+//! `waymark validate FILE`: every problem in a journey, with its JSON path.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use waymark_engine::model::Journey;
+
+/// Arguments of `waymark validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The journey JSON file.
+    file: PathBuf,
+}
+
+/// Validates the file: exit 0 when valid, 1 with the problems on standard error otherwise.
+pub fn run(args: Args) -> Result<ExitCode> {
+    Ok(match load(&args.file)? {
+        Some(journey) => {
+            println!("{}: journey `{}` is valid", args.file.display(), journey.id);
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::from(1),
+    })
+}
+
+/// Reads and validates a journey; prints its problems and returns `None` when invalid.
+pub fn load(path: &Path) -> Result<Option<Journey>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match serde_json::from_str::<Journey>(&text) {
+        Ok(j) => Ok(Some(j)),
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            Ok(None)
+        }
+    }
+}
