@@ -142,3 +142,7 @@ pub fn lookup_in<'a>(map: &'a serde_json::Map<String, Value>, path: &str) -> Opt
     let (first, rest) = path.split_once('.')?;
     lookup(map.get(first)?, rest)
 }
+
+#[cfg(test)]
+#[path = "compare_tests.rs"]
+mod tests;

@@ -49,11 +49,9 @@ impl Scope<'_> {
                 value,
                 held_for,
             } => {
-                let current = self.profile.trait_value(*slot);
-                let matches = compare(*op, current.map(|t| &t.value), value.as_ref());
-                match (held_for, current) {
-                    (Some(d), Some(t)) if matches => self.now - t.since >= *d,
-                    (Some(_), None) => false,
+                let matches = compare(*op, self.trait_of(*slot), value.as_ref());
+                match held_for {
+                    Some(d) if matches => self.now - self.trait_since(*slot) >= *d,
                     _ => matches,
                 }
             }
@@ -97,13 +95,25 @@ impl Scope<'_> {
                 value,
                 held_for: Some(d),
             } => {
-                let t = self.profile.trait_value(*slot)?;
-                let matures = t.since.saturating_add(*d);
-                (matures > self.now && compare(*op, Some(&t.value), value.as_ref()))
+                let matures = self.trait_since(*slot).saturating_add(*d);
+                (matures > self.now && compare(*op, self.trait_of(*slot), value.as_ref()))
                     .then_some(matures)
             }
             _ => None,
         }
+    }
+
+    /// A trait's current value (`None` when never set; `Null` once removed).
+    fn trait_of(&self, slot: u32) -> Option<&serde_json::Value> {
+        self.profile.trait_value(slot).map(|t| &t.value)
+    }
+
+    /// Since when a trait has had its current value; a trait never set has been missing
+    /// since the profile's first event.
+    fn trait_since(&self, slot: u32) -> Millis {
+        self.profile
+            .trait_value(slot)
+            .map_or(self.profile.first_seen, |t| t.since)
     }
 
     /// The number of counted events (up to the counter's capacity) and when the oldest
@@ -132,3 +142,7 @@ impl Scope<'_> {
         (n, expires)
     }
 }
+
+#[cfg(test)]
+#[path = "eval_tests.rs"]
+mod tests;

@@ -211,6 +211,9 @@ impl Machine<'_> {
     }
 
     fn try_enter(&mut self, st: &mut JourneyState, chance: &mut bool) -> bool {
+        if self.journey.reentry == Reentry::Never && st.entries > 0 {
+            return false;
+        }
         let holds = self.entry_holds(st);
         let rose = holds && !st.entry_held;
         st.entry_held = holds;

@@ -16,11 +16,14 @@ pub(crate) struct Hit {
     pub(crate) seq: u32,
 }
 
-/// A trait value and since when it has had that value.
+/// A trait value (`Null` once removed), since when it has had that value, and the event
+/// time of the latest write (a write older than that is ignored: last write by event time
+/// wins).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TraitValue {
     pub(crate) value: Value,
     pub(crate) since: Millis,
+    pub(crate) written: Millis,
 }
 
 /// What the engine keeps of one profile.
@@ -28,6 +31,8 @@ pub(crate) struct TraitValue {
 pub(crate) struct Profile {
     /// Events applied so far; an event's sequence number is the value after applying it.
     pub(crate) seq: u32,
+    /// Time of the profile's first event.
+    pub(crate) first_seen: Millis,
     /// The latest matching events of each counter, oldest first (at most its capacity).
     pub(crate) counters: Vec<SmallVec<[Hit; 1]>>,
     /// Trait slot values.
@@ -46,6 +51,9 @@ impl Profile {
     /// Applies one event: traits, consent, time zone, inputs and counters. Returns the
     /// counters the event was added to.
     pub(crate) fn apply(&mut self, event: &Event, catalog: &mut Catalog) -> SmallVec<[u32; 4]> {
+        if self.seq == 0 {
+            self.first_seen = event.at;
+        }
         self.seq += 1;
         let input = event.input.as_deref().map(|i| catalog.inputs.intern(i));
         if let Some(i) = input
@@ -67,10 +75,15 @@ impl Profile {
         }
         for &id in &matched {
             let hits = &mut self.counters[id as usize];
-            hits.push(Hit {
-                at: event.at,
-                seq: self.seq,
-            });
+            // Kept in time order, so a late event never evicts a newer one.
+            let slot = hits.partition_point(|h| h.at <= event.at);
+            hits.insert(
+                slot,
+                Hit {
+                    at: event.at,
+                    seq: self.seq,
+                },
+            );
             let capacity = catalog.counters[id as usize].capacity as usize;
             if hits.len() > capacity {
                 hits.remove(0);
@@ -94,16 +107,25 @@ impl Profile {
             if !touched {
                 continue;
             }
-            let new = lookup_in(update, path).filter(|v| !v.is_null()).cloned();
-            let old = &mut self.traits[slot];
-            match new {
-                None => *old = None,
-                Some(value) if old.as_ref().is_some_and(|o| o.value == value) => {}
-                Some(value) => *old = Some(TraitValue { value, since: at }),
+            let value = lookup_in(update, path).cloned().unwrap_or(Value::Null);
+            match &mut self.traits[slot] {
+                Some(old) if at < old.written => {}
+                Some(old) if old.value == value => old.written = at,
+                slot => {
+                    *slot = Some(TraitValue {
+                        value,
+                        since: at,
+                        written: at,
+                    })
+                }
             }
         }
-        if let Some(Value::String(name)) = update.get("timezone") {
-            self.zone_from_trait = catalog.zone(name).or(self.zone_from_trait);
+        match update.get("timezone") {
+            Some(Value::String(name)) => {
+                self.zone_from_trait = catalog.zone(name).or(self.zone_from_trait);
+            }
+            Some(Value::Null) => self.zone_from_trait = None,
+            _ => {}
         }
         match update.get("consent") {
             Some(Value::Object(prefs)) => self.set_consent(prefs, catalog),
@@ -144,3 +166,7 @@ impl Profile {
         self.counters.get(counter as usize).map_or(&[], |h| h.as_slice())
     }
 }
+
+#[cfg(test)]
+#[path = "profile_tests.rs"]
+mod tests;
