@@ -81,7 +81,10 @@ impl Duration {
     /// Parses `<n><unit>`; `n` is a positive whole number.
     pub fn parse(text: &str) -> Result<Self, TimeSyntaxError> {
         let bad = || TimeSyntaxError::Duration(text.to_string());
-        let (digits, unit) = text.split_at(text.len().saturating_sub(1));
+        let Some(unit_at) = text.char_indices().last().map(|(i, _)| i) else {
+            return Err(bad());
+        };
+        let (digits, unit) = text.split_at(unit_at);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
@@ -295,7 +298,7 @@ mod tests {
         assert_eq!(Duration::parse("2h").unwrap().millis(), 7_200_000);
         assert_eq!(Duration::parse("1d").unwrap().millis(), 86_400_000);
         assert_eq!(Duration::parse("2w").unwrap().millis(), 14 * 86_400_000);
-        for bad in ["", "d", "1", "1y", "-1d", "1.5h", " 1d", "0s", "1D", "99999999999999w"] {
+        for bad in ["", "d", "1", "1y", "-1d", "1.5h", " 1d", "0s", "1D", "99999999999999w", "1Ჽ", "Ჽ"] {
             assert!(Duration::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(Duration::parse("36h").unwrap().to_string(), "36h");

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use waymark_engine::model::Journey;
+use waymark_engine::validate::{Limits, load_journey};
 
 /// Arguments of `waymark validate`.
 #[derive(Debug, clap::Args)]
@@ -24,14 +25,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-/// Reads and validates a journey; prints its problems and returns `None` when invalid.
+/// Reads and validates a journey; prints every problem and returns `None` when invalid.
 pub fn load(path: &Path) -> Result<Option<Journey>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    match serde_json::from_str::<Journey>(&text) {
-        Ok(j) => Ok(Some(j)),
-        Err(e) => {
-            eprintln!("{}: {e}", path.display());
+    match load_journey(&text, &Limits::default()) {
+        Ok(journey) => Ok(Some(journey)),
+        Err(problems) => {
+            let plural = if problems.len() == 1 { "" } else { "s" };
+            eprintln!("{}: {} problem{plural}", path.display(), problems.len());
+            for problem in &problems {
+                eprintln!("  {problem}");
+            }
             Ok(None)
         }
     }

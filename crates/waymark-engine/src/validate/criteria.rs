@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::fields::{Checker, Object, optional};
-use super::problems::{describe, field, index};
+use super::problems::{describe, field};
 use crate::model::{CRITERIA_KINDS, Op};
 
 /// The deepest criteria may nest (`{"all": [...]}`, `{"not": ...}`; the top level is 1).

@@ -1,6 +1,7 @@
 //! The validator's state and its generic JSON helpers: objects and their fields, typed
-//! values, enumerations and time syntax. Each helper reports what is wrong and returns the
-//! value only when it is right, so callers check further only what is well-formed.
+//! values, enumerations and time syntax. Each helper reports what is wrong and, where callers
+//! need it, returns the value only when it is right, so they check further only what is
+//! well-formed.
 
 use std::collections::HashMap;
 
@@ -19,7 +20,7 @@ pub(super) type Object = Map<String, Value>;
 pub(super) struct Checker<'a> {
     /// The limits in force.
     pub(super) limits: Limits,
-    /// Everything found so far, in document order.
+    /// Everything found so far, in the order found.
     pub(super) problems: Vec<Problem>,
     /// The journey's id, once known to be a non-empty string.
     pub(super) journey_id: Option<&'a str>,
@@ -296,11 +297,12 @@ impl<'a> Checker<'a> {
         // `Duration::parse` splits off the last byte, which panics inside a multi-byte
         // character; a duration is ASCII, so anything else is refused before it gets there.
         self.parsed(value, path, "invalid_duration", |text| {
-            match text.is_ascii() {
-                true => Duration::parse(text),
-                false => Err(TimeSyntaxError::Duration(text.to_string())),
+            if text.is_ascii() {
+                Duration::parse(text)
+            } else {
+                Err(TimeSyntaxError::Duration(text.to_string()))
             }
-        })
+        });
     }
 
     /// A clock time, `HH:MM`.

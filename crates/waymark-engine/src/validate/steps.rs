@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::criteria::Place;
 use super::fields::{Checker, Object, optional};
-use super::problems::{field, index, quote};
+use super::problems::{field, quote};
 
 const STEP_FIELDS: [&str; 10] = [
     "id",

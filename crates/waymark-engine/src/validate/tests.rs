@@ -1033,6 +1033,16 @@ fn bad_times_are_reported() {
 }
 
 #[test]
+fn non_ascii_durations_are_refused_without_panicking() {
+    for bad in ["Ჽ", "1Ჽ", "7д", "é"] {
+        expect(
+            setting("/settings/timeout", json!(bad)),
+            &[("$.settings.timeout", "invalid_duration")],
+        );
+    }
+}
+
+#[test]
 fn duration_messages_come_from_the_time_module() {
     let mut doc = full_journey();
     set(&mut doc, "/settings/timeout", json!("1y"));

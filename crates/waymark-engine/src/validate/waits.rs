@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::fields::{Checker, optional};
-use super::problems::{field, index};
+use super::problems::field;
 
 impl<'a> Checker<'a> {
     /// What a wait step waits for: `{"duration"}` or `{"until"}`.
