@@ -9,8 +9,7 @@ fn valid_journey() -> PathBuf {
     workspace_root().join("tests/scenarios/01-tie-wait-passes-before-event/journey.json")
 }
 
-const GOOD_EVENT: &str =
-    r#"{"type": "track", "event": "Signed Up", "userId": "u1", "timestamp": "2026-01-05T12:00:00Z"}"#;
+const GOOD_EVENT: &str = r#"{"type": "track", "event": "Signed Up", "userId": "u1", "timestamp": "2026-01-05T12:00:00Z"}"#;
 
 /// The valid journey with its first step's type misspelled `milstone`.
 const MISTYPED_JOURNEY: &str = r#"{
@@ -44,7 +43,11 @@ fn simulate_missing_journey_file() {
 #[test]
 fn simulate_invalid_json_event_names_the_line() {
     let dir = scratch_dir("invalid-json-event");
-    let events = write(&dir, "bad-events.ndjson", &format!("{GOOD_EVENT}\n{{\"type\": \"track\",\n"));
+    let events = write(
+        &dir,
+        "bad-events.ndjson",
+        &format!("{GOOD_EVENT}\n{{\"type\": \"track\",\n"),
+    );
     let out = run(waymark()
         .arg("simulate")
         .arg("--journey")
@@ -100,7 +103,10 @@ fn validate_accepts_a_valid_journey() {
 fn validate_accepts_every_own_scenario_journey() {
     let root = workspace_root().join("tests/scenarios");
     let mut rejected = Vec::new();
-    for entry in std::fs::read_dir(&root).expect("tests/scenarios").filter_map(Result::ok) {
+    for entry in std::fs::read_dir(&root)
+        .expect("tests/scenarios")
+        .filter_map(Result::ok)
+    {
         let journey = entry.path().join("journey.json");
         if !journey.is_file() {
             continue;
@@ -114,7 +120,11 @@ fn validate_accepts_every_own_scenario_journey() {
             ));
         }
     }
-    assert!(rejected.is_empty(), "validate rejects scenario journeys:\n{}", rejected.join("\n"));
+    assert!(
+        rejected.is_empty(),
+        "validate rejects scenario journeys:\n{}",
+        rejected.join("\n")
+    );
 }
 
 #[test]
@@ -134,7 +144,6 @@ fn validate_rejects_a_file_that_is_not_json() {
 }
 
 #[test]
-#[ignore = "until validate lists paths"]
 fn validate_names_the_json_path_of_a_bad_step_type() {
     let dir = scratch_dir("validate-path");
     let journey = write(&dir, "mistyped-journey.json", MISTYPED_JOURNEY);

@@ -37,7 +37,11 @@ fn discover(root: &Path) -> Vec<Scenario> {
         .map(|e| e.path())
         .filter(|dir| dir.join("journey.json").is_file())
         .map(|dir| Scenario {
-            name: dir.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+            name: dir
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
             dir,
         })
         .collect();
@@ -92,10 +96,16 @@ fn key(line: &Value) -> Result<Key, String> {
 /// The multiset of keys of an NDJSON trace.
 fn trace_keys(text: &str) -> Result<BTreeMap<Key, usize>, String> {
     let mut keys = BTreeMap::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let value: Value =
             serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", n + 1))?;
-        *keys.entry(key(&value).map_err(|e| format!("line {}: {e}", n + 1))?).or_default() += 1;
+        *keys
+            .entry(key(&value).map_err(|e| format!("line {}: {e}", n + 1))?)
+            .or_default() += 1;
     }
     Ok(keys)
 }
@@ -112,11 +122,18 @@ fn minus(a: &BTreeMap<Key, usize>, b: &BTreeMap<Key, usize>) -> Vec<Key> {
 
 fn show(k: &Key) -> String {
     let (at, user, kind, step, change, conn) = k;
-    [format_instant(*at), user.clone(), kind.clone(), step.clone(), change.clone(), conn.clone()]
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        format_instant(*at),
+        user.clone(),
+        kind.clone(),
+        step.clone(),
+        change.clone(),
+        conn.clone(),
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Why a scenario fails, or `None` when its trace matches.
@@ -124,7 +141,7 @@ fn check(s: &Scenario) -> Option<String> {
     let out = simulate(s);
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Some(format!("exit {}: {}", out.status, err.trim()));
+        return Some(format!("{}: {}", out.status, err.trim()));
     }
     let got = match trace_keys(&String::from_utf8_lossy(&out.stdout)) {
         Ok(keys) => keys,
@@ -155,7 +172,11 @@ fn check(s: &Scenario) -> Option<String> {
 /// Runs every scenario under `root`; panics with all failures in one message.
 fn assert_suite_passes(root: &Path) {
     let scenarios = discover(root);
-    assert!(!scenarios.is_empty(), "no scenarios under {}", root.display());
+    assert!(
+        !scenarios.is_empty(),
+        "no scenarios under {}",
+        root.display()
+    );
     let failures: Vec<String> = scenarios
         .iter()
         .filter_map(|s| check(s).map(|why| format!("FAIL {}: {why}", s.name)))
@@ -188,14 +209,21 @@ fn shared_scenarios_pass() {
 #[test]
 fn own_scenarios_are_described() {
     let scenarios = discover(&own_suite());
-    assert!(scenarios.len() >= 30, "only {} own scenarios", scenarios.len());
+    assert!(
+        scenarios.len() >= 30,
+        "only {} own scenarios",
+        scenarios.len()
+    );
     let mut problems = Vec::new();
     for s in &scenarios {
         let text = std::fs::read_to_string(s.dir.join("journey.json")).unwrap_or_default();
         let journey: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         match journey.get("description").and_then(Value::as_str) {
             Some(d) if !d.trim().is_empty() && !d.contains('\n') => {}
-            _ => problems.push(format!("{}: journey.json needs a one-line description", s.name)),
+            _ => problems.push(format!(
+                "{}: journey.json needs a one-line description",
+                s.name
+            )),
         }
         for file in ["events.ndjson", "expected.ndjson"] {
             if !s.dir.join(file).is_file() {
@@ -216,12 +244,19 @@ fn simulate_is_deterministic() {
     for s in &scenarios {
         let (first, second) = (simulate(s), simulate(s));
         if !first.status.success() || !second.status.success() {
-            failures.push(format!("{}: simulate failed ({} / {})", s.name, first.status, second.status));
+            failures.push(format!(
+                "{}: simulate failed ({} / {})",
+                s.name, first.status, second.status
+            ));
         } else if first.stdout != second.stdout {
             failures.push(format!("{}: two runs printed different bytes", s.name));
         }
     }
-    assert!(failures.is_empty(), "non-deterministic simulate:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "non-deterministic simulate:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -237,6 +272,10 @@ fn comparison_is_by_instant_and_multiset() {
     )
     .unwrap();
     assert_eq!(a.values().sum::<usize>(), 2);
-    assert_eq!(minus(&a, &b).len(), 1, "one of the two equal lines is left over");
+    assert_eq!(
+        minus(&a, &b).len(),
+        1,
+        "one of the two equal lines is left over"
+    );
     assert!(minus(&b, &a).is_empty());
 }

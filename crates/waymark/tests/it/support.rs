@@ -16,7 +16,8 @@ pub fn run(cmd: &mut Command) -> Output {
 
 /// The workspace root (`crates/waymark/../..`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// A fresh, empty scratch directory for one test.
@@ -25,7 +26,8 @@ pub fn scratch_dir(test: &str) -> PathBuf {
         .join("waymark-it")
         .join(format!("{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     dir
 }
 
