@@ -29,7 +29,10 @@ pub fn compare(op: Op, actual: Option<&Value>, operand: Option<&Value>) -> bool 
             Some(Ordering::Greater | Ordering::Equal)
         ),
         Op::Lt => order(actual, operand) == Some(Ordering::Less),
-        Op::Lte => matches!(order(actual, operand), Some(Ordering::Less | Ordering::Equal)),
+        Op::Lte => matches!(
+            order(actual, operand),
+            Some(Ordering::Less | Ordering::Equal)
+        ),
         Op::Contains => operand.is_some_and(|o| contains(actual, o)),
         Op::NotContains => !operand.is_some_and(|o| contains(actual, o)),
         Op::StartsWith => match (actual, operand) {
@@ -77,12 +80,10 @@ fn compare_values(a: &Value, b: &Value) -> Option<Ordering> {
         return as_number(a)?.partial_cmp(&as_number(b)?);
     }
     match (a, b) {
-        (Value::String(x), Value::String(y)) => {
-            match (time_of(x), time_of(y)) {
-                (Some(tx), Some(ty)) => Some(tx.cmp(&ty)),
-                _ => Some(x.as_str().cmp(y.as_str())),
-            }
-        }
+        (Value::String(x), Value::String(y)) => match (time_of(x), time_of(y)) {
+            (Some(tx), Some(ty)) => Some(tx.cmp(&ty)),
+            _ => Some(x.as_str().cmp(y.as_str())),
+        },
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         _ => None,
     }
@@ -92,7 +93,11 @@ fn compare_values(a: &Value, b: &Value) -> Option<Ordering> {
 fn time_of(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let looks_like_date = b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
-    if looks_like_date { parse_instant(s) } else { None }
+    if looks_like_date {
+        parse_instant(s)
+    } else {
+        None
+    }
 }
 
 fn equal(a: &Value, b: &Value) -> bool {

@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 
 use crate::catalog::{Catalog, CounterSpec};
 use crate::model::{
-    Branching, Count, Criteria, EntryOn, Journey, MemberTarget, Op, QuietFallback, Reentry,
-    Since, Step, StepKind, Until, Wait,
+    Branching, Count, Criteria, EntryOn, Journey, MemberTarget, Op, QuietFallback, Reentry, Since,
+    Step, StepKind, Until, Wait,
 };
 use crate::time::{ClockTime, DailyWindow, DaySet, Millis, parse_time_zone};
 
@@ -35,13 +35,19 @@ pub(crate) enum Crit {
         held_for: Option<i64>,
     },
     /// A comparison on a value the engine does not hold (computed attributes): missing.
-    Missing { op: Op, value: Option<Value> },
+    Missing {
+        op: Op,
+        value: Option<Value>,
+    },
     MemberOf {
         journey: u16,
         step: Option<StepIndex>,
         is: bool,
     },
-    Consent { purpose: u32, granted: bool },
+    Consent {
+        purpose: u32,
+        granted: bool,
+    },
     Input(SmallVec<[u32; 2]>),
 }
 
@@ -160,7 +166,14 @@ pub(crate) fn compile_all(
     }
     journeys
         .iter()
-        .map(|j| Compiler { catalog, all: journeys, inputs: None }.journey(j))
+        .map(|j| {
+            Compiler {
+                catalog,
+                all: journeys,
+                inputs: None,
+            }
+            .journey(j)
+        })
         .collect()
 }
 
@@ -173,7 +186,12 @@ struct Compiler<'a> {
 impl Compiler<'_> {
     fn journey(mut self, j: &Journey) -> Result<CompiledJourney, CompileError> {
         if !j.inputs.is_empty() {
-            self.inputs = Some(j.inputs.iter().map(|i| self.catalog.inputs.intern(i)).collect());
+            self.inputs = Some(
+                j.inputs
+                    .iter()
+                    .map(|i| self.catalog.inputs.intern(i))
+                    .collect(),
+            );
         }
         let mut steps = Vec::new();
         let entry = &j.entry;
@@ -225,9 +243,15 @@ impl Compiler<'_> {
                 exit_on_goal: g.exit_on_goal,
             }),
             control_percent: s.control_group.map_or(0.0, |c| c.percent),
-            quiet: s
-                .quiet_hours
-                .map(|q| (DailyWindow { start: q.start, end: q.end }, q.fallback)),
+            quiet: s.quiet_hours.map(|q| {
+                (
+                    DailyWindow {
+                        start: q.start,
+                        end: q.end,
+                    },
+                    q.fallback,
+                )
+            }),
             frequency_cap: s.frequency_cap.map(|f| (f.max, f.per.millis())),
             zone,
             inputs: self.inputs,

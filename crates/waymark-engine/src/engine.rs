@@ -101,7 +101,13 @@ impl Engine {
         let user = self.user_index(key);
         let state = &mut self.users[user as usize];
         let counters = state.profile.apply(event, &mut self.catalog);
-        self.settle(user, Trigger::Event { counters: &counters }, out);
+        self.settle(
+            user,
+            Trigger::Event {
+                counters: &counters,
+            },
+            out,
+        );
     }
 
     fn user_index(&mut self, key: &str) -> UserIndex {
@@ -165,7 +171,8 @@ fn memberships(journeys: &[JourneyState]) -> Memberships {
         if st.status != Status::Out {
             m.journeys.push(j as u16);
         }
-        m.steps.extend(st.audience.iter().map(|e| (j as u16, e.step)));
+        m.steps
+            .extend(st.audience.iter().map(|e| (j as u16, e.step)));
     }
     m
 }

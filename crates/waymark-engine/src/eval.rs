@@ -64,11 +64,7 @@ impl Scope<'_> {
                 member == *is
             }
             Crit::Consent { purpose, granted } => {
-                let given = self
-                    .profile
-                    .consent
-                    .iter()
-                    .any(|(p, g)| p == purpose && *g);
+                let given = self.profile.consent.iter().any(|(p, g)| p == purpose && *g);
                 given == *granted
             }
             Crit::Input(ids) => self.profile.inputs.iter().any(|i| ids.contains(i)),
@@ -118,7 +114,12 @@ impl Scope<'_> {
 
     /// The number of counted events (up to the counter's capacity) and when the oldest
     /// counted one leaves the sliding window.
-    fn count(&self, counter: u32, within: Option<i64>, since: Option<Since>) -> (u32, Option<Millis>) {
+    fn count(
+        &self,
+        counter: u32,
+        within: Option<i64>,
+        since: Option<Since>,
+    ) -> (u32, Option<Millis>) {
         let floor = match since {
             Some(Since::Entry) => self.entry_seq,
             Some(Since::Step) => self.step_seq.or(self.entry_seq),

@@ -40,14 +40,15 @@ pub(crate) struct Position {
 /// What a position waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// A wait step whose wait has not passed (`None`: no valid time in the trait yet).
-    Waiting { due: Option<Millis> },
+    /// A wait step whose wait has not passed.
+    Waiting,
     /// Children are to be chosen (with `wait` branching: until a guard holds).
     Choosing,
     /// A `live` parent, at the child currently chosen.
     Live { child: Option<StepIndex> },
-    /// Quiet hours hold the user here until they can move to the send step `child`.
-    Delayed { until: Millis, child: StepIndex },
+    /// Quiet hours hold the user here until they can move to the send step `child` (the
+    /// window is checked in the user's current time zone each time).
+    Delayed { child: StepIndex },
     /// Nothing more happens here.
     Holding,
 }

@@ -175,27 +175,33 @@ impl Machine<'_> {
             }
         }
         st.positions.retain(|p| {
-            let delayed_into = matches!(p.phase, Phase::Delayed { child, .. } if j.in_subtree(root, child));
+            let delayed_into =
+                matches!(p.phase, Phase::Delayed { child } if j.in_subtree(root, child));
             !j.in_subtree(root, p.step) && !delayed_into
         });
     }
 
     // ----- entering -----
 
+    /// Whether the entry criteria hold. A journey with `inputs` sees a profile only once it
+    /// has sent an event from one of them, so until then its criteria do not hold.
     fn entry_holds(&self, st: &JourneyState) -> bool {
+        let j = self.journey;
+        let from_inputs = j
+            .inputs
+            .as_ref()
+            .is_none_or(|ids| self.profile.inputs.iter().any(|i| ids.contains(i)));
         let scope = Scope {
             entry_seq: None,
             ..self.scope(st, None)
         };
-        self.journey
-            .entry_criteria
-            .as_ref()
-            .is_none_or(|c| scope.holds(c))
+        from_inputs && j.entry_criteria.as_ref().is_none_or(|c| scope.holds(c))
     }
 
     fn may_enter(&self, st: &JourneyState) -> bool {
         let j = self.journey;
-        let in_window = j.start_at.is_none_or(|s| self.now >= s) && j.end_at.is_none_or(|e| self.now < e);
+        let in_window =
+            j.start_at.is_none_or(|s| self.now >= s) && j.end_at.is_none_or(|e| self.now < e);
         let allowed = match j.reentry {
             Reentry::Never => st.entries == 0,
             Reentry::AfterExit => true,
@@ -203,11 +209,7 @@ impl Machine<'_> {
                 .left_at
                 .is_none_or(|left| self.now >= left.saturating_add(d.millis())),
         };
-        let from_inputs = j
-            .inputs
-            .as_ref()
-            .is_none_or(|ids| self.profile.inputs.iter().any(|i| ids.contains(i)));
-        in_window && allowed && from_inputs
+        in_window && allowed
     }
 
     fn try_enter(&mut self, st: &mut JourneyState, chance: &mut bool) -> bool {
@@ -267,9 +269,7 @@ impl Machine<'_> {
                 self.leave(st);
                 return;
             }
-            (Some(StepKind::Wait), Some(rule)) => Phase::Waiting {
-                due: self.wait_due(rule, self.now),
-            },
+            (Some(StepKind::Wait), Some(_)) => Phase::Waiting,
             _ => Phase::Choosing,
         };
         st.positions.push(Position {
@@ -280,6 +280,8 @@ impl Machine<'_> {
         });
     }
 
+    /// When the wait of a step reached at `reached_at` passes, in the user's current time
+    /// zone and traits (`None`: no valid time in the trait yet).
     fn wait_due(&self, rule: &WaitRule, reached_at: Millis) -> Option<Millis> {
         match rule {
             WaitRule::Duration(d) => Some(reached_at.saturating_add(*d)),
@@ -304,11 +306,12 @@ impl Machine<'_> {
     fn step_position(&mut self, st: &mut JourneyState, i: usize) -> bool {
         let pos = st.positions[i];
         match pos.phase {
-            Phase::Waiting { due } => {
-                let due = match &self.step(pos.step).wait {
-                    Some(rule @ WaitRule::Trait { .. }) => self.wait_due(rule, pos.reached_at),
-                    _ => due,
-                };
+            Phase::Waiting => {
+                let due = self
+                    .step(pos.step)
+                    .wait
+                    .as_ref()
+                    .and_then(|rule| self.wait_due(rule, pos.reached_at));
                 if due.is_none_or(|d| d > self.now) {
                     return false;
                 }
@@ -320,7 +323,7 @@ impl Machine<'_> {
                 };
                 true
             }
-            Phase::Delayed { until, child } if until <= self.now => {
+            Phase::Delayed { child } if self.quiet_delay(child).is_none() => {
                 st.positions.remove(i);
                 self.reach(st, child);
                 true
@@ -357,7 +360,11 @@ impl Machine<'_> {
         }
         let scope = self.scope(st, Some(pos.reached_seq));
         let remaining = self.remaining_child(node);
-        let first_passing = node.children.iter().copied().find(|c| self.passes(*c, &scope));
+        let first_passing = node
+            .children
+            .iter()
+            .copied()
+            .find(|c| self.passes(*c, &scope));
         let targets: SmallVec<[StepIndex; 4]> = match node.branching {
             Branching::Wait => {
                 let timed_out = node
@@ -381,7 +388,11 @@ impl Machine<'_> {
                     .copied()
                     .filter(|c| self.passes(*c, &scope))
                     .collect();
-                if all.is_empty() { remaining.into_iter().collect() } else { all }
+                if all.is_empty() {
+                    remaining.into_iter().collect()
+                } else {
+                    all
+                }
             }
             Branching::Random => {
                 let weights: SmallVec<[u32; 4]> =
@@ -415,8 +426,8 @@ impl Machine<'_> {
     /// Moves from `parent`'s step into child `t`, unless quiet hours hold the user back.
     fn move_into(&mut self, st: &mut JourneyState, parent: Position, t: StepIndex) {
         match self.quiet_delay(t) {
-            Some(until) => st.positions.push(Position {
-                phase: Phase::Delayed { until, child: t },
+            Some(_) => st.positions.push(Position {
+                phase: Phase::Delayed { child: t },
                 ..parent
             }),
             None => self.reach(st, t),
@@ -424,7 +435,12 @@ impl Machine<'_> {
     }
 
     /// A `live` parent: the user is at the leftmost holding child, else `remaining`.
-    fn live_update(&mut self, st: &mut JourneyState, pos: Position, current: Option<StepIndex>) -> bool {
+    fn live_update(
+        &mut self,
+        st: &mut JourneyState,
+        pos: Position,
+        current: Option<StepIndex>,
+    ) -> bool {
         let node = self.step(pos.step);
         let scope = self.scope(st, Some(pos.reached_seq));
         let target = node
@@ -529,13 +545,17 @@ impl Machine<'_> {
                 due = Some(due.map_or(t, |d| d.min(t)));
             }
         };
-        let watch_entry = j.entry_on == EntryOn::Qualify
-            && (j.reentry != Reentry::Never || st.entries == 0);
+        let watch_entry =
+            j.entry_on == EntryOn::Qualify && (j.reentry != Reentry::Never || st.entries == 0);
         let entry_scope = Scope {
             entry_seq: None,
             ..self.scope(st, None)
         };
-        let entry_change = || j.entry_criteria.as_ref().and_then(|c| entry_scope.next_change(c));
+        let entry_change = || {
+            j.entry_criteria
+                .as_ref()
+                .and_then(|c| entry_scope.next_change(c))
+        };
         if st.status == Status::Out {
             if watch_entry {
                 add(entry_change());
@@ -566,11 +586,11 @@ impl Machine<'_> {
                     .min()
             };
             match pos.phase {
-                Phase::Waiting { due: d } => add(match &node.wait {
-                    Some(rule @ WaitRule::Trait { .. }) => self.wait_due(rule, pos.reached_at),
-                    _ => d,
-                }),
-                Phase::Delayed { until, .. } => add(Some(until)),
+                Phase::Waiting => add(node
+                    .wait
+                    .as_ref()
+                    .and_then(|rule| self.wait_due(rule, pos.reached_at))),
+                Phase::Delayed { child } => add(self.quiet_delay(child)),
                 Phase::Choosing => {
                     add(guards_change());
                     add(node.timeout.map(|t| pos.reached_at.saturating_add(t)));

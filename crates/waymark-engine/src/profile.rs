@@ -65,13 +65,13 @@ impl Profile {
         if let Some(Value::String(name)) = event.context.get("timezone") {
             self.zone_from_context = catalog.zone(name).or(self.zone_from_context);
         }
-        if let Some(Value::Object(prefs)) = lookup(&event.context, "consent.categoryPreferences")
-        {
+        if let Some(Value::Object(prefs)) = lookup(&event.context, "consent.categoryPreferences") {
             self.set_consent(prefs, catalog);
         }
         let matched = catalog.matching_counters(event, input);
         if self.counters.len() < catalog.counters.len() {
-            self.counters.resize(catalog.counters.len(), SmallVec::new());
+            self.counters
+                .resize(catalog.counters.len(), SmallVec::new());
         }
         for &id in &matched {
             let hits = &mut self.counters[id as usize];
@@ -163,7 +163,9 @@ impl Profile {
 
     /// The hits of a counter.
     pub(crate) fn hits(&self, counter: u32) -> &[Hit] {
-        self.counters.get(counter as usize).map_or(&[], |h| h.as_slice())
+        self.counters
+            .get(counter as usize)
+            .map_or(&[], |h| h.as_slice())
     }
 }
 

@@ -48,7 +48,9 @@ pub struct Duration {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeSyntaxError {
     /// Not `<n><unit>` with unit one of s, m, h, d, w.
-    #[error("`{0}` is not a duration: write <n>s, <n>m, <n>h, <n>d or <n>w with n a positive whole number")]
+    #[error(
+        "`{0}` is not a duration: write <n>s, <n>m, <n>h, <n>d or <n>w with n a positive whole number"
+    )]
     Duration(String),
     /// Not `HH:MM` on a 24-hour clock.
     #[error("`{0}` is not a clock time: write HH:MM on a 24-hour clock, e.g. 09:00")]
@@ -228,7 +230,10 @@ pub fn parse_time_zone(name: &str) -> Result<TimeZone, TimeSyntaxError> {
 /// The instant in `tz` of `day` at `clock`, resolving a DST gap forward and a fold to the
 /// earlier of the two instants.
 fn local_instant(day: civil::Date, clock: ClockTime, tz: &TimeZone) -> Option<Millis> {
-    let zoned: Zoned = day.to_datetime(clock.as_civil()).to_zoned(tz.clone()).ok()?;
+    let zoned: Zoned = day
+        .to_datetime(clock.as_civil())
+        .to_zoned(tz.clone())
+        .ok()?;
     Some(zoned.timestamp().as_millisecond())
 }
 
@@ -298,7 +303,20 @@ mod tests {
         assert_eq!(Duration::parse("2h").unwrap().millis(), 7_200_000);
         assert_eq!(Duration::parse("1d").unwrap().millis(), 86_400_000);
         assert_eq!(Duration::parse("2w").unwrap().millis(), 14 * 86_400_000);
-        for bad in ["", "d", "1", "1y", "-1d", "1.5h", " 1d", "0s", "1D", "99999999999999w", "1Ჽ", "Ჽ"] {
+        for bad in [
+            "",
+            "d",
+            "1",
+            "1y",
+            "-1d",
+            "1.5h",
+            " 1d",
+            "0s",
+            "1D",
+            "99999999999999w",
+            "1Ჽ",
+            "Ჽ",
+        ] {
             assert!(Duration::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(Duration::parse("36h").unwrap().to_string(), "36h");
@@ -327,8 +345,14 @@ mod tests {
         );
         assert_eq!(at("2026-01-05"), at("2026-01-05T00:00:00Z"));
         assert!(parse_instant("yesterday").is_none());
-        assert_eq!(format_instant(at("2026-01-05T12:00:00Z")), "2026-01-05T12:00:00Z");
-        assert_eq!(format_instant(at("2026-01-05T12:00:00.5Z")), "2026-01-05T12:00:00.5Z");
+        assert_eq!(
+            format_instant(at("2026-01-05T12:00:00Z")),
+            "2026-01-05T12:00:00Z"
+        );
+        assert_eq!(
+            format_instant(at("2026-01-05T12:00:00.5Z")),
+            "2026-01-05T12:00:00.5Z"
+        );
     }
 
     #[test]
@@ -405,6 +429,10 @@ mod tests {
         );
         assert_eq!(window.closes_after(at("2026-01-06T08:00:00Z"), &utc), None);
         assert_eq!(window.closes_after(at("2026-01-05T12:00:00Z"), &utc), None);
-        assert!(window.closes_after(at("2026-01-05T21:00:00Z"), &utc).is_some());
+        assert!(
+            window
+                .closes_after(at("2026-01-05T21:00:00Z"), &utc)
+                .is_some()
+        );
     }
 }

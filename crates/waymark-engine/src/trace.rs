@@ -92,7 +92,10 @@ pub fn simulate(
     if let Some(u) = until {
         engine.advance_to(u, &mut transitions);
     }
-    Ok(transitions.iter().map(|t| TraceLine::of(&engine, t)).collect())
+    Ok(transitions
+        .iter()
+        .map(|t| TraceLine::of(&engine, t))
+        .collect())
 }
 
 fn activate_all(journey: &mut Journey) {
@@ -102,6 +105,10 @@ fn activate_all(journey: &mut Journey) {
             steps(&mut s.steps);
         }
     }
-    journey.entry.connections.iter_mut().for_each(|c| c.active = true);
+    journey
+        .entry
+        .connections
+        .iter_mut()
+        .for_each(|c| c.active = true);
     steps(&mut journey.entry.steps);
 }

@@ -88,7 +88,14 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
             if let Some(name) = obj.get("name").filter(|n| n.is_string()) {
                 properties.entry("name").or_insert_with(|| name.clone());
             }
-            Some(if kind == MessageKind::Page { "Page Viewed" } else { "Screen Viewed" }.into())
+            Some(
+                if kind == MessageKind::Page {
+                    "Page Viewed"
+                } else {
+                    "Screen Viewed"
+                }
+                .into(),
+            )
         }
         _ => None,
     };
@@ -122,7 +129,10 @@ fn id_field(obj: &Map<String, Value>, field: &str) -> Option<String> {
     }
 }
 
-fn object_field(obj: &Map<String, Value>, field: &'static str) -> Result<Map<String, Value>, IngestError> {
+fn object_field(
+    obj: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Map<String, Value>, IngestError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m.clone()),
@@ -130,13 +140,20 @@ fn object_field(obj: &Map<String, Value>, field: &'static str) -> Result<Map<Str
     }
 }
 
-fn time_field(obj: &Map<String, Value>, field: &'static str) -> Result<Option<Millis>, IngestError> {
+fn time_field(
+    obj: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<Millis>, IngestError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => parse_instant(s).map(Some).ok_or_else(|| IngestError::BadTimestamp {
-            field,
-            value: s.clone(),
-        }),
+        Some(Value::String(s)) => {
+            parse_instant(s)
+                .map(Some)
+                .ok_or_else(|| IngestError::BadTimestamp {
+                    field,
+                    value: s.clone(),
+                })
+        }
         Some(other) => Err(IngestError::BadTimestamp {
             field,
             value: other.to_string(),
@@ -228,11 +245,26 @@ mod tests {
         let cases = [
             (json!([]), "not_an_object"),
             (json!({"type":"explode","userId":"u"}), "unknown_type"),
-            (json!({"type":"track","event":"E","timestamp":"2026-01-05T12:00:00Z"}), "no_user_anon_id"),
-            (json!({"type":"track","userId":"u","timestamp":"2026-01-05T12:00:00Z"}), "missing_event"),
-            (json!({"type":"track","event":"E","userId":"u"}), "missing_timestamp"),
-            (json!({"type":"track","event":"E","userId":"u","timestamp":"noon"}), "bad_timestamp"),
-            (json!({"type":"track","event":"E","userId":"u","timestamp":"2026-01-05T12:00:00Z","properties":[1]}), "bad_field_type"),
+            (
+                json!({"type":"track","event":"E","timestamp":"2026-01-05T12:00:00Z"}),
+                "no_user_anon_id",
+            ),
+            (
+                json!({"type":"track","userId":"u","timestamp":"2026-01-05T12:00:00Z"}),
+                "missing_event",
+            ),
+            (
+                json!({"type":"track","event":"E","userId":"u"}),
+                "missing_timestamp",
+            ),
+            (
+                json!({"type":"track","event":"E","userId":"u","timestamp":"noon"}),
+                "bad_timestamp",
+            ),
+            (
+                json!({"type":"track","event":"E","userId":"u","timestamp":"2026-01-05T12:00:00Z","properties":[1]}),
+                "bad_field_type",
+            ),
         ];
         for (msg, code) in cases {
             let err = parse(&msg, Clock::AsGiven, None).unwrap_err();

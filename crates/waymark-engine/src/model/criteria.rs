@@ -275,7 +275,9 @@ pub(crate) fn required_instant<'de, D: Deserializer<'de>>(d: D) -> Result<Millis
 }
 
 /// Deserializes an optional RFC 3339 instant.
-pub(crate) fn optional_instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Millis>, D::Error> {
+pub(crate) fn optional_instant<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Millis>, D::Error> {
     Option::<String>::deserialize(d)?
         .map(|text| {
             parse_instant(&text).ok_or_else(|| de::Error::custom(format!("`{text}` is not a time")))
@@ -285,7 +287,16 @@ pub(crate) fn optional_instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option
 
 /// The keys that tell criteria kinds apart, in the order they are tried.
 pub const CRITERIA_KINDS: [&str; 10] = [
-    "all", "any", "not", "everyone", "event", "trait", "attribute", "member_of", "consent", "input",
+    "all",
+    "any",
+    "not",
+    "everyone",
+    "event",
+    "trait",
+    "attribute",
+    "member_of",
+    "consent",
+    "input",
 ];
 
 impl<'de> Deserialize<'de> for Criteria {

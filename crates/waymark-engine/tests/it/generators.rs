@@ -70,7 +70,8 @@ fn clock_time() -> impl Strategy<Value = ClockTime> {
 }
 
 fn day() -> impl Strategy<Value = Day> {
-    select(vec!["mon", "tue", "wed", "thu", "fri", "sat", "sun"]).prop_map(|d| Day::parse(d).unwrap())
+    select(vec!["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+        .prop_map(|d| Day::parse(d).unwrap())
 }
 
 /// An instant within the ten days of the event streams (whole hours).
@@ -81,7 +82,13 @@ fn instant_in_range() -> impl Strategy<Value = Millis> {
 // ----- criteria -----
 
 fn count() -> impl Strategy<Value = Count> {
-    let op = select(vec![CountOp::Gte, CountOp::Gt, CountOp::Eq, CountOp::Lt, CountOp::Lte]);
+    let op = select(vec![
+        CountOp::Gte,
+        CountOp::Gt,
+        CountOp::Eq,
+        CountOp::Lt,
+        CountOp::Lte,
+    ]);
     prop_oneof![
         3 => Just(Count::default()),
         2 => (op, 0..=3u32).prop_map(|(op, value)| match op {
@@ -96,7 +103,10 @@ fn count() -> impl Strategy<Value = Count> {
 fn filter() -> impl Strategy<Value = Filter> {
     let n = || 0..=5i64;
     prop_oneof![
-        (select(vec![Op::Eq, Op::Neq, Op::Gt, Op::Gte, Op::Lt, Op::Lte]), n())
+        (
+            select(vec![Op::Eq, Op::Neq, Op::Gt, Op::Gte, Op::Lt, Op::Lte]),
+            n()
+        )
             .prop_map(|(op, v)| (op, Some(json!(v)))),
         (n(), n()).prop_map(|(a, b)| (Op::Between, Some(json!([a.min(b), a.max(b)])))),
         (n(), n()).prop_map(|(a, b)| (Op::In, Some(json!([a, b])))),
@@ -134,19 +144,24 @@ fn event_condition(since_step: bool) -> impl Strategy<Value = EventCondition> {
         ],
         select(since),
     )
-        .prop_map(|((event, filters), count, (within, between), since)| EventCondition {
-            event: event.into(),
-            filters,
-            count,
-            within,
-            between,
-            since,
-        })
+        .prop_map(
+            |((event, filters), count, (within, between), since)| EventCondition {
+                event: event.into(),
+                filters,
+                count,
+                within,
+                between,
+                since,
+            },
+        )
 }
 
 fn trait_condition() -> impl Strategy<Value = TraitCondition> {
     let plan = prop_oneof![
-        (select(vec![Op::Eq, Op::Neq]), select(vec!["free", "pro", "team"]))
+        (
+            select(vec![Op::Eq, Op::Neq]),
+            select(vec!["free", "pro", "team"])
+        )
             .prop_map(|(op, v)| (op, Some(json!(v)))),
         Just((Op::In, Some(json!(["pro", "team"])))),
         Just((Op::NotIn, Some(json!(["free"])))),
@@ -155,9 +170,13 @@ fn trait_condition() -> impl Strategy<Value = TraitCondition> {
     ]
     .prop_map(|(op, value)| ("plan", op, value));
     let score = prop_oneof![
-        (select(vec![Op::Eq, Op::Gt, Op::Gte, Op::Lt, Op::Lte]), 0..=100i64)
+        (
+            select(vec![Op::Eq, Op::Gt, Op::Gte, Op::Lt, Op::Lte]),
+            0..=100i64
+        )
             .prop_map(|(op, v)| (op, Some(json!(v)))),
-        (0..=100i64, 0..=100i64).prop_map(|(a, b)| (Op::Between, Some(json!([a.min(b), a.max(b)])))),
+        (0..=100i64, 0..=100i64)
+            .prop_map(|(a, b)| (Op::Between, Some(json!([a.min(b), a.max(b)])))),
         Just((Op::Exists, None)),
     ]
     .prop_map(|(op, value)| ("score", op, value));
@@ -242,7 +261,11 @@ fn wait() -> impl Strategy<Value = Wait> {
 }
 
 fn connections() -> impl Strategy<Value = Vec<(bool, ConnectionMode)>> {
-    let mode = select(vec![ConnectionMode::Event, ConnectionMode::Identify, ConnectionMode::List]);
+    let mode = select(vec![
+        ConnectionMode::Event,
+        ConnectionMode::Identify,
+        ConnectionMode::List,
+    ]);
     prop::collection::vec((any::<bool>(), mode), 0..=2)
 }
 
@@ -259,18 +282,24 @@ fn raw_children(depth: usize) -> BoxedStrategy<Vec<RawStep>> {
 fn raw_step(depth: usize) -> BoxedStrategy<RawStep> {
     (
         (step_kind(), criteria(true), wait(), 1..=5u32, connections()),
-        (branching(), prop::option::weighted(0.5, window()), raw_children(depth)),
+        (
+            branching(),
+            prop::option::weighted(0.5, window()),
+            raw_children(depth),
+        ),
     )
         .prop_map(
-            |((kind, criteria, wait, weight, connections), (branching, timeout, children))| RawStep {
-                kind,
-                criteria,
-                wait,
-                weight,
-                connections,
-                branching,
-                timeout,
-                children,
+            |((kind, criteria, wait, weight, connections), (branching, timeout, children))| {
+                RawStep {
+                    kind,
+                    criteria,
+                    wait,
+                    weight,
+                    connections,
+                    branching,
+                    timeout,
+                    children,
+                }
             },
         )
         .boxed()
@@ -308,7 +337,13 @@ impl Builder {
 
     /// The valid children of a step that branches by `branching` (with a timeout or not),
     /// `depth` levels below the entry.
-    fn children(&mut self, mut raw: Vec<RawStep>, branching: Branching, timeout: bool, depth: usize) -> Vec<Step> {
+    fn children(
+        &mut self,
+        mut raw: Vec<RawStep>,
+        branching: Branching,
+        timeout: bool,
+        depth: usize,
+    ) -> Vec<Step> {
         if depth >= MAX_DEPTH {
             return Vec::new();
         }
@@ -355,7 +390,12 @@ impl Builder {
             let steps = if kind == StepKind::Exit {
                 Vec::new()
             } else {
-                self.children(child.children, child.branching, timeout.is_some(), depth + 1)
+                self.children(
+                    child.children,
+                    child.branching,
+                    timeout.is_some(),
+                    depth + 1,
+                )
             };
             out.push(Step {
                 name: format!("Step {}", &id[1..]),
@@ -399,16 +439,19 @@ fn settings() -> BoxedStrategy<Settings> {
         Just(12.5)
     ]
     .prop_map(|percent| ControlGroup { percent });
-    let quiet = (clock_time(), 1..=12i8, select(vec![QuietFallback::Delay, QuietFallback::Skip])).prop_map(
-        |(start, hours, fallback)| QuietHours {
+    let quiet = (
+        clock_time(),
+        1..=12i8,
+        select(vec![QuietFallback::Delay, QuietFallback::Skip]),
+    )
+        .prop_map(|(start, hours, fallback)| QuietHours {
             start,
             end: ClockTime {
                 hour: (start.hour + hours) % 24,
                 minute: start.minute,
             },
             fallback,
-        },
-    );
+        });
     let cap = (1..=3u32, window()).prop_map(|(max, per)| FrequencyCap { max, per });
     (
         prop::option::weighted(0.3, criteria(true)),
@@ -452,10 +495,20 @@ pub fn journey() -> impl Strategy<Value = Journey> {
         reentry(),
         entry_window(),
     );
-    let tree = (connections(), branching(), prop::option::weighted(0.5, window()), raw_children(0));
+    let tree = (
+        connections(),
+        branching(),
+        prop::option::weighted(0.5, window()),
+        raw_children(0),
+    );
     let inputs = prop_oneof![9 => Just(Vec::new()), 1 => Just(vec!["web".to_string()])];
     (entry, tree, settings(), inputs).prop_map(
-        |((criteria, on, live, reentry, (start_at, end_at)), (conns, branching, timeout, raw), settings, inputs)| {
+        |(
+            (criteria, on, live, reentry, (start_at, end_at)),
+            (conns, branching, timeout, raw),
+            settings,
+            inputs,
+        )| {
             let criteria = match (on, criteria) {
                 (EntryOn::Event, Some(c)) if !has_event_condition(&c) => Some(Criteria::All(vec![
                     Criteria::Event(EventCondition {
@@ -517,9 +570,16 @@ pub fn journey() -> impl Strategy<Value = Journey> {
 /// What an event is before it gets a time and a user.
 #[derive(Debug, Clone)]
 enum RawEvent {
-    Track { name: &'static str, n: Option<Value> },
-    Identify { traits: Map<String, Value> },
-    Page { name: &'static str },
+    Track {
+        name: &'static str,
+        n: Option<Value>,
+    },
+    Identify {
+        traits: Map<String, Value>,
+    },
+    Page {
+        name: &'static str,
+    },
 }
 
 fn raw_event() -> impl Strategy<Value = RawEvent> {
@@ -591,13 +651,24 @@ pub fn events() -> impl Strategy<Value = (Vec<(String, Event)>, Millis)> {
     );
     let span = select(vec![2 * HOUR, DAY, 3 * DAY, 10 * DAY, 10 * DAY]);
     let shape = (1..=8u8, grain(), span);
-    (shape, prop::collection::vec(one, 1..=60), 0..=3 * DAY, any::<bool>()).prop_map(
-        |((users, grain, span), raw, after, round)| {
+    (
+        shape,
+        prop::collection::vec(one, 1..=60),
+        0..=3 * DAY,
+        any::<bool>(),
+    )
+        .prop_map(|((users, grain, span), raw, after, round)| {
             let mut stamped: Vec<_> = raw
                 .into_iter()
                 .map(|(user, offset, kind, context, input)| {
                     let offset = offset % (span + 1);
-                    (T0 + offset / grain * grain, user % users, kind, context, input)
+                    (
+                        T0 + offset / grain * grain,
+                        user % users,
+                        kind,
+                        context,
+                        input,
+                    )
                 })
                 .collect();
             // Stable: events at one instant keep their generated order.
@@ -634,11 +705,14 @@ pub fn events() -> impl Strategy<Value = (Vec<(String, Event)>, Millis)> {
             let last = events.last().map_or(T0, |(_, e)| e.at);
             let after = if round { after / HOUR * HOUR } else { after };
             (events, last + after)
-        },
-    )
+        })
 }
 
 /// A journey with an event stream.
 pub fn scenario() -> impl Strategy<Value = Scenario> {
-    (journey(), events()).prop_map(|(journey, (events, until))| Scenario { journey, events, until })
+    (journey(), events()).prop_map(|(journey, (events, until))| Scenario {
+        journey,
+        events,
+        until,
+    })
 }

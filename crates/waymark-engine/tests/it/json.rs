@@ -30,7 +30,11 @@ fn day(d: Day) -> Value {
 }
 
 fn op(o: Op) -> &'static str {
-    Op::ALL.iter().find(|(x, _)| *x == o).map(|(_, n)| *n).unwrap()
+    Op::ALL
+        .iter()
+        .find(|(x, _)| *x == o)
+        .map(|(_, n)| *n)
+        .unwrap()
 }
 
 /// Inserts `key: value` when the value is present.
@@ -70,12 +74,16 @@ pub fn criteria(c: &Criteria) -> Value {
                 CountOp::Lt => "<",
                 CountOp::Lte => "<=",
             };
-            m.insert("count".into(), json!({"op": count_op, "value": e.count.value}));
+            m.insert(
+                "count".into(),
+                json!({"op": count_op, "value": e.count.value}),
+            );
             put(&mut m, "within", e.within.map(duration));
             put(
                 &mut m,
                 "between",
-                e.between.map(|b| json!({"from": instant(b.from), "to": instant(b.to)})),
+                e.between
+                    .map(|b| json!({"from": instant(b.from), "to": instant(b.to)})),
             );
             put(
                 &mut m,
@@ -231,7 +239,8 @@ fn settings(s: &Settings) -> Value {
     put(
         &mut m,
         "frequency_cap",
-        s.frequency_cap.map(|f| json!({"max": f.max, "per": duration(f.per)})),
+        s.frequency_cap
+            .map(|f| json!({"max": f.max, "per": duration(f.per)})),
     );
     put(&mut m, "timezone", s.timezone.as_ref().map(|z| json!(z)));
     Value::Object(m)
@@ -268,7 +277,11 @@ pub fn journey(j: &Journey) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(j.id));
     m.insert("name".into(), json!(j.name));
-    put(&mut m, "description", j.description.as_ref().map(|d| json!(d)));
+    put(
+        &mut m,
+        "description",
+        j.description.as_ref().map(|d| json!(d)),
+    );
     if !j.inputs.is_empty() {
         m.insert("inputs".into(), json!(j.inputs));
     }

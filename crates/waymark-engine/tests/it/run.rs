@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use waymark_engine::model::{Connection, Journey, Step, StepKind};
+use waymark_engine::model::{Branching, Connection, Criteria, Journey, Step, StepKind, Wait};
+use waymark_engine::time::Duration;
 use waymark_engine::time::{Millis, format_instant};
 use waymark_engine::trace::TraceLine;
 use waymark_engine::{Engine, Event, Transition};
@@ -19,13 +20,36 @@ pub struct Tree {
     pub kind: Vec<Option<StepKind>>,
     /// Whether each connection of each step is active.
     pub active: Vec<Vec<bool>>,
+    /// How each step's children are chosen.
+    pub branching: Vec<Branching>,
+    /// Children of each step, left to right.
+    pub children: Vec<Vec<usize>>,
+    /// Weight of each step (0 when it has none).
+    pub weight: Vec<u32>,
+    /// What each wait step waits for.
+    pub wait: Vec<Option<Wait>>,
+    /// Each milestone's criteria.
+    pub criteria: Vec<Option<Criteria>>,
+    /// Each step's timeout (with `wait` branching).
+    pub timeout: Vec<Option<Duration>>,
 }
 
 impl Tree {
     pub fn of(journey: &Journey) -> Self {
         fn walk(tree: &mut Tree, steps: &[Step], parent: usize) {
             for s in steps {
-                let here = tree.push(&s.id, Some(parent), Some(s.kind), &s.connections);
+                let here = tree.push(
+                    &s.id,
+                    Some(parent),
+                    Some(s.kind),
+                    &s.connections,
+                    s.branching,
+                );
+                tree.weight[here] = s.weight.unwrap_or(0);
+                tree.wait[here] = s.wait.clone();
+                tree.criteria[here] = s.criteria.clone();
+                tree.timeout[here] = s.timeout;
+                tree.children[parent].push(here);
                 walk(tree, &s.steps, here);
             }
         }
@@ -34,18 +58,38 @@ impl Tree {
             parent: Vec::new(),
             kind: Vec::new(),
             active: Vec::new(),
+            branching: Vec::new(),
+            children: Vec::new(),
+            weight: Vec::new(),
+            wait: Vec::new(),
+            criteria: Vec::new(),
+            timeout: Vec::new(),
         };
         let e = &journey.entry;
-        tree.push(&e.id, None, None, &e.connections);
+        tree.push(&e.id, None, None, &e.connections, e.branching);
+        tree.timeout[0] = e.timeout;
         walk(&mut tree, &e.steps, 0);
         tree
     }
 
-    fn push(&mut self, id: &str, parent: Option<usize>, kind: Option<StepKind>, c: &[Connection]) -> usize {
+    fn push(
+        &mut self,
+        id: &str,
+        parent: Option<usize>,
+        kind: Option<StepKind>,
+        c: &[Connection],
+        branching: Branching,
+    ) -> usize {
         self.ids.push(id.to_string());
         self.parent.push(parent);
         self.kind.push(kind);
         self.active.push(c.iter().map(|c| c.active).collect());
+        self.branching.push(branching);
+        self.children.push(Vec::new());
+        self.weight.push(0);
+        self.wait.push(None);
+        self.criteria.push(None);
+        self.timeout.push(None);
         self.ids.len() - 1
     }
 
@@ -83,7 +127,11 @@ pub fn run_journey(journey: &Journey, events: &[(String, Event)], until: Millis)
     engine.advance_to(until, &mut transitions);
     let tree = Tree::of(journey);
     for (i, id) in tree.ids.iter().enumerate() {
-        assert_eq!(engine.journey(0).step_id(i as u16), id, "step order differs from pre-order");
+        assert_eq!(
+            engine.journey(0).step_id(i as u16),
+            id,
+            "step order differs from pre-order"
+        );
     }
     Run {
         engine,
@@ -118,7 +166,10 @@ impl Run {
             .get(k)
             .map(|t| serde_json::to_string(&self.line(t)).unwrap())
             .unwrap_or_default();
-        format!("{message}\n  at #{k}: {line}\ntransitions:\n{}", self.render())
+        format!(
+            "{message}\n  at #{k}: {line}\ntransitions:\n{}",
+            self.render()
+        )
     }
 }
 
