@@ -15,7 +15,6 @@ use crate::run::{Run, run, run_journey};
 
 pub type Check = Result<(), String>;
 
-
 fn starts_or_alternates(previous: Option<Change>, change: Change) -> bool {
     match previous {
         None => change == Change::Entered,
