@@ -1,50 +1,10 @@
 //! Segment-spec messages (`identify`, `track`, `page`, `screen`, `group`, `alias`) to events.
 
 use serde_json::{Map, Value};
-use waymark_engine::Event;
 use waymark_engine::time::{Millis, parse_instant};
+use waymark_engine::{Event, Identity, Message, MessageKind};
 
 use crate::IngestError;
-
-/// A normalized Segment message: who sent it and the event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    /// `userId`, when given.
-    pub user_id: Option<String>,
-    /// `anonymousId`, when given.
-    pub anonymous_id: Option<String>,
-    /// The call's type (`track`, `identify`, …).
-    pub kind: MessageKind,
-    /// The event the engine sees.
-    pub event: Event,
-}
-
-impl Message {
-    /// The profile key: the `userId`, else the `anonymousId`.
-    pub fn profile_key(&self) -> &str {
-        self.user_id
-            .as_deref()
-            .or(self.anonymous_id.as_deref())
-            .unwrap_or_default()
-    }
-}
-
-/// The Segment call types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageKind {
-    /// `identify`
-    Identify,
-    /// `track`
-    Track,
-    /// `page`
-    Page,
-    /// `screen`
-    Screen,
-    /// `group`
-    Group,
-    /// `alias`
-    Alias,
-}
 
 /// How the event time is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,15 +20,9 @@ pub enum Clock {
 /// Normalizes one Segment-spec message. `input` is the input that sent it, when known.
 pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, IngestError> {
     let obj = msg.as_object().ok_or(IngestError::NotAnObject)?;
-    let kind = match obj.get("type").and_then(Value::as_str).unwrap_or("") {
-        "identify" => MessageKind::Identify,
-        "track" => MessageKind::Track,
-        "page" => MessageKind::Page,
-        "screen" => MessageKind::Screen,
-        "group" => MessageKind::Group,
-        "alias" => MessageKind::Alias,
-        other => return Err(IngestError::UnknownType(other.to_string())),
-    };
+    let type_name = obj.get("type").and_then(Value::as_str).unwrap_or("");
+    let kind = MessageKind::parse(type_name)
+        .ok_or_else(|| IngestError::UnknownType(type_name.to_string()))?;
     let user_id = id_field(obj, "userId");
     let anonymous_id = id_field(obj, "anonymousId");
     if user_id.is_none() && anonymous_id.is_none() {
@@ -106,12 +60,23 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
     if kind == MessageKind::Identify {
         traits.extend(object_field(obj, "traits")?);
     }
+    let received_at = match clock {
+        Clock::AsGiven => None,
+        Clock::ReceivedAt(at) => Some(at),
+    };
+    let at = event_time(obj, clock)?;
     Ok(Message {
-        user_id,
-        anonymous_id,
+        message_id: id_field(obj, "messageId"),
         kind,
+        identity: Identity {
+            user_id,
+            anonymous_id,
+            previous_id: id_field(obj, "previousId"),
+            others: Vec::new(),
+        },
+        received_at: received_at.unwrap_or(at),
         event: Event {
-            at: event_time(obj, clock)?,
+            at,
             name,
             properties: Value::Object(properties),
             context: Value::Object(context),
@@ -195,7 +160,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.event.name.as_deref(), Some("Order Completed"));
-        assert_eq!(t.profile_key(), "u1");
+        assert_eq!(t.identity.profile_key(), Some("u1"));
         let p = parse(
             &json!({"type":"page","name":"Home","anonymousId":"a1","timestamp":"2026-01-05T12:00:00Z"}),
             Clock::AsGiven,
@@ -204,7 +169,7 @@ mod tests {
         .unwrap();
         assert_eq!(p.event.name.as_deref(), Some("Page Viewed"));
         assert_eq!(p.event.properties["name"], "Home");
-        assert_eq!(p.profile_key(), "a1");
+        assert_eq!(p.identity.profile_key(), Some("a1"));
         assert_eq!(p.event.input.as_deref(), Some("web"));
         let s = parse(
             &json!({"type":"screen","name":"Main","userId":null,"anonymousId":"a1","timestamp":"2026-01-05T12:00:00Z"}),

@@ -53,7 +53,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(msg) => msg,
             Err(e) => bail!("{}: {e} [{}]", where_(), e.code()),
         };
-        events.push((msg.profile_key().to_string(), msg.event));
+        let key = msg.identity.profile_key().unwrap_or_default().to_string();
+        events.push((key, msg.event));
     }
     let trace = simulate(&journey, events, until)?;
     let stdout = std::io::stdout();

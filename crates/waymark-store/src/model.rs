@@ -1,0 +1,140 @@
+//! The records the store keeps and returns.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use waymark_engine::time::Millis;
+
+/// A workspace: a tenant's space holding inputs, profiles and events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// Stable id, used in URLs (`[a-z0-9_-]`, 1–64 characters).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// The platform or feed an input stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// iOS apps.
+    Ios,
+    /// Android apps.
+    Android,
+    /// Web sites.
+    Web,
+    /// Server-side sources.
+    Server,
+    /// Bulk feeds and imports.
+    Feed,
+}
+
+/// An input: a source of events with its own write key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    /// The workspace it belongs to.
+    pub workspace: String,
+    /// Stable id within the workspace.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Platform or feed.
+    pub kind: InputKind,
+    /// The secret write key clients send (Segment: Basic user; mParticle: the API key).
+    pub write_key: String,
+    /// mParticle's API secret, when the input accepts mParticle's Events API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Who an admin token acts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "scope", content = "workspace")]
+pub enum TokenScope {
+    /// Everything in the account.
+    Account,
+    /// One workspace's data only.
+    Workspace(String),
+}
+
+/// An admin API token. The store keeps only a SHA-256 hash of the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminToken {
+    /// Hex SHA-256 of the bearer secret.
+    pub secret_sha256: String,
+    /// Display name.
+    pub name: String,
+    /// What it may reach.
+    pub scope: TokenScope,
+}
+
+/// Internal id of a profile within a workspace.
+pub type ProfileId = u64;
+
+/// A profile: identifiers, traits with their history, consent and counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Internal id.
+    pub id: ProfileId,
+    /// The workspace.
+    pub workspace: String,
+    /// The app's user id (at most one: two user ids are never merged).
+    pub user_id: Option<String>,
+    /// Every anonymous id seen for this user, first seen first.
+    pub anonymous_ids: Vec<String>,
+    /// Other identifiers by type (`email`, mParticle identities such as `customer_id`, `mpid`).
+    pub identities: BTreeMap<String, String>,
+    /// Current traits (merged by top-level key, last write by event time wins).
+    pub traits: Map<String, Value>,
+    /// Per trait: since when it has had its current value, and the event time of its last write.
+    pub trait_times: BTreeMap<String, TraitTimes>,
+    /// Consent per purpose.
+    pub consent: BTreeMap<String, bool>,
+    /// Event time of the first event.
+    pub first_seen: Millis,
+    /// Event time of the latest event.
+    pub last_seen: Millis,
+    /// Number of events stored.
+    pub event_count: u64,
+    /// Profiles merged into this one (their events are this profile's events).
+    pub merged_from: Vec<ProfileId>,
+}
+
+/// When a trait took its current value and when it was last written (event times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraitTimes {
+    /// Since when the trait has had its current value.
+    pub since: Millis,
+    /// Event time of the latest write that was applied.
+    pub written: Millis,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The sender's message id.
+    pub message_id: Option<String>,
+    /// Call type (`track`, `identify`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Event name for criteria (`Order Completed`, `Page Viewed`; none for identify).
+    pub name: Option<String>,
+    /// Event time (after skew correction).
+    pub timestamp: Millis,
+    /// When the server received it.
+    pub received_at: Millis,
+    /// The input that sent it.
+    pub input: Option<String>,
+    /// `userId` as sent.
+    pub user_id: Option<String>,
+    /// `anonymousId` as sent.
+    pub anonymous_id: Option<String>,
+    /// Properties.
+    pub properties: Value,
+    /// Context.
+    pub context: Value,
+    /// Traits carried by the message (identify traits merged with `context.traits`).
+    pub traits: Map<String, Value>,
+}
