@@ -92,6 +92,10 @@ pub struct Profile {
     pub trait_times: BTreeMap<String, TraitTimes>,
     /// Consent per purpose.
     pub consent: BTreeMap<String, bool>,
+    /// Per purpose: the event time of the consent write that set it (last write by event
+    /// time wins, as for traits).
+    #[serde(default)]
+    pub consent_written: BTreeMap<String, Millis>,
     /// Event time of the first event.
     pub first_seen: Millis,
     /// Event time of the latest event.

@@ -1,5 +1,6 @@
 //! The `waymark` binary.
 
+mod serve;
 mod simulate;
 mod validate;
 
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP server on the embedded store in a data directory.
+    Serve(serve::Args),
     /// Dry-run a journey over Segment-spec NDJSON events; print the NDJSON trace.
     Simulate(simulate::Args),
     /// Check a journey file; list every problem with its JSON path.
@@ -26,6 +29,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Validate(args) => validate::run(args),
     };

@@ -1,0 +1,79 @@
+//! Applies the configuration to the store at start: workspaces, inputs and tokens declared
+//! in the file exist afterwards; with no admin token anywhere, one is generated.
+
+use waymark_store::{AdminToken, Input, Store, StoreError, TokenScope, Workspace};
+
+use crate::auth::token_hash;
+use crate::config::Config;
+
+/// What starting changed that the operator should hear about.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bootstrap {
+    /// A freshly generated account token (only when the store had none and the config
+    /// declared none): shown once.
+    pub generated_token: Option<String>,
+}
+
+/// Creates what the configuration declares and is missing.
+pub fn apply_config(store: &dyn Store, config: &Config) -> Result<Bootstrap, StoreError> {
+    for ws in &config.workspaces {
+        if store.workspace(&ws.id)?.is_none() {
+            store.create_workspace(Workspace {
+                id: ws.id.clone(),
+                name: ws.name.clone().unwrap_or_else(|| ws.id.clone()),
+            })?;
+        }
+    }
+    for input in &config.inputs {
+        let exists = store
+            .inputs(&input.workspace)?
+            .iter()
+            .any(|i| i.id == input.id);
+        if !exists {
+            store.create_input(Input {
+                workspace: input.workspace.clone(),
+                id: input.id.clone(),
+                name: input.name.clone().unwrap_or_else(|| input.id.clone()),
+                kind: input.kind,
+                write_key: input.write_key.clone(),
+                secret: input.secret.clone(),
+            })?;
+        }
+    }
+    for token in &config.tokens {
+        store.put_token(AdminToken {
+            secret_sha256: token_hash(&token.token),
+            name: token.name.clone(),
+            scope: match &token.workspace {
+                Some(ws) => TokenScope::Workspace(ws.clone()),
+                None => TokenScope::Account,
+            },
+        })?;
+    }
+    let mut bootstrap = Bootstrap::default();
+    if !store.has_tokens()? {
+        let secret = new_secret("wm_admin_");
+        store.put_token(AdminToken {
+            secret_sha256: token_hash(&secret),
+            name: "generated at first start".into(),
+            scope: TokenScope::Account,
+        })?;
+        bootstrap.generated_token = Some(secret);
+    }
+    Ok(bootstrap)
+}
+
+/// A random secret: `prefix` and 32 hex characters from the OS's random source.
+pub(crate) fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    // An OS without randomness cannot run the server safely; fall back to time-derived
+    // bytes only so that the call cannot panic.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}

@@ -1,0 +1,217 @@
+//! The admin API under `/api/`: workspaces, inputs, profiles and their events. Every call
+//! needs a bearer token; a workspace token reaches only its own workspace.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use waymark_store::{Input, InputKind, TokenScope, Workspace};
+
+use super::views::{EventView, ProfileView};
+use crate::auth::Admin;
+use crate::bootstrap::new_secret;
+use crate::{ApiError, AppState};
+
+/// Most events one call returns.
+const MAX_EVENTS: usize = 1000;
+
+/// `GET /api/account`.
+pub(crate) async fn account(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_account()?;
+    let workspaces = state.blocking(|s| s.workspaces()).await?;
+    Ok(Json(json!({
+        "workspaces": workspaces.len(),
+        "limits": {
+            "max_message_bytes": state.limits.max_message_bytes,
+            "max_batch_bytes": state.limits.max_batch_bytes,
+            "max_batch_messages": state.limits.max_batch_messages,
+        }
+    })))
+}
+
+/// `GET /api/workspaces`: every workspace the token reaches.
+pub(crate) async fn list_workspaces(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<Vec<Workspace>>, ApiError> {
+    let all = state.blocking(|s| s.workspaces()).await?;
+    Ok(Json(match admin.0 {
+        TokenScope::Account => all,
+        TokenScope::Workspace(own) => all.into_iter().filter(|w| w.id == own).collect(),
+    }))
+}
+
+/// Body of `POST /api/workspaces`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewWorkspace {
+    id: String,
+    name: Option<String>,
+}
+
+/// `POST /api/workspaces` (account tokens only).
+pub(crate) async fn create_workspace(
+    State(state): State<AppState>,
+    admin: Admin,
+    body: Result<Json<NewWorkspace>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Workspace>), ApiError> {
+    admin.require_account()?;
+    let Json(new) = body.map_err(bad_json)?;
+    check_id("workspace id", &new.id)?;
+    let workspace = Workspace {
+        name: new.name.unwrap_or_else(|| new.id.clone()),
+        id: new.id,
+    };
+    let created = state
+        .blocking(move |s| s.create_workspace(workspace))
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `GET /api/workspaces/{ws}`.
+pub(crate) async fn get_workspace(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(ws): Path<String>,
+) -> Result<Json<Workspace>, ApiError> {
+    admin.require_workspace(&ws)?;
+    Ok(Json(existing_workspace(&state, &ws).await?))
+}
+
+/// `GET /api/workspaces/{ws}/inputs`.
+pub(crate) async fn list_inputs(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(ws): Path<String>,
+) -> Result<Json<Vec<Input>>, ApiError> {
+    admin.require_workspace(&ws)?;
+    existing_workspace(&state, &ws).await?;
+    Ok(Json(state.blocking(move |s| s.inputs(&ws)).await?))
+}
+
+/// Body of `POST /api/workspaces/{ws}/inputs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewInput {
+    id: String,
+    name: Option<String>,
+    kind: InputKind,
+    /// Generated when absent.
+    write_key: Option<String>,
+    /// mParticle API secret; generated when `mparticle` is true and none is given.
+    secret: Option<String>,
+    #[serde(default)]
+    mparticle: bool,
+}
+
+/// `POST /api/workspaces/{ws}/inputs`: returns the input with its write key.
+pub(crate) async fn create_input(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(ws): Path<String>,
+    body: Result<Json<NewInput>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Input>), ApiError> {
+    admin.require_workspace(&ws)?;
+    let Json(new) = body.map_err(bad_json)?;
+    check_id("input id", &new.id)?;
+    existing_workspace(&state, &ws).await?;
+    let secret = match (new.secret, new.mparticle) {
+        (Some(s), _) => Some(s),
+        (None, true) => Some(new_secret("")),
+        (None, false) => None,
+    };
+    let input = Input {
+        workspace: ws,
+        name: new.name.unwrap_or_else(|| new.id.clone()),
+        id: new.id,
+        kind: new.kind,
+        write_key: new.write_key.unwrap_or_else(|| new_secret("wk_")),
+        secret,
+    };
+    let created = state.blocking(move |s| s.create_input(input)).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `GET /api/workspaces/{ws}/profiles/{user_id}`.
+pub(crate) async fn get_profile(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((ws, user)): Path<(String, String)>,
+) -> Result<Json<ProfileView>, ApiError> {
+    admin.require_workspace(&ws)?;
+    let key = user.clone();
+    let profile = state.blocking(move |s| s.profile(&ws, &key)).await?;
+    profile
+        .map(|p| Json(ProfileView::from(p)))
+        .ok_or_else(|| ApiError::not_found(format!("no profile `{user}`")))
+}
+
+/// `DELETE /api/workspaces/{ws}/profiles/{user_id}`: the right to be forgotten.
+pub(crate) async fn delete_profile(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((ws, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    admin.require_workspace(&ws)?;
+    let key = user.clone();
+    if state.blocking(move |s| s.delete_profile(&ws, &key)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("no profile `{user}`")))
+    }
+}
+
+/// Query of the events call.
+#[derive(Debug, Deserialize)]
+pub(crate) struct EventsQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/workspaces/{ws}/profiles/{user_id}/events?limit=N`: the latest events, oldest
+/// first.
+pub(crate) async fn profile_events(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((ws, user)): Path<(String, String)>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_workspace(&ws)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, MAX_EVENTS);
+    let key = user.clone();
+    let events = state.blocking(move |s| s.events(&ws, &key, limit)).await?;
+    let events = events.ok_or_else(|| ApiError::not_found(format!("no profile `{user}`")))?;
+    let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
+    Ok(Json(json!({ "events": views })))
+}
+
+async fn existing_workspace(state: &AppState, ws: &str) -> Result<Workspace, ApiError> {
+    let id = ws.to_string();
+    state
+        .blocking(move |s| s.workspace(&id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("workspace `{ws}` does not exist")))
+}
+
+fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_id",
+            format!("{what} `{id}` must be 1–64 characters of a-z, 0-9, `-` and `_`"),
+        ))
+    }
+}
+
+fn bad_json(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError::bad_request("invalid_body", rejection.body_text())
+}

@@ -1,0 +1,80 @@
+//! Segment's HTTP tracking API: `/v1/{batch,import,identify,track,page,screen,group,alias}`
+//! and the browser short paths `/v1/{i,t,p,s,g,a}`.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use serde_json::{Value, json};
+use waymark_engine::MessageKind;
+use waymark_ingest::segment::{Endpoint, read_envelope};
+use waymark_store::Input;
+
+use super::body::{GZIP_SLACK, check_json_content, decode, read_capped, received_now};
+use crate::auth::basic_credentials;
+use crate::{ApiError, AppState};
+
+fn endpoint(call: &str) -> Option<Endpoint> {
+    let kind = match call {
+        "batch" | "import" => return Some(Endpoint::Batch),
+        "identify" | "i" => MessageKind::Identify,
+        "track" | "t" => MessageKind::Track,
+        "page" | "p" => MessageKind::Page,
+        "screen" | "s" => MessageKind::Screen,
+        "group" | "g" => MessageKind::Group,
+        "alias" | "a" => MessageKind::Alias,
+        _ => return None,
+    };
+    Some(Endpoint::Single(kind))
+}
+
+/// `POST /v1/{call}`: answers exactly `200 {"success":true}` once the batch is durable.
+pub(crate) async fn ingest(
+    State(state): State<AppState>,
+    Path(call): Path<String>,
+    parts: Parts,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let endpoint = endpoint(&call).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
+    let received_at = received_now();
+    let basic_key = basic_credentials(&parts).map(|(user, _)| user);
+    // A key in the Authorization header is checked before the body is read.
+    let mut input = match &basic_key {
+        Some(key) => Some(input_for(&state, key).await?),
+        None => None,
+    };
+    check_json_content(&parts.headers)?;
+    let limit = state.limits.max_batch_bytes;
+    let raw = read_capped(body, limit + GZIP_SLACK).await?;
+    let json = decode(&parts.headers, &raw, limit)?;
+    let envelope = read_envelope(endpoint, &json, &state.limits)?;
+    if let (Some(header_key), Some(body_key)) = (&basic_key, &envelope.write_key)
+        && header_key != body_key
+    {
+        return Err(ApiError::unauthorized(
+            "the writeKey in the body differs from the one in the Authorization header",
+        ));
+    }
+    if input.is_none() {
+        let key = envelope.write_key.clone().ok_or_else(|| {
+            ApiError::unauthorized(
+                "send the write key as Basic auth (`<writeKey>:`) or as `writeKey` in the body",
+            )
+        })?;
+        input = Some(input_for(&state, &key).await?);
+    }
+    let input = input.ok_or_else(|| ApiError::unauthorized("unknown write key"))?;
+    let messages = envelope.into_messages(received_at, &input.id)?;
+    state
+        .blocking(move |s| s.ingest(&input.workspace, &input.id, messages))
+        .await?;
+    Ok(Json(json!({"success": true})))
+}
+
+async fn input_for(state: &AppState, key: &str) -> Result<Input, ApiError> {
+    let key = key.to_string();
+    state
+        .blocking(move |s| s.input_by_write_key(&key))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown write key"))
+}

@@ -1,0 +1,23 @@
+//! The embedded, durable backend on fjall (an LSM-tree store).
+//!
+//! Reads go straight to fjall from the caller's thread, on a snapshot. Every write goes
+//! through one writer thread fed by a bounded queue; the writer applies whatever is waiting
+//! as one atomic fjall batch, syncs the journal once, and only then answers every caller
+//! (group commit). See [`FjallStore`].
+
+mod ingest;
+mod keys;
+mod open;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use open::{FjallOptions, FjallStore};
+
+use crate::store::StoreError;
+
+/// A backend failure as a [`StoreError`].
+fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}

@@ -1,0 +1,424 @@
+//! Opening the store, its keyspaces, and the read side of the [`Store`] trait.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ::fjall::{Database, Keyspace, KeyspaceCreateOptions, Readable, Snapshot};
+use serde::de::DeserializeOwned;
+use waymark_engine::Message;
+
+use super::backend;
+use super::keys;
+use super::writer::{Reply, Request, Writer};
+use crate::apply;
+use crate::model::{AdminToken, Input, Profile, ProfileId, StoredEvent, Workspace};
+use crate::profile::IdKind;
+use crate::store::{IngestSummary, Store, StoreError};
+
+/// The on-disk format this code reads and writes.
+const FORMAT_VERSION: &[u8] = b"1";
+
+/// Tuning for a [`FjallStore`]; `FjallOptions::default()` suits a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FjallOptions {
+    /// Write requests (ingest batches, deletes, admin writes) that may wait for the writer.
+    /// When that many are waiting, `ingest` answers [`StoreError::Busy`] at once. At least 1.
+    pub queue_capacity: usize,
+    /// The writer stops collecting requests for one group commit once they hold this many
+    /// messages (it always takes at least one request).
+    pub max_commit_messages: usize,
+    /// Sync with `fdatasync` instead of `fsync`.
+    pub sync_data: bool,
+    /// How long a `messageId` is remembered at least (SPEC: 24 hours or more); older ones
+    /// are forgotten by a background prune.
+    pub dedup_retention: Duration,
+    /// Prune forgotten `messageId`s after every this many group commits (0: never).
+    pub prune_every: u32,
+}
+
+impl Default for FjallOptions {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 1024,
+            max_commit_messages: 20_000,
+            sync_data: false,
+            dedup_retention: Duration::from_secs(48 * 3600),
+            prune_every: 64,
+        }
+    }
+}
+
+/// The keyspaces of one database.
+#[derive(Clone)]
+pub(super) struct Keyspaces {
+    pub(super) db: Database,
+    /// `format` → version.
+    pub(super) meta: Keyspace,
+    /// Workspace id → JSON [`Workspace`].
+    pub(super) workspaces: Keyspace,
+    /// `ws ‖ input id` → JSON [`Input`].
+    pub(super) inputs: Keyspace,
+    /// Write key → the input's key in `inputs`.
+    pub(super) write_keys: Keyspace,
+    /// Secret hash → JSON [`AdminToken`].
+    pub(super) tokens: Keyspace,
+    /// `ws ‖ profile id` → JSON [`Profile`].
+    pub(super) profiles: Keyspace,
+    /// `ws ‖ kind ‖ identifier` → profile id.
+    pub(super) identities: Keyspace,
+    /// `ws ‖ profile id ‖ time ‖ seq` → JSON [`StoredEvent`].
+    pub(super) events: Keyspace,
+    /// `ws ‖ messageId` → when it was recorded.
+    pub(super) dedup: Keyspace,
+    /// `recorded time ‖ ws ‖ messageId` → nothing: the prune's index.
+    pub(super) dedup_by_time: Keyspace,
+    /// `ws ‖ which` → next value.
+    pub(super) counters: Keyspace,
+}
+
+impl Keyspaces {
+    fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = Database::builder(dir)
+            .manual_journal_persist(true)
+            .open()
+            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", dir.display())))?;
+        let keyspace = |name: &str| {
+            db.keyspace(name, KeyspaceCreateOptions::default)
+                .map_err(backend)
+        };
+        let ks = Self {
+            meta: keyspace("meta")?,
+            workspaces: keyspace("workspaces")?,
+            inputs: keyspace("inputs")?,
+            write_keys: keyspace("write_keys")?,
+            tokens: keyspace("tokens")?,
+            profiles: keyspace("profiles")?,
+            identities: keyspace("identities")?,
+            events: keyspace("events")?,
+            dedup: keyspace("dedup")?,
+            dedup_by_time: keyspace("dedup_by_time")?,
+            counters: keyspace("counters")?,
+            db,
+        };
+        match ks.meta.get("format").map_err(backend)? {
+            Some(v) if &*v == FORMAT_VERSION => {}
+            Some(v) => {
+                return Err(StoreError::Backend(format!(
+                    "{} holds store format {}, this build reads {}",
+                    dir.display(),
+                    String::from_utf8_lossy(&v),
+                    String::from_utf8_lossy(FORMAT_VERSION)
+                )));
+            }
+            None => {
+                ks.meta.insert("format", FORMAT_VERSION).map_err(backend)?;
+                ks.db
+                    .persist(::fjall::PersistMode::SyncAll)
+                    .map_err(backend)?;
+            }
+        }
+        Ok(ks)
+    }
+}
+
+/// The embedded durable [`Store`] on fjall.
+///
+/// Writes are group-committed by one writer thread: `ingest` returns only after the fjall
+/// journal holding its batch has been synced, and concurrent callers share syncs. When the
+/// writer's queue is full, `ingest` answers [`StoreError::Busy`] at once. Reads run on the
+/// caller's thread. Dropping the store stops the writer after it has finished what is
+/// queued; reopening the directory then sees every acknowledged write.
+pub struct FjallStore {
+    ks: Keyspaces,
+    sender: Option<SyncSender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    syncs: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for FjallStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FjallStore")
+            .field("syncs", &self.sync_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FjallStore {
+    /// Opens (or creates) the store in `dir` with default options.
+    pub fn open(dir: &Path) -> Result<FjallStore, StoreError> {
+        Self::open_with(dir, FjallOptions::default())
+    }
+
+    /// Opens (or creates) the store in `dir`.
+    pub fn open_with(dir: &Path, options: FjallOptions) -> Result<FjallStore, StoreError> {
+        let ks = Keyspaces::open(dir)?;
+        let (sender, receiver) = mpsc::sync_channel(options.queue_capacity.max(1));
+        let syncs = Arc::new(AtomicU64::new(0));
+        let writer = Writer::new(ks.clone(), receiver, options, Arc::clone(&syncs));
+        let handle = std::thread::Builder::new()
+            .name("waymark-store-writer".into())
+            .spawn(move || writer.run())
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(FjallStore {
+            ks,
+            sender: Some(sender),
+            writer: Some(handle),
+            syncs,
+        })
+    }
+
+    /// How many times the writer has synced the journal (one per group commit that wrote
+    /// something).
+    pub fn sync_count(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+
+    /// Sends a request to the writer and waits for its answer. With `busy_if_full`, a full
+    /// queue is answered with `Busy` instead of waiting for room.
+    fn call<T>(
+        &self,
+        busy_if_full: bool,
+        request: impl FnOnce(Reply<T>) -> Request,
+    ) -> Result<T, StoreError> {
+        let sender = self.sender.as_ref().ok_or_else(stopped)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        let request = request(reply);
+        if busy_if_full {
+            sender.try_send(request).map_err(|e| match e {
+                TrySendError::Full(_) => StoreError::Busy,
+                TrySendError::Disconnected(_) => stopped(),
+            })?;
+        } else {
+            sender.send(request).map_err(|_| stopped())?;
+        }
+        answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Sends a request without waiting for room or for its answer (tests fill the queue).
+    #[cfg(test)]
+    pub(super) fn enqueue(&self, request: Request) -> Result<(), StoreError> {
+        self.sender
+            .as_ref()
+            .ok_or_else(stopped)?
+            .try_send(request)
+            .map_err(|_| StoreError::Busy)
+    }
+
+    /// Sends a request, waiting for room but not for its answer.
+    #[cfg(test)]
+    pub(super) fn send(&self, request: Request) -> Result<(), StoreError> {
+        self.sender
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(request)
+            .map_err(|_| stopped())
+    }
+
+    fn find(
+        &self,
+        snapshot: &Snapshot,
+        ws_prefix: &[u8],
+        key: &str,
+    ) -> Result<Option<ProfileId>, StoreError> {
+        for kind in [IdKind::User, IdKind::Anonymous] {
+            let found = snapshot
+                .get(&self.ks.identities, keys::identity(ws_prefix, kind, key))
+                .map_err(backend)?;
+            if let Some(value) = found {
+                return keys::read_u64(&value)
+                    .map(Some)
+                    .ok_or_else(|| StoreError::Backend("a malformed identity entry".into()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn events_of(
+        &self,
+        snapshot: &Snapshot,
+        ws_prefix: &[u8],
+        id: ProfileId,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut events = snapshot
+            .prefix(&self.ks.events, keys::events_of(ws_prefix, id))
+            .rev()
+            .take(limit)
+            .map(|guard| decode::<StoredEvent>(&guard.value().map_err(backend)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        events.reverse();
+        Ok(events)
+    }
+}
+
+impl Drop for FjallStore {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has answered what was queued.
+        self.sender.take();
+        if let Some(writer) = self.writer.take() {
+            // A writer that panicked has nothing left to finish.
+            let _ = writer.join();
+        }
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Backend("the store's writer has stopped".into())
+}
+
+/// Decodes a JSON record.
+pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Backend(format!("a corrupt record: {e}")))
+}
+
+impl Store for FjallStore {
+    fn create_workspace(&self, workspace: Workspace) -> Result<Workspace, StoreError> {
+        self.call(false, |reply| Request::CreateWorkspace { workspace, reply })
+    }
+
+    fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        self.ks
+            .workspaces
+            .iter()
+            .map(|guard| decode(&guard.value().map_err(backend)?))
+            .collect()
+    }
+
+    fn workspace(&self, id: &str) -> Result<Option<Workspace>, StoreError> {
+        match self.ks.workspaces.get(id).map_err(backend)? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn create_input(&self, input: Input) -> Result<Input, StoreError> {
+        self.call(false, |reply| Request::CreateInput { input, reply })
+    }
+
+    fn inputs(&self, workspace: &str) -> Result<Vec<Input>, StoreError> {
+        self.ks
+            .inputs
+            .prefix(keys::ws(workspace))
+            .map(|guard| decode(&guard.value().map_err(backend)?))
+            .collect()
+    }
+
+    fn input_by_write_key(&self, write_key: &str) -> Result<Option<Input>, StoreError> {
+        let snapshot = self.ks.db.snapshot();
+        let Some(input_key) = snapshot
+            .get(&self.ks.write_keys, write_key)
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        match snapshot.get(&self.ks.inputs, input_key).map_err(backend)? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put_token(&self, token: AdminToken) -> Result<(), StoreError> {
+        self.call(false, |reply| Request::PutToken { token, reply })
+    }
+
+    fn token(&self, secret_sha256: &str) -> Result<Option<AdminToken>, StoreError> {
+        match self.ks.tokens.get(secret_sha256).map_err(backend)? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn has_tokens(&self) -> Result<bool, StoreError> {
+        Ok(!self.ks.tokens.is_empty().map_err(backend)?)
+    }
+
+    fn ingest(
+        &self,
+        workspace: &str,
+        input: &str,
+        messages: Vec<Message>,
+    ) -> Result<IngestSummary, StoreError> {
+        if self
+            .ks
+            .workspaces
+            .get(workspace)
+            .map_err(backend)?
+            .is_none()
+        {
+            return Err(StoreError::NotFound {
+                kind: "workspace",
+                id: workspace.to_string(),
+            });
+        }
+        if messages.is_empty() {
+            return Ok(IngestSummary::default());
+        }
+        apply::check_identified(&messages)?;
+        // Events are encoded here, on the caller's thread, not in the writer.
+        let messages = messages
+            .into_iter()
+            .map(|m| apply::encode_event(input, &m).map(|event| (m, event)))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.call(true, |reply| Request::Ingest {
+            workspace: workspace.to_string(),
+            messages,
+            reply,
+        })
+    }
+
+    fn profile(&self, workspace: &str, key: &str) -> Result<Option<Profile>, StoreError> {
+        let snapshot = self.ks.db.snapshot();
+        let ws_prefix = keys::ws(workspace);
+        let Some(id) = self.find(&snapshot, &ws_prefix, key)? else {
+            return Ok(None);
+        };
+        match snapshot
+            .get(&self.ks.profiles, keys::profile(&ws_prefix, id))
+            .map_err(backend)?
+        {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn events(
+        &self,
+        workspace: &str,
+        key: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+        let snapshot = self.ks.db.snapshot();
+        let ws_prefix = keys::ws(workspace);
+        match self.find(&snapshot, &ws_prefix, key)? {
+            Some(id) => self.events_of(&snapshot, &ws_prefix, id, limit).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError> {
+        self.call(false, |reply| Request::DeleteProfile {
+            workspace: workspace.to_string(),
+            key: key.to_string(),
+            reply,
+        })
+    }
+
+    fn for_each_profile(
+        &self,
+        workspace: &str,
+        visit: &mut dyn FnMut(Profile, Vec<StoredEvent>),
+    ) -> Result<(), StoreError> {
+        let snapshot = self.ks.db.snapshot();
+        let ws_prefix = keys::ws(workspace);
+        for guard in snapshot.prefix(&self.ks.profiles, &ws_prefix) {
+            let profile: Profile = decode(&guard.value().map_err(backend)?)?;
+            let events = self.events_of(&snapshot, &ws_prefix, profile.id, usize::MAX)?;
+            visit(profile, events);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,341 @@
+//! The writer thread and group commit.
+//!
+//! Callers put requests on a bounded queue and wait for their answers. The writer takes
+//! the first waiting request and every other one already queued (up to
+//! [`FjallOptions::max_commit_messages`]), applies them in order (ingest and delete into
+//! staged layers, see [`super::ingest`]), writes everything as ONE fjall batch, syncs the
+//! journal ONCE, and only then answers every caller. A request that fails is answered with
+//! its error and leaves nothing behind; a failed commit or sync fails the whole group.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ::fjall::PersistMode;
+use waymark_engine::Message;
+use waymark_engine::time::Millis;
+
+use super::backend;
+use super::ingest::{FjallTx, Layer};
+use super::keys;
+use super::open::{FjallOptions, Keyspaces};
+use crate::apply;
+use crate::model::{AdminToken, Input, Workspace};
+use crate::store::{IngestSummary, StoreError};
+
+/// Where a request's answer goes.
+pub(super) type Reply<T> = SyncSender<Result<T, StoreError>>;
+
+/// A write for the writer thread.
+pub(super) enum Request {
+    /// Ingest a batch: messages with their events already encoded.
+    Ingest {
+        workspace: String,
+        messages: Vec<(Message, Vec<u8>)>,
+        reply: Reply<IngestSummary>,
+    },
+    /// Delete the profile a key names.
+    DeleteProfile {
+        workspace: String,
+        key: String,
+        reply: Reply<bool>,
+    },
+    /// Create a workspace.
+    CreateWorkspace {
+        workspace: Workspace,
+        reply: Reply<Workspace>,
+    },
+    /// Create an input.
+    CreateInput { input: Input, reply: Reply<Input> },
+    /// Store an admin token.
+    PutToken { token: AdminToken, reply: Reply<()> },
+    /// Tests: the writer says it is paused, then waits until `resume` is signalled or dropped.
+    #[cfg(test)]
+    Pause {
+        paused: SyncSender<()>,
+        resume: Receiver<()>,
+    },
+}
+
+impl Request {
+    /// How much the request counts toward a group's size.
+    fn weight(&self) -> usize {
+        match self {
+            Request::Ingest { messages, .. } => messages.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// Sends an answer once the group's sync is known (`Some(error)` when it failed).
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
+fn answer<T: Send + 'static>(reply: Reply<T>, result: Result<T, StoreError>) -> Answer {
+    Box::new(move |sync_error| {
+        let result = match (result, sync_error) {
+            (Ok(_), Some(error)) => Err(StoreError::Backend(error.to_string())),
+            (result, _) => result,
+        };
+        // A caller that went away no longer needs the answer.
+        let _ = reply.send(result);
+    })
+}
+
+/// Most `messageId`s forgotten by one prune.
+const PRUNE_LIMIT: usize = 10_000;
+
+/// The writer thread's state.
+pub(super) struct Writer {
+    ks: Keyspaces,
+    receiver: Receiver<Request>,
+    options: FjallOptions,
+    syncs: Arc<AtomicU64>,
+    commits: u64,
+    /// Where the next prune starts in `dedup_by_time`: everything before it is gone, so
+    /// no prune wades through the tombstones of the previous ones.
+    prune_from: Vec<u8>,
+}
+
+impl Writer {
+    /// A writer over `ks` fed by `receiver`.
+    pub(super) fn new(
+        ks: Keyspaces,
+        receiver: Receiver<Request>,
+        options: FjallOptions,
+        syncs: Arc<AtomicU64>,
+    ) -> Self {
+        Self {
+            ks,
+            receiver,
+            options,
+            syncs,
+            commits: 0,
+            prune_from: Vec::new(),
+        }
+    }
+
+    /// Serves requests until every sender is gone.
+    pub(super) fn run(mut self) {
+        while let Ok(first) = self.receiver.recv() {
+            let mut weight = first.weight();
+            let mut group = vec![first];
+            while weight < self.options.max_commit_messages {
+                match self.receiver.try_recv() {
+                    Ok(request) => {
+                        weight += request.weight();
+                        group.push(request);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(group);
+        }
+    }
+
+    fn commit_group(&mut self, group: Vec<Request>) {
+        let now = now_millis();
+        let mut staged = Layer::default();
+        let mut wrote = false;
+        let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
+        for request in group {
+            match request {
+                Request::Ingest {
+                    workspace,
+                    messages,
+                    reply,
+                } => {
+                    let mut tx = FjallTx::new(&self.ks, &staged, &workspace);
+                    let result = apply::ingest_batch(&mut tx, &workspace, messages);
+                    let layer = tx.into_layer();
+                    if result.is_ok() {
+                        staged.absorb(layer);
+                    }
+                    answers.push(answer(reply, result));
+                }
+                Request::DeleteProfile {
+                    workspace,
+                    key,
+                    reply,
+                } => {
+                    let mut tx = FjallTx::new(&self.ks, &staged, &workspace);
+                    let result = apply::delete_profile(&mut tx, &key);
+                    let layer = tx.into_layer();
+                    if result.is_ok() {
+                        staged.absorb(layer);
+                    }
+                    answers.push(answer(reply, result));
+                }
+                Request::CreateWorkspace { workspace, reply } => {
+                    let result = self.create_workspace(workspace);
+                    wrote |= result.is_ok();
+                    answers.push(answer(reply, result));
+                }
+                Request::CreateInput { input, reply } => {
+                    let result = self.create_input(input);
+                    wrote |= result.is_ok();
+                    answers.push(answer(reply, result));
+                }
+                Request::PutToken { token, reply } => {
+                    let result = self.put_token(&token);
+                    wrote |= result.is_ok();
+                    answers.push(answer(reply, result));
+                }
+                #[cfg(test)]
+                Request::Pause { paused, resume } => {
+                    let _ = paused.send(());
+                    let _ = resume.recv();
+                }
+            }
+        }
+        let outcome = if staged.is_empty() && !wrote {
+            Ok(())
+        } else {
+            self.commit(staged, now)
+        };
+        let error = match outcome {
+            Ok(()) => None,
+            Err(StoreError::Backend(message)) => Some(message),
+            Err(other) => Some(other.to_string()),
+        };
+        for answer in answers {
+            answer(error.as_deref());
+        }
+        self.commits += 1;
+        if self.options.prune_every > 0
+            && self
+                .commits
+                .is_multiple_of(u64::from(self.options.prune_every))
+        {
+            // Best effort: forgetting old ids can wait, and a failing disk fails the next
+            // commit anyway.
+            let _ = self.prune(now);
+        }
+    }
+
+    /// Writes the staged layer as one batch and syncs the journal (which also covers the
+    /// admin writes committed earlier in the group).
+    fn commit(&self, staged: Layer, now: Millis) -> Result<(), StoreError> {
+        let mut batch = self.ks.db.batch();
+        staged.write_to(&mut batch, &self.ks, now)?;
+        batch.commit().map_err(backend)?;
+        let mode = if self.options.sync_data {
+            PersistMode::SyncData
+        } else {
+            PersistMode::SyncAll
+        };
+        self.ks.db.persist(mode).map_err(backend)?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn create_workspace(&self, workspace: Workspace) -> Result<Workspace, StoreError> {
+        if self
+            .ks
+            .workspaces
+            .contains_key(&workspace.id)
+            .map_err(backend)?
+        {
+            return Err(StoreError::AlreadyExists {
+                kind: "workspace",
+                id: workspace.id,
+            });
+        }
+        let mut batch = self.ks.db.batch();
+        batch.insert(
+            &self.ks.workspaces,
+            workspace.id.as_str(),
+            serde_json::to_vec(&workspace).map_err(backend)?,
+        );
+        batch.commit().map_err(backend)?;
+        Ok(workspace)
+    }
+
+    fn create_input(&self, input: Input) -> Result<Input, StoreError> {
+        if !self
+            .ks
+            .workspaces
+            .contains_key(&input.workspace)
+            .map_err(backend)?
+        {
+            return Err(StoreError::NotFound {
+                kind: "workspace",
+                id: input.workspace,
+            });
+        }
+        let key = keys::input(&input.workspace, &input.id);
+        if self.ks.inputs.contains_key(&key).map_err(backend)? {
+            return Err(StoreError::AlreadyExists {
+                kind: "input",
+                id: input.id,
+            });
+        }
+        if self
+            .ks
+            .write_keys
+            .contains_key(&input.write_key)
+            .map_err(backend)?
+        {
+            return Err(crate::write_key_taken(&input.write_key));
+        }
+        let mut batch = self.ks.db.batch();
+        batch.insert(
+            &self.ks.inputs,
+            key.clone(),
+            serde_json::to_vec(&input).map_err(backend)?,
+        );
+        batch.insert(&self.ks.write_keys, input.write_key.as_str(), key);
+        batch.commit().map_err(backend)?;
+        Ok(input)
+    }
+
+    fn put_token(&self, token: &AdminToken) -> Result<(), StoreError> {
+        let mut batch = self.ks.db.batch();
+        batch.insert(
+            &self.ks.tokens,
+            token.secret_sha256.as_str(),
+            serde_json::to_vec(token).map_err(backend)?,
+        );
+        batch.commit().map_err(backend)
+    }
+
+    /// Forgets `messageId`s recorded longer than the retention ago, resuming where the
+    /// previous prune stopped. The removals become durable with the next sync.
+    fn prune(&mut self, now: Millis) -> Result<(), StoreError> {
+        let retention = i64::try_from(self.options.dedup_retention.as_millis()).unwrap_or(i64::MAX);
+        let end = keys::time(now.saturating_sub(retention)).to_vec();
+        if self.prune_from >= end {
+            return Ok(());
+        }
+        let mut batch = self.ks.db.batch();
+        let mut last = None;
+        for guard in self
+            .ks
+            .dedup_by_time
+            .range(self.prune_from.clone()..end)
+            .take(PRUNE_LIMIT)
+        {
+            let key = guard.key().map_err(backend)?;
+            if let Some(dedup_key) = key.get(8..) {
+                batch.remove(&self.ks.dedup, dedup_key.to_vec());
+            }
+            batch.remove(&self.ks.dedup_by_time, key.clone());
+            last = Some(key);
+        }
+        batch.commit().map_err(backend)?;
+        if let Some(last) = last {
+            // The smallest key after `last`.
+            let mut next = last.to_vec();
+            next.push(0);
+            self.prune_from = next;
+        }
+        Ok(())
+    }
+}
+
+/// The wall clock in milliseconds since the epoch.
+fn now_millis() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,334 @@
+//! An in-memory backend: every record in maps behind one mutex. It is the reference the
+//! conformance suite and the model test compare the durable backends with, and a handy
+//! store for tests of the layers above. Nothing survives the process; `messageId`s are
+//! remembered for the store's whole life.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use waymark_engine::Message;
+use waymark_engine::time::Millis;
+
+use crate::apply::{self, Tx};
+use crate::model::{AdminToken, Input, Profile, ProfileId, StoredEvent, Workspace};
+use crate::profile::IdKind;
+use crate::store::{IngestSummary, Store, StoreError};
+
+/// The in-memory [`Store`].
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    workspaces: BTreeMap<String, Space>,
+    /// Write key → (workspace, input id).
+    write_keys: HashMap<String, (String, String)>,
+    tokens: BTreeMap<String, AdminToken>,
+}
+
+/// One workspace's records.
+#[derive(Debug)]
+struct Space {
+    workspace: Workspace,
+    inputs: BTreeMap<String, Input>,
+    profiles: BTreeMap<ProfileId, Profile>,
+    identities: HashMap<(IdKind, String), ProfileId>,
+    /// Per profile, events by (event time, sequence number).
+    events: BTreeMap<ProfileId, BTreeMap<(Millis, u64), StoredEvent>>,
+    seen: HashSet<String>,
+    next_profile: ProfileId,
+    next_seq: u64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.state
+            .lock()
+            .map_err(|_| StoreError::Backend("the memory store's lock is poisoned".into()))
+    }
+}
+
+impl Space {
+    fn find(&self, key: &str) -> Option<ProfileId> {
+        self.identities
+            .get(&(IdKind::User, key.to_string()))
+            .or_else(|| self.identities.get(&(IdKind::Anonymous, key.to_string())))
+            .copied()
+    }
+
+    fn events_of(&self, id: ProfileId) -> Vec<StoredEvent> {
+        self.events
+            .get(&id)
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Tx for Space {
+    type Event = StoredEvent;
+
+    fn seen(&mut self, message_id: &str) -> Result<bool, StoreError> {
+        Ok(self.seen.contains(message_id))
+    }
+
+    fn mark_seen(&mut self, message_id: &str) -> Result<(), StoreError> {
+        self.seen.insert(message_id.to_string());
+        Ok(())
+    }
+
+    fn lookup(&mut self, kind: IdKind, value: &str) -> Result<Option<ProfileId>, StoreError> {
+        Ok(self.identities.get(&(kind, value.to_string())).copied())
+    }
+
+    fn set_identity(
+        &mut self,
+        kind: IdKind,
+        value: &str,
+        profile: Option<ProfileId>,
+    ) -> Result<(), StoreError> {
+        let key = (kind, value.to_string());
+        match profile {
+            Some(id) => self.identities.insert(key, id),
+            None => self.identities.remove(&key),
+        };
+        Ok(())
+    }
+
+    fn profile(&mut self, id: ProfileId) -> Result<Option<Profile>, StoreError> {
+        Ok(self.profiles.get(&id).cloned())
+    }
+
+    fn put_profile(&mut self, profile: Profile) -> Result<(), StoreError> {
+        self.profiles.insert(profile.id, profile);
+        Ok(())
+    }
+
+    fn remove_profile(&mut self, id: ProfileId) -> Result<(), StoreError> {
+        self.profiles.remove(&id);
+        self.events.remove(&id);
+        Ok(())
+    }
+
+    fn move_events(&mut self, from: ProfileId, to: ProfileId) -> Result<(), StoreError> {
+        if let Some(moved) = self.events.remove(&from) {
+            self.events.entry(to).or_default().extend(moved);
+        }
+        Ok(())
+    }
+
+    fn next_profile_id(&mut self) -> Result<ProfileId, StoreError> {
+        self.next_profile += 1;
+        Ok(self.next_profile)
+    }
+
+    fn next_event_seq(&mut self) -> Result<u64, StoreError> {
+        self.next_seq += 1;
+        Ok(self.next_seq)
+    }
+
+    fn append_event(
+        &mut self,
+        profile: ProfileId,
+        at: Millis,
+        seq: u64,
+        event: StoredEvent,
+    ) -> Result<(), StoreError> {
+        self.events
+            .entry(profile)
+            .or_default()
+            .insert((at, seq), event);
+        Ok(())
+    }
+}
+
+fn no_workspace(id: &str) -> StoreError {
+    StoreError::NotFound {
+        kind: "workspace",
+        id: id.to_string(),
+    }
+}
+
+impl Store for MemoryStore {
+    fn create_workspace(&self, workspace: Workspace) -> Result<Workspace, StoreError> {
+        let mut state = self.lock()?;
+        if state.workspaces.contains_key(&workspace.id) {
+            return Err(StoreError::AlreadyExists {
+                kind: "workspace",
+                id: workspace.id,
+            });
+        }
+        state.workspaces.insert(
+            workspace.id.clone(),
+            Space {
+                workspace: workspace.clone(),
+                inputs: BTreeMap::new(),
+                profiles: BTreeMap::new(),
+                identities: HashMap::new(),
+                events: BTreeMap::new(),
+                seen: HashSet::new(),
+                next_profile: 0,
+                next_seq: 0,
+            },
+        );
+        Ok(workspace)
+    }
+
+    fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        Ok(self
+            .lock()?
+            .workspaces
+            .values()
+            .map(|s| s.workspace.clone())
+            .collect())
+    }
+
+    fn workspace(&self, id: &str) -> Result<Option<Workspace>, StoreError> {
+        Ok(self.lock()?.workspaces.get(id).map(|s| s.workspace.clone()))
+    }
+
+    fn create_input(&self, input: Input) -> Result<Input, StoreError> {
+        let mut state = self.lock()?;
+        let state = &mut *state;
+        let space = state
+            .workspaces
+            .get_mut(&input.workspace)
+            .ok_or_else(|| no_workspace(&input.workspace))?;
+        if space.inputs.contains_key(&input.id) {
+            return Err(StoreError::AlreadyExists {
+                kind: "input",
+                id: input.id,
+            });
+        }
+        if state.write_keys.contains_key(&input.write_key) {
+            return Err(crate::write_key_taken(&input.write_key));
+        }
+        state.write_keys.insert(
+            input.write_key.clone(),
+            (input.workspace.clone(), input.id.clone()),
+        );
+        space.inputs.insert(input.id.clone(), input.clone());
+        Ok(input)
+    }
+
+    fn inputs(&self, workspace: &str) -> Result<Vec<Input>, StoreError> {
+        Ok(self
+            .lock()?
+            .workspaces
+            .get(workspace)
+            .map(|s| s.inputs.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn input_by_write_key(&self, write_key: &str) -> Result<Option<Input>, StoreError> {
+        let state = self.lock()?;
+        Ok(state.write_keys.get(write_key).and_then(|(ws, id)| {
+            state
+                .workspaces
+                .get(ws)
+                .and_then(|s| s.inputs.get(id))
+                .cloned()
+        }))
+    }
+
+    fn put_token(&self, token: AdminToken) -> Result<(), StoreError> {
+        self.lock()?
+            .tokens
+            .insert(token.secret_sha256.clone(), token);
+        Ok(())
+    }
+
+    fn token(&self, secret_sha256: &str) -> Result<Option<AdminToken>, StoreError> {
+        Ok(self.lock()?.tokens.get(secret_sha256).cloned())
+    }
+
+    fn has_tokens(&self) -> Result<bool, StoreError> {
+        Ok(!self.lock()?.tokens.is_empty())
+    }
+
+    fn ingest(
+        &self,
+        workspace: &str,
+        input: &str,
+        messages: Vec<Message>,
+    ) -> Result<IngestSummary, StoreError> {
+        let mut state = self.lock()?;
+        let space = state
+            .workspaces
+            .get_mut(workspace)
+            .ok_or_else(|| no_workspace(workspace))?;
+        apply::check_identified(&messages)?;
+        // Every step is infallible for this backend, so the batch applies whole.
+        let events = messages
+            .iter()
+            .map(|message| (message, apply::stored_event(input, message)));
+        apply::ingest_batch(space, workspace, events)
+    }
+
+    fn profile(&self, workspace: &str, key: &str) -> Result<Option<Profile>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .workspaces
+            .get(workspace)
+            .and_then(|s| s.find(key).and_then(|id| s.profiles.get(&id)).cloned()))
+    }
+
+    fn events(
+        &self,
+        workspace: &str,
+        key: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+        let state = self.lock()?;
+        let Some(space) = state.workspaces.get(workspace) else {
+            return Ok(None);
+        };
+        let Some(id) = space.find(key) else {
+            return Ok(None);
+        };
+        let mut events: Vec<StoredEvent> = space
+            .events
+            .get(&id)
+            .map(|e| e.values().rev().take(limit).cloned().collect())
+            .unwrap_or_default();
+        events.reverse();
+        Ok(Some(events))
+    }
+
+    fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        match state.workspaces.get_mut(workspace) {
+            Some(space) => apply::delete_profile(space, key),
+            None => Ok(false),
+        }
+    }
+
+    fn for_each_profile(
+        &self,
+        workspace: &str,
+        visit: &mut dyn FnMut(Profile, Vec<StoredEvent>),
+    ) -> Result<(), StoreError> {
+        // Copied out first, so that `visit` may call back into the store.
+        let records: Vec<(Profile, Vec<StoredEvent>)> = {
+            let state = self.lock()?;
+            match state.workspaces.get(workspace) {
+                Some(space) => space
+                    .profiles
+                    .values()
+                    .map(|p| (p.clone(), space.events_of(p.id)))
+                    .collect(),
+                None => Vec::new(),
+            }
+        };
+        for (profile, events) in records {
+            visit(profile, events);
+        }
+        Ok(())
+    }
+}

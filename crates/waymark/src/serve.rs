@@ -1,0 +1,68 @@
+//! `waymark serve --data DIR [--config FILE]`: the HTTP server on the embedded store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use waymark_server::{AppState, Config, apply_config, serve, shutdown_signal};
+use waymark_store::fjall::{FjallOptions, FjallStore};
+
+/// Arguments of `waymark serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Data directory (overrides `data` in the configuration; default `waymark-data`).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides `listen`; default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+/// Opens the store, applies the configuration and serves until Ctrl-C or SIGTERM.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(data) = args.data {
+        config.data = data;
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let _ = tracing_subscriber::fmt().with_target(false).try_init();
+    let options = FjallOptions {
+        queue_capacity: config.queue_capacity,
+        ..FjallOptions::default()
+    };
+    let store = FjallStore::open_with(&config.data, options)
+        .with_context(|| format!("cannot open the store in {}", config.data.display()))?;
+    let boot = apply_config(&store, &config).context("cannot apply the configuration")?;
+    let state = AppState {
+        store: Arc::new(store),
+        limits: config.limits.to_ingest(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        println!("Waymark is listening on http://{address}");
+        println!("  data: {}", config.data.display());
+        if let Some(token) = &boot.generated_token {
+            let path = config.data.join("admin-token");
+            std::fs::write(&path, format!("{token}\n"))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("  admin token (also in {}): {token}", path.display());
+        }
+        serve(listener, state, shutdown_signal()).await?;
+        println!("Waymark stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
