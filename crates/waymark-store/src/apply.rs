@@ -65,6 +65,7 @@ pub(crate) fn stored_event(input: &str, message: &Message) -> StoredEvent {
         input: Some(input.to_string()),
         user_id: message.identity.user_id.clone(),
         anonymous_id: message.identity.anonymous_id.clone(),
+        previous_id: message.identity.previous_id.clone(),
         properties: message.event.properties.clone(),
         context: message.event.context.clone(),
         traits: message.event.traits.clone(),
@@ -83,6 +84,8 @@ struct EventView<'a> {
     input: Option<&'a str>,
     user_id: Option<&'a str>,
     anonymous_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_id: Option<&'a str>,
     properties: &'a Value,
     context: &'a Value,
     traits: &'a Map<String, Value>,
@@ -99,6 +102,7 @@ pub(crate) fn encode_event(input: &str, message: &Message) -> Result<Vec<u8>, St
         input: Some(input),
         user_id: message.identity.user_id.as_deref(),
         anonymous_id: message.identity.anonymous_id.as_deref(),
+        previous_id: message.identity.previous_id.as_deref(),
         properties: &message.event.properties,
         context: &message.event.context,
         traits: &message.event.traits,
@@ -276,6 +280,7 @@ mod tests {
             identity: Identity {
                 user_id: Some("u".into()),
                 anonymous_id: Some("a".into()),
+                previous_id: Some("p".into()),
                 ..Identity::default()
             },
             event: Event {

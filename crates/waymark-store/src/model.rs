@@ -135,6 +135,10 @@ pub struct StoredEvent {
     pub user_id: Option<String>,
     /// `anonymousId` as sent.
     pub anonymous_id: Option<String>,
+    /// `previousId` as sent (alias calls carry one; absent otherwise, and in events stored
+    /// before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_id: Option<String>,
     /// Properties.
     pub properties: Value,
     /// Context.

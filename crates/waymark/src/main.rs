@@ -1,5 +1,7 @@
 //! The `waymark` binary.
 
+mod export;
+mod import;
 mod serve;
 mod simulate;
 mod validate;
@@ -24,6 +26,10 @@ enum Command {
     Simulate(simulate::Args),
     /// Check a journey file; list every problem with its JSON path.
     Validate(validate::Args),
+    /// Load Segment-spec NDJSON history into a workspace, with a progress bar and a summary.
+    Import(import::Args),
+    /// Write a workspace's profiles and their events as NDJSON.
+    Export(export::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +38,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,12 +2,13 @@
 //! needs a bearer token; a workspace token reaches only its own workspace.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use waymark_store::{Input, InputKind, TokenScope, Workspace};
 
+use super::Path;
 use super::views::{EventView, ProfileView};
 use crate::auth::Admin;
 use crate::bootstrap::new_secret;
@@ -177,9 +178,10 @@ pub(crate) async fn profile_events(
     State(state): State<AppState>,
     admin: Admin,
     Path((ws, user)): Path<(String, String)>,
-    Query(query): Query<EventsQuery>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     admin.require_workspace(&ws)?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_EVENTS);
     let key = user.clone();
     let events = state.blocking(move |s| s.events(&ws, &key, limit)).await?;

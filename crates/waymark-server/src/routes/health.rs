@@ -1,6 +1,7 @@
 //! Health and the fallback for unknown paths.
 
 use axum::Json;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::ApiError;
@@ -13,4 +14,13 @@ pub(crate) async fn healthz() -> Json<Value> {
 /// Any path the API does not have.
 pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
+}
+
+/// A path the API has, called with a method it does not take (axum adds `Allow`).
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take this method",
+    )
 }

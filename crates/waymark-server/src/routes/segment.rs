@@ -3,13 +3,14 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use serde_json::{Value, json};
 use waymark_engine::MessageKind;
 use waymark_ingest::segment::{Endpoint, read_envelope};
 use waymark_store::Input;
 
+use super::Path;
 use super::body::{GZIP_SLACK, check_json_content, decode, read_capped, received_now};
 use crate::auth::basic_credentials;
 use crate::{ApiError, AppState};
@@ -37,10 +38,12 @@ pub(crate) async fn ingest(
 ) -> Result<Json<Value>, ApiError> {
     let endpoint = endpoint(&call).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
     let received_at = received_now();
-    let basic_key = basic_credentials(&parts).map(|(user, _)| user);
+    let basic = basic_credentials(&parts);
+    let password = basic.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
+    let basic_key = basic.map(|(user, _)| user);
     // A key in the Authorization header is checked before the body is read.
     let mut input = match &basic_key {
-        Some(key) => Some(input_for(&state, key).await?),
+        Some(key) => Some(input_for(&state, key, &password).await?),
         None => None,
     };
     check_json_content(&parts.headers)?;
@@ -61,7 +64,7 @@ pub(crate) async fn ingest(
                 "send the write key as Basic auth (`<writeKey>:`) or as `writeKey` in the body",
             )
         })?;
-        input = Some(input_for(&state, &key).await?);
+        input = Some(input_for(&state, &key, &password).await?);
     }
     let input = input.ok_or_else(|| ApiError::unauthorized("unknown write key"))?;
     let messages = envelope.into_messages(received_at, &input.id)?;
@@ -71,10 +74,18 @@ pub(crate) async fn ingest(
     Ok(Json(json!({"success": true})))
 }
 
-async fn input_for(state: &AppState, key: &str) -> Result<Input, ApiError> {
+/// The input of a write key. An input that has an mParticle secret is reached here only
+/// with that secret as the Basic password, so its key alone cannot write to it.
+async fn input_for(state: &AppState, key: &str, password: &str) -> Result<Input, ApiError> {
     let key = key.to_string();
-    state
+    let input = state
         .blocking(move |s| s.input_by_write_key(&key))
         .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown write key"))
+        .ok_or_else(|| ApiError::unauthorized("unknown write key"))?;
+    match &input.secret {
+        Some(secret) if secret != password => Err(ApiError::unauthorized(
+            "this key belongs to an mParticle input: send its secret as the Basic password",
+        )),
+        _ => Ok(input),
+    }
 }

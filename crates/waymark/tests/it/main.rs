@@ -4,7 +4,15 @@
 //!   public suite under `../shared/scenarios` when it is there) through `waymark simulate`,
 //!   traces compared as a multiset exactly like `shared/bin/conformance`; determinism.
 //! - `cli`: error handling of `simulate` and `validate`.
+//! - `clients`: the real Segment, RudderStack and mParticle clients against `waymark serve`.
+//! - `crash`: acknowledged events survive `kill -9` of `waymark serve`.
+//! - `import_export`: `waymark import` and `waymark export`, and their round trip.
+//! - `live`: a running server, a tiny HTTP/1.1 client and a fault-injecting proxy.
 
 mod cli;
+mod clients;
+mod crash;
+mod import_export;
+mod live;
 mod scenarios;
 mod support;

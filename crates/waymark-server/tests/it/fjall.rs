@@ -1,0 +1,182 @@
+//! End to end on the durable store (`FjallStore` in a temporary directory): what the API
+//! acknowledged is there after a restart, and so are deletions and remembered messageIds.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::json;
+use waymark_store::{FjallStore, Store};
+
+use crate::support::*;
+
+fn open(dir: &Path) -> App {
+    let store: Arc<dyn Store> = Arc::new(FjallStore::open(dir).expect("opening the store"));
+    App::with_store(store)
+}
+
+#[tokio::test]
+async fn captured_clients_end_to_end_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = fixture("segment_python.json");
+    let (profile, events, mp_events) = {
+        let app = open(dir.path());
+        app.send(post("/v1/batch").basic(PYTHON_KEY, "").json(&python))
+            .await
+            .assert_success();
+        app.send(
+            post("/v1/batch")
+                .basic(RUDDER_KEY, "")
+                .gzip_json(&fixture("rudder.json")),
+        )
+        .await
+        .assert_success();
+        app.send(
+            post("/v2/events")
+                .basic(MP_KEY, MP_SECRET)
+                .json(&fixture("mparticle_events.json")),
+        )
+        .await
+        .assert_status(StatusCode::ACCEPTED);
+        let profile = app.profile(SHOP, "user-1").await;
+        // segment-python's 7 messages and rudder's 2, merged with anon-9 by the alias.
+        assert_eq!(profile["event_count"], 9);
+        assert_eq!(app.profile(SHOP, "anon-9").await, profile);
+        let events = app.events(SHOP, "user-1").await;
+        assert_eq!(events.len(), 9);
+        let mp_events = app.events(SHOP, "cust-1").await;
+        assert_eq!(
+            names(&mp_events),
+            [
+                "identify",
+                "Session Start",
+                "Added to Cart",
+                "Screen Viewed",
+                "eCommerce - Purchase"
+            ]
+        );
+        (profile, events, mp_events)
+    };
+    // Restart: everything acknowledged is there.
+    let app = open(dir.path());
+    assert_eq!(app.profile(SHOP, "user-1").await, profile);
+    assert_eq!(app.events(SHOP, "user-1").await, events);
+    assert_eq!(app.events(SHOP, "cust-1").await, mp_events);
+    // messageIds are remembered across the restart: a retry stores nothing.
+    let before = app.snapshot();
+    app.send(post("/v1/batch").basic(PYTHON_KEY, "").json(&python))
+        .await
+        .assert_success();
+    app.send(
+        post("/v2/events")
+            .basic(MP_KEY, MP_SECRET)
+            .json(&fixture("mparticle_events.json")),
+    )
+    .await
+    .assert_status(StatusCode::ACCEPTED);
+    assert_eq!(app.snapshot(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_batches_are_all_stored_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(open(dir.path()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..32 {
+        let app = Arc::clone(&app);
+        tasks.spawn(async move {
+            let user = format!("u{}", i % 4);
+            let items: Vec<_> = (0..10).map(|_| track(&user, "Tick")).collect();
+            let key = if i % 2 == 0 { WEB_KEY } else { SERVER_KEY };
+            app.batch_ok(key, json!(items)).await;
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("a request task");
+    }
+    let before = app.snapshot();
+    assert_eq!(before.event_count(), 320);
+    assert_eq!(before.profiles.len(), 4);
+    drop(app);
+    let app = open(dir.path());
+    assert_eq!(app.snapshot(), before);
+    for i in 0..4 {
+        assert_eq!(app.profile(SHOP, &format!("u{i}")).await["event_count"], 80);
+    }
+}
+
+#[tokio::test]
+async fn rejected_requests_leave_the_durable_store_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    app.batch_ok(WEB_KEY, json!([identify("u1", json!({"plan": "pro"}))]))
+        .await;
+    let good = track("u1", "Good");
+    app.rejects(
+        post("/v1/batch").basic(WEB_KEY, "").json(&json!({"batch": [
+            good, {"type": "track", "userId": "u1"},
+        ]})),
+        StatusCode::BAD_REQUEST,
+        "missing_event",
+    )
+    .await;
+    app.rejects(
+        post("/v1/batch").basic(OTHER_KEY, "").json(&json!({
+            "writeKey": WEB_KEY, "batch": [good],
+        })),
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    app.rejects(
+        post("/v2/events")
+            .basic(MP_KEY, "wrong")
+            .json(&fixture("mparticle_events.json")),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let before = app.snapshot();
+    drop(app);
+    let app = open(dir.path());
+    assert_eq!(app.snapshot(), before);
+    // The good message's id was not consumed by the rejected batch.
+    app.batch_ok(WEB_KEY, json!([good])).await;
+    assert_eq!(names(&app.events(SHOP, "u1").await), ["identify", "Good"]);
+}
+
+#[tokio::test]
+async fn admin_changes_and_deletions_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = {
+        let app = open(dir.path());
+        app.send(
+            post("/api/workspaces")
+                .bearer(ACCOUNT_TOKEN)
+                .json(&json!({"id": "eu"})),
+        )
+        .await
+        .assert_status(StatusCode::CREATED);
+        let resp = app
+            .send(
+                post("/api/workspaces/eu/inputs")
+                    .bearer(ACCOUNT_TOKEN)
+                    .json(&json!({"id": "web", "kind": "web"})),
+            )
+            .await;
+        resp.assert_status(StatusCode::CREATED);
+        let key = resp.json()["write_key"].as_str().unwrap().to_string();
+        app.batch_ok(&key, json!([track("gone", "A"), track("kept", "B")]))
+            .await;
+        app.send(delete("/api/workspaces/eu/profiles/gone").bearer(ACCOUNT_TOKEN))
+            .await
+            .assert_status(StatusCode::NO_CONTENT);
+        key
+    };
+    let app = open(dir.path());
+    app.assert_no_profile("eu", "gone").await;
+    assert_eq!(names(&app.events("eu", "kept").await), ["B"]);
+    // The generated write key still ingests.
+    app.batch_ok(&key, json!([track("kept", "C")])).await;
+    assert_eq!(names(&app.events("eu", "kept").await), ["B", "C"]);
+}
