@@ -16,6 +16,55 @@ use crate::model::{Profile, ProfileId};
 use crate::profile::IdKind;
 use crate::store::StoreError;
 
+/// Most entries each map of the writer's [`Cache`] holds; when a map would grow past it, it
+/// is emptied and refills from fjall.
+const CACHE_LIMIT: usize = 500_000;
+
+/// The committed state of the identity index and of profiles as the writer last wrote it,
+/// so that repeated lookups skip fjall's memtable and profile decoding. Only the writer
+/// thread writes these keyspaces, and it updates the cache only after a group is durably
+/// committed (and empties it when a commit fails), so a cached entry is always what fjall
+/// holds. `None` caches an absence.
+#[derive(Debug, Default)]
+pub(super) struct Cache {
+    identities: HashMap<Vec<u8>, Option<ProfileId>>,
+    profiles: HashMap<Vec<u8>, Option<Profile>>,
+}
+
+impl Cache {
+    /// Forgets everything (after a failed commit, when fjall's state is unknown).
+    pub(super) fn clear(&mut self) {
+        self.identities.clear();
+        self.profiles.clear();
+    }
+
+    /// Records what a durably committed group wrote.
+    pub(super) fn absorb(&mut self, written: Written) {
+        if self.identities.len() + written.identities.len() > CACHE_LIMIT {
+            self.identities.clear();
+        }
+        if self.profiles.len() + written.profiles.len() > CACHE_LIMIT {
+            self.profiles.clear();
+        }
+        self.identities.extend(written.identities);
+        self.profiles.extend(written.profiles);
+    }
+
+    fn remember_identity(&mut self, key: Vec<u8>, id: Option<ProfileId>) {
+        if self.identities.len() >= CACHE_LIMIT {
+            self.identities.clear();
+        }
+        self.identities.insert(key, id);
+    }
+}
+
+/// The identity and profile writes of a group, for the [`Cache`] once they are durable.
+#[derive(Debug, Default)]
+pub(super) struct Written {
+    identities: HashMap<Vec<u8>, Option<ProfileId>>,
+    profiles: HashMap<Vec<u8>, Option<Profile>>,
+}
+
 /// Staged writes, by full fjall key; `None` stages a removal.
 #[derive(Debug, Default)]
 pub(super) struct Layer {
@@ -46,25 +95,33 @@ impl Layer {
     }
 
     /// Adds every staged write to `batch`, encoding profiles; `messageId`s are recorded as
-    /// seen at `now`.
+    /// seen at `now`. Returns the identity and profile writes for the [`Cache`].
     pub(super) fn write_to(
         self,
         batch: &mut OwnedWriteBatch,
         ks: &Keyspaces,
         now: Millis,
-    ) -> Result<(), StoreError> {
-        for (key, profile) in self.profiles {
+    ) -> Result<Written, StoreError> {
+        // Each keyspace's writes go in key order: consecutive memtable inserts then walk
+        // mostly the same skiplist nodes, which are still in the CPU cache.
+        let mut profiles: Vec<_> = self.profiles.iter().collect();
+        profiles.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (key, profile) in profiles {
             match profile {
-                Some(p) => {
-                    batch.insert(&ks.profiles, key, serde_json::to_vec(&p).map_err(backend)?)
-                }
-                None => batch.remove(&ks.profiles, key),
+                Some(p) => batch.insert(
+                    &ks.profiles,
+                    key.clone(),
+                    serde_json::to_vec(p).map_err(backend)?,
+                ),
+                None => batch.remove(&ks.profiles, key.clone()),
             }
         }
-        for (key, id) in self.identities {
+        let mut identities: Vec<_> = self.identities.iter().collect();
+        identities.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (key, id) in identities {
             match id {
-                Some(id) => batch.insert(&ks.identities, key, id.to_be_bytes()),
-                None => batch.remove(&ks.identities, key),
+                Some(id) => batch.insert(&ks.identities, key.clone(), id.to_be_bytes()),
+                None => batch.remove(&ks.identities, key.clone()),
             }
         }
         for (key, event) in self.events {
@@ -74,32 +131,46 @@ impl Layer {
             }
         }
         let recorded = keys::time(now);
-        for key in self.dedup {
-            batch.insert(&ks.dedup_by_time, keys::dedup_by_time(now, &key), &b""[..]);
+        let mut dedup: Vec<_> = self.dedup.into_iter().collect();
+        dedup.sort_unstable();
+        for key in &dedup {
+            batch.insert(&ks.dedup_by_time, keys::dedup_by_time(now, key), &b""[..]);
+        }
+        for key in dedup {
             batch.insert(&ks.dedup, key, recorded);
         }
         for (key, next) in self.counters {
             batch.insert(&ks.counters, key, next.to_be_bytes());
         }
-        Ok(())
+        Ok(Written {
+            identities: self.identities,
+            profiles: self.profiles,
+        })
     }
 }
 
 /// One request's transaction in one workspace: reads see its own layer, then the group's,
-/// then fjall.
+/// then the writer's cache of committed state, then fjall.
 pub(super) struct FjallTx<'a> {
     ks: &'a Keyspaces,
     group: &'a Layer,
+    cache: &'a mut Cache,
     own: Layer,
     ws: Vec<u8>,
 }
 
 impl<'a> FjallTx<'a> {
     /// A transaction in `workspace` on top of the group's staged writes.
-    pub(super) fn new(ks: &'a Keyspaces, group: &'a Layer, workspace: &str) -> Self {
+    pub(super) fn new(
+        ks: &'a Keyspaces,
+        group: &'a Layer,
+        cache: &'a mut Cache,
+        workspace: &str,
+    ) -> Self {
         Self {
             ks,
             group,
+            cache,
             own: Layer::default(),
             ws: keys::ws(workspace),
         }
@@ -180,12 +251,18 @@ impl Tx for FjallTx<'_> {
         if let Some(&staged) = self.staged(&key, |l| &l.identities) {
             return Ok(staged);
         }
-        match self.ks.identities.get(&key).map_err(backend)? {
-            Some(bytes) => keys::read_u64(&bytes)
-                .map(Some)
-                .ok_or_else(|| StoreError::Backend("a malformed identity entry".into())),
-            None => Ok(None),
+        if let Some(&cached) = self.cache.identities.get(&key) {
+            return Ok(cached);
         }
+        let found = match self.ks.identities.get(&key).map_err(backend)? {
+            Some(bytes) => Some(
+                keys::read_u64(&bytes)
+                    .ok_or_else(|| StoreError::Backend("a malformed identity entry".into()))?,
+            ),
+            None => None,
+        };
+        self.cache.remember_identity(key, found);
+        Ok(found)
     }
 
     fn set_identity(
@@ -204,6 +281,11 @@ impl Tx for FjallTx<'_> {
         let key = keys::profile(&self.ws, id);
         if let Some(staged) = self.staged(&key, |l| &l.profiles) {
             return Ok(staged.clone());
+        }
+        // Taken, not cloned: the caller stages whatever it keeps, and the cache learns it
+        // back at commit; a profile read but not written is merely read from fjall again.
+        if let Some(cached) = self.cache.profiles.remove(&key) {
+            return Ok(cached);
         }
         match self.ks.profiles.get(&key).map_err(backend)? {
             Some(bytes) => decode(&bytes).map(Some),

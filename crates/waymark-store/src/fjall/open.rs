@@ -359,15 +359,21 @@ impl Store for FjallStore {
         }
         apply::check_identified(&messages)?;
         // Events are encoded here, on the caller's thread, not in the writer.
-        let messages = messages
-            .into_iter()
-            .map(|m| apply::encode_event(input, &m).map(|event| (m, event)))
+        let events = messages
+            .iter()
+            .map(|m| apply::encode_event(input, m))
             .collect::<Result<Vec<_>, _>>()?;
-        self.call(true, |reply| Request::Ingest {
+        let messages = Arc::new(messages);
+        let result = self.call(true, |reply| Request::Ingest {
             workspace: workspace.to_string(),
-            messages,
+            messages: Arc::clone(&messages),
+            events,
             reply,
-        })
+        });
+        // The writer has let go of its reference before answering: the messages are freed
+        // here, off the writer thread.
+        drop(messages);
+        result
     }
 
     fn profile(&self, workspace: &str, key: &str) -> Result<Option<Profile>, StoreError> {

@@ -17,7 +17,7 @@ use waymark_engine::Message;
 use waymark_engine::time::Millis;
 
 use super::backend;
-use super::ingest::{FjallTx, Layer};
+use super::ingest::{Cache, FjallTx, Layer, Written};
 use super::keys;
 use super::open::{FjallOptions, Keyspaces};
 use crate::apply;
@@ -29,10 +29,14 @@ pub(super) type Reply<T> = SyncSender<Result<T, StoreError>>;
 
 /// A write for the writer thread.
 pub(super) enum Request {
-    /// Ingest a batch: messages with their events already encoded.
+    /// Ingest a batch: messages with their events already encoded (`events[i]` is
+    /// `messages[i]`'s). The caller keeps its own reference to the messages, and the writer
+    /// lets go of its one before answering, so the messages are freed on the caller's
+    /// thread, not the writer's.
     Ingest {
         workspace: String,
-        messages: Vec<(Message, Vec<u8>)>,
+        messages: Arc<Vec<Message>>,
+        events: Vec<Vec<u8>>,
         reply: Reply<IngestSummary>,
     },
     /// Delete the profile a key names.
@@ -62,7 +66,7 @@ impl Request {
     /// How much the request counts toward a group's size.
     fn weight(&self) -> usize {
         match self {
-            Request::Ingest { messages, .. } => messages.len(),
+            Request::Ingest { events, .. } => events.len(),
             _ => 1,
         }
     }
@@ -95,6 +99,8 @@ pub(super) struct Writer {
     /// Where the next prune starts in `dedup_by_time`: everything before it is gone, so
     /// no prune wades through the tombstones of the previous ones.
     prune_from: Vec<u8>,
+    /// Committed identities and profiles, to spare fjall reads and profile decoding.
+    cache: Cache,
 }
 
 impl Writer {
@@ -112,6 +118,7 @@ impl Writer {
             syncs,
             commits: 0,
             prune_from: Vec::new(),
+            cache: Cache::default(),
         }
     }
 
@@ -143,10 +150,13 @@ impl Writer {
                 Request::Ingest {
                     workspace,
                     messages,
+                    events,
                     reply,
                 } => {
-                    let mut tx = FjallTx::new(&self.ks, &staged, &workspace);
-                    let result = apply::ingest_batch(&mut tx, &workspace, messages);
+                    let mut tx = FjallTx::new(&self.ks, &staged, &mut self.cache, &workspace);
+                    let result =
+                        apply::ingest_batch(&mut tx, &workspace, messages.iter().zip(events));
+                    drop(messages);
                     let layer = tx.into_layer();
                     if result.is_ok() {
                         staged.absorb(layer);
@@ -158,7 +168,7 @@ impl Writer {
                     key,
                     reply,
                 } => {
-                    let mut tx = FjallTx::new(&self.ks, &staged, &workspace);
+                    let mut tx = FjallTx::new(&self.ks, &staged, &mut self.cache, &workspace);
                     let result = apply::delete_profile(&mut tx, &key);
                     let layer = tx.into_layer();
                     if result.is_ok() {
@@ -215,9 +225,24 @@ impl Writer {
 
     /// Writes the staged layer as one batch and syncs the journal (which also covers the
     /// admin writes committed earlier in the group).
-    fn commit(&self, staged: Layer, now: Millis) -> Result<(), StoreError> {
+    /// The cache learns the group's writes only once they are durable; any failure
+    /// empties it, since fjall's state is then unknown.
+    fn commit(&mut self, staged: Layer, now: Millis) -> Result<(), StoreError> {
+        match self.write_and_sync(staged, now) {
+            Ok(written) => {
+                self.cache.absorb(written);
+                Ok(())
+            }
+            Err(error) => {
+                self.cache.clear();
+                Err(error)
+            }
+        }
+    }
+
+    fn write_and_sync(&self, staged: Layer, now: Millis) -> Result<Written, StoreError> {
         let mut batch = self.ks.db.batch();
-        staged.write_to(&mut batch, &self.ks, now)?;
+        let written = staged.write_to(&mut batch, &self.ks, now)?;
         batch.commit().map_err(backend)?;
         let mode = if self.options.sync_data {
             PersistMode::SyncData
@@ -226,7 +251,7 @@ impl Writer {
         };
         self.ks.db.persist(mode).map_err(backend)?;
         self.syncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        Ok(written)
     }
 
     fn create_workspace(&self, workspace: Workspace) -> Result<Workspace, StoreError> {
