@@ -16,9 +16,11 @@ use crate::model::{Profile, ProfileId};
 use crate::profile::IdKind;
 use crate::store::StoreError;
 
-/// Most entries each map of the writer's [`Cache`] holds; when a map would grow past it, it
-/// is emptied and refills from fjall.
-const CACHE_LIMIT: usize = 500_000;
+/// Most identity index entries the writer's [`Cache`] holds (a few dozen bytes each); when
+/// the map would grow past it, it is emptied and refills from fjall.
+const CACHE_IDENTITIES: usize = 1_000_000;
+/// Most decoded profiles the writer's [`Cache`] holds (their size depends on their traits).
+const CACHE_PROFILES: usize = 200_000;
 
 /// The committed state of the identity index and of profiles as the writer last wrote it,
 /// so that repeated lookups skip fjall's memtable and profile decoding. Only the writer
@@ -40,10 +42,10 @@ impl Cache {
 
     /// Records what a durably committed group wrote.
     pub(super) fn absorb(&mut self, written: Written) {
-        if self.identities.len() + written.identities.len() > CACHE_LIMIT {
+        if self.identities.len() + written.identities.len() > CACHE_IDENTITIES {
             self.identities.clear();
         }
-        if self.profiles.len() + written.profiles.len() > CACHE_LIMIT {
+        if self.profiles.len() + written.profiles.len() > CACHE_PROFILES {
             self.profiles.clear();
         }
         self.identities.extend(written.identities);
@@ -51,7 +53,7 @@ impl Cache {
     }
 
     fn remember_identity(&mut self, key: Vec<u8>, id: Option<ProfileId>) {
-        if self.identities.len() >= CACHE_LIMIT {
+        if self.identities.len() >= CACHE_IDENTITIES {
             self.identities.clear();
         }
         self.identities.insert(key, id);
@@ -87,6 +89,10 @@ impl Layer {
 
     /// Stages `newer` on top of this layer.
     pub(super) fn absorb(&mut self, newer: Layer) {
+        if self.is_empty() {
+            *self = newer;
+            return;
+        }
         self.profiles.extend(newer.profiles);
         self.identities.extend(newer.identities);
         self.events.extend(newer.events);
