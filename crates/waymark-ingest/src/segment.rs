@@ -293,9 +293,11 @@ fn merge_defaults(obj: &mut Map<String, Value>, field: &str, defaults: &Map<Stri
     }
 }
 
-/// `"wm-"` + 32 hex digits of SHA-256 over the item's canonical JSON (see
-/// [`Envelope::into_messages`]).
-fn derived_message_id(obj: &Map<String, Value>, received_at: Millis) -> String {
+/// The id given to a message sent without one: `"wm-"` + 32 hex digits of SHA-256 over the
+/// item's canonical JSON (keys sorted, `sentAt` and `messageId` left out), plus the receive
+/// time when the item has no timestamp, so retries of the same body are recognised (see
+/// [`Envelope::into_messages`]). Imports use it too, so a re-import stores nothing twice.
+pub fn derived_message_id(obj: &Map<String, Value>, received_at: Millis) -> String {
     let mut hasher = Sha256::new();
     hash_object(obj, &["sentAt", "messageId"], &mut hasher);
     let has_time = ["timestamp", "originalTimestamp"]

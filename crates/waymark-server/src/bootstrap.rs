@@ -16,6 +16,13 @@ pub struct Bootstrap {
 
 /// Creates what the configuration declares and is missing.
 pub fn apply_config(store: &dyn Store, config: &Config) -> Result<Bootstrap, StoreError> {
+    apply_tenancy(store, config)?;
+    apply_tokens(store, config)
+}
+
+/// Creates the workspaces and inputs the configuration declares and the store lacks
+/// (existing ones are kept as they are).
+pub fn apply_tenancy(store: &dyn Store, config: &Config) -> Result<(), StoreError> {
     for ws in &config.workspaces {
         if store.workspace(&ws.id)?.is_none() {
             store.create_workspace(Workspace {
@@ -40,6 +47,11 @@ pub fn apply_config(store: &dyn Store, config: &Config) -> Result<Bootstrap, Sto
             })?;
         }
     }
+    Ok(())
+}
+
+/// Stores the configured admin tokens; with no token anywhere, generates an account token.
+fn apply_tokens(store: &dyn Store, config: &Config) -> Result<Bootstrap, StoreError> {
     for token in &config.tokens {
         store.put_token(AdminToken {
             secret_sha256: token_hash(&token.token),

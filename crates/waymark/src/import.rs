@@ -41,14 +41,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use waymark_engine::Message;
 use waymark_engine::time::{Millis, parse_instant};
 use waymark_ingest::IngestError;
 use waymark_ingest::segment::{self, Clock};
-use waymark_server::Config;
+use waymark_server::{Config, apply_tenancy};
 use waymark_store::fjall::{FjallOptions, FjallStore};
-use waymark_store::{Input, Store, StoreError, Workspace};
+use waymark_store::{Store, StoreError};
 
 /// How an import reads messages, shown by `waymark import --help`.
 const IMPORT_NOTES: &str = "\
@@ -137,7 +136,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let config = load_config(args.config.as_deref(), args.data.clone())?;
     let declared = config.workspaces.iter().any(|w| w.id == args.workspace);
     let store = open_store(&config, declared)?;
-    create_declared(&store, &config)?;
+    apply_tenancy(&store, &config)?;
     check_target(&store, &args.workspace, &args.input)?;
 
     let (reader, total): (Box<dyn BufRead + Send>, Option<u64>) = if args.file == Path::new("-") {
@@ -222,40 +221,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Creates the workspaces and inputs the configuration declares and the store lacks (as
-/// `waymark serve` does at start; admin tokens are left to `serve`).
-fn create_declared(store: &FjallStore, config: &Config) -> Result<()> {
-    for ws in &config.workspaces {
-        if store.workspace(&ws.id)?.is_none() {
-            store.create_workspace(Workspace {
-                id: ws.id.clone(),
-                name: ws.name.clone().unwrap_or_else(|| ws.id.clone()),
-            })?;
-        }
-    }
-    for input in &config.inputs {
-        if store.workspace(&input.workspace)?.is_none() {
-            // `serve` reports this; an import into another workspace need not fail on it.
-            continue;
-        }
-        let exists = store
-            .inputs(&input.workspace)?
-            .iter()
-            .any(|i| i.id == input.id);
-        if !exists {
-            store.create_input(Input {
-                workspace: input.workspace.clone(),
-                id: input.id.clone(),
-                name: input.name.clone().unwrap_or_else(|| input.id.clone()),
-                kind: input.kind,
-                write_key: input.write_key.clone(),
-                secret: input.secret.clone(),
-            })?;
-        }
-    }
-    Ok(())
 }
 
 /// Fails with a message naming what exists when the workspace or the input does not.
@@ -465,7 +430,7 @@ impl LineParser<'_> {
             _ => self.now,
         };
         if message.message_id.is_none() {
-            message.message_id = Some(derived_message_id(obj, has_time, self.now));
+            message.message_id = Some(segment::derived_message_id(obj, self.now));
         }
         Ok(Some(message))
     }
@@ -484,62 +449,6 @@ fn has_timestamp(obj: &Map<String, Value>) -> bool {
     ["timestamp", "originalTimestamp"]
         .iter()
         .any(|f| !matches!(obj.get(*f), None | Some(Value::Null)))
-}
-
-/// The id the server derives for a message without one: `"wm-"` and the first 32 hex
-/// digits of SHA-256 over its canonical JSON (keys sorted, `sentAt` and `messageId` left
-/// out), plus the receive time when the message has no timestamp (mirrors
-/// `waymark_ingest::segment`'s derivation for Segment batches).
-fn derived_message_id(obj: &Map<String, Value>, has_time: bool, now: Millis) -> String {
-    let mut hasher = Sha256::new();
-    hash_object(obj, &["sentAt", "messageId"], &mut hasher);
-    if !has_time {
-        hasher.update(format!("\n{now}"));
-    }
-    let digest = hasher.finalize();
-    let mut id = String::with_capacity(35);
-    id.push_str("wm-");
-    for byte in &digest[..16] {
-        id.push_str(&format!("{byte:02x}"));
-    }
-    id
-}
-
-/// Feeds `obj` as compact JSON with sorted keys, leaving out the top-level keys in `skip`.
-fn hash_object(obj: &Map<String, Value>, skip: &[&str], hasher: &mut Sha256) {
-    let mut entries: Vec<(&String, &Value)> = obj
-        .iter()
-        .filter(|(k, _)| !skip.contains(&k.as_str()))
-        .collect();
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    hasher.update(b"{");
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            hasher.update(b",");
-        }
-        hasher.update(Value::String(key.clone()).to_string());
-        hasher.update(b":");
-        hash_value(value, hasher);
-    }
-    hasher.update(b"}");
-}
-
-/// Feeds a value as canonical JSON (serde_json's recursion limit bounds the depth).
-fn hash_value(value: &Value, hasher: &mut Sha256) {
-    match value {
-        Value::Object(obj) => hash_object(obj, &[], hasher),
-        Value::Array(items) => {
-            hasher.update(b"[");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    hasher.update(b",");
-                }
-                hash_value(item, hasher);
-            }
-            hasher.update(b"]");
-        }
-        scalar => hasher.update(scalar.to_string()),
-    }
 }
 
 /// Ingests one batch, waiting and retrying while the store is busy.
