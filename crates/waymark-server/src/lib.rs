@@ -11,7 +11,7 @@ mod state;
 pub use bootstrap::{Bootstrap, apply_config, apply_tenancy};
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
-pub use routes::router;
+pub use routes::{ProfileView, router};
 pub use state::AppState;
 
 use std::future::Future;

@@ -30,9 +30,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use waymark_engine::time::format_instant;
-use waymark_store::{Profile, Store, StoredEvent};
+use waymark_server::ProfileView;
+use waymark_store::{Store, StoredEvent};
 
 use crate::import::{load_config, open_store};
 
@@ -166,43 +167,6 @@ pub(crate) fn write_export(
 #[derive(Serialize)]
 struct ProfileLine {
     profile: ProfileView,
-}
-
-/// A profile as the admin API shows it (times as RFC 3339).
-#[derive(Serialize)]
-struct ProfileView {
-    user_id: Option<String>,
-    anonymous_ids: Vec<String>,
-    identities: std::collections::BTreeMap<String, String>,
-    traits: Map<String, Value>,
-    /// Per current trait: since when it has had its value.
-    trait_since: std::collections::BTreeMap<String, String>,
-    consent: std::collections::BTreeMap<String, bool>,
-    first_seen: String,
-    last_seen: String,
-    event_count: u64,
-}
-
-impl From<Profile> for ProfileView {
-    fn from(p: Profile) -> Self {
-        let trait_since = p
-            .trait_times
-            .iter()
-            .filter(|(k, _)| p.traits.contains_key(*k))
-            .map(|(k, t)| (k.clone(), format_instant(t.since)))
-            .collect();
-        Self {
-            user_id: p.user_id,
-            anonymous_ids: p.anonymous_ids,
-            identities: p.identities,
-            traits: p.traits,
-            trait_since,
-            consent: p.consent,
-            first_seen: format_instant(p.first_seen),
-            last_seen: format_instant(p.last_seen),
-            event_count: p.event_count,
-        }
-    }
 }
 
 /// A Segment-spec message, fields in the order Segment's documentation lists them.

@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 
 use crate::{ApiError, AppState};
 
+pub use views::ProfileView;
+
 /// axum's `Path`, except that a segment that is not UTF-8 once percent-decoded is answered
 /// `400 {"code":"invalid_path","message"}` like every other error (axum's own rejection is
 /// plain text).

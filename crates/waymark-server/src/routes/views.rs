@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 use waymark_engine::time::format_instant;
 use waymark_store::{Profile, StoredEvent};
 
-/// A profile as the API shows it.
+/// A profile as the admin API (and `waymark export`) shows it.
 #[derive(Debug, Serialize)]
-pub(crate) struct ProfileView {
+pub struct ProfileView {
     user_id: Option<String>,
     anonymous_ids: Vec<String>,
     identities: Value,
