@@ -132,6 +132,11 @@ impl CompiledJourney {
         &self.steps[usize::from(step)].id
     }
 
+    /// How many steps the journey has (the entry included).
+    pub fn step_count(&self) -> usize {
+        self.steps.len()
+    }
+
     /// A connection's id by step and connection index.
     pub fn connection_id(&self, step: u16, connection: u16) -> &str {
         &self.steps[usize::from(step)].connections[usize::from(connection)].id

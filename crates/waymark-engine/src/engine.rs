@@ -15,6 +15,10 @@ use crate::profile::Profile;
 use crate::time::Millis;
 use crate::transition::{Transition, UserIndex};
 
+#[path = "engine_live.rs"]
+mod live;
+pub use live::StepCounts;
+
 /// One user's whole state.
 #[derive(Debug, Default)]
 struct UserState {
@@ -22,6 +26,8 @@ struct UserState {
     journeys: Vec<JourneyState>,
     /// The user's pending timer, also present in the engine's queue.
     timer: Option<Millis>,
+    /// Removed (deleted or merged away): its key no longer names it.
+    removed: bool,
 }
 
 /// Runs journeys over a time-ordered stream of events on a clock it is given.
@@ -127,6 +133,17 @@ impl Engine {
     /// Runs every journey's state machine for one user at the clock, then re-arms the
     /// user's timer.
     fn settle(&mut self, user: UserIndex, trigger: Trigger<'_>, out: &mut Vec<Transition>) {
+        self.run_machines(user, out, |machine, st| machine.settle(st, trigger));
+    }
+
+    /// Calls `step` with the state machine of every journey for one user at the clock, then
+    /// re-arms the user's timer.
+    fn run_machines(
+        &mut self,
+        user: UserIndex,
+        out: &mut Vec<Transition>,
+        mut step: impl FnMut(&mut Machine<'_>, &mut JourneyState),
+    ) {
         let state = &mut self.users[user as usize];
         let key = &self.keys[user as usize];
         let mut due: Option<Millis> = None;
@@ -147,11 +164,17 @@ impl Engine {
                 now: self.clock,
                 out,
             };
-            machine.settle(&mut state.journeys[j], trigger);
+            step(&mut machine, &mut state.journeys[j]);
             if let Some(d) = machine.next_due(&state.journeys[j]) {
                 due = Some(due.map_or(d, |x| x.min(d)));
             }
         }
+        self.set_timer(user, due);
+    }
+
+    /// Replaces a user's pending timer.
+    fn set_timer(&mut self, user: UserIndex, due: Option<Millis>) {
+        let state = &mut self.users[user as usize];
         if state.timer != due {
             if let Some(old) = state.timer {
                 self.timers.remove(&(old, user));

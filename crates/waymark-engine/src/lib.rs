@@ -23,7 +23,7 @@ pub mod transition;
 pub mod validate;
 
 pub use compile::{CompileError, CompiledJourney};
-pub use engine::Engine;
+pub use engine::{Engine, StepCounts};
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};
 pub use transition::{Change, Transition, TransitionKind, UserIndex};

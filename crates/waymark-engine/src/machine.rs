@@ -138,7 +138,7 @@ impl Machine<'_> {
     }
 
     /// Leaves the journey: every audience exited, innermost first, then the journey.
-    fn leave(&mut self, st: &mut JourneyState) {
+    pub(crate) fn leave(&mut self, st: &mut JourneyState) {
         let audience = std::mem::take(&mut st.audience);
         for entry in audience.iter().rev() {
             self.exit_step(st, *entry);

@@ -98,7 +98,9 @@ pub fn simulate(
         .collect())
 }
 
-fn activate_all(journey: &mut Journey) {
+/// Marks every connection of the journey active (simulation, and live runs whose runtime
+/// decides per delivery whether a connection is active).
+pub fn activate_all(journey: &mut Journey) {
     fn steps(list: &mut [Step]) {
         for s in list {
             s.connections.iter_mut().for_each(|c| c.active = true);

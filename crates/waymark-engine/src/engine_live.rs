@@ -1,0 +1,290 @@
+//! What a live runtime needs beyond simulation: history that only feeds profiles (before a
+//! journey's publication), evaluating everyone at once (historical backfill), stopping,
+//! identity changes (a new key, a removed user), and counts of who is where.
+
+use super::{Engine, UserState};
+use crate::event::Event;
+use crate::journey_state::{JourneyState, Status};
+use crate::machine::Trigger;
+use crate::time::Millis;
+use crate::transition::{Transition, UserIndex};
+
+/// How many users one step holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepCounts {
+    /// Users at the step itself.
+    pub at: u64,
+    /// Users in the step's audience (at it or at any step below it).
+    pub audience: u64,
+}
+
+impl Engine {
+    /// Applies an event to the user's profile only: no journey is evaluated and the clock
+    /// does not move. For history that precedes a journey's publication.
+    pub fn observe(&mut self, key: &str, event: &Event) {
+        let user = self.user_index(key);
+        self.users[user as usize]
+            .profile
+            .apply(event, &mut self.catalog);
+    }
+
+    /// Fires the timers due by `at`, then evaluates every user at `at`: publication with a
+    /// historical backfill, where everyone who qualifies then enters then.
+    pub fn settle_everyone(&mut self, at: Millis, out: &mut Vec<Transition>) {
+        self.advance_to(at, out);
+        for user in 0..self.users.len() as UserIndex {
+            if !self.users[user as usize].removed {
+                self.settle(user, Trigger::Timer, out);
+            }
+        }
+    }
+
+    /// Stops the journeys at `at` (after the timers due by then): every user still in one
+    /// leaves it, and no timer remains.
+    pub fn stop(&mut self, at: Millis, out: &mut Vec<Transition>) {
+        self.advance_to(at, out);
+        for user in 0..self.users.len() as UserIndex {
+            if !self.users[user as usize].removed {
+                self.leave_all(user, out);
+            }
+        }
+        self.timers.clear();
+        self.users.iter_mut().for_each(|u| u.timer = None);
+    }
+
+    /// Gives the user `old` the key `new` (an anonymous profile that learnt its user id).
+    /// Returns `false`, changing nothing, when `old` names nobody or `new` already names
+    /// someone.
+    pub fn rename(&mut self, old: &str, new: &str) -> bool {
+        if self.index.contains_key(new) {
+            return false;
+        }
+        let Some(user) = self.index.remove(old) else {
+            return false;
+        };
+        self.keys[user as usize] = new.into();
+        self.index.insert(new.into(), user);
+        true
+    }
+
+    /// Removes a user at the clock: they leave every journey they are in (the transitions
+    /// are emitted under their index, whose key stays readable) and their state is dropped.
+    /// A later event with the same key starts a new user. Returns `false` when the key
+    /// names nobody.
+    pub fn remove(&mut self, key: &str, out: &mut Vec<Transition>) -> bool {
+        let Some(user) = self.index.remove(key) else {
+            return false;
+        };
+        self.leave_all(user, out);
+        self.set_timer(user, None);
+        self.users[user as usize] = UserState {
+            removed: true,
+            ..UserState::default()
+        };
+        true
+    }
+
+    /// Closes the journeys to new entrants from `at` on (a newer version was published);
+    /// users already in them finish there.
+    pub fn close_entries(&mut self, at: Millis) {
+        for j in &mut self.journeys {
+            j.end_at = Some(j.end_at.map_or(at, |e| e.min(at)));
+        }
+    }
+
+    /// How many users have a pending timer.
+    pub fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// Whether a key names a user.
+    pub fn knows(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// Per step of a journey, by step index: users at it and in its audience.
+    pub fn step_counts(&self, journey: u16) -> Vec<StepCounts> {
+        let j = self.journey(journey);
+        let mut counts = vec![StepCounts::default(); j.steps.len()];
+        for state in self.live_states(journey) {
+            for p in &state.positions {
+                counts[usize::from(p.step)].at += 1;
+            }
+            for a in &state.audience {
+                counts[usize::from(a.step)].audience += 1;
+            }
+        }
+        counts
+    }
+
+    /// Users in a journey: `(in at steps, control)`.
+    pub fn journey_counts(&self, journey: u16) -> (u64, u64) {
+        self.live_states(journey)
+            .fold((0, 0), |(within, control), st| match st.status {
+                Status::In => (within + 1, control),
+                Status::Control => (within, control + 1),
+                Status::Out => (within, control),
+            })
+    }
+
+    /// The users in a step's audience with their entry number, in user order.
+    pub fn step_members(&self, journey: u16, step: u16) -> Vec<(UserIndex, u32)> {
+        let j = usize::from(journey);
+        self.users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !u.removed)
+            .filter_map(|(i, u)| {
+                let st = u.journeys.get(j)?;
+                (st.status == Status::In && st.audience.iter().any(|a| a.step == step))
+                    .then_some((i as UserIndex, st.entries))
+            })
+            .collect()
+    }
+
+    fn live_states(&self, journey: u16) -> impl Iterator<Item = &JourneyState> {
+        self.users
+            .iter()
+            .filter(|u| !u.removed)
+            .filter_map(move |u| u.journeys.get(usize::from(journey)))
+    }
+
+    /// Every journey the user is in, left at the clock.
+    fn leave_all(&mut self, user: UserIndex, out: &mut Vec<Transition>) {
+        self.run_machines(user, out, |machine, st| {
+            if st.status != Status::Out {
+                machine.leave(st);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use crate::model::Journey;
+    use crate::transition::{Change, TransitionKind};
+
+    use super::*;
+
+    fn journey(doc: Value) -> Journey {
+        serde_json::from_value(doc).expect("a valid journey")
+    }
+
+    fn event(at: Millis, name: Option<&str>, traits: Value) -> Event {
+        Event {
+            at,
+            name: name.map(str::to_string),
+            properties: json!({}),
+            context: json!({}),
+            traits: traits.as_object().cloned().unwrap_or_else(Map::new),
+            input: None,
+        }
+    }
+
+    fn trial_journey() -> Journey {
+        journey(json!({
+            "id": "j", "name": "J",
+            "entry": {"id": "entry", "name": "Entry",
+                "criteria": {"trait": "plan", "op": "eq", "value": "trial"},
+                "steps": [{"id": "w", "name": "Wait", "type": "wait",
+                           "wait": {"duration": "1h"}}]}
+        }))
+    }
+
+    fn kinds(out: &[Transition]) -> Vec<TransitionKind> {
+        out.iter().map(|t| t.kind).collect()
+    }
+
+    #[test]
+    fn observed_history_enters_only_when_everyone_is_settled() {
+        let mut engine = Engine::new(&[trial_journey()]).unwrap();
+        engine.observe("u1", &event(10, None, json!({"plan": "trial"})));
+        engine.observe("u2", &event(20, None, json!({"plan": "paid"})));
+        assert_eq!(engine.next_timer(), None);
+        let mut out = Vec::new();
+        engine.settle_everyone(100, &mut out);
+        assert_eq!(
+            kinds(&out),
+            vec![
+                TransitionKind::Journey(Change::Entered),
+                TransitionKind::Step {
+                    step: 0,
+                    change: Change::Entered
+                },
+                TransitionKind::Step {
+                    step: 1,
+                    change: Change::Entered
+                },
+            ]
+        );
+        assert!(out.iter().all(|t| t.at == 100 && t.user == 0));
+        assert_eq!(engine.journey_counts(0), (1, 0));
+        assert_eq!(engine.step_members(0, 1), vec![(0, 1)]);
+        let counts = engine.step_counts(0);
+        assert_eq!(counts[0], StepCounts { at: 0, audience: 1 });
+        assert_eq!(counts[1], StepCounts { at: 1, audience: 1 });
+    }
+
+    #[test]
+    fn stop_makes_everyone_leave_and_clears_timers() {
+        let mut engine = Engine::new(&[trial_journey()]).unwrap();
+        let mut out = Vec::new();
+        engine.apply("u1", &event(10, None, json!({"plan": "trial"})), &mut out);
+        assert!(engine.next_timer().is_some());
+        out.clear();
+        engine.stop(50, &mut out);
+        assert_eq!(
+            kinds(&out),
+            vec![
+                TransitionKind::Step {
+                    step: 1,
+                    change: Change::Exited
+                },
+                TransitionKind::Step {
+                    step: 0,
+                    change: Change::Exited
+                },
+                TransitionKind::Journey(Change::Exited),
+            ]
+        );
+        assert_eq!(engine.next_timer(), None);
+        assert_eq!(engine.journey_counts(0), (0, 0));
+    }
+
+    #[test]
+    fn rename_keeps_state_and_refuses_a_taken_key() {
+        let mut engine = Engine::new(&[trial_journey()]).unwrap();
+        let mut out = Vec::new();
+        engine.apply("anon", &event(10, None, json!({"plan": "trial"})), &mut out);
+        engine.apply("other", &event(11, None, json!({})), &mut out);
+        assert!(!engine.rename("anon", "other"));
+        assert!(!engine.rename("nobody", "x"));
+        assert!(engine.rename("anon", "u1"));
+        assert!(engine.knows("u1") && !engine.knows("anon"));
+        assert_eq!(engine.user_key(0), "u1");
+        assert_eq!(engine.journey_counts(0), (1, 0));
+    }
+
+    #[test]
+    fn remove_leaves_then_forgets() {
+        let mut engine = Engine::new(&[trial_journey()]).unwrap();
+        let mut out = Vec::new();
+        engine.apply("u1", &event(10, None, json!({"plan": "trial"})), &mut out);
+        out.clear();
+        assert!(engine.remove("u1", &mut out));
+        assert_eq!(
+            out.last().map(|t| t.kind),
+            Some(TransitionKind::Journey(Change::Exited))
+        );
+        assert_eq!(engine.next_timer(), None);
+        assert!(!engine.remove("u1", &mut out));
+        // The same key later is a new user, who may enter again.
+        out.clear();
+        engine.apply("u1", &event(20, None, json!({"plan": "trial"})), &mut out);
+        assert_eq!(out.first().map(|t| (t.user, t.entry)), Some((1, 1)));
+        engine.settle_everyone(30, &mut Vec::new());
+        assert_eq!(engine.journey_counts(0), (1, 0));
+    }
+}
