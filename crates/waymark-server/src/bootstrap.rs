@@ -3,6 +3,8 @@
 
 use waymark_store::{AdminToken, Input, Store, StoreError, TokenScope, Workspace};
 
+use waymark_runtime::{Runtime, RuntimeError};
+
 use crate::auth::token_hash;
 use crate::config::Config;
 
@@ -73,6 +75,23 @@ fn apply_tokens(store: &dyn Store, config: &Config) -> Result<Bootstrap, StoreEr
         bootstrap.generated_token = Some(secret);
     }
     Ok(bootstrap)
+}
+
+/// Creates the outputs the configuration declares and the runtime lacks (existing ones are
+/// kept as they are).
+pub fn apply_outputs(runtime: &Runtime, config: &Config) -> Result<(), RuntimeError> {
+    for output in &config.outputs {
+        match runtime.output(&output.id) {
+            Ok(_) => {}
+            Err(e) if e.status == 404 => {
+                let body = serde_json::to_value(output)
+                    .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
+                runtime.create_output(body)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// A random secret: `prefix` and 32 hex characters from the OS's random source.

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use waymark_runtime::RuntimeConfig;
+use waymark_runtime::outputs::OutputDoc;
 use waymark_store::InputKind;
 
 /// The whole configuration.
@@ -28,6 +30,10 @@ pub struct Config {
     pub inputs: Vec<InputConfig>,
     /// Admin tokens to accept.
     pub tokens: Vec<TokenConfig>,
+    /// Journey limits, timers and delivery settings.
+    pub runtime: RuntimeConfig,
+    /// Outputs to create at start (existing ones are kept).
+    pub outputs: Vec<OutputDoc>,
 }
 
 impl Default for Config {
@@ -40,6 +46,8 @@ impl Default for Config {
             workspaces: Vec::new(),
             inputs: Vec::new(),
             tokens: Vec::new(),
+            runtime: RuntimeConfig::default(),
+            outputs: Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use waymark_ingest::IngestError;
+use waymark_runtime::RuntimeError;
 use waymark_store::StoreError;
 
 /// An error answered to the client.
@@ -16,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, for a human.
     pub message: String,
+    /// Every problem, when there are several (invalid journeys).
+    pub problems: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            problems: None,
         }
     }
 
@@ -79,13 +83,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<RuntimeError> for ApiError {
+    fn from(e: RuntimeError) -> Self {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(code = e.code, message = %e.message, "runtime failure");
+        }
+        Self {
+            status,
+            code: e.code,
+            message: e.message,
+            problems: e.details,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry = matches!(
             self.status,
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
         );
-        let body = Json(json!({"code": self.code, "message": self.message}));
+        let body = match self.problems {
+            Some(problems) => {
+                Json(json!({"code": self.code, "message": self.message, "problems": problems}))
+            }
+            None => Json(json!({"code": self.code, "message": self.message})),
+        };
         let mut response = (self.status, body).into_response();
         if retry {
             response

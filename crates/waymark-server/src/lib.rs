@@ -8,7 +8,7 @@ mod error;
 mod routes;
 mod state;
 
-pub use bootstrap::{Bootstrap, apply_config, apply_tenancy};
+pub use bootstrap::{Bootstrap, apply_config, apply_outputs, apply_tenancy};
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
 pub use routes::{ProfileView, router};

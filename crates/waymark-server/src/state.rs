@@ -11,9 +11,28 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Ingestion limits.
     pub limits: waymark_ingest::Limits,
+    /// The live runtime: journeys, outputs, deliveries.
+    pub runtime: waymark_runtime::Runtime,
 }
 
 impl AppState {
+    /// Runs a blocking runtime call off the async workers.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, crate::ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&waymark_runtime::Runtime) -> Result<T, waymark_runtime::RuntimeError>
+            + Send
+            + 'static,
+    {
+        let runtime = self.runtime.clone();
+        match tokio::task::spawn_blocking(move || f(&runtime)).await {
+            Ok(result) => result.map_err(crate::ApiError::from),
+            Err(_) => Err(crate::ApiError::from(
+                waymark_runtime::RuntimeError::unavailable(),
+            )),
+        }
+    }
+
     /// Runs a blocking store call off the async workers.
     pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, crate::ApiError>
     where

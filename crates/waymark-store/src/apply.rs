@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use waymark_engine::Message;
 use waymark_engine::time::Millis;
 
+use crate::feed::Applied;
 use crate::model::{Profile, ProfileId, StoredEvent};
 use crate::profile::{self, Candidate, IdKind};
 use crate::store::{IngestSummary, StoreError};
@@ -124,34 +125,38 @@ pub(crate) fn check_identified(messages: &[Message]) -> Result<(), StoreError> {
     }
 }
 
-/// Ingests a batch in order, counting what was stored and what was a duplicate.
+/// Ingests a batch in order, counting what was stored and what was a duplicate, with what
+/// each stored message did.
 pub(crate) fn ingest_batch<T: Tx, M: Borrow<Message>>(
     tx: &mut T,
     workspace: &str,
     messages: impl IntoIterator<Item = (M, T::Event)>,
 ) -> Result<IngestSummary, StoreError> {
     let mut summary = IngestSummary::default();
-    for (message, event) in messages {
-        if ingest_message(tx, workspace, message.borrow(), event)? {
-            summary.stored += 1;
-        } else {
-            summary.duplicates += 1;
+    for (index, (message, event)) in messages.into_iter().enumerate() {
+        match ingest_message(tx, workspace, index, message.borrow(), event)? {
+            Some(applied) => {
+                summary.stored += 1;
+                summary.applied.push(applied);
+            }
+            None => summary.duplicates += 1,
         }
     }
     Ok(summary)
 }
 
-/// Ingests one message: deduplicates, resolves (and merges) profiles, applies the message
-/// and appends its event. Returns `false` for a duplicate.
+/// Ingests message `index` of a batch: deduplicates, resolves (and merges) profiles,
+/// applies the message and appends its event. Returns `None` for a duplicate.
 fn ingest_message<T: Tx>(
     tx: &mut T,
     workspace: &str,
+    index: usize,
     message: &Message,
     event: T::Event,
-) -> Result<bool, StoreError> {
+) -> Result<Option<Applied>, StoreError> {
     if let Some(id) = message.message_id.as_deref() {
         if tx.seen(id)? {
-            return Ok(false);
+            return Ok(None);
         }
         tx.mark_seen(id)?;
     }
@@ -231,18 +236,27 @@ fn ingest_message<T: Tx>(
     profile::apply_message(&mut target, message);
     let seq = tx.next_event_seq()?;
     tx.append_event(target.id, message.event.at, seq, event)?;
+    let applied = Applied {
+        index,
+        seq,
+        profile: target.id,
+        user_id: target.user_id.clone(),
+        anonymous_id: target.anonymous_ids.first().cloned(),
+        // Every absorbed profile ends up in the target (the last survivor is the target).
+        merged: plan.merges.iter().map(|&(_, absorbed)| absorbed).collect(),
+    };
     tx.put_profile(target)?;
-    Ok(true)
+    Ok(Some(applied))
 }
 
 /// Deletes the profile a key names (its `userId`, else an `anonymousId`) with its events
-/// and identifiers. Returns `false` when there is none.
-pub(crate) fn delete_profile<T: Tx>(tx: &mut T, key: &str) -> Result<bool, StoreError> {
+/// and identifiers. Returns the deleted profile, `None` when there is none.
+pub(crate) fn delete_profile<T: Tx>(tx: &mut T, key: &str) -> Result<Option<Profile>, StoreError> {
     let id = match tx.lookup(IdKind::User, key)? {
         Some(id) => id,
         None => match tx.lookup(IdKind::Anonymous, key)? {
             Some(id) => id,
-            None => return Ok(false),
+            None => return Ok(None),
         },
     };
     let profile = load(tx, id)?;
@@ -253,7 +267,7 @@ pub(crate) fn delete_profile<T: Tx>(tx: &mut T, key: &str) -> Result<bool, Store
         tx.set_identity(IdKind::Anonymous, anonymous_id, None)?;
     }
     tx.remove_profile(id)?;
-    Ok(true)
+    Ok(Some(profile))
 }
 
 /// A profile the index points at; its absence means the store is inconsistent.

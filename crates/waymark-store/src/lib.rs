@@ -4,15 +4,20 @@
 //! backend passes the same conformance suite ([`store_conformance_suite!`], with the
 //! `suite` feature).
 //!
+//! Besides ingest, a store keeps JSON documents (journeys, outputs, list memberships) and a
+//! durable delivery outbox, and reports its commits to one subscriber ([`Commit`]).
+//!
 //! Identity and profile rules live in one place, as pure functions (`profile`), and one
 //! ingest routine (`apply`) runs them over any backend's transaction.
 
 #![warn(missing_docs)]
 
 mod apply;
+mod feed;
 pub mod fjall;
 mod memory;
 pub mod model;
+mod outbox;
 mod profile;
 mod store;
 #[cfg(any(test, feature = "suite"))]
@@ -22,8 +27,10 @@ pub mod suite;
 mod tests;
 
 pub use crate::fjall::{FjallOptions, FjallStore};
+pub use feed::{Applied, Commit, CommittedBatch};
 pub use memory::MemoryStore;
 pub use model::*;
+pub use outbox::{DeliveryStatus, OutboxRecord};
 pub use store::{IngestSummary, Store, StoreError};
 
 /// The error for a write key that another input already has; the key is a secret, so only
@@ -34,4 +41,19 @@ pub(crate) fn write_key_taken(write_key: &str) -> StoreError {
         kind: "write key",
         id: format!("{shown}…"),
     }
+}
+
+/// The longest name the store keeps in a key (a document collection or id, a delivery id,
+/// an output), in bytes.
+pub(crate) const MAX_NAME_LEN: usize = 16 * 1024;
+
+/// Refuses a name too long to be part of a key.
+pub(crate) fn check_name(what: &str, name: &str) -> Result<(), StoreError> {
+    if name.len() > MAX_NAME_LEN {
+        return Err(StoreError::Backend(format!(
+            "{what} is {} bytes long; at most {MAX_NAME_LEN} are allowed",
+            name.len()
+        )));
+    }
+    Ok(())
 }

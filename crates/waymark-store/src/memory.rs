@@ -1,16 +1,25 @@
 //! An in-memory backend: every record in maps behind one mutex. It is the reference the
 //! conformance suite and the model test compare the durable backends with, and a handy
 //! store for tests of the layers above. Nothing survives the process; `messageId`s are
-//! remembered for the store's whole life.
+//! remembered for the store's whole life. Every write is "durable" once applied, so the
+//! commit feed is sent to under the same lock, in commit order.
+
+mod outbox;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use serde_json::Value;
 use waymark_engine::Message;
 use waymark_engine::time::Millis;
 
 use crate::apply::{self, Tx};
-use crate::model::{AdminToken, Input, Profile, ProfileId, StoredEvent, Workspace};
+use crate::feed::{Commit, CommittedBatch, Feed};
+use crate::model::{
+    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
+};
+use crate::outbox::{DeliveryStatus, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -26,6 +35,10 @@ struct State {
     /// Write key → (workspace, input id).
     write_keys: HashMap<String, (String, String)>,
     tokens: BTreeMap<String, AdminToken>,
+    /// Collection → id → body.
+    documents: BTreeMap<String, BTreeMap<String, Value>>,
+    outbox: outbox::Outbox,
+    feed: Feed,
 }
 
 /// One workspace's records.
@@ -268,7 +281,16 @@ impl Store for MemoryStore {
         let events = messages
             .iter()
             .map(|message| (message, apply::stored_event(input, message)));
-        apply::ingest_batch(space, workspace, events)
+        let summary = apply::ingest_batch(space, workspace, events)?;
+        if state.feed.is_on() && !summary.applied.is_empty() {
+            state.feed.send(Commit::Ingested(CommittedBatch {
+                workspace: workspace.to_string(),
+                input: input.to_string(),
+                messages: Arc::new(messages),
+                applied: summary.applied.clone(),
+            }));
+        }
+        Ok(summary)
     }
 
     fn profile(&self, workspace: &str, key: &str) -> Result<Option<Profile>, StoreError> {
@@ -301,12 +323,30 @@ impl Store for MemoryStore {
         Ok(Some(events))
     }
 
+    fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .workspaces
+            .get(workspace)
+            .and_then(|s| s.profiles.get(&id))
+            .cloned())
+    }
+
     fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
-        match state.workspaces.get_mut(workspace) {
-            Some(space) => apply::delete_profile(space, key),
-            None => Ok(false),
-        }
+        let Some(space) = state.workspaces.get_mut(workspace) else {
+            return Ok(false);
+        };
+        let Some(deleted) = apply::delete_profile(space, key)? else {
+            return Ok(false);
+        };
+        state.feed.send(Commit::ProfileDeleted {
+            workspace: workspace.to_string(),
+            profile: deleted.id,
+            user_id: deleted.user_id,
+            anonymous_id: deleted.anonymous_ids.into_iter().next(),
+        });
+        Ok(true)
     }
 
     fn for_each_profile(
@@ -330,5 +370,142 @@ impl Store for MemoryStore {
             visit(profile, events);
         }
         Ok(())
+    }
+
+    fn for_each_event_by_arrival(
+        &self,
+        workspace: &str,
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        // Copied out and sorted first, so that `visit` may call back into the store.
+        let mut arrived: Vec<ArrivedEvent> = {
+            let state = self.lock()?;
+            let Some(space) = state.workspaces.get(workspace) else {
+                return Ok(());
+            };
+            let mut arrived = Vec::new();
+            for (&id, events) in &space.events {
+                let owner = space.profiles.get(&id);
+                for (&(_, seq), event) in events {
+                    arrived.push(ArrivedEvent {
+                        seq,
+                        profile: id,
+                        user_id: owner.and_then(|p| p.user_id.clone()),
+                        anonymous_id: owner.and_then(|p| p.anonymous_ids.first().cloned()),
+                        event: event.clone(),
+                    });
+                }
+            }
+            arrived
+        };
+        arrived.sort_unstable_by_key(|a| a.seq);
+        for event in arrived {
+            visit(event);
+        }
+        Ok(())
+    }
+
+    fn subscribe(&self) -> Receiver<Commit> {
+        match self.lock() {
+            Ok(mut state) => state.feed.subscribe(),
+            // A poisoned store commits nothing more: the receiver is disconnected.
+            Err(_) => std::sync::mpsc::channel().1,
+        }
+    }
+
+    fn write_documents(&self, writes: Vec<DocumentWrite>) -> Result<(), StoreError> {
+        for write in &writes {
+            crate::check_name("a document collection", &write.collection)?;
+            crate::check_name("a document id", &write.id)?;
+        }
+        let mut state = self.lock()?;
+        for write in writes {
+            match write.body {
+                Some(body) => {
+                    state
+                        .documents
+                        .entry(write.collection)
+                        .or_default()
+                        .insert(write.id, body);
+                }
+                None => {
+                    if let Some(collection) = state.documents.get_mut(&write.collection) {
+                        collection.remove(&write.id);
+                        if collection.is_empty() {
+                            state.documents.remove(&write.collection);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn document(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        Ok(self
+            .lock()?
+            .documents
+            .get(collection)
+            .and_then(|c| c.get(id))
+            .cloned())
+    }
+
+    fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        Ok(self
+            .lock()?
+            .documents
+            .get(collection)
+            .map(|c| {
+                c.iter()
+                    .map(|(id, body)| (id.clone(), body.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.lock()?.outbox.add(records)
+    }
+
+    fn outbox_due(
+        &self,
+        output: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        Ok(self.lock()?.outbox.due(output, now, limit))
+    }
+
+    fn outbox_next_due(&self, output: &str) -> Result<Option<Millis>, StoreError> {
+        Ok(self.lock()?.outbox.next_due(output))
+    }
+
+    fn outbox_update(&self, records: Vec<OutboxRecord>) -> Result<(), StoreError> {
+        self.lock()?.outbox.update(records)
+    }
+
+    fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        Ok(self.lock()?.outbox.get(id))
+    }
+
+    fn outbox_list(
+        &self,
+        output: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        Ok(self.lock()?.outbox.list(output, status, limit))
+    }
+
+    fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        Ok(self.lock()?.outbox.counts(output))
+    }
+
+    fn outbox_remove_for(
+        &self,
+        output: &str,
+        pred: &dyn Fn(&OutboxRecord) -> bool,
+    ) -> Result<usize, StoreError> {
+        Ok(self.lock()?.outbox.remove_for(output, pred))
     }
 }

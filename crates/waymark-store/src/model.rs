@@ -146,3 +146,34 @@ pub struct StoredEvent {
     /// Traits carried by the message (identify traits merged with `context.traits`).
     pub traits: Map<String, Value>,
 }
+
+/// An event with the profile that owns it, as [`Store::for_each_event_by_arrival`]
+/// visits it.
+///
+/// [`Store::for_each_event_by_arrival`]: crate::Store::for_each_event_by_arrival
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrivedEvent {
+    /// The workspace's event sequence number (arrival order).
+    pub seq: u64,
+    /// The profile that owns the event now.
+    pub profile: ProfileId,
+    /// That profile's current `userId`.
+    pub user_id: Option<String>,
+    /// That profile's first anonymous id.
+    pub anonymous_id: Option<String>,
+    /// The event.
+    pub event: StoredEvent,
+}
+
+/// One write of [`Store::write_documents`]: a JSON document by collection and id.
+///
+/// [`Store::write_documents`]: crate::Store::write_documents
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentWrite {
+    /// The collection (`journeys`, `outputs`, `list/out1`, …).
+    pub collection: String,
+    /// The document's id within its collection.
+    pub id: String,
+    /// The new body; `None` deletes the document.
+    pub body: Option<Value>,
+}

@@ -1,8 +1,17 @@
 //! The `Store` trait every backend implements.
 
-use waymark_engine::Message;
+use std::collections::BTreeMap;
+use std::sync::mpsc::Receiver;
 
-use crate::model::{AdminToken, Input, Profile, StoredEvent, Workspace};
+use serde_json::Value;
+use waymark_engine::Message;
+use waymark_engine::time::Millis;
+
+use crate::feed::{Applied, Commit};
+use crate::model::{
+    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
+};
+use crate::outbox::{DeliveryStatus, OutboxRecord};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +41,14 @@ pub enum StoreError {
 }
 
 /// What happened to an ingested batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IngestSummary {
     /// Messages stored.
     pub stored: usize,
     /// Messages ignored as repeats of a `messageId` seen in the workspace.
     pub duplicates: usize,
+    /// One entry per stored message, in batch order; duplicates have none.
+    pub applied: Vec<Applied>,
 }
 
 /// Durable storage for tenancy, events, profiles and identity.
@@ -90,6 +101,8 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         limit: usize,
     ) -> Result<Option<Vec<StoredEvent>>, StoreError>;
+    /// The profile with this internal id.
+    fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError>;
     /// Deletes the profile, its events and its identifiers; `false` when there was none.
     fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError>;
     /// Calls `visit` with every profile of the workspace and its events, in profile id order.
@@ -98,4 +111,69 @@ pub trait Store: Send + Sync + 'static {
         workspace: &str,
         visit: &mut dyn FnMut(Profile, Vec<StoredEvent>),
     ) -> Result<(), StoreError>;
+    /// Calls `visit` with every stored event of the workspace in arrival order (event
+    /// sequence number), each with the profile that now owns it (events moved by a merge
+    /// belong to the surviving profile). Backends may collect and sort the workspace's
+    /// event keys in memory first; `visit` may call back into the store.
+    fn for_each_event_by_arrival(
+        &self,
+        workspace: &str,
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError>;
+
+    /// Subscribes to the commit feed, replacing (disconnecting) any previous subscriber.
+    /// Every ingest that stored something and every profile deletion is sent once it is
+    /// durable (never for a write that failed), in commit order (within a workspace, the
+    /// order of event sequence numbers). Nothing is buffered before the first subscription:
+    /// every write that completed before `subscribe` returned is visible to reads made after
+    /// it, and every later one is sent. The channel is unbounded; a dropped receiver is
+    /// ignored. A store that has stopped returns a disconnected receiver.
+    fn subscribe(&self) -> Receiver<Commit>;
+
+    /// Writes, replaces (`body: Some`) or deletes (`body: None`) documents, all or none,
+    /// durably (synced) before returning.
+    fn write_documents(&self, writes: Vec<DocumentWrite>) -> Result<(), StoreError>;
+    /// One document.
+    fn document(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError>;
+    /// Every document of a collection, by id.
+    fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError>;
+
+    /// Adds delivery records, all or none, durably. Per record: `true` when added (the store
+    /// assigns its `seq`, increasing across the whole outbox, ignoring the one given),
+    /// `false` when a record with that id exists already (that one is left as it is, in
+    /// whatever status; a repeat within the call counts as existing too).
+    fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError>;
+    /// Up to `limit` pending records of `output` due at `now` (`next_attempt_at <= now`),
+    /// by (`next_attempt_at`, `seq`).
+    fn outbox_due(
+        &self,
+        output: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// The earliest `next_attempt_at` among the pending records of `output`.
+    fn outbox_next_due(&self, output: &str) -> Result<Option<Millis>, StoreError>;
+    /// Replaces records by id, all or none, durably; `NotFound` when one does not exist.
+    /// The stored `seq` is kept whatever the given one says.
+    fn outbox_update(&self, records: Vec<OutboxRecord>) -> Result<(), StoreError>;
+    /// One record by id.
+    fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError>;
+    /// Up to `limit` records, optionally of one output and/or in one status, by `seq`.
+    fn outbox_list(
+        &self,
+        output: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// How many records of `output` are in each status, by status name
+    /// ([`DeliveryStatus::as_str`]); every status is present, zero or not.
+    fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError>;
+    /// Marks the pending records of `output` for which `pred` holds `Discarded` (all or
+    /// none, durably) and returns how many there were. `updated_at` is left as it was.
+    /// `pred` runs while outbox writes are locked out: it must not call the store.
+    fn outbox_remove_for(
+        &self,
+        output: &str,
+        pred: &dyn Fn(&OutboxRecord) -> bool,
+    ) -> Result<usize, StoreError>;
 }

@@ -12,11 +12,17 @@
 //! The constructor returns a store, or a `(store, guard)` pair whose guard (a temporary
 //! directory, a server) lives as long as the store. Each test gets a fresh one.
 
+use std::sync::mpsc::{Receiver, TryRecvError};
+
 use serde_json::{Value, json};
 use waymark_engine::time::Millis;
 use waymark_engine::{Event, Identity, Message, MessageKind};
 
-use crate::model::{AdminToken, Input, InputKind, Profile, StoredEvent, TokenScope, Workspace};
+use crate::feed::{Applied, Commit};
+use crate::model::{
+    AdminToken, DocumentWrite, Input, InputKind, Profile, StoredEvent, TokenScope, Workspace,
+};
+use crate::outbox::{DeliveryStatus, OutboxRecord};
 use crate::store::{IngestSummary, Store, StoreError};
 
 /// What a suite constructor may return: a store, or a store with a guard kept alive
@@ -69,6 +75,18 @@ macro_rules! store_conformance_suite {
                 events_limit_keeps_the_latest_in_time_order,
                 for_each_profile_visits_profiles_in_id_order,
                 workspaces_are_isolated,
+                ingest_reports_what_each_message_did,
+                the_feed_sends_durable_commits_in_order,
+                a_new_subscriber_replaces_the_old_one,
+                events_by_arrival_follow_seq_across_merges,
+                profiles_are_found_by_id,
+                documents_are_written_read_and_deleted,
+                document_collections_are_isolated,
+                outbox_add_assigns_seqs_and_skips_known_ids,
+                outbox_due_is_by_time_then_seq,
+                outbox_update_moves_records_between_indexes,
+                outbox_list_and_counts,
+                outbox_remove_for_discards_matching_pending_records,
             );
         }
     };
@@ -160,6 +178,11 @@ fn with_id(mut m: Message, id: &str) -> Message {
 
 fn ingest(store: &dyn Store, ws: &str, messages: Vec<Message>) -> IngestSummary {
     store.ingest(ws, "web", messages).unwrap()
+}
+
+/// (stored, duplicates).
+fn counts(summary: &IngestSummary) -> (usize, usize) {
+    (summary.stored, summary.duplicates)
 }
 
 fn profile(store: &dyn Store, ws: &str, key: &str) -> Profile {
@@ -315,13 +338,7 @@ pub fn ingest_creates_a_profile_with_its_events(store: &dyn Store) {
         "w",
         vec![first, track(None, Some("anon-1"), 2_000, "Signed Up")],
     );
-    assert_eq!(
-        summary,
-        IngestSummary {
-            stored: 2,
-            duplicates: 0
-        }
-    );
+    assert_eq!(counts(&summary), (2, 0));
     let p = profile(store, "w", "anon-1");
     assert_eq!(p.workspace, "w");
     assert_eq!(p.user_id, None);
@@ -491,40 +508,16 @@ pub fn message_ids_deduplicate_within_a_workspace(store: &dyn Store) {
     workspace(store, "w1");
     workspace(store, "w2");
     let m = || with_id(track(Some("u"), None, 10, "E"), "m-1");
-    assert_eq!(
-        ingest(store, "w1", vec![m()]),
-        IngestSummary {
-            stored: 1,
-            duplicates: 0
-        }
-    );
-    assert_eq!(
-        ingest(store, "w1", vec![m()]),
-        IngestSummary {
-            stored: 0,
-            duplicates: 1
-        }
-    );
-    assert_eq!(
-        ingest(store, "w2", vec![m()]),
-        IngestSummary {
-            stored: 1,
-            duplicates: 0
-        }
-    );
+    assert_eq!(counts(&ingest(store, "w1", vec![m()])), (1, 0));
+    assert_eq!(counts(&ingest(store, "w1", vec![m()])), (0, 1));
+    assert_eq!(counts(&ingest(store, "w2", vec![m()])), (1, 0));
     let twice = vec![
         with_id(track(Some("v"), None, 10, "E"), "m-2"),
         with_id(track(Some("v"), None, 11, "E"), "m-2"),
         track(Some("v"), None, 12, "No Id"),
         track(Some("v"), None, 12, "No Id"),
     ];
-    assert_eq!(
-        ingest(store, "w1", twice),
-        IngestSummary {
-            stored: 3,
-            duplicates: 1
-        }
-    );
+    assert_eq!(counts(&ingest(store, "w1", twice)), (3, 1));
     assert_eq!(all_events(store, "w1", "u").len(), 1);
     assert_eq!(all_events(store, "w1", "v").len(), 3);
     assert_eq!(profile(store, "w1", "v").event_count, 3);
@@ -773,6 +766,584 @@ pub fn workspaces_are_isolated(store: &dyn Store) {
     assert!(store.delete_profile("w2", "u").unwrap());
     assert_eq!(profile(store, "w1", "u").event_count, 1);
     assert_eq!(all_events(store, "w1", "u").len(), 1);
+}
+
+/// Per stored message: its index, seq, profile, the profile's keys after it and the
+/// profiles it merged; duplicates have no entry.
+pub fn ingest_reports_what_each_message_did(store: &dyn Store) {
+    workspace(store, "w");
+    let first = ingest(
+        store,
+        "w",
+        vec![
+            track(None, Some("a1"), 10, "One"),
+            track(None, Some("a2"), 20, "Two"),
+        ],
+    );
+    let a1 = profile(store, "w", "a1").id;
+    let a2 = profile(store, "w", "a2").id;
+    assert_eq!(
+        first.applied,
+        [
+            Applied {
+                index: 0,
+                seq: 1,
+                profile: a1,
+                user_id: None,
+                anonymous_id: Some("a1".into()),
+                merged: vec![],
+            },
+            Applied {
+                index: 1,
+                seq: 2,
+                profile: a2,
+                user_id: None,
+                anonymous_id: Some("a2".into()),
+                merged: vec![],
+            },
+        ]
+    );
+    assert_eq!(first.applied[0].key(), Some("a1"));
+    let mut merge = alias("u", "a2", 30);
+    merge.identity.anonymous_id = Some("a1".into());
+    let second = ingest(
+        store,
+        "w",
+        vec![
+            with_id(track(Some("u"), None, 25, "Before"), "m1"),
+            with_id(track(Some("u"), None, 25, "Again"), "m1"),
+            merge,
+        ],
+    );
+    assert_eq!(counts(&second), (2, 1));
+    let u = profile(store, "w", "u");
+    let [before, merged] = &second.applied[..] else {
+        panic!("two applied: {:?}", second.applied);
+    };
+    assert_eq!((before.index, before.seq), (0, 3));
+    assert_eq!(before.key(), Some("u"));
+    assert!(before.merged.is_empty());
+    assert_eq!((merged.index, merged.seq, merged.profile), (2, 4, u.id));
+    assert_eq!(merged.user_id.as_deref(), Some("u"));
+    assert_eq!(merged.anonymous_id, u.anonymous_ids.first().cloned());
+    let mut gone = merged.merged.clone();
+    gone.sort_unstable();
+    let mut expected: Vec<_> = [a1, a2, before.profile]
+        .into_iter()
+        .filter(|&id| id != u.id)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(gone, expected);
+    let repeat = ingest(
+        store,
+        "w",
+        vec![with_id(track(Some("u"), None, 40, "X"), "m1")],
+    );
+    assert_eq!(counts(&repeat), (0, 1));
+    assert!(repeat.applied.is_empty());
+}
+
+fn drain(feed: &Receiver<Commit>) -> Vec<Commit> {
+    let mut commits = Vec::new();
+    loop {
+        match feed.try_recv() {
+            Ok(commit) => commits.push(commit),
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => return commits,
+        }
+    }
+}
+
+/// The feed: nothing from before the subscription; each ingest that stored something once
+/// it has returned, in seq order, with the whole batch and its applied entries; batches of
+/// duplicates and failed writes send nothing; deletions send `ProfileDeleted`.
+pub fn the_feed_sends_durable_commits_in_order(store: &dyn Store) {
+    workspace(store, "w");
+    workspace(store, "x");
+    ingest(store, "w", vec![track(Some("early"), None, 1, "E")]);
+    let feed = store.subscribe();
+    assert!(drain(&feed).is_empty());
+    let batch = vec![
+        with_id(track(Some("u"), Some("a"), 10, "A"), "m1"),
+        with_id(track(Some("u"), None, 11, "A again"), "m1"),
+        track(None, Some("b"), 12, "B"),
+    ];
+    let summary = ingest(store, "w", batch.clone());
+    ingest(store, "x", vec![track(Some("u"), None, 13, "Elsewhere")]);
+    ingest(
+        store,
+        "w",
+        vec![with_id(track(Some("u"), None, 14, "Dup"), "m1")],
+    );
+    assert!(
+        store
+            .ingest("w", "web", vec![track(None, None, 1, "E")])
+            .is_err()
+    );
+    assert!(
+        store
+            .ingest("nope", "web", vec![track(Some("u"), None, 1, "E")])
+            .is_err()
+    );
+    ingest(store, "w", vec![track(Some("u"), None, 15, "C")]);
+    let u = profile(store, "w", "u");
+    assert!(store.delete_profile("w", "a").unwrap());
+    assert!(!store.delete_profile("w", "a").unwrap());
+
+    let commits = drain(&feed);
+    assert_eq!(commits.len(), 4, "{commits:?}");
+    let Commit::Ingested(first) = &commits[0] else {
+        panic!("{:?}", commits[0]);
+    };
+    assert_eq!(
+        (first.workspace.as_str(), first.input.as_str()),
+        ("w", "web")
+    );
+    assert_eq!(*first.messages, batch);
+    assert_eq!(first.applied, summary.applied);
+    assert_eq!(
+        first.applied.iter().map(|a| a.index).collect::<Vec<_>>(),
+        [0, 2]
+    );
+    let Commit::Ingested(other) = &commits[1] else {
+        panic!("{:?}", commits[1]);
+    };
+    assert_eq!(other.workspace, "x");
+    let Commit::Ingested(last) = &commits[2] else {
+        panic!("{:?}", commits[2]);
+    };
+    assert_eq!(last.messages.len(), 1);
+    assert!(last.applied[0].seq > first.applied[1].seq);
+    assert_eq!(
+        commits[3],
+        Commit::ProfileDeleted {
+            workspace: "w".into(),
+            profile: u.id,
+            user_id: Some("u".into()),
+            anonymous_id: Some("a".into()),
+        }
+    );
+}
+
+/// Subscribing again disconnects the previous receiver; the new one gets what follows.
+pub fn a_new_subscriber_replaces_the_old_one(store: &dyn Store) {
+    workspace(store, "w");
+    let old = store.subscribe();
+    ingest(store, "w", vec![track(Some("u"), None, 1, "One")]);
+    let new = store.subscribe();
+    ingest(store, "w", vec![track(Some("u"), None, 2, "Two")]);
+    assert_eq!(drain(&old).len(), 1);
+    assert!(matches!(old.try_recv(), Err(TryRecvError::Disconnected)));
+    let commits = drain(&new);
+    assert_eq!(commits.len(), 1);
+    assert!(matches!(&commits[0], Commit::Ingested(b) if b.applied[0].seq == 2));
+    // A dropped receiver is no error.
+    drop(new);
+    ingest(store, "w", vec![track(Some("u"), None, 3, "Three")]);
+    assert_eq!(profile(store, "w", "u").event_count, 3);
+}
+
+/// Every event of the workspace by seq (not by time), owned by the surviving profile after
+/// merges; other workspaces' events are not visited.
+pub fn events_by_arrival_follow_seq_across_merges(store: &dyn Store) {
+    workspace(store, "w");
+    workspace(store, "x");
+    ingest(store, "w", vec![track(None, Some("a1"), 50, "One")]);
+    ingest(
+        store,
+        "w",
+        vec![
+            track(None, Some("a2"), 10, "Two"),
+            track(Some("v"), None, 5, "Other"),
+        ],
+    );
+    ingest(store, "x", vec![track(Some("v"), None, 1, "Elsewhere")]);
+    let mut merge = alias("u", "a2", 30);
+    merge.identity.anonymous_id = Some("a1".into());
+    ingest(store, "w", vec![merge]);
+    let u = profile(store, "w", "u");
+    let v = profile(store, "w", "v");
+    let mut seen = Vec::new();
+    store
+        .for_each_event_by_arrival("w", &mut |e| seen.push(e))
+        .unwrap();
+    let summary: Vec<_> = seen
+        .iter()
+        .map(|e| {
+            (
+                e.seq,
+                e.profile,
+                e.user_id.clone(),
+                e.event.name.clone().unwrap_or(e.event.kind.clone()),
+            )
+        })
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        summary,
+        [
+            (1, u.id, some("u"), "One".to_string()),
+            (2, u.id, some("u"), "Two".to_string()),
+            (3, v.id, some("v"), "Other".to_string()),
+            (4, u.id, some("u"), "alias".to_string()),
+        ]
+    );
+    assert!(
+        seen.iter()
+            .filter(|e| e.profile == u.id)
+            .all(|e| e.anonymous_id == u.anonymous_ids.first().cloned())
+    );
+    assert_eq!(seen[2].anonymous_id, None);
+    let mut none = 0;
+    store
+        .for_each_event_by_arrival("nope", &mut |_| none += 1)
+        .unwrap();
+    assert_eq!(none, 0);
+}
+
+/// `profile_by_id` finds a profile by its internal id, in its workspace only.
+pub fn profiles_are_found_by_id(store: &dyn Store) {
+    workspace(store, "w");
+    workspace(store, "x");
+    ingest(store, "w", vec![track(Some("u"), None, 1, "E")]);
+    let u = profile(store, "w", "u");
+    assert_eq!(store.profile_by_id("w", u.id).unwrap(), Some(u.clone()));
+    assert_eq!(store.profile_by_id("x", u.id).unwrap(), None);
+    assert_eq!(store.profile_by_id("w", u.id + 100).unwrap(), None);
+    store.delete_profile("w", "u").unwrap();
+    assert_eq!(store.profile_by_id("w", u.id).unwrap(), None);
+}
+
+fn doc(collection: &str, id: &str, body: Option<Value>) -> DocumentWrite {
+    DocumentWrite {
+        collection: collection.into(),
+        id: id.into(),
+        body,
+    }
+}
+
+/// Documents: written in batches, replaced, deleted, listed by id; the last write of a
+/// key in one batch wins.
+pub fn documents_are_written_read_and_deleted(store: &dyn Store) {
+    assert_eq!(store.document("journeys", "j1").unwrap(), None);
+    assert!(store.documents("journeys").unwrap().is_empty());
+    store
+        .write_documents(vec![
+            doc("journeys", "j2", Some(json!({"v": 2}))),
+            doc("journeys", "j1", Some(json!({"v": 1}))),
+            doc("journeys", "j3", Some(json!({"v": 3}))),
+        ])
+        .unwrap();
+    assert_eq!(
+        store.document("journeys", "j1").unwrap(),
+        Some(json!({"v": 1}))
+    );
+    store
+        .write_documents(vec![
+            doc("journeys", "j1", Some(json!({"v": "one"}))),
+            doc("journeys", "j3", None),
+            doc("journeys", "j4", Some(json!(4))),
+            doc("journeys", "j4", None),
+            doc("journeys", "j5", None),
+            doc("journeys", "j2", None),
+            doc("journeys", "j2", Some(json!([2]))),
+        ])
+        .unwrap();
+    assert_eq!(
+        store.documents("journeys").unwrap(),
+        [
+            ("j1".to_string(), json!({"v": "one"})),
+            ("j2".to_string(), json!([2])),
+        ]
+    );
+    assert_eq!(store.document("journeys", "j3").unwrap(), None);
+    assert_eq!(store.document("journeys", "j4").unwrap(), None);
+    store.write_documents(vec![]).unwrap();
+}
+
+/// Collections never bleed into each other, even when one name starts another.
+pub fn document_collections_are_isolated(store: &dyn Store) {
+    store
+        .write_documents(vec![
+            doc("a", "b1", Some(json!("a/b1"))),
+            doc("ab", "1", Some(json!("ab/1"))),
+            doc("list/out1", "u1", Some(json!(true))),
+            doc("list/out", "1u1", Some(json!(false))),
+            doc("", "x", Some(json!("empty collection"))),
+        ])
+        .unwrap();
+    assert_eq!(
+        store.documents("a").unwrap(),
+        [("b1".to_string(), json!("a/b1"))]
+    );
+    assert_eq!(
+        store.documents("ab").unwrap(),
+        [("1".to_string(), json!("ab/1"))]
+    );
+    assert_eq!(store.document("a", "b").unwrap(), None);
+    assert_eq!(store.document("ab", "1").unwrap(), Some(json!("ab/1")));
+    assert_eq!(store.documents("list/out1").unwrap().len(), 1);
+    assert_eq!(store.documents("list/out").unwrap().len(), 1);
+    assert_eq!(store.documents("").unwrap().len(), 1);
+    assert!(store.documents("list").unwrap().is_empty());
+}
+
+fn delivery(id: &str, output: &str, next_attempt_at: Millis) -> OutboxRecord {
+    OutboxRecord {
+        id: id.into(),
+        output: output.into(),
+        seq: 0,
+        payload: json!({"delivery": id}),
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at,
+        last_error: None,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn ids(records: &[OutboxRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.id.as_str()).collect()
+}
+
+/// `outbox_add`: increasing seqs given by the store; a known id (stored, or earlier in the
+/// same call) is not added and the stored record is left as it is.
+pub fn outbox_add_assigns_seqs_and_skips_known_ids(store: &dyn Store) {
+    let mut given = delivery("d1", "hook", 10);
+    given.seq = 999;
+    let added = store
+        .outbox_add(vec![
+            given,
+            delivery("d2", "hook", 10),
+            delivery("d1", "hook", 5),
+        ])
+        .unwrap();
+    assert_eq!(added, [true, true, false]);
+    let d1 = store.outbox_get("d1").unwrap().unwrap();
+    let d2 = store.outbox_get("d2").unwrap().unwrap();
+    assert!(d1.seq < d2.seq);
+    assert_eq!(d1.next_attempt_at, 10);
+    assert_eq!(d1.payload, json!({"delivery": "d1"}));
+    let mut done = d1.clone();
+    done.status = DeliveryStatus::Delivered;
+    store.outbox_update(vec![done.clone()]).unwrap();
+    let added = store
+        .outbox_add(vec![delivery("d1", "other", 1), delivery("d3", "hook", 1)])
+        .unwrap();
+    assert_eq!(added, [false, true]);
+    assert_eq!(store.outbox_get("d1").unwrap(), Some(done));
+    assert!(store.outbox_get("d3").unwrap().unwrap().seq > d2.seq);
+    assert_eq!(store.outbox_get("nope").unwrap(), None);
+    assert!(store.outbox_add(vec![]).unwrap().is_empty());
+}
+
+/// `outbox_due`: the output's pending records due at `now`, by (next attempt, seq), at most
+/// `limit`; `outbox_next_due`: the earliest next attempt.
+pub fn outbox_due_is_by_time_then_seq(store: &dyn Store) {
+    assert_eq!(store.outbox_next_due("hook").unwrap(), None);
+    store
+        .outbox_add(vec![
+            delivery("late", "hook", 30),
+            delivery("b", "hook", 10),
+            delivery("a", "hook", 10),
+            delivery("early", "hook", -5),
+            delivery("elsewhere", "hook2", 0),
+            delivery("prefix", "hoo", 0),
+        ])
+        .unwrap();
+    let mut done = delivery("done", "hook", 0);
+    done.status = DeliveryStatus::Delivered;
+    store.outbox_add(vec![done]).unwrap();
+    assert_eq!(
+        ids(&store.outbox_due("hook", 10, 100).unwrap()),
+        ["early", "b", "a"]
+    );
+    assert_eq!(
+        ids(&store.outbox_due("hook", 10, 2).unwrap()),
+        ["early", "b"]
+    );
+    assert_eq!(
+        ids(&store.outbox_due("hook", 100, 100).unwrap()),
+        ["early", "b", "a", "late"]
+    );
+    assert!(store.outbox_due("hook", -6, 100).unwrap().is_empty());
+    assert!(store.outbox_due("hook", 100, 0).unwrap().is_empty());
+    assert_eq!(ids(&store.outbox_due("hoo", 100, 100).unwrap()), ["prefix"]);
+    assert_eq!(store.outbox_next_due("hook").unwrap(), Some(-5));
+    assert_eq!(store.outbox_next_due("hook2").unwrap(), Some(0));
+    assert_eq!(store.outbox_next_due("nope").unwrap(), None);
+}
+
+/// `outbox_update` replaces by id, keeps the seq, moves the record in the due index when
+/// its next attempt or status changes, and refuses unknown ids without writing anything.
+pub fn outbox_update_moves_records_between_indexes(store: &dyn Store) {
+    store
+        .outbox_add(vec![
+            delivery("a", "hook", 10),
+            delivery("b", "hook", 20),
+            delivery("c", "hook", 30),
+        ])
+        .unwrap();
+    let a = store.outbox_get("a").unwrap().unwrap();
+    let mut retry = a.clone();
+    retry.attempts = 1;
+    retry.next_attempt_at = 25;
+    retry.last_error = Some("timeout".into());
+    retry.seq = 12345;
+    retry.updated_at = 11;
+    let mut b = store.outbox_get("b").unwrap().unwrap();
+    b.status = DeliveryStatus::Delivered;
+    store.outbox_update(vec![retry.clone(), b]).unwrap();
+    let stored = store.outbox_get("a").unwrap().unwrap();
+    assert_eq!(stored.seq, a.seq);
+    assert_eq!(
+        (
+            stored.attempts,
+            stored.next_attempt_at,
+            stored.last_error.as_deref()
+        ),
+        (1, 25, Some("timeout"))
+    );
+    assert_eq!(
+        ids(&store.outbox_due("hook", 100, 100).unwrap()),
+        ["a", "c"]
+    );
+    assert!(store.outbox_due("hook", 20, 100).unwrap().is_empty());
+    assert_eq!(store.outbox_next_due("hook").unwrap(), Some(25));
+
+    // Two updates of one record in one call: the last one counts.
+    let mut first = stored.clone();
+    first.next_attempt_at = 1;
+    let mut second = stored.clone();
+    second.next_attempt_at = 40;
+    store.outbox_update(vec![first, second]).unwrap();
+    assert_eq!(ids(&store.outbox_due("hook", 35, 100).unwrap()), ["c"]);
+
+    // Back to pending from a final status.
+    let mut b = store.outbox_get("b").unwrap().unwrap();
+    b.status = DeliveryStatus::Pending;
+    b.next_attempt_at = 5;
+    store.outbox_update(vec![b]).unwrap();
+    assert_eq!(store.outbox_next_due("hook").unwrap(), Some(5));
+
+    let mut c = store.outbox_get("c").unwrap().unwrap();
+    c.status = DeliveryStatus::Dead;
+    let missing = store.outbox_update(vec![c, delivery("zz", "hook", 1)]);
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
+    assert_eq!(
+        store.outbox_get("c").unwrap().unwrap().status,
+        DeliveryStatus::Pending
+    );
+    assert_eq!(store.outbox_get("zz").unwrap(), None);
+}
+
+/// `outbox_list` filters by output and status in seq order; `outbox_counts` counts per
+/// status name, every status present.
+pub fn outbox_list_and_counts(store: &dyn Store) {
+    store
+        .outbox_add(vec![
+            delivery("h1", "hook", 1),
+            delivery("f1", "file", 1),
+            delivery("h2", "hook", 1),
+            delivery("h3", "hook", 1),
+        ])
+        .unwrap();
+    let mut h2 = store.outbox_get("h2").unwrap().unwrap();
+    h2.status = DeliveryStatus::Dead;
+    store.outbox_update(vec![h2]).unwrap();
+    assert_eq!(
+        ids(&store.outbox_list(None, None, 100).unwrap()),
+        ["h1", "f1", "h2", "h3"]
+    );
+    assert_eq!(
+        ids(&store.outbox_list(Some("hook"), None, 100).unwrap()),
+        ["h1", "h2", "h3"]
+    );
+    assert_eq!(
+        ids(&store
+            .outbox_list(Some("hook"), Some(DeliveryStatus::Pending), 100)
+            .unwrap()),
+        ["h1", "h3"]
+    );
+    assert_eq!(
+        ids(&store
+            .outbox_list(None, Some(DeliveryStatus::Pending), 2)
+            .unwrap()),
+        ["h1", "f1"]
+    );
+    assert!(
+        store
+            .outbox_list(Some("hook"), Some(DeliveryStatus::Discarded), 100)
+            .unwrap()
+            .is_empty()
+    );
+    let counts = store.outbox_counts("hook").unwrap();
+    let expected = [
+        ("dead", 1),
+        ("delivered", 0),
+        ("discarded", 0),
+        ("pending", 2),
+    ];
+    assert_eq!(
+        counts,
+        expected.iter().map(|&(s, n)| (s.to_string(), n)).collect()
+    );
+    assert_eq!(store.outbox_counts("file").unwrap()["pending"], 1);
+    assert_eq!(
+        store.outbox_counts("nope").unwrap().values().sum::<u64>(),
+        0
+    );
+    assert_eq!(store.outbox_counts("nope").unwrap().len(), 4);
+    assert_eq!(DeliveryStatus::Discarded.as_str(), "discarded");
+    assert_eq!(
+        serde_json::to_value(DeliveryStatus::Pending).unwrap(),
+        json!("pending")
+    );
+}
+
+/// `outbox_remove_for` discards the output's pending records that match, leaves the rest
+/// (other outputs, other statuses), and keeps indexes and counts right.
+pub fn outbox_remove_for_discards_matching_pending_records(store: &dyn Store) {
+    let mut records = vec![
+        delivery("u1-a", "hook", 10),
+        delivery("u2-a", "hook", 20),
+        delivery("u1-b", "hook", 30),
+        delivery("u1-c", "other", 10),
+    ];
+    for r in &mut records {
+        r.payload = json!({"user": &r.id[..2]});
+    }
+    let mut delivered = delivery("u1-d", "hook", 5);
+    delivered.payload = json!({"user": "u1"});
+    delivered.status = DeliveryStatus::Delivered;
+    records.push(delivered);
+    store.outbox_add(records).unwrap();
+    let of_u1 = |r: &OutboxRecord| r.payload["user"] == "u1";
+    assert_eq!(store.outbox_remove_for("hook", &of_u1).unwrap(), 2);
+    assert_eq!(ids(&store.outbox_due("hook", 100, 100).unwrap()), ["u2-a"]);
+    assert_eq!(store.outbox_next_due("hook").unwrap(), Some(20));
+    assert_eq!(
+        store.outbox_get("u1-a").unwrap().unwrap().status,
+        DeliveryStatus::Discarded
+    );
+    assert_eq!(
+        store.outbox_get("u1-d").unwrap().unwrap().status,
+        DeliveryStatus::Delivered
+    );
+    assert_eq!(
+        store.outbox_get("u1-c").unwrap().unwrap().status,
+        DeliveryStatus::Pending
+    );
+    let counts = store.outbox_counts("hook").unwrap();
+    assert_eq!(
+        (counts["pending"], counts["discarded"], counts["delivered"]),
+        (1, 2, 1)
+    );
+    assert_eq!(store.outbox_remove_for("hook", &of_u1).unwrap(), 0);
+    assert_eq!(store.outbox_remove_for("nope", &|_| true).unwrap(), 0);
 }
 
 /// A profile's key as the API names it.

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use waymark_server::{AppState, Config, apply_config, serve, shutdown_signal};
+use waymark_runtime::{Runtime, SystemClock};
+use waymark_server::{AppState, Config, apply_config, apply_outputs, serve, shutdown_signal};
+use waymark_store::Store;
 use waymark_store::fjall::{FjallOptions, FjallStore};
 
 /// Arguments of `waymark serve`.
@@ -39,15 +41,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let store = FjallStore::open_with(&config.data, options)
         .with_context(|| format!("cannot open the store in {}", config.data.display()))?;
     let boot = apply_config(&store, &config).context("cannot apply the configuration")?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let runtime = Runtime::start(
+        Arc::clone(&store),
+        Arc::new(SystemClock),
+        config.runtime.clone(),
+    )
+    .context("cannot start the journey runtime")?;
+    apply_outputs(&runtime, &config).context("cannot create the configured outputs")?;
     let state = AppState {
-        store: Arc::new(store),
+        store,
         limits: config.limits.to_ingest(),
+        runtime,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let tokio_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    tokio_rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -17,23 +17,6 @@ use crate::{ApiError, AppState};
 /// Most events one call returns.
 const MAX_EVENTS: usize = 1000;
 
-/// `GET /api/account`.
-pub(crate) async fn account(
-    State(state): State<AppState>,
-    admin: Admin,
-) -> Result<Json<Value>, ApiError> {
-    admin.require_account()?;
-    let workspaces = state.blocking(|s| s.workspaces()).await?;
-    Ok(Json(json!({
-        "workspaces": workspaces.len(),
-        "limits": {
-            "max_message_bytes": state.limits.max_message_bytes,
-            "max_batch_bytes": state.limits.max_batch_bytes,
-            "max_batch_messages": state.limits.max_batch_messages,
-        }
-    })))
-}
-
 /// `GET /api/workspaces`: every workspace the token reaches.
 pub(crate) async fn list_workspaces(
     State(state): State<AppState>,

@@ -24,3 +24,20 @@ pub(crate) async fn method_not_allowed() -> ApiError {
         "this endpoint does not take this method",
     )
 }
+
+/// `GET /metrics`: Prometheus text.
+pub(crate) async fn metrics(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+) -> impl axum::response::IntoResponse {
+    let runtime = state.runtime.clone();
+    let text = tokio::task::spawn_blocking(move || runtime.metrics())
+        .await
+        .unwrap_or_default();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+}

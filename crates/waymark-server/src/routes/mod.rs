@@ -1,16 +1,20 @@
-//! The HTTP routes.
+//! The HTTP routes, as one table: the router and the OpenAPI document are both made from
+//! it, so the document lists exactly what the server answers.
 
 mod admin;
 mod body;
 mod health;
+mod journeys;
 mod mparticle;
+mod openapi;
+mod outputs;
 mod segment;
 mod views;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde::de::DeserializeOwned;
 
 use crate::{ApiError, AppState};
@@ -37,31 +41,277 @@ where
     }
 }
 
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    /// No credentials.
+    None,
+    /// A write key (Basic auth, or `writeKey` in the body).
+    WriteKey,
+    /// An admin bearer token.
+    Admin,
+}
+
+/// One endpoint: method, path (OpenAPI template syntax, which axum shares), what it does,
+/// who may call it, and its handler.
+pub(crate) struct Endpoint {
+    pub(crate) method: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) summary: &'static str,
+    pub(crate) auth: Auth,
+    route: fn() -> MethodRouter<AppState>,
+}
+
+const fn ep(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    auth: Auth,
+    route: fn() -> MethodRouter<AppState>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        auth,
+        route,
+    }
+}
+
+/// Every endpoint.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    ep("get", "/healthz", "Health", Auth::None, || {
+        get(health::healthz)
+    }),
+    ep("get", "/metrics", "Prometheus metrics", Auth::None, || {
+        get(health::metrics)
+    }),
+    ep(
+        "get",
+        "/api/openapi.json",
+        "This document",
+        Auth::None,
+        || get(openapi::document),
+    ),
+    ep(
+        "post",
+        "/v1/{call}",
+        "Segment tracking API (identify, track, page, screen, group, alias, batch, import)",
+        Auth::WriteKey,
+        || post(segment::ingest),
+    ),
+    ep(
+        "post",
+        "/v2/events",
+        "mParticle Events API: one batch",
+        Auth::WriteKey,
+        || post(mparticle::events),
+    ),
+    ep(
+        "post",
+        "/v2/bulkevents",
+        "mParticle Events API: many batches",
+        Auth::WriteKey,
+        || post(mparticle::bulk_events),
+    ),
+    ep(
+        "get",
+        "/api/account",
+        "Limits and audience credits",
+        Auth::Admin,
+        || get(journeys::account),
+    ),
+    ep("get", "/api/workspaces", "Workspaces", Auth::Admin, || {
+        get(admin::list_workspaces)
+    }),
+    ep(
+        "post",
+        "/api/workspaces",
+        "Create a workspace",
+        Auth::Admin,
+        || post(admin::create_workspace),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}",
+        "A workspace",
+        Auth::Admin,
+        || get(admin::get_workspace),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}/inputs",
+        "A workspace's inputs",
+        Auth::Admin,
+        || get(admin::list_inputs),
+    ),
+    ep(
+        "post",
+        "/api/workspaces/{ws}/inputs",
+        "Create an input (returns its write key)",
+        Auth::Admin,
+        || post(admin::create_input),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}/profiles/{user_id}",
+        "A profile",
+        Auth::Admin,
+        || get(admin::get_profile),
+    ),
+    ep(
+        "delete",
+        "/api/workspaces/{ws}/profiles/{user_id}",
+        "Delete a profile (right to be forgotten)",
+        Auth::Admin,
+        || delete(admin::delete_profile),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}/profiles/{user_id}/events",
+        "A profile's events",
+        Auth::Admin,
+        || get(admin::profile_events),
+    ),
+    ep("get", "/api/outputs", "Outputs", Auth::Admin, || {
+        get(outputs::list)
+    }),
+    ep(
+        "post",
+        "/api/outputs",
+        "Create an output",
+        Auth::Admin,
+        || post(outputs::create),
+    ),
+    ep(
+        "get",
+        "/api/outputs/{id}",
+        "An output with delivery counts",
+        Auth::Admin,
+        || get(outputs::get),
+    ),
+    ep(
+        "patch",
+        "/api/outputs/{id}",
+        "Edit an output (also re-enables one)",
+        Auth::Admin,
+        || patch(outputs::patch),
+    ),
+    ep(
+        "delete",
+        "/api/outputs/{id}",
+        "Delete an output no connection names",
+        Auth::Admin,
+        || delete(outputs::delete),
+    ),
+    ep(
+        "get",
+        "/api/outputs/{id}/members",
+        "A list output's members",
+        Auth::Admin,
+        || get(outputs::members),
+    ),
+    ep(
+        "get",
+        "/api/outputs/{id}/members.csv",
+        "A list output's members as CSV",
+        Auth::Admin,
+        || get(outputs::members_csv),
+    ),
+    ep(
+        "get",
+        "/api/outputs/{id}/deliveries",
+        "An output's deliveries by status (dead letters with status=dead)",
+        Auth::Admin,
+        || get(outputs::deliveries),
+    ),
+    ep(
+        "post",
+        "/api/deliveries/{id}/replay",
+        "Send a dead or delivered delivery again",
+        Auth::Admin,
+        || post(outputs::replay),
+    ),
+    ep("get", "/api/journeys", "Journeys", Auth::Admin, || {
+        get(journeys::list)
+    }),
+    ep(
+        "post",
+        "/api/journeys",
+        "Create a draft journey",
+        Auth::Admin,
+        || post(journeys::create),
+    ),
+    ep(
+        "get",
+        "/api/journeys/{id}",
+        "A journey with its versions",
+        Auth::Admin,
+        || get(journeys::get),
+    ),
+    ep(
+        "patch",
+        "/api/journeys/{id}",
+        "Edit a journey (a new draft version when a published one cannot take the change)",
+        Auth::Admin,
+        || patch(journeys::patch),
+    ),
+    ep(
+        "delete",
+        "/api/journeys/{id}",
+        "Delete a journey with no steps below its entry",
+        Auth::Admin,
+        || delete(journeys::delete),
+    ),
+    ep(
+        "post",
+        "/api/journeys/{id}/publish",
+        "Publish the latest draft version",
+        Auth::Admin,
+        || post(journeys::publish),
+    ),
+    ep(
+        "post",
+        "/api/journeys/{id}/stop",
+        "Stop: users leave, exits are delivered",
+        Auth::Admin,
+        || post(journeys::stop),
+    ),
+    ep(
+        "post",
+        "/api/journeys/{id}/clone",
+        "A draft copy with a new id and keys",
+        Auth::Admin,
+        || post(journeys::clone),
+    ),
+    ep(
+        "post",
+        "/api/journeys/{id}/versions",
+        "A new draft version",
+        Auth::Admin,
+        || post(journeys::new_version),
+    ),
+    ep(
+        "get",
+        "/api/journeys/{id}/stats",
+        "Per-step counts and delivery counts",
+        Auth::Admin,
+        || get(journeys::stats),
+    ),
+    ep(
+        "get",
+        "/api/journeys/{id}/steps/{step}/audience.csv",
+        "A step's audience as CSV",
+        Auth::Admin,
+        || get(journeys::audience_csv),
+    ),
+];
+
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/v1/{call}", post(segment::ingest))
-        .route("/v2/events", post(mparticle::events))
-        .route("/v2/bulkevents", post(mparticle::bulk_events))
-        .route("/api/account", get(admin::account))
-        .route(
-            "/api/workspaces",
-            get(admin::list_workspaces).post(admin::create_workspace),
-        )
-        .route("/api/workspaces/{ws}", get(admin::get_workspace))
-        .route(
-            "/api/workspaces/{ws}/inputs",
-            get(admin::list_inputs).post(admin::create_input),
-        )
-        .route(
-            "/api/workspaces/{ws}/profiles/{user_id}",
-            get(admin::get_profile).delete(admin::delete_profile),
-        )
-        .route(
-            "/api/workspaces/{ws}/profiles/{user_id}/events",
-            get(admin::profile_events),
-        )
+    ENDPOINTS
+        .iter()
+        .fold(Router::new(), |r, e| r.route(e.path, (e.route)()))
         .fallback(health::not_found)
         .method_not_allowed_fallback(health::method_not_allowed)
         .with_state(state)

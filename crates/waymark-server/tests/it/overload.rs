@@ -2,14 +2,16 @@
 //! (`storage_unavailable`) with `Retry-After`, and acknowledges nothing; a retry once the
 //! store is back stores the batch once.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use waymark_engine::Message;
+use waymark_engine::time::Millis;
 use waymark_store::{
-    AdminToken, IngestSummary, Input, MemoryStore, Profile, Store, StoreError, StoredEvent,
-    Workspace,
+    AdminToken, ArrivedEvent, Commit, DeliveryStatus, DocumentWrite, IngestSummary, Input,
+    MemoryStore, OutboxRecord, Profile, ProfileId, Store, StoreError, StoredEvent, Workspace,
 };
 
 use crate::support::*;
@@ -126,6 +128,67 @@ impl Store for FaultyStore {
     ) -> Result<(), StoreError> {
         // Snapshots always see the real contents.
         self.inner.for_each_profile(workspace, visit)
+    }
+    // Everything below is not under test here: the inner store's behaviour.
+    fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError> {
+        self.inner.profile_by_id(workspace, id)
+    }
+    fn for_each_event_by_arrival(
+        &self,
+        workspace: &str,
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        self.inner.for_each_event_by_arrival(workspace, visit)
+    }
+    fn subscribe(&self) -> std::sync::mpsc::Receiver<Commit> {
+        self.inner.subscribe()
+    }
+    fn write_documents(&self, writes: Vec<DocumentWrite>) -> Result<(), StoreError> {
+        self.inner.write_documents(writes)
+    }
+    fn document(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        self.inner.document(collection, id)
+    }
+    fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        self.inner.documents(collection)
+    }
+    fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.inner.outbox_add(records)
+    }
+    fn outbox_due(
+        &self,
+        output: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.inner.outbox_due(output, now, limit)
+    }
+    fn outbox_next_due(&self, output: &str) -> Result<Option<Millis>, StoreError> {
+        self.inner.outbox_next_due(output)
+    }
+    fn outbox_update(&self, records: Vec<OutboxRecord>) -> Result<(), StoreError> {
+        self.inner.outbox_update(records)
+    }
+    fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        self.inner.outbox_get(id)
+    }
+    fn outbox_list(
+        &self,
+        output: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.inner.outbox_list(output, status, limit)
+    }
+    fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.inner.outbox_counts(output)
+    }
+    fn outbox_remove_for(
+        &self,
+        output: &str,
+        pred: &dyn Fn(&OutboxRecord) -> bool,
+    ) -> Result<usize, StoreError> {
+        self.inner.outbox_remove_for(output, pred)
     }
 }
 

@@ -117,9 +117,16 @@ impl App {
     pub fn with_limits(store: Arc<dyn Store>, limits: Limits) -> App {
         let boot = apply_config(store.as_ref(), &config()).expect("seeding the store");
         assert_eq!(boot.generated_token, None, "configured tokens exist");
+        let runtime = waymark_runtime::Runtime::start(
+            Arc::clone(&store),
+            Arc::new(waymark_runtime::SystemClock),
+            waymark_runtime::RuntimeConfig::default(),
+        )
+        .expect("starting the runtime");
         let router = router(AppState {
             store: Arc::clone(&store),
             limits,
+            runtime,
         });
         App { store, router }
     }

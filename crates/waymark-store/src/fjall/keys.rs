@@ -26,6 +26,11 @@ pub(super) fn time(at: Millis) -> [u8; 8] {
     ((at as u64) ^ (1 << 63)).to_be_bytes()
 }
 
+/// The time [`time`] encoded.
+pub(super) fn read_time(bytes: &[u8]) -> Option<Millis> {
+    Some((read_u64(bytes)? ^ (1 << 63)) as Millis)
+}
+
 /// Inputs: `ws ‖ input id`.
 pub(super) fn input(workspace: &str, id: &str) -> Vec<u8> {
     let mut key = ws(workspace);
@@ -74,6 +79,13 @@ pub(super) fn move_event(key: &[u8], ws_len: usize, to: ProfileId) -> Vec<u8> {
     moved
 }
 
+/// An event key's profile and sequence number (`ws_len` is the length of the `ws` prefix).
+pub(super) fn event_parts(key: &[u8], ws_len: usize) -> Option<(ProfileId, u64)> {
+    let profile = read_u64(key.get(ws_len..ws_len + 8)?)?;
+    let seq = read_u64(key.get(key.len().checked_sub(8)?..)?)?;
+    Some((profile, seq))
+}
+
 /// Dedup: `ws ‖ messageId`.
 pub(super) fn dedup(ws_prefix: &[u8], message_id: &str) -> Vec<u8> {
     let mut key = ws_prefix.to_vec();
@@ -107,6 +119,57 @@ pub(super) fn counter(ws_prefix: &[u8], which: Counter) -> Vec<u8> {
     key
 }
 
+/// The prefix of a document collection: `len ‖ collection`, so that no collection's keys
+/// run into another's (`a` and `ab`).
+pub(super) fn collection(collection: &str) -> Vec<u8> {
+    ws(collection)
+}
+
+/// Documents: `collection ‖ id`.
+pub(super) fn document(collection_prefix: &[u8], id: &str) -> Vec<u8> {
+    let mut key = collection_prefix.to_vec();
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// Outbox records: `seq`, so that records list in the order they were added.
+pub(super) fn outbox_record(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Outbox ids: `len ‖ delivery id` (never empty, as fjall wants).
+pub(super) fn outbox_id(id: &str) -> Vec<u8> {
+    ws(id)
+}
+
+/// The prefix of an output's keys: `len ‖ output`.
+pub(super) fn output(output: &str) -> Vec<u8> {
+    ws(output)
+}
+
+/// The due index: `output ‖ next attempt ‖ seq`, so an output's pending records come in
+/// (next attempt, seq) order.
+pub(super) fn outbox_due(output_prefix: &[u8], at: Millis, seq: u64) -> Vec<u8> {
+    let mut key = output_prefix.to_vec();
+    key.extend_from_slice(&time(at));
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// A due key's next attempt and seq (`prefix_len` is the length of the output prefix).
+pub(super) fn outbox_due_parts(key: &[u8], prefix_len: usize) -> Option<(Millis, u64)> {
+    let at = read_time(key.get(prefix_len..prefix_len + 8)?)?;
+    let seq = read_u64(key.get(prefix_len + 8..)?)?;
+    Some((at, seq))
+}
+
+/// Outbox counters: `output ‖ status name`.
+pub(super) fn outbox_count(output_prefix: &[u8], status: &str) -> Vec<u8> {
+    let mut key = output_prefix.to_vec();
+    key.extend_from_slice(status.as_bytes());
+    key
+}
+
 /// A big-endian u64 value.
 pub(super) fn read_u64(value: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(value.try_into().ok()?))
@@ -130,6 +193,37 @@ mod tests {
         let ab = profile(&ws("ab"), 1);
         assert!(!ab.starts_with(&ws("a")));
         assert!(!a.starts_with(&ws("ab")));
+    }
+
+    #[test]
+    fn times_read_back() {
+        for at in [i64::MIN, -5, 0, 1_700_000_000_000, i64::MAX] {
+            assert_eq!(read_time(&time(at)), Some(at));
+        }
+    }
+
+    #[test]
+    fn collections_do_not_share_prefixes() {
+        let a = document(&collection("a"), "b1");
+        let ab = document(&collection("ab"), "1");
+        assert!(!a.starts_with(&collection("ab")));
+        assert!(!ab.starts_with(&collection("a")));
+    }
+
+    #[test]
+    fn due_keys_read_back_and_sort_by_time_then_seq() {
+        let prefix = output("hook");
+        let key = outbox_due(&prefix, -3, 9);
+        assert_eq!(outbox_due_parts(&key, prefix.len()), Some((-3, 9)));
+        assert!(outbox_due(&prefix, -3, 10) > key);
+        assert!(outbox_due(&prefix, 5, 1) > outbox_due(&prefix, -3, 10));
+    }
+
+    #[test]
+    fn event_keys_give_their_profile_and_seq() {
+        let prefix = ws("w");
+        let key = event(&prefix, 3, -7, 42);
+        assert_eq!(event_parts(&key, prefix.len()), Some((3, 42)));
     }
 
     #[test]

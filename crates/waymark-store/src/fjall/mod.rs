@@ -3,11 +3,15 @@
 //! Reads go straight to fjall from the caller's thread, on a snapshot. Every write goes
 //! through one writer thread fed by a bounded queue; the writer applies whatever is waiting
 //! as one atomic fjall batch, syncs the journal once, and only then answers every caller
-//! (group commit). See [`FjallStore`].
+//! (group commit). See [`FjallStore`]. Documents and the outbox are written from the
+//! caller's thread instead, each write one synced batch.
 
+mod arrival;
+mod documents;
 mod ingest;
 mod keys;
 mod open;
+mod outbox;
 mod writer;
 
 #[cfg(test)]

@@ -1,21 +1,30 @@
 //! Opening the store, its keyspaces, and the read side of the [`Store`] trait.
 
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ::fjall::{Database, Keyspace, KeyspaceCreateOptions, Readable, Snapshot};
+use ::fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Snapshot};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use waymark_engine::Message;
+use waymark_engine::time::Millis;
 
 use super::backend;
+use super::documents::Documents;
 use super::keys;
+use super::outbox::{self, Outbox};
 use super::writer::{Reply, Request, Writer};
 use crate::apply;
-use crate::model::{AdminToken, Input, Profile, ProfileId, StoredEvent, Workspace};
+use crate::feed::Commit;
+use crate::model::{
+    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
+};
+use crate::outbox::{DeliveryStatus, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -78,6 +87,16 @@ pub(super) struct Keyspaces {
     pub(super) dedup_by_time: Keyspace,
     /// `ws ‖ which` → next value.
     pub(super) counters: Keyspace,
+    /// `len ‖ collection ‖ id` → JSON document.
+    pub(super) documents: Keyspace,
+    /// `seq` → JSON [`OutboxRecord`].
+    pub(super) outbox: Keyspace,
+    /// `len ‖ delivery id` → seq.
+    pub(super) outbox_ids: Keyspace,
+    /// `len ‖ output ‖ next attempt ‖ seq` → nothing, for pending records.
+    pub(super) outbox_due: Keyspace,
+    /// `len ‖ output ‖ status name` → count.
+    pub(super) outbox_counts: Keyspace,
 }
 
 impl Keyspaces {
@@ -102,6 +121,11 @@ impl Keyspaces {
             dedup: keyspace("dedup")?,
             dedup_by_time: keyspace("dedup_by_time")?,
             counters: keyspace("counters")?,
+            documents: keyspace("documents")?,
+            outbox: keyspace("outbox")?,
+            outbox_ids: keyspace("outbox_ids")?,
+            outbox_due: keyspace("outbox_due")?,
+            outbox_counts: keyspace("outbox_counts")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -131,12 +155,16 @@ impl Keyspaces {
 /// journal holding its batch has been synced, and concurrent callers share syncs. When the
 /// writer's queue is full, `ingest` answers [`StoreError::Busy`] at once. Reads run on the
 /// caller's thread. Dropping the store stops the writer after it has finished what is
-/// queued; reopening the directory then sees every acknowledged write.
+/// queued; reopening the directory then sees every acknowledged write. Documents and the
+/// outbox do not go through the writer: each of their writes is one batch, synced on the
+/// caller's thread (outbox writes one at a time).
 pub struct FjallStore {
     ks: Keyspaces,
     sender: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
     syncs: Arc<AtomicU64>,
+    documents: Documents,
+    outbox: Outbox,
 }
 
 impl std::fmt::Debug for FjallStore {
@@ -156,6 +184,25 @@ impl FjallStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open_with(dir: &Path, options: FjallOptions) -> Result<FjallStore, StoreError> {
         let ks = Keyspaces::open(dir)?;
+        let persist = if options.sync_data {
+            PersistMode::SyncData
+        } else {
+            PersistMode::SyncAll
+        };
+        let documents = Documents {
+            db: ks.db.clone(),
+            keyspace: ks.documents.clone(),
+            persist,
+        };
+        let outbox = Outbox {
+            db: ks.db.clone(),
+            records: ks.outbox.clone(),
+            ids: ks.outbox_ids.clone(),
+            due: ks.outbox_due.clone(),
+            counts: ks.outbox_counts.clone(),
+            persist,
+            last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
+        };
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity.max(1));
         let syncs = Arc::new(AtomicU64::new(0));
         let writer = Writer::new(ks.clone(), receiver, options, Arc::clone(&syncs));
@@ -168,6 +215,8 @@ impl FjallStore {
             sender: Some(sender),
             writer: Some(handle),
             syncs,
+            documents,
+            outbox,
         })
     }
 
@@ -255,14 +304,22 @@ impl FjallStore {
     }
 }
 
-impl Drop for FjallStore {
-    fn drop(&mut self) {
+impl FjallStore {
+    /// Stops the writer once it has answered what was queued; later writes through it
+    /// fail.
+    pub(super) fn stop(&mut self) {
         // Closing the queue ends the writer once it has answered what was queued.
         self.sender.take();
         if let Some(writer) = self.writer.take() {
             // A writer that panicked has nothing left to finish.
             let _ = writer.join();
         }
+    }
+}
+
+impl Drop for FjallStore {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -366,12 +423,14 @@ impl Store for FjallStore {
         let messages = Arc::new(messages);
         let result = self.call(true, |reply| Request::Ingest {
             workspace: workspace.to_string(),
+            input: input.to_string(),
             messages: Arc::clone(&messages),
             events,
             reply,
         });
-        // The writer has let go of its reference before answering: the messages are freed
-        // here, off the writer thread.
+        // The writer has let go of its reference before answering (or handed it to the
+        // commit feed): the messages are freed here or by the subscriber, off the writer
+        // thread.
         drop(messages);
         result
     }
@@ -405,6 +464,14 @@ impl Store for FjallStore {
         }
     }
 
+    fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError> {
+        let key = keys::profile(&keys::ws(workspace), id);
+        match self.ks.profiles.get(key).map_err(backend)? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError> {
         self.call(false, |reply| Request::DeleteProfile {
             workspace: workspace.to_string(),
@@ -426,5 +493,80 @@ impl Store for FjallStore {
             visit(profile, events);
         }
         Ok(())
+    }
+
+    fn for_each_event_by_arrival(
+        &self,
+        workspace: &str,
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        super::arrival::for_each_event_by_arrival(&self.ks, workspace, visit)
+    }
+
+    fn subscribe(&self) -> Receiver<Commit> {
+        let (sender, receiver) = mpsc::channel();
+        // The writer switches to `sender` at its place in the queue and answers once what
+        // was committed before is durable. A writer that has stopped drops `sender`, which
+        // leaves the receiver disconnected; a group whose sync failed still switched.
+        let _ = self.call(false, |reply| Request::Subscribe { sender, reply });
+        receiver
+    }
+
+    fn write_documents(&self, writes: Vec<DocumentWrite>) -> Result<(), StoreError> {
+        self.documents.write(writes)
+    }
+
+    fn document(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        self.documents.get(collection, id)
+    }
+
+    fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        self.documents.list(collection)
+    }
+
+    fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.outbox.add(records)
+    }
+
+    fn outbox_due(
+        &self,
+        output: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.outbox.due(output, now, limit)
+    }
+
+    fn outbox_next_due(&self, output: &str) -> Result<Option<Millis>, StoreError> {
+        self.outbox.next_due(output)
+    }
+
+    fn outbox_update(&self, records: Vec<OutboxRecord>) -> Result<(), StoreError> {
+        self.outbox.update(records)
+    }
+
+    fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        self.outbox.get(id)
+    }
+
+    fn outbox_list(
+        &self,
+        output: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.outbox.list(output, status, limit)
+    }
+
+    fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.outbox.counts(output)
+    }
+
+    fn outbox_remove_for(
+        &self,
+        output: &str,
+        pred: &dyn Fn(&OutboxRecord) -> bool,
+    ) -> Result<usize, StoreError> {
+        self.outbox.remove_for(output, pred)
     }
 }

@@ -6,10 +6,14 @@
 //! staged layers, see [`super::ingest`]), writes everything as ONE fjall batch, syncs the
 //! journal ONCE, and only then answers every caller. A request that fails is answered with
 //! its error and leaves nothing behind; a failed commit or sync fails the whole group.
+//!
+//! The writer also owns the commit feed: a group's commits are sent to the subscriber
+//! after its sync succeeded and before its callers are answered, and a subscription takes
+//! effect at its place in the queue.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ::fjall::PersistMode;
@@ -21,6 +25,7 @@ use super::ingest::{Cache, FjallTx, Layer, Written};
 use super::keys;
 use super::open::{FjallOptions, Keyspaces};
 use crate::apply;
+use crate::feed::{Commit, CommittedBatch, Feed};
 use crate::model::{AdminToken, Input, Workspace};
 use crate::store::{IngestSummary, StoreError};
 
@@ -29,12 +34,13 @@ pub(super) type Reply<T> = SyncSender<Result<T, StoreError>>;
 
 /// A write for the writer thread.
 pub(super) enum Request {
-    /// Ingest a batch: messages with their events already encoded (`events[i]` is
-    /// `messages[i]`'s). The caller keeps its own reference to the messages, and the writer
-    /// lets go of its one before answering, so the messages are freed on the caller's
-    /// thread, not the writer's.
+    /// Ingest a batch from `input`: messages with their events already encoded
+    /// (`events[i]` is `messages[i]`'s). The caller keeps its own reference to the
+    /// messages, and the writer lets go of its one before answering (or hands it to the
+    /// commit feed), so the messages are not freed on the writer's thread.
     Ingest {
         workspace: String,
+        input: String,
         messages: Arc<Vec<Message>>,
         events: Vec<Vec<u8>>,
         reply: Reply<IngestSummary>,
@@ -54,6 +60,11 @@ pub(super) enum Request {
     CreateInput { input: Input, reply: Reply<Input> },
     /// Store an admin token.
     PutToken { token: AdminToken, reply: Reply<()> },
+    /// Send the commit feed to `sender` from here on.
+    Subscribe {
+        sender: Sender<Commit>,
+        reply: Reply<()>,
+    },
     /// Tests: the writer says it is paused, then waits until `resume` is signalled or dropped.
     #[cfg(test)]
     Pause {
@@ -86,6 +97,14 @@ fn answer<T: Send + 'static>(reply: Reply<T>, result: Result<T, StoreError>) -> 
     })
 }
 
+/// What a group does to the commit feed, in order, once its sync is known.
+enum FeedStep {
+    /// Send this commit (only when the sync succeeded).
+    Send(Commit),
+    /// Switch to a new subscriber (whatever the sync did).
+    Switch(Sender<Commit>),
+}
+
 /// Most `messageId`s forgotten by one prune.
 const PRUNE_LIMIT: usize = 10_000;
 
@@ -101,6 +120,8 @@ pub(super) struct Writer {
     prune_from: Vec<u8>,
     /// Committed identities and profiles, to spare fjall reads and profile decoding.
     cache: Cache,
+    /// The commit feed's subscriber.
+    feed: Feed,
 }
 
 impl Writer {
@@ -119,6 +140,7 @@ impl Writer {
             commits: 0,
             prune_from: Vec::new(),
             cache: Cache::default(),
+            feed: Feed::default(),
         }
     }
 
@@ -145,10 +167,13 @@ impl Writer {
         let mut staged = Layer::default();
         let mut wrote = false;
         let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
+        let mut feed_on = self.feed.is_on();
+        let mut feed: Vec<FeedStep> = Vec::new();
         for request in group {
             match request {
                 Request::Ingest {
                     workspace,
+                    input,
                     messages,
                     events,
                     reply,
@@ -156,10 +181,22 @@ impl Writer {
                     let mut tx = FjallTx::new(&self.ks, &staged, &mut self.cache, &workspace);
                     let result =
                         apply::ingest_batch(&mut tx, &workspace, messages.iter().zip(events));
-                    drop(messages);
                     let layer = tx.into_layer();
-                    if result.is_ok() {
-                        staged.absorb(layer);
+                    match &result {
+                        Ok(summary) if feed_on && !summary.applied.is_empty() => {
+                            staged.absorb(layer);
+                            feed.push(FeedStep::Send(Commit::Ingested(CommittedBatch {
+                                workspace,
+                                input,
+                                messages,
+                                applied: summary.applied.clone(),
+                            })));
+                        }
+                        Ok(_) => {
+                            staged.absorb(layer);
+                            drop(messages);
+                        }
+                        Err(_) => drop(messages),
                     }
                     answers.push(answer(reply, result));
                 }
@@ -174,7 +211,20 @@ impl Writer {
                     if result.is_ok() {
                         staged.absorb(layer);
                     }
-                    answers.push(answer(reply, result));
+                    if feed_on && let Ok(Some(deleted)) = &result {
+                        feed.push(FeedStep::Send(Commit::ProfileDeleted {
+                            workspace,
+                            profile: deleted.id,
+                            user_id: deleted.user_id.clone(),
+                            anonymous_id: deleted.anonymous_ids.first().cloned(),
+                        }));
+                    }
+                    answers.push(answer(reply, result.map(|d| d.is_some())));
+                }
+                Request::Subscribe { sender, reply } => {
+                    feed_on = true;
+                    feed.push(FeedStep::Switch(sender));
+                    answers.push(answer(reply, Ok(())));
                 }
                 Request::CreateWorkspace { workspace, reply } => {
                     let result = self.create_workspace(workspace);
@@ -208,6 +258,14 @@ impl Writer {
             Err(StoreError::Backend(message)) => Some(message),
             Err(other) => Some(other.to_string()),
         };
+        // The feed hears of the group before its callers do; a failed group sends nothing.
+        for step in feed {
+            match step {
+                FeedStep::Send(commit) if error.is_none() => self.feed.send(commit),
+                FeedStep::Send(_) => {}
+                FeedStep::Switch(sender) => self.feed.switch(sender),
+            }
+        }
         for answer in answers {
             answer(error.as_deref());
         }

@@ -1,0 +1,536 @@
+//! Journey calls of the admin API, run on the engine thread so that they are ordered with
+//! the events and timers they affect.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+use waymark_engine::validate::validate_journey;
+use waymark_store::DocumentWrite;
+
+use super::Core;
+use crate::RuntimeError;
+use crate::journeys::{JourneyDoc, VersionDoc, VersionStatus, doc, rules};
+use crate::runner::expand_inputs;
+
+impl Core {
+    /// One stored journey.
+    pub(crate) fn journey_doc(&self, id: &str) -> Result<JourneyDoc, RuntimeError> {
+        let value = self
+            .store
+            .document(doc::COLLECTION, id)?
+            .ok_or_else(|| RuntimeError::not_found("journey", id))?;
+        serde_json::from_value(value)
+            .map_err(|e| RuntimeError::new(500, "corrupt_journey", e.to_string()))
+    }
+
+    fn save(&self, journey: &JourneyDoc) -> Result<(), RuntimeError> {
+        let body = serde_json::to_value(journey)
+            .map_err(|e| RuntimeError::new(500, "corrupt_journey", e.to_string()))?;
+        self.store.write_documents(vec![DocumentWrite {
+            collection: doc::COLLECTION.into(),
+            id: journey.id.clone(),
+            body: Some(body),
+        }])?;
+        Ok(())
+    }
+
+    /// Checks a definition; every problem is reported.
+    fn check(&self, definition: &Value) -> Result<(), RuntimeError> {
+        let problems = validate_journey(definition, &self.config.limits());
+        if problems.is_empty() {
+            return self.check_outputs(definition);
+        }
+        let mut e = RuntimeError::invalid(
+            "invalid_journey",
+            format!(
+                "the journey has {} problem(s); the first: {} at {}",
+                problems.len(),
+                problems[0].message,
+                problems[0].path
+            ),
+        );
+        e.details = Some(json!(
+            problems
+                .iter()
+                .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
+                .collect::<Vec<_>>()
+        ));
+        Err(e)
+    }
+
+    fn check_outputs(&self, definition: &Value) -> Result<(), RuntimeError> {
+        for output in rules::outputs_named(definition) {
+            if !self.outputs.contains_key(&output) {
+                return Err(RuntimeError::invalid(
+                    "unknown_output",
+                    format!("a connection names output `{output}`, which does not exist"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `POST /api/journeys`: a new draft.
+    pub(crate) fn create_journey(&mut self, definition: Value) -> Result<JourneyDoc, RuntimeError> {
+        let id = definition
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        self.check(&definition)?;
+        crate::ids::check_id("journey id", &id)?;
+        if self.store.document(doc::COLLECTION, &id)?.is_some() {
+            return Err(RuntimeError::conflict(
+                "already_exists",
+                format!("journey `{id}` already exists"),
+            ));
+        }
+        let mut keys = BTreeMap::new();
+        rules::assign_keys(&mut keys, &id, &definition);
+        let journey = JourneyDoc {
+            id,
+            versions: vec![draft(1, definition)],
+            keys,
+            created_at: self.clock.now(),
+        };
+        self.save(&journey)?;
+        Ok(journey)
+    }
+
+    /// `PATCH /api/journeys/{id}`: see docs/journeys-api.md for what changes in place.
+    pub(crate) fn patch_journey(
+        &mut self,
+        id: &str,
+        patch: Value,
+    ) -> Result<JourneyDoc, RuntimeError> {
+        let mut journey = self.journey_doc(id)?;
+        let Value::Object(fields) = patch else {
+            return Err(RuntimeError::bad_request(
+                "invalid_json",
+                "the body must be an object",
+            ));
+        };
+        let latest = journey.latest().clone();
+        let mut definition = latest.definition.clone();
+        for (k, v) in fields {
+            definition[k] = v;
+        }
+        if definition.get("id").and_then(Value::as_str) != Some(id) {
+            return Err(RuntimeError::invalid(
+                "id_mismatch",
+                "a journey's id cannot change",
+            ));
+        }
+        self.check(&definition)?;
+        rules::assign_keys(&mut journey.keys, id, &definition);
+        match latest.status {
+            VersionStatus::Draft => journey.latest_mut().definition = definition,
+            VersionStatus::Published if rules::edit_in_place(&latest.definition, &definition) => {
+                return self.edit_published(journey, definition);
+            }
+            VersionStatus::Published | VersionStatus::Stopped => {
+                let next = latest.version + 1;
+                journey.versions.push(draft(next, definition));
+            }
+        }
+        self.save(&journey)?;
+        Ok(journey)
+    }
+
+    /// An edit a published version takes in place: names, connections, leaf steps.
+    fn edit_published(
+        &mut self,
+        mut journey: JourneyDoc,
+        definition: Value,
+    ) -> Result<JourneyDoc, RuntimeError> {
+        let id = journey.id.clone();
+        let old = journey.latest().definition.clone();
+        let added =
+            rules::active_audiences(&definition) as i64 - rules::active_audiences(&old) as i64;
+        if added > 0 {
+            self.check_credits(&id, &definition)?;
+        }
+        let now = self.clock.now();
+        let newly = rules::newly_active(&old, &definition);
+        let same_steps = rules::steps(&old).iter().map(|s| s.id).collect::<Vec<_>>()
+            == rules::steps(&definition)
+                .iter()
+                .map(|s| s.id)
+                .collect::<Vec<_>>();
+        {
+            let v = journey.latest_mut();
+            v.definition = definition;
+            for (_, connection) in &newly {
+                v.active_since.insert(connection.clone(), now);
+            }
+        }
+        self.save(&journey)?;
+        let version = journey.latest().clone();
+        if same_steps {
+            if let Some(i) = self.runner_index(&id, version.version) {
+                self.runners[i].refresh_connections(&version);
+                for (step, connection) in &newly {
+                    self.announce_members(i, step, connection);
+                }
+            }
+        } else {
+            let history = self.history()?;
+            self.build_runner(&id, &version, &journey.keys, &history)?;
+            if let Some(i) = self.runner_index(&id, version.version) {
+                for (step, connection) in &newly {
+                    self.announce_members(i, step, connection);
+                }
+            }
+        }
+        self.flush()?;
+        Ok(journey)
+    }
+
+    pub(crate) fn runner_index(&self, id: &str, version: u32) -> Option<usize> {
+        self.runners
+            .iter()
+            .position(|r| r.journey_id == id && r.version == version)
+    }
+
+    /// Refuses when `definition` would take the active audiences past the account's limit.
+    fn check_credits(&self, id: &str, definition: &Value) -> Result<(), RuntimeError> {
+        let others: usize = self
+            .journey_docs()?
+            .iter()
+            .filter(|j| j.id != id)
+            .filter_map(|j| j.published().last())
+            .map(|v| rules::active_audiences(&v.definition))
+            .sum();
+        let wanted = others + rules::active_audiences(definition);
+        let limit = self.config.active_audience_limit;
+        if wanted > limit {
+            return Err(RuntimeError::conflict(
+                "audience_limit_reached",
+                format!(
+                    "this needs {wanted} active audiences; the account's active_audience_limit is {limit} ({others} in use by other journeys)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The workspaces a definition reads (every workspace when it selects no input).
+    fn workspaces_of(&self, definition: &Value) -> Result<BTreeSet<String>, RuntimeError> {
+        let selected: Vec<String> = definition
+            .get("inputs")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if selected.is_empty() {
+            return Ok(self.store.workspaces()?.into_iter().map(|w| w.id).collect());
+        }
+        Ok(expand_inputs(&selected, &self.input_ids()?)
+            .iter()
+            .filter_map(|i| i.split_once('/').map(|(w, _)| w.to_string()))
+            .collect())
+    }
+
+    /// `POST /api/journeys/{id}/publish`.
+    pub(crate) fn publish(
+        &mut self,
+        id: &str,
+        historical: bool,
+    ) -> Result<JourneyDoc, RuntimeError> {
+        let mut journey = self.journey_doc(id)?;
+        match journey.latest().status {
+            VersionStatus::Draft => {}
+            VersionStatus::Published => {
+                return Err(RuntimeError::conflict(
+                    "already_published",
+                    "the latest version is already published; PATCH it or make a new version",
+                ));
+            }
+            VersionStatus::Stopped => {
+                return Err(RuntimeError::conflict(
+                    "stopped",
+                    "the journey was stopped; make a new version or clone it",
+                ));
+            }
+        }
+        let definition = journey.latest().definition.clone();
+        self.check(&definition)?;
+        self.check_credits(id, &definition)?;
+        let mine = self.workspaces_of(&definition)?;
+        let limit = self.config.published_journeys_per_workspace;
+        for other in self.journey_docs()?.iter().filter(|j| j.id != id) {
+            let Some(v) = other.published().last() else {
+                continue;
+            };
+            let theirs = self.workspaces_of(&v.definition)?;
+            for ws in mine.intersection(&theirs) {
+                let count = self
+                    .journey_docs()?
+                    .iter()
+                    .filter(|j| j.id != id)
+                    .filter_map(|j| j.published().last())
+                    .filter(|v| {
+                        self.workspaces_of(&v.definition)
+                            .is_ok_and(|w| w.contains(ws))
+                    })
+                    .count();
+                if count >= limit {
+                    return Err(RuntimeError::conflict(
+                        "published_journey_limit_reached",
+                        format!(
+                            "workspace `{ws}` already has {count} published journeys; the limit (published_journeys_per_workspace) is {limit}"
+                        ),
+                    ));
+                }
+            }
+        }
+        let now = self.clock.now();
+        for v in journey
+            .versions
+            .iter_mut()
+            .filter(|v| v.status == VersionStatus::Published)
+        {
+            v.closed_at = Some(now);
+            if let Some(i) = self
+                .runners
+                .iter()
+                .position(|r| r.journey_id == id && r.version == v.version)
+            {
+                self.runners[i].engine.close_entries(now);
+            }
+        }
+        {
+            let v = journey.latest_mut();
+            v.status = VersionStatus::Published;
+            v.published_at = Some(now);
+            v.historical = historical;
+        }
+        let version = journey.latest().clone();
+        // Build first: a definition the engine cannot run is refused before it is saved.
+        let history = self.history()?;
+        self.build_runner(id, &version, &journey.keys, &history)?;
+        self.save(&journey)?;
+        self.flush()?;
+        Ok(journey)
+    }
+
+    /// `POST /api/journeys/{id}/stop`: every user leaves; exits are delivered.
+    pub(crate) fn stop(&mut self, id: &str) -> Result<JourneyDoc, RuntimeError> {
+        let mut journey = self.journey_doc(id)?;
+        if journey.published().next().is_none() {
+            return Err(RuntimeError::conflict(
+                "not_published",
+                "the journey is not running",
+            ));
+        }
+        let now = self.clock.now();
+        for v in journey
+            .versions
+            .iter_mut()
+            .filter(|v| v.status == VersionStatus::Published)
+        {
+            v.status = VersionStatus::Stopped;
+            v.stopped_at = Some(now);
+            if let Some(i) = self
+                .runners
+                .iter()
+                .position(|r| r.journey_id == id && r.version == v.version)
+            {
+                let mut out = Vec::new();
+                self.runners[i].engine.stop(now, &mut out);
+                self.handle(i, &out, false);
+                self.runners.remove(i);
+            }
+        }
+        self.save(&journey)?;
+        self.flush()?;
+        Ok(journey)
+    }
+
+    /// `POST /api/journeys/{id}/versions`: a draft copy of the latest version.
+    pub(crate) fn new_version(&mut self, id: &str) -> Result<JourneyDoc, RuntimeError> {
+        let mut journey = self.journey_doc(id)?;
+        let latest = journey.latest().clone();
+        if latest.status == VersionStatus::Draft {
+            return Err(RuntimeError::conflict(
+                "draft_exists",
+                format!("version {} is still a draft; edit it", latest.version),
+            ));
+        }
+        journey
+            .versions
+            .push(draft(latest.version + 1, latest.definition));
+        self.save(&journey)?;
+        Ok(journey)
+    }
+
+    /// `POST /api/journeys/{id}/clone`: a draft copy with a new id (so new keys).
+    pub(crate) fn clone_journey(
+        &mut self,
+        id: &str,
+        new_id: Option<String>,
+    ) -> Result<JourneyDoc, RuntimeError> {
+        let source = self.journey_doc(id)?;
+        let new_id = match new_id {
+            Some(n) => n,
+            None => {
+                let mut n = 1;
+                loop {
+                    let candidate = if n == 1 {
+                        format!("{id}-copy")
+                    } else {
+                        format!("{id}-copy-{n}")
+                    };
+                    if self.store.document(doc::COLLECTION, &candidate)?.is_none() {
+                        break candidate;
+                    }
+                    n += 1;
+                }
+            }
+        };
+        let mut definition = source.latest().definition.clone();
+        definition["id"] = json!(new_id);
+        if let Some(name) = definition.get("name").and_then(Value::as_str) {
+            let copy: String = format!("{name} (copy)")
+                .chars()
+                .take(self.config.limits().journey_name_chars)
+                .collect();
+            definition["name"] = json!(copy);
+        }
+        self.create_journey(definition)
+    }
+
+    /// `DELETE /api/journeys/{id}`: only a journey with no steps below entry that is not
+    /// running.
+    pub(crate) fn delete_journey(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let journey = self.journey_doc(id)?;
+        if journey.published().next().is_some() {
+            return Err(RuntimeError::conflict(
+                "not_deletable",
+                "stop the journey before deleting it",
+            ));
+        }
+        if !rules::deletable(&journey.latest().definition) {
+            return Err(RuntimeError::conflict(
+                "not_deletable",
+                "only a journey with no steps below its entry can be deleted; delete its steps first, leaf first",
+            ));
+        }
+        self.store.write_documents(vec![DocumentWrite {
+            collection: doc::COLLECTION.into(),
+            id: id.to_string(),
+            body: None,
+        }])?;
+        Ok(())
+    }
+
+    /// `GET /api/journeys/{id}/stats`.
+    pub(crate) fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
+        let journey = self.journey_doc(id)?;
+        let mut versions = Vec::new();
+        for r in self.runners.iter().filter(|r| r.journey_id == id) {
+            let counts = r.engine.step_counts(0);
+            let (within, control) = r.engine.journey_counts(0);
+            let steps: Vec<Value> = r
+                .step_ids
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    json!({
+                        "step": s,
+                        "key": r.keys.get(s),
+                        "at": counts[i].at,
+                        "audience": counts[i].audience,
+                        "entered": r.totals[i].entered,
+                        "exited": r.totals[i].exited,
+                        "connections": r.connections[i].iter().map(|c| json!({
+                            "id": c.id, "output": c.output, "active": c.active,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            versions.push(json!({
+                "version": r.version,
+                "in_journey": within,
+                "control": control,
+                "entered": r.journey_totals.entered,
+                "exited": r.journey_totals.exited,
+                "goal": r.journey_totals.goal,
+                "steps": steps,
+            }));
+        }
+        let mut outputs = serde_json::Map::new();
+        for o in rules::outputs_named(&journey.latest().definition) {
+            outputs.insert(o.clone(), json!(self.store.outbox_counts(&o)?));
+        }
+        Ok(json!({"id": id, "versions": versions, "deliveries_by_output": outputs}))
+    }
+
+    /// A step's audience as CSV (`key,user_id,anonymous_id,version,entry_number`).
+    pub(crate) fn audience_csv(&self, id: &str, step: &str) -> Result<String, RuntimeError> {
+        let journey = self.journey_doc(id)?;
+        if !rules::steps(&journey.latest().definition)
+            .iter()
+            .any(|s| s.id == step)
+        {
+            return Err(RuntimeError::not_found("step", step));
+        }
+        let mut csv = String::from("key,user_id,anonymous_id,version,entry_number\n");
+        for r in self.runners.iter().filter(|r| r.journey_id == id) {
+            let Some(index) = r.step_ids.iter().position(|s| s == step) else {
+                continue;
+            };
+            for (user, entry) in r.engine.step_members(0, index as u16) {
+                let key = r.engine.user_key(user);
+                let ids = self.identities.get(key);
+                let field = |v: Option<&String>| csv_field(v.map_or("", String::as_str));
+                csv.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    csv_field(key),
+                    field(ids.and_then(|u| u.user_id.as_ref())),
+                    field(ids.and_then(|u| u.anonymous_id.as_ref())),
+                    r.version,
+                    entry
+                ));
+            }
+        }
+        Ok(csv)
+    }
+
+    /// Audience credits in use over every running journey.
+    pub(crate) fn credits_used(&self) -> Result<usize, RuntimeError> {
+        Ok(self
+            .journey_docs()?
+            .iter()
+            .filter_map(|j| j.published().last())
+            .map(|v| rules::active_audiences(&v.definition))
+            .sum())
+    }
+}
+
+fn draft(version: u32, mut definition: Value) -> VersionDoc {
+    definition["version"] = json!(version);
+    VersionDoc {
+        version,
+        status: VersionStatus::Draft,
+        definition,
+        published_at: None,
+        historical: false,
+        closed_at: None,
+        stopped_at: None,
+        active_since: BTreeMap::new(),
+    }
+}
+
+/// A CSV field, quoted when it needs to be.
+pub(crate) fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}

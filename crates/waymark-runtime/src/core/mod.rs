@@ -1,0 +1,445 @@
+//! The engine thread's state: running versions, who is who, outputs, and what is waiting to
+//! be written to the outbox. Only the engine thread touches it.
+
+mod history;
+mod journey_ops;
+mod output_ops;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::json;
+use waymark_deliver::{Delivery, User};
+use waymark_engine::model::ConnectionMode;
+use waymark_engine::time::Millis;
+use waymark_engine::{Change, Transition, TransitionKind};
+use waymark_store::{
+    Commit, CommittedBatch, DeliveryStatus, DocumentWrite, OutboxRecord, ProfileId, Store,
+};
+
+use crate::RuntimeError;
+use crate::clock::Clock;
+use crate::config::RuntimeConfig;
+use crate::delivery::DeliveryPayload;
+use crate::journeys::{JourneyDoc, doc};
+use crate::outputs::{self, OutputDoc, OutputKind};
+use crate::runner::{LiveEvent, Runner};
+use crate::shared::Shared;
+
+pub(crate) use history::load_history;
+
+/// The collection prefix of list outputs' members (`list/<output id>`).
+pub const LIST_PREFIX: &str = "list/";
+
+/// The engine thread's state.
+pub(crate) struct Core {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) runners: Vec<Runner>,
+    /// Identifiers by profile key.
+    identities: HashMap<String, User>,
+    /// The key each profile had when last seen.
+    profile_keys: HashMap<(String, ProfileId), String>,
+    pub(crate) outputs: BTreeMap<String, OutputDoc>,
+    outbox: Vec<OutboxRecord>,
+    lists: Vec<DocumentWrite>,
+}
+
+impl Core {
+    /// Loads outputs and journeys, and rebuilds every published version from the log.
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: RuntimeConfig,
+        shared: Arc<Shared>,
+    ) -> Result<Self, RuntimeError> {
+        let outputs = store
+            .documents(outputs::COLLECTION)?
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_value::<OutputDoc>(v).ok())
+            .map(|o| (o.id.clone(), o))
+            .collect();
+        let mut core = Self {
+            store,
+            clock,
+            config,
+            shared,
+            runners: Vec::new(),
+            identities: HashMap::new(),
+            profile_keys: HashMap::new(),
+            outputs,
+            outbox: Vec::new(),
+            lists: Vec::new(),
+        };
+        let journeys = core.journey_docs()?;
+        let published: Vec<(String, crate::journeys::VersionDoc)> = journeys
+            .iter()
+            .flat_map(|j| j.published().map(|v| (j.id.clone(), v.clone())))
+            .collect();
+        if !published.is_empty() {
+            let history = core.history()?;
+            for (id, version) in published {
+                let keys = journeys
+                    .iter()
+                    .find(|j| j.id == id)
+                    .map(|j| j.keys.clone())
+                    .unwrap_or_default();
+                core.build_runner(&id, &version, &keys, &history)?;
+            }
+        }
+        core.flush()?;
+        Ok(core)
+    }
+
+    /// Every stored journey.
+    pub(crate) fn journey_docs(&self) -> Result<Vec<JourneyDoc>, RuntimeError> {
+        Ok(self
+            .store
+            .documents(doc::COLLECTION)?
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_value(v).ok())
+            .collect())
+    }
+
+    /// The stored history of every workspace, in arrival order, learning identities.
+    pub(crate) fn history(&mut self) -> Result<Vec<LiveEvent>, RuntimeError> {
+        let (events, identities) = load_history(self.store.as_ref())?;
+        for (profile, key, user) in identities {
+            self.profile_keys.insert(profile, key.clone());
+            self.identities.insert(key, user);
+        }
+        Ok(events)
+    }
+
+    /// Every `workspace/input` that exists.
+    pub(crate) fn input_ids(&self) -> Result<Vec<String>, RuntimeError> {
+        let mut out = Vec::new();
+        for ws in self.store.workspaces()? {
+            for input in self.store.inputs(&ws.id)? {
+                out.push(format!("{}/{}", ws.id, input.id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Builds the runner of a published version by replaying `history`, queues the
+    /// deliveries of changes since its publication (the outbox drops those it already has)
+    /// and adds it to the running set.
+    pub(crate) fn build_runner(
+        &mut self,
+        journey_id: &str,
+        version: &crate::journeys::VersionDoc,
+        keys: &BTreeMap<String, String>,
+        history: &[LiveEvent],
+    ) -> Result<(), RuntimeError> {
+        let inputs = self.input_ids()?;
+        let mut runner = Runner::new(journey_id, version, &inputs, keys)?;
+        let mut out = Vec::new();
+        let total = history.len();
+        for (n, e) in history.iter().enumerate() {
+            runner.replay(e, &mut out);
+            if n % 4096 == 0 {
+                self.shared.progress(journey_id, n, total);
+            }
+        }
+        runner.start(&mut out);
+        runner.finish_replay(history);
+        if let Some(stopped) = version.stopped_at {
+            runner.engine.stop(stopped, &mut out);
+        }
+        self.shared.progress(journey_id, total, total);
+        self.runners
+            .retain(|r| !(r.journey_id == journey_id && r.version == version.version));
+        self.runners.push(runner);
+        let index = self.runners.len() - 1;
+        self.handle(index, &out, false);
+        Ok(())
+    }
+
+    /// A commit from the store's feed.
+    pub(crate) fn on_commit(&mut self, commit: Commit) {
+        match commit {
+            Commit::Ingested(batch) => self.on_batch(batch),
+            Commit::ProfileDeleted {
+                workspace,
+                profile,
+                user_id,
+                anonymous_id,
+            } => {
+                let Some(key) = user_id.or(anonymous_id) else {
+                    return;
+                };
+                self.profile_keys.remove(&(workspace, profile));
+                self.remove_user(&key, true);
+                self.identities.remove(&key);
+                let pred = |r: &OutboxRecord| {
+                    serde_json::from_value::<DeliveryPayload>(r.payload.clone()).is_ok_and(|p| {
+                        p.user_id.as_deref().or(p.anonymous_id.as_deref()) == Some(key.as_str())
+                    })
+                };
+                for output in self.outputs.keys() {
+                    if let Err(e) = self.store.outbox_remove_for(output, &pred) {
+                        tracing::error!(error = %e, "cannot discard a deleted profile's deliveries");
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_batch(&mut self, batch: CommittedBatch) {
+        let ws = batch.workspace.clone();
+        self.shared
+            .metrics
+            .ingested
+            .add(&[&ws, &batch.input], batch.applied.len() as u64);
+        let now = self.clock.now();
+        for applied in &batch.applied {
+            let Some(message) = batch.messages.get(applied.index) else {
+                continue;
+            };
+            let Some(key) = applied.key().map(str::to_string) else {
+                continue;
+            };
+            self.identities.insert(
+                key.clone(),
+                User {
+                    user_id: applied.user_id.clone(),
+                    anonymous_id: applied.anonymous_id.clone(),
+                },
+            );
+            for merged in &applied.merged {
+                if let Some(old) = self.profile_keys.remove(&(ws.clone(), *merged))
+                    && old != key
+                {
+                    self.remove_user(&old, false);
+                }
+            }
+            let slot = (ws.clone(), applied.profile);
+            if let Some(old) = self.profile_keys.get(&slot).cloned()
+                && old != key
+            {
+                self.rename_user(&old, &key);
+            }
+            self.profile_keys.insert(slot, key.clone());
+            let mut event = message.event.clone();
+            event.input = Some(format!("{ws}/{}", batch.input));
+            let live = LiveEvent {
+                workspace: ws.clone(),
+                seq: applied.seq,
+                received_at: message.received_at,
+                key,
+                event,
+            };
+            self.shared
+                .metrics
+                .engine_lag_ms
+                .store(now - message.received_at, Ordering::Relaxed);
+            for i in 0..self.runners.len() {
+                let mut out = Vec::new();
+                self.runners[i].feed(&live, &mut out);
+                self.handle(i, &out, false);
+            }
+        }
+    }
+
+    fn rename_user(&mut self, old: &str, new: &str) {
+        for i in 0..self.runners.len() {
+            if !self.runners[i].engine.rename(old, new) {
+                let mut out = Vec::new();
+                self.runners[i].engine.remove(old, &mut out);
+                self.handle(i, &out, false);
+            }
+        }
+    }
+
+    /// The user leaves every running journey; `deleted` sends nothing but list removals.
+    fn remove_user(&mut self, key: &str, deleted: bool) {
+        for i in 0..self.runners.len() {
+            let mut out = Vec::new();
+            self.runners[i].engine.remove(key, &mut out);
+            self.handle(i, &out, deleted);
+        }
+    }
+
+    /// Fires the timers due by now (less the grace).
+    pub(crate) fn tick(&mut self) {
+        let until = self.clock.now() - self.config.timer_grace_ms;
+        for i in 0..self.runners.len() {
+            if self.runners[i]
+                .engine
+                .next_timer()
+                .is_some_and(|t| t <= until)
+            {
+                let mut out = Vec::new();
+                self.runners[i].engine.advance_to(until, &mut out);
+                self.handle(i, &out, false);
+            }
+        }
+        let timers: usize = self.runners.iter().map(|r| r.engine.pending_timers()).sum();
+        self.shared
+            .metrics
+            .timers
+            .store(timers as u64, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .runners
+            .store(self.runners.len() as u64, Ordering::Relaxed);
+    }
+
+    /// When the engine thread must next wake for a timer.
+    pub(crate) fn next_wake(&self) -> Option<Millis> {
+        self.runners
+            .iter()
+            .filter_map(|r| r.engine.next_timer())
+            .min()
+            .map(|t| t + self.config.timer_grace_ms)
+    }
+
+    /// Counts transitions and turns deliveries into outbox records and list changes.
+    pub(crate) fn handle(&mut self, runner: usize, transitions: &[Transition], deleted: bool) {
+        if transitions.is_empty() {
+            return;
+        }
+        self.runners[runner].count(transitions);
+        let now = self.clock.now();
+        for t in transitions {
+            let TransitionKind::Delivery {
+                step,
+                connection,
+                action,
+            } = t.kind
+            else {
+                continue;
+            };
+            let r = &self.runners[runner];
+            let Some(conn) = r
+                .connections
+                .get(usize::from(step))
+                .and_then(|c| c.get(usize::from(connection)))
+            else {
+                continue;
+            };
+            if !conn.active || t.at < conn.active_since || t.at < r.published_at {
+                continue;
+            }
+            let Some(output) = self.outputs.get(&conn.output) else {
+                continue;
+            };
+            let key = r.engine.user_key(t.user).to_string();
+            let user = self.identities.get(&key).cloned().unwrap_or(User {
+                user_id: Some(key.clone()),
+                anonymous_id: None,
+            });
+            let step_id = r.step_ids[usize::from(step)].clone();
+            let delivery = Delivery {
+                journey_id: r.journey_id.clone(),
+                journey_version: r.version,
+                step_key: r.keys.get(&step_id).cloned().unwrap_or_default(),
+                step_id,
+                connection_id: conn.id.clone(),
+                mode: conn.mode,
+                action,
+                user,
+                entry_number: t.entry,
+                at: t.at,
+            };
+            if output.kind == OutputKind::List {
+                self.lists.push(list_write(&output.id, &key, &delivery));
+            } else if !deleted && conn.mode != ConnectionMode::List {
+                self.outbox.push(OutboxRecord {
+                    id: delivery.message_id(),
+                    output: output.id.clone(),
+                    seq: 0,
+                    payload: serde_json::to_value(DeliveryPayload::of(&delivery))
+                        .unwrap_or_default(),
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
+        }
+    }
+
+    /// Writes what is queued (outbox records, list changes) durably and wakes the workers.
+    pub(crate) fn flush(&mut self) -> Result<(), RuntimeError> {
+        if !self.lists.is_empty() {
+            self.store
+                .write_documents(std::mem::take(&mut self.lists))?;
+        }
+        if self.outbox.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(&mut self.outbox);
+        let outputs: Vec<String> = records.iter().map(|r| r.output.clone()).collect();
+        let added = self.store.outbox_add(records)?;
+        let mut woken = Vec::new();
+        for (output, added) in outputs.iter().zip(added) {
+            if added {
+                self.shared.metrics.enqueued.add(&[output], 1);
+                if !woken.contains(output) {
+                    woken.push(output.clone());
+                }
+            }
+        }
+        for output in woken {
+            self.shared.wake(&output);
+        }
+        Ok(())
+    }
+
+    /// Sends a step's current members to a newly active connection as entered.
+    pub(crate) fn announce_members(&mut self, runner: usize, step_id: &str, connection_id: &str) {
+        let r = &self.runners[runner];
+        let Some(step) = r.step_ids.iter().position(|s| s == step_id) else {
+            return;
+        };
+        let Some(connection) = r.connections[step]
+            .iter()
+            .position(|c| c.id == connection_id)
+        else {
+            return;
+        };
+        let at = self.clock.now();
+        let transitions: Vec<Transition> = r
+            .engine
+            .step_members(0, step as u16)
+            .into_iter()
+            .map(|(user, entry)| Transition {
+                at,
+                user,
+                journey: 0,
+                entry,
+                kind: TransitionKind::Delivery {
+                    step: step as u16,
+                    connection: connection as u16,
+                    action: Change::Entered,
+                },
+            })
+            .collect();
+        self.handle(runner, &transitions, false);
+    }
+}
+
+/// A list output's member change.
+fn list_write(output: &str, key: &str, d: &Delivery) -> DocumentWrite {
+    DocumentWrite {
+        collection: format!("{LIST_PREFIX}{output}"),
+        id: key.to_string(),
+        body: (d.action == Change::Entered).then(|| {
+            json!({
+                "key": key,
+                "user_id": d.user.user_id,
+                "anonymous_id": d.user.anonymous_id,
+                "entered_at": d.at,
+                "journey_id": d.journey_id,
+                "step_id": d.step_id,
+            })
+        }),
+    }
+}

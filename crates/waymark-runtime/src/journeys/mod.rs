@@ -1,0 +1,7 @@
+//! Journeys as the admin API keeps them: versions with their lifecycle, output keys, and
+//! the rules of SPEC §9 (what may change in place, credits, deletion, clones).
+
+pub mod doc;
+pub mod rules;
+
+pub use doc::{JourneyDoc, VersionDoc, VersionStatus};

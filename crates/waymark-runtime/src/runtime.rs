@@ -1,0 +1,465 @@
+//! The runtime's handle: starts the engine thread (fed by the store's commit feed) and the
+//! delivery workers, and runs API calls on the engine thread in order with events.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use waymark_deliver::http::HttpClient;
+use waymark_store::{Commit, DeliveryStatus, Store};
+
+use crate::clock::Clock;
+use crate::config::RuntimeConfig;
+use crate::core::{Core, LIST_PREFIX};
+use crate::delivery::worker::Workers;
+use crate::journeys::{JourneyDoc, doc};
+use crate::outputs::{self, OutputDoc, OutputKind};
+use crate::shared::Shared;
+use crate::{RuntimeError, view};
+
+/// Most commits the engine thread applies before it looks at timers and writes the outbox.
+const BATCH: usize = 256;
+/// The longest the engine thread sleeps.
+const IDLE_MS: i64 = 1000;
+
+type Call = Box<dyn FnOnce(&mut Core) + Send>;
+
+enum Command {
+    Commit(Commit),
+    Call(Call),
+    /// The last handle is gone.
+    Shutdown,
+}
+
+/// The live runtime. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    commands: Mutex<Sender<Command>>,
+    store: Arc<dyn Store>,
+    shared: Arc<Shared>,
+    workers: Arc<Workers>,
+    config: RuntimeConfig,
+    clock: Arc<dyn Clock>,
+    /// Keeps the workers' async runtime alive; dropping it stops them.
+    _stop_workers: std::sync::mpsc::SyncSender<()>,
+}
+
+impl Runtime {
+    /// Starts the runtime over `store`: rebuilds every published journey version from the
+    /// event log (firing the timers that came due while it was down), then follows the
+    /// store's commits and the clock.
+    pub fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: RuntimeConfig,
+    ) -> Result<Self, RuntimeError> {
+        let shared = Arc::new(Shared::default());
+        let http = HttpClient::new(&config.http())
+            .map_err(|e| RuntimeError::invalid("invalid_config", e.to_string()))?;
+        let (handle, stop_workers) = worker_runtime()?;
+        let workers = Arc::new(Workers::new(
+            handle,
+            Arc::clone(&store),
+            Arc::clone(&shared),
+            Arc::clone(&clock),
+            http,
+        ));
+        // Subscribe before the replay, so that nothing committed meanwhile is missed (what
+        // the replay already applied is skipped by arrival number).
+        let feed = store.subscribe();
+        let (commands, receiver) = mpsc::channel::<Command>();
+        let forward = commands.clone();
+        let queue = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("waymark-feed".into())
+            .spawn(move || {
+                while let Ok(commit) = feed.recv() {
+                    queue.metrics.engine_queue.fetch_add(1, Ordering::Relaxed);
+                    if forward.send(Command::Commit(commit)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        {
+            let engine_clock = Arc::clone(&clock);
+            let store = Arc::clone(&store);
+            let shared = Arc::clone(&shared);
+            let config = config.clone();
+            std::thread::Builder::new()
+                .name("waymark-engine".into())
+                .spawn(
+                    move || match Core::start(store, engine_clock, config, shared) {
+                        Ok(core) => {
+                            let _ = ready_tx.send(Ok(()));
+                            engine_loop(core, &receiver);
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    },
+                )
+                .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
+        }
+        ready_rx.recv().map_err(|_| RuntimeError::unavailable())??;
+        for (_, value) in store.documents(outputs::COLLECTION)? {
+            if let Ok(doc) = serde_json::from_value::<OutputDoc>(value) {
+                workers.restart(&doc);
+            }
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                commands: Mutex::new(commands),
+                store,
+                shared,
+                workers,
+                config,
+                clock,
+                _stop_workers: stop_workers,
+            }),
+        })
+    }
+
+    /// Metrics and progress.
+    pub fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// Runs `f` on the engine thread and waits for its answer.
+    fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Core) -> Result<T, RuntimeError> + Send + 'static,
+    ) -> Result<T, RuntimeError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let call: Call = Box::new(move |core| {
+            let _ = tx.send(f(core));
+        });
+        self.inner
+            .commands
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Command::Call(call))
+            .map_err(|_| RuntimeError::unavailable())?;
+        rx.recv().map_err(|_| RuntimeError::unavailable())?
+    }
+
+    fn journey_view(&self, doc: &JourneyDoc) -> Value {
+        view::journey(doc, self.inner.shared.progress_of(&doc.id))
+    }
+
+    // ----- journeys -----
+
+    /// Every journey, as summaries.
+    pub fn journeys(&self) -> Result<Vec<(JourneyDoc, Value)>, RuntimeError> {
+        let docs = self.inner.store.documents(doc::COLLECTION)?;
+        Ok(docs
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_value::<JourneyDoc>(v).ok())
+            .map(|d| {
+                let s = view::journey_summary(&d);
+                (d, s)
+            })
+            .collect())
+    }
+
+    /// One journey's stored record.
+    pub fn journey_doc(&self, id: &str) -> Result<JourneyDoc, RuntimeError> {
+        let value = self
+            .inner
+            .store
+            .document(doc::COLLECTION, id)?
+            .ok_or_else(|| RuntimeError::not_found("journey", id))?;
+        serde_json::from_value(value)
+            .map_err(|e| RuntimeError::new(500, "corrupt_journey", e.to_string()))
+    }
+
+    /// One journey's view.
+    pub fn journey(&self, id: &str) -> Result<Value, RuntimeError> {
+        Ok(self.journey_view(&self.journey_doc(id)?))
+    }
+
+    /// Creates a draft journey.
+    pub fn create_journey(&self, definition: Value) -> Result<Value, RuntimeError> {
+        let doc = self.call(move |core| core.create_journey(definition))?;
+        Ok(self.journey_view(&doc))
+    }
+
+    /// Edits a journey (SPEC §9 rules).
+    pub fn patch_journey(&self, id: &str, patch: Value) -> Result<Value, RuntimeError> {
+        let id = id.to_string();
+        let doc = self.call(move |core| core.patch_journey(&id, patch))?;
+        Ok(self.journey_view(&doc))
+    }
+
+    /// Deletes a journey with no steps below its entry.
+    pub fn delete_journey(&self, id: &str) -> Result<(), RuntimeError> {
+        let id = id.to_string();
+        self.call(move |core| core.delete_journey(&id))
+    }
+
+    /// Publishes the latest draft version.
+    pub fn publish(&self, id: &str, historical: bool) -> Result<Value, RuntimeError> {
+        let id = id.to_string();
+        let doc = self.call(move |core| core.publish(&id, historical))?;
+        Ok(self.journey_view(&doc))
+    }
+
+    /// Stops every running version.
+    pub fn stop(&self, id: &str) -> Result<Value, RuntimeError> {
+        let id = id.to_string();
+        let doc = self.call(move |core| core.stop(&id))?;
+        Ok(self.journey_view(&doc))
+    }
+
+    /// A draft copy with a new id.
+    pub fn clone_journey(&self, id: &str, new_id: Option<String>) -> Result<Value, RuntimeError> {
+        let id = id.to_string();
+        let doc = self.call(move |core| core.clone_journey(&id, new_id))?;
+        Ok(self.journey_view(&doc))
+    }
+
+    /// A new draft version.
+    pub fn new_version(&self, id: &str) -> Result<Value, RuntimeError> {
+        let id = id.to_string();
+        let doc = self.call(move |core| core.new_version(&id))?;
+        Ok(self.journey_view(&doc))
+    }
+
+    /// Per-step and per-output figures.
+    pub fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
+        let id = id.to_string();
+        self.call(move |core| core.stats(&id))
+    }
+
+    /// A step's audience as CSV.
+    pub fn audience_csv(&self, id: &str, step: &str) -> Result<String, RuntimeError> {
+        let (id, step) = (id.to_string(), step.to_string());
+        self.call(move |core| core.audience_csv(&id, &step))
+    }
+
+    /// Limits and audience credits.
+    pub fn account(&self) -> Result<Value, RuntimeError> {
+        let used = self.call(|core| core.credits_used())?;
+        let c = &self.inner.config;
+        Ok(json!({
+            "active_audience_limit": c.active_audience_limit,
+            "activated_audiences": used,
+            "available_audiences": c.active_audience_limit.saturating_sub(used),
+            "published_journeys_per_workspace": c.published_journeys_per_workspace,
+            "max_steps": c.max_steps,
+        }))
+    }
+
+    // ----- outputs -----
+
+    fn output_view(&self, doc: &OutputDoc) -> Result<Value, RuntimeError> {
+        let counts = self.inner.store.outbox_counts(&doc.id)?;
+        Ok(view::output(doc, json!(counts)))
+    }
+
+    /// Every output.
+    pub fn outputs(&self) -> Result<Vec<Value>, RuntimeError> {
+        let mut out = Vec::new();
+        for (_, v) in self.inner.store.documents(outputs::COLLECTION)? {
+            if let Ok(doc) = serde_json::from_value::<OutputDoc>(v) {
+                out.push(self.output_view(&doc)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn output_doc(&self, id: &str) -> Result<OutputDoc, RuntimeError> {
+        let value = self
+            .inner
+            .store
+            .document(outputs::COLLECTION, id)?
+            .ok_or_else(|| RuntimeError::not_found("output", id))?;
+        serde_json::from_value(value)
+            .map_err(|e| RuntimeError::new(500, "corrupt_output", e.to_string()))
+    }
+
+    /// One output.
+    pub fn output(&self, id: &str) -> Result<Value, RuntimeError> {
+        self.output_view(&self.output_doc(id)?)
+    }
+
+    /// Creates an output and starts its worker.
+    pub fn create_output(&self, body: Value) -> Result<Value, RuntimeError> {
+        let doc = self.call(move |core| core.create_output(body))?;
+        self.inner.workers.restart(&doc);
+        self.output_view(&doc)
+    }
+
+    /// Edits an output and restarts its worker.
+    pub fn patch_output(&self, id: &str, patch: Value) -> Result<Value, RuntimeError> {
+        let id = id.to_string();
+        let doc = self.call(move |core| core.patch_output(&id, patch))?;
+        self.inner.workers.restart(&doc);
+        self.inner.shared.wake(&doc.id);
+        self.output_view(&doc)
+    }
+
+    /// Deletes an output no connection names.
+    pub fn delete_output(&self, id: &str) -> Result<(), RuntimeError> {
+        let owned = id.to_string();
+        self.call(move |core| core.delete_output(&owned))?;
+        self.inner.workers.stop(id);
+        Ok(())
+    }
+
+    /// A list output's members.
+    pub fn members(&self, id: &str) -> Result<Vec<Value>, RuntimeError> {
+        let doc = self.output_doc(id)?;
+        if doc.kind != OutputKind::List {
+            return Err(RuntimeError::invalid(
+                "not_a_list",
+                format!("output `{id}` is not a list output"),
+            ));
+        }
+        Ok(self
+            .inner
+            .store
+            .documents(&format!("{LIST_PREFIX}{id}"))?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
+    }
+
+    /// An output's deliveries, by status.
+    pub fn deliveries(
+        &self,
+        output: &str,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<Value>, RuntimeError> {
+        self.output_doc(output)?;
+        Ok(self
+            .inner
+            .store
+            .outbox_list(Some(output), status, limit)?
+            .into_iter()
+            .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+            .collect())
+    }
+
+    /// Sends a dead (or delivered) delivery again, at once.
+    pub fn replay(&self, delivery: &str) -> Result<Value, RuntimeError> {
+        let now = self.inner.clock.now();
+        let mut record = self
+            .inner
+            .store
+            .outbox_get(delivery)?
+            .ok_or_else(|| RuntimeError::not_found("delivery", delivery))?;
+        if record.status == DeliveryStatus::Pending {
+            return Err(RuntimeError::conflict(
+                "already_pending",
+                "the delivery is already waiting to be sent",
+            ));
+        }
+        record.status = DeliveryStatus::Pending;
+        record.attempts = 0;
+        record.next_attempt_at = now;
+        record.updated_at = now;
+        self.inner.store.outbox_update(vec![record.clone()])?;
+        self.inner.shared.wake(&record.output);
+        Ok(serde_json::to_value(record).unwrap_or(Value::Null))
+    }
+
+    /// The Prometheus text, with the outbox gauges refreshed.
+    pub fn metrics(&self) -> String {
+        if let Ok(outputs) = self.inner.store.documents(outputs::COLLECTION) {
+            for (id, _) in outputs {
+                if let Ok(counts) = self.inner.store.outbox_counts(&id) {
+                    let pending = counts.get("pending").copied().unwrap_or(0);
+                    self.inner
+                        .shared
+                        .metrics
+                        .outbox_pending
+                        .set(&[&id], pending);
+                }
+            }
+        }
+        self.inner.shared.metrics.render()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let commands = self.commands.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = commands.send(Command::Shutdown);
+    }
+}
+
+/// The engine thread: commits in order, API calls between them, timers when due.
+fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
+    loop {
+        let now = core.clock.now();
+        let wait = core
+            .next_wake()
+            .map_or(IDLE_MS, |t| (t - now).clamp(0, IDLE_MS));
+        match receiver.recv_timeout(Duration::from_millis(wait as u64)) {
+            Ok(first) => {
+                let started = Instant::now();
+                let mut next = Some(first);
+                let mut n = 0;
+                while let Some(command) = next.take() {
+                    match command {
+                        Command::Commit(c) => {
+                            core.shared
+                                .metrics
+                                .engine_queue
+                                .fetch_sub(1, Ordering::Relaxed);
+                            core.on_commit(c);
+                        }
+                        Command::Call(f) => f(&mut core),
+                        Command::Shutdown => return,
+                    }
+                    n += 1;
+                    if n < BATCH {
+                        next = receiver.try_recv().ok();
+                    }
+                }
+                core.shared
+                    .metrics
+                    .engine_batch
+                    .observe_ms(started.elapsed().as_millis() as i64);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        core.tick();
+        if let Err(e) = core.flush() {
+            // What was not written is rebuilt from the event log at the next start.
+            tracing::error!(error = %e, "cannot write the outbox");
+        }
+    }
+}
+
+/// A multi-threaded async runtime for the delivery workers on its own thread; it runs until
+/// the returned sender is dropped.
+fn worker_runtime() -> Result<(tokio::runtime::Handle, mpsc::SyncSender<()>), RuntimeError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("waymark-delivery")
+        .enable_all()
+        .build()
+        .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
+    let handle = rt.handle().clone();
+    let (stop, stopped) = mpsc::sync_channel::<()>(0);
+    std::thread::Builder::new()
+        .name("waymark-delivery".into())
+        .spawn(move || {
+            // Returns once every sender is dropped.
+            let _ = stopped.recv();
+            rt.shutdown_background();
+        })
+        .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
+    Ok((handle, stop))
+}

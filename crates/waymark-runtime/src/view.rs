@@ -1,0 +1,75 @@
+//! The JSON the API answers for journeys and outputs.
+
+use serde_json::{Value, json};
+use waymark_engine::time::Millis;
+
+use crate::journeys::{JourneyDoc, rules};
+use crate::outputs::OutputDoc;
+use crate::shared::Progress;
+
+/// An instant as RFC 3339 text (`null` when absent).
+pub fn instant(at: Option<Millis>) -> Value {
+    at.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map_or(Value::Null, |t| json!(t.to_string()))
+}
+
+/// A journey with its versions, keys, audience statuses and backfill progress.
+pub fn journey(doc: &JourneyDoc, progress: Option<Progress>) -> Value {
+    let latest = doc.latest();
+    let status = match doc.status() {
+        crate::journeys::VersionStatus::Draft => "draft",
+        crate::journeys::VersionStatus::Published => "published",
+        crate::journeys::VersionStatus::Stopped => "stopped",
+    };
+    let versions: Vec<Value> = doc
+        .versions
+        .iter()
+        .map(|v| {
+            json!({
+                "version": v.version,
+                "status": v.status,
+                "published_at": instant(v.published_at),
+                "closed_at": instant(v.closed_at),
+                "stopped_at": instant(v.stopped_at),
+                "historical": v.historical,
+            })
+        })
+        .collect();
+    json!({
+        "id": doc.id,
+        "name": latest.definition.get("name"),
+        "status": status,
+        "version": latest.version,
+        "latest_status": latest.status,
+        "versions": versions,
+        "definition": latest.definition,
+        "keys": doc.keys,
+        "audiences": rules::audience_statuses(&latest.definition),
+        "credits": rules::active_audiences(&latest.definition),
+        "backfill": progress.map(|p| json!({
+            "state": if p.processed >= p.total { "done" } else { "running" },
+            "processed": p.processed,
+            "total": p.total,
+        })),
+        "created_at": instant(Some(doc.created_at)),
+    })
+}
+
+/// A short line for journey lists.
+pub fn journey_summary(doc: &JourneyDoc) -> Value {
+    let full = journey(doc, None);
+    json!({
+        "id": full["id"],
+        "name": full["name"],
+        "status": full["status"],
+        "version": full["version"],
+        "credits": full["credits"],
+    })
+}
+
+/// An output (its secret included: only admins see it) with delivery counts.
+pub fn output(doc: &OutputDoc, counts: Value) -> Value {
+    let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
+    v["deliveries"] = counts;
+    v
+}

@@ -1,0 +1,150 @@
+//! `/api/outputs` and deliveries: outputs are account-wide, so changing them needs an
+//! account token; any admin token may read them.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use waymark_store::DeliveryStatus;
+
+use super::Path;
+use super::journeys::body;
+use crate::auth::Admin;
+use crate::{ApiError, AppState};
+
+/// `GET /api/outputs`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"outputs": state.run(|r| r.outputs()).await?})))
+}
+
+/// `POST /api/outputs`.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    b: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    admin.require_account()?;
+    let output = body(b)?;
+    let view = state.run(move |r| r.create_output(output)).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /api/outputs/{id}`.
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(state.run(move |r| r.output(&id)).await?))
+}
+
+/// `PATCH /api/outputs/{id}`.
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    b: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_account()?;
+    let patch = body(b)?;
+    Ok(Json(state.run(move |r| r.patch_output(&id, patch)).await?))
+}
+
+/// `DELETE /api/outputs/{id}`.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    admin.require_account()?;
+    state.run(move |r| r.delete_output(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/outputs/{id}/members`.
+pub(crate) async fn members(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"members": state.run(move |r| r.members(&id)).await?}),
+    ))
+}
+
+/// `GET /api/outputs/{id}/members.csv`.
+pub(crate) async fn members_csv(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let members = state.run(move |r| r.members(&id)).await?;
+    let mut csv = String::from("key,user_id,anonymous_id,entered_at,journey_id,step_id\n");
+    for m in members {
+        let field = |k: &str| match &m[k] {
+            Value::String(s) => csv_field(s),
+            Value::Number(n) => waymark_runtime::view::instant(n.as_i64())
+                .as_str()
+                .map_or_else(|| n.to_string(), str::to_string),
+            _ => String::new(),
+        };
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            field("key"),
+            field("user_id"),
+            field("anonymous_id"),
+            field("entered_at"),
+            field("journey_id"),
+            field("step_id")
+        ));
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
+}
+
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+/// Query of the deliveries call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeliveriesQuery {
+    status: Option<DeliveryStatus>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/outputs/{id}/deliveries?status=dead&limit=N`.
+pub(crate) async fn deliveries(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    query: Result<Query<DeliveriesQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let list = state
+        .run(move |r| r.deliveries(&id, q.status, limit))
+        .await?;
+    Ok(Json(json!({ "deliveries": list })))
+}
+
+/// `POST /api/deliveries/{id}/replay`.
+pub(crate) async fn replay(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    admin.require_account()?;
+    let record = state.run(move |r| r.replay(&id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(record)))
+}

@@ -1,0 +1,337 @@
+//! The outbox on fjall. Records live under their seq; an id index finds them by delivery
+//! id; the due index (`output ‖ next attempt ‖ seq`) holds exactly the pending records, so
+//! due and next-due are prefix scans; counters per output and status spare counting scans.
+//!
+//! Writes run on the caller's thread, one at a time (a mutex), each as one batch synced
+//! before returning. Reads need no lock: they read a snapshot.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use ::fjall::{Database, Keyspace, PersistMode, Readable};
+use waymark_engine::time::Millis;
+
+use super::backend;
+use super::keys;
+use super::open::decode;
+use crate::outbox::{DeliveryStatus, OutboxRecord, zero_counts};
+use crate::store::StoreError;
+
+/// The outbox's keyspaces.
+pub(super) struct Outbox {
+    pub(super) db: Database,
+    /// `seq` → JSON [`OutboxRecord`].
+    pub(super) records: Keyspace,
+    /// `len ‖ delivery id` → seq.
+    pub(super) ids: Keyspace,
+    /// `output ‖ next attempt ‖ seq` → nothing, for pending records only.
+    pub(super) due: Keyspace,
+    /// `output ‖ status name` → count.
+    pub(super) counts: Keyspace,
+    pub(super) persist: PersistMode,
+    /// Held by every write; the last seq given.
+    pub(super) last_seq: Mutex<u64>,
+}
+
+/// The last seq the records keyspace holds.
+pub(super) fn last_seq(records: &Keyspace) -> Result<u64, StoreError> {
+    match records.last_key_value() {
+        Some(guard) => keys::read_u64(&guard.key().map_err(backend)?)
+            .ok_or_else(|| StoreError::Backend("a malformed outbox key".into())),
+        None => Ok(0),
+    }
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        kind: "outbox record",
+        id: id.to_string(),
+    }
+}
+
+/// One write's changes, by key, so that each key is written once (fjall gives every item
+/// of a batch the same sequence number), with reads that see them.
+#[derive(Default)]
+struct Staged {
+    records: BTreeMap<u64, OutboxRecord>,
+    ids: BTreeMap<Vec<u8>, u64>,
+    due: BTreeMap<Vec<u8>, bool>,
+    counts: HashMap<Vec<u8>, u64>,
+}
+
+impl Outbox {
+    fn lock(&self) -> Result<MutexGuard<'_, u64>, StoreError> {
+        self.last_seq
+            .lock()
+            .map_err(|_| StoreError::Backend("the outbox lock is poisoned".into()))
+    }
+
+    /// Adds the records whose ids are new.
+    pub(super) fn add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        for record in &records {
+            crate::check_name("a delivery id", &record.id)?;
+            crate::check_name("an output", &record.output)?;
+        }
+        let mut last_seq = self.lock()?;
+        let mut staged = Staged::default();
+        let mut seq = *last_seq;
+        let mut added = Vec::with_capacity(records.len());
+        for mut record in records {
+            let id_key = keys::outbox_id(&record.id);
+            if staged.ids.contains_key(&id_key)
+                || self.ids.contains_key(&id_key).map_err(backend)?
+            {
+                added.push(false);
+                continue;
+            }
+            seq += 1;
+            record.seq = seq;
+            staged.ids.insert(id_key, seq);
+            self.replace(&mut staged, None, record)?;
+            added.push(true);
+        }
+        // Seqs are never given twice, even when the write below fails half-way.
+        *last_seq = seq;
+        self.commit(staged)?;
+        Ok(added)
+    }
+
+    /// Replaces records by id, all or none.
+    pub(super) fn update(&self, records: Vec<OutboxRecord>) -> Result<(), StoreError> {
+        for record in &records {
+            crate::check_name("an output", &record.output)?;
+        }
+        let _guard = self.lock()?;
+        let mut staged = Staged::default();
+        for mut record in records {
+            let seq = match self.ids.get(keys::outbox_id(&record.id)).map_err(backend)? {
+                Some(bytes) => keys::read_u64(&bytes)
+                    .ok_or_else(|| StoreError::Backend("a malformed outbox id entry".into()))?,
+                None => return Err(not_found(&record.id)),
+            };
+            let old = self.current(&staged, seq)?;
+            record.seq = seq;
+            self.replace(&mut staged, Some(&old), record)?;
+        }
+        self.commit(staged)
+    }
+
+    /// Discards the matching pending records of `output`.
+    pub(super) fn remove_for(
+        &self,
+        output: &str,
+        pred: &dyn Fn(&OutboxRecord) -> bool,
+    ) -> Result<usize, StoreError> {
+        let _guard = self.lock()?;
+        let prefix = keys::output(output);
+        let mut staged = Staged::default();
+        let mut removed = 0;
+        for guard in self.due.prefix(&prefix) {
+            let key = guard.key().map_err(backend)?;
+            let (_, seq) = keys::outbox_due_parts(&key, prefix.len())
+                .ok_or_else(|| StoreError::Backend("a malformed outbox due key".into()))?;
+            let old = self.current(&staged, seq)?;
+            if old.status != DeliveryStatus::Pending || !pred(&old) {
+                continue;
+            }
+            let mut record = old.clone();
+            record.status = DeliveryStatus::Discarded;
+            self.replace(&mut staged, Some(&old), record)?;
+            removed += 1;
+        }
+        self.commit(staged)?;
+        Ok(removed)
+    }
+
+    /// A record as it stands with the staged changes.
+    fn current(&self, staged: &Staged, seq: u64) -> Result<OutboxRecord, StoreError> {
+        if let Some(record) = staged.records.get(&seq) {
+            return Ok(record.clone());
+        }
+        match self
+            .records
+            .get(keys::outbox_record(seq))
+            .map_err(backend)?
+        {
+            Some(bytes) => decode(&bytes),
+            None => Err(StoreError::Backend(format!(
+                "the outbox indexes point at record {seq}, which does not exist"
+            ))),
+        }
+    }
+
+    /// Stages `new` in place of `old` (`None`: a new record), moving its index entries.
+    fn replace(
+        &self,
+        staged: &mut Staged,
+        old: Option<&OutboxRecord>,
+        new: OutboxRecord,
+    ) -> Result<(), StoreError> {
+        if let Some(old) = old {
+            let prefix = keys::output(&old.output);
+            if old.status == DeliveryStatus::Pending {
+                let key = keys::outbox_due(&prefix, old.next_attempt_at, old.seq);
+                staged.due.insert(key, false);
+            }
+            self.bump(staged, keys::outbox_count(&prefix, old.status.as_str()), -1)?;
+        }
+        let prefix = keys::output(&new.output);
+        if new.status == DeliveryStatus::Pending {
+            let key = keys::outbox_due(&prefix, new.next_attempt_at, new.seq);
+            staged.due.insert(key, true);
+        }
+        self.bump(staged, keys::outbox_count(&prefix, new.status.as_str()), 1)?;
+        staged.records.insert(new.seq, new);
+        Ok(())
+    }
+
+    fn bump(&self, staged: &mut Staged, key: Vec<u8>, by: i64) -> Result<(), StoreError> {
+        let current = match staged.counts.get(&key) {
+            Some(&n) => n,
+            None => read_count(self.counts.get(&key).map_err(backend)?.as_deref())?,
+        };
+        let next = current.saturating_add_signed(by);
+        staged.counts.insert(key, next);
+        Ok(())
+    }
+
+    /// Writes the staged changes as one batch and syncs.
+    fn commit(&self, staged: Staged) -> Result<(), StoreError> {
+        if staged.records.is_empty() {
+            return Ok(());
+        }
+        let mut batch = self.db.batch();
+        for (seq, record) in &staged.records {
+            let bytes = serde_json::to_vec(record).map_err(backend)?;
+            batch.insert(&self.records, keys::outbox_record(*seq), bytes);
+        }
+        for (key, seq) in staged.ids {
+            batch.insert(&self.ids, key, seq.to_be_bytes());
+        }
+        for (key, present) in staged.due {
+            if present {
+                batch.insert(&self.due, key, &b""[..]);
+            } else {
+                batch.remove(&self.due, key);
+            }
+        }
+        for (key, count) in staged.counts {
+            batch.insert(&self.counts, key, count.to_be_bytes());
+        }
+        batch.commit().map_err(backend)?;
+        self.db.persist(self.persist).map_err(backend)
+    }
+
+    /// Pending records of `output` due at `now`, by (next attempt, seq).
+    pub(super) fn due(
+        &self,
+        output: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let snapshot = self.db.snapshot();
+        let prefix = keys::output(output);
+        let mut due = Vec::new();
+        for guard in snapshot.prefix(&self.due, &prefix) {
+            if due.len() >= limit {
+                break;
+            }
+            let key = guard.key().map_err(backend)?;
+            let (at, seq) = keys::outbox_due_parts(&key, prefix.len())
+                .ok_or_else(|| StoreError::Backend("a malformed outbox due key".into()))?;
+            if at > now {
+                break;
+            }
+            match snapshot
+                .get(&self.records, keys::outbox_record(seq))
+                .map_err(backend)?
+            {
+                Some(bytes) => due.push(decode(&bytes)?),
+                None => {
+                    return Err(StoreError::Backend(format!(
+                        "the outbox due index points at record {seq}, which does not exist"
+                    )));
+                }
+            }
+        }
+        Ok(due)
+    }
+
+    /// The earliest next attempt among `output`'s pending records.
+    pub(super) fn next_due(&self, output: &str) -> Result<Option<Millis>, StoreError> {
+        let prefix = keys::output(output);
+        match self.due.prefix(&prefix).next() {
+            Some(guard) => {
+                let key = guard.key().map_err(backend)?;
+                keys::outbox_due_parts(&key, prefix.len())
+                    .map(|(at, _)| Some(at))
+                    .ok_or_else(|| StoreError::Backend("a malformed outbox due key".into()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// One record by delivery id.
+    pub(super) fn get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        let snapshot = self.db.snapshot();
+        let Some(seq) = snapshot
+            .get(&self.ids, keys::outbox_id(id))
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let seq = keys::read_u64(&seq)
+            .ok_or_else(|| StoreError::Backend("a malformed outbox id entry".into()))?;
+        match snapshot
+            .get(&self.records, keys::outbox_record(seq))
+            .map_err(backend)?
+        {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Records by seq, filtered (a scan of the whole outbox).
+    pub(super) fn list(
+        &self,
+        output: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut found = Vec::new();
+        for guard in self.records.iter() {
+            if found.len() >= limit {
+                break;
+            }
+            let record: OutboxRecord = decode(&guard.value().map_err(backend)?)?;
+            if output.is_none_or(|o| record.output == o)
+                && status.is_none_or(|s| record.status == s)
+            {
+                found.push(record);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Counts per status of `output`, from the counters.
+    pub(super) fn counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        let snapshot = self.db.snapshot();
+        let prefix = keys::output(output);
+        let mut counts = zero_counts();
+        for status in DeliveryStatus::ALL {
+            let key = keys::outbox_count(&prefix, status.as_str());
+            let value = snapshot.get(&self.counts, key).map_err(backend)?;
+            counts.insert(status.as_str().to_string(), read_count(value.as_deref())?);
+        }
+        Ok(counts)
+    }
+}
+
+fn read_count(value: Option<&[u8]>) -> Result<u64, StoreError> {
+    match value {
+        Some(bytes) => {
+            keys::read_u64(bytes).ok_or_else(|| StoreError::Backend("a malformed count".into()))
+        }
+        None => Ok(0),
+    }
+}

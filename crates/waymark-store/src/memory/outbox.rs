@@ -1,0 +1,165 @@
+//! The in-memory outbox: records by seq, with an id index and a due index like the durable
+//! backend's.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use waymark_engine::time::Millis;
+
+use crate::outbox::{DeliveryStatus, OutboxRecord, zero_counts};
+use crate::store::StoreError;
+
+/// Every outbox record and its indexes.
+#[derive(Debug, Default)]
+pub(super) struct Outbox {
+    /// Records by seq.
+    records: BTreeMap<u64, OutboxRecord>,
+    /// Delivery id → seq.
+    ids: HashMap<String, u64>,
+    /// Pending records: (output, next attempt, seq).
+    due: BTreeSet<(String, Millis, u64)>,
+    /// The last seq given.
+    last_seq: u64,
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        kind: "outbox record",
+        id: id.to_string(),
+    }
+}
+
+impl Outbox {
+    /// Adds the records whose ids are new.
+    pub(super) fn add(&mut self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        for record in &records {
+            crate::check_name("a delivery id", &record.id)?;
+            crate::check_name("an output", &record.output)?;
+        }
+        Ok(records
+            .into_iter()
+            .map(|mut record| {
+                if self.ids.contains_key(&record.id) {
+                    return false;
+                }
+                self.last_seq += 1;
+                record.seq = self.last_seq;
+                self.insert(record);
+                true
+            })
+            .collect())
+    }
+
+    fn insert(&mut self, record: OutboxRecord) {
+        if record.status == DeliveryStatus::Pending {
+            self.due
+                .insert((record.output.clone(), record.next_attempt_at, record.seq));
+        }
+        self.ids.insert(record.id.clone(), record.seq);
+        self.records.insert(record.seq, record);
+    }
+
+    fn take(&mut self, seq: u64) -> Option<OutboxRecord> {
+        let record = self.records.remove(&seq)?;
+        self.due
+            .remove(&(record.output.clone(), record.next_attempt_at, record.seq));
+        Some(record)
+    }
+
+    /// Pending records of `output` due at `now`.
+    pub(super) fn due(&self, output: &str, now: Millis, limit: usize) -> Vec<OutboxRecord> {
+        let from = (output.to_string(), Millis::MIN, 0);
+        let to = (output.to_string(), now, u64::MAX);
+        self.due
+            .range(from..=to)
+            .take(limit)
+            .filter_map(|(_, _, seq)| self.records.get(seq).cloned())
+            .collect()
+    }
+
+    /// The earliest next attempt of `output`'s pending records.
+    pub(super) fn next_due(&self, output: &str) -> Option<Millis> {
+        let from = (output.to_string(), Millis::MIN, 0);
+        self.due
+            .range(from..)
+            .next()
+            .filter(|(o, _, _)| o == output)
+            .map(|&(_, at, _)| at)
+    }
+
+    /// Replaces records by id, all or none.
+    pub(super) fn update(&mut self, records: Vec<OutboxRecord>) -> Result<(), StoreError> {
+        if let Some(missing) = records.iter().find(|r| !self.ids.contains_key(&r.id)) {
+            return Err(not_found(&missing.id));
+        }
+        for record in &records {
+            crate::check_name("an output", &record.output)?;
+        }
+        for mut record in records {
+            let Some(&seq) = self.ids.get(&record.id) else {
+                return Err(not_found(&record.id));
+            };
+            self.take(seq);
+            record.seq = seq;
+            self.insert(record);
+        }
+        Ok(())
+    }
+
+    /// One record by id.
+    pub(super) fn get(&self, id: &str) -> Option<OutboxRecord> {
+        self.ids
+            .get(id)
+            .and_then(|seq| self.records.get(seq))
+            .cloned()
+    }
+
+    /// Records by seq, filtered.
+    pub(super) fn list(
+        &self,
+        output: Option<&str>,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> Vec<OutboxRecord> {
+        self.records
+            .values()
+            .filter(|r| output.is_none_or(|o| r.output == o))
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Counts per status of `output`.
+    pub(super) fn counts(&self, output: &str) -> BTreeMap<String, u64> {
+        let mut counts = zero_counts();
+        for record in self.records.values().filter(|r| r.output == output) {
+            *counts
+                .entry(record.status.as_str().to_string())
+                .or_default() += 1;
+        }
+        counts
+    }
+
+    /// Discards the matching pending records of `output`.
+    pub(super) fn remove_for(
+        &mut self,
+        output: &str,
+        pred: &dyn Fn(&OutboxRecord) -> bool,
+    ) -> usize {
+        let from = (output.to_string(), Millis::MIN, 0);
+        let matching: Vec<u64> = self
+            .due
+            .range(from..)
+            .take_while(|(o, _, _)| o == output)
+            .filter(|(_, _, seq)| self.records.get(seq).is_some_and(pred))
+            .map(|&(_, _, seq)| seq)
+            .collect();
+        for &seq in &matching {
+            if let Some(mut record) = self.take(seq) {
+                record.status = DeliveryStatus::Discarded;
+                self.insert(record);
+            }
+        }
+        matching.len()
+    }
+}
