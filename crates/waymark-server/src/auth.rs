@@ -25,7 +25,7 @@ pub(crate) fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
 }
 
 /// Hex SHA-256 of a token secret, as the store keeps it.
-pub(crate) fn token_hash(secret: &str) -> String {
+pub fn token_hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -8,6 +8,7 @@ mod error;
 mod routes;
 mod state;
 
+pub use auth::token_hash;
 pub use bootstrap::{Bootstrap, apply_config, apply_outputs, apply_tenancy};
 pub use config::{Config, ConfigError};
 pub use error::ApiError;

@@ -1,5 +1,7 @@
 //! The `waymark` binary.
 
+mod demo;
+mod demo_cmd;
 mod export;
 mod import;
 mod serve;
@@ -22,6 +24,9 @@ struct Cli {
 enum Command {
     /// Run the HTTP server on the embedded store in a data directory.
     Serve(serve::Args),
+    /// Run the server with a demo account, ~10,000 users of history, published sample
+    /// journeys and live traffic.
+    Demo(demo_cmd::Args),
     /// Dry-run a journey over Segment-spec NDJSON events; print the NDJSON trace.
     Simulate(simulate::Args),
     /// Check a journey file; list every problem with its JSON path.
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo_cmd::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),

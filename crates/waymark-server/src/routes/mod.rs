@@ -80,6 +80,9 @@ const fn ep(
 
 /// Every endpoint.
 pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    ep("get", "/", "A start page with links", Auth::None, || {
+        get(health::index)
+    }),
     ep("get", "/healthz", "Health", Auth::None, || {
         get(health::healthz)
     }),

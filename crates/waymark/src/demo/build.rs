@@ -48,7 +48,9 @@ pub fn message(
         ..Identity::default()
     };
     if call.kind == MessageKind::Identify && device.identified {
-        identity.others.push(("email".to_owned(), persona.email.clone()));
+        identity
+            .others
+            .push(("email".to_owned(), persona.email.clone()));
     }
     DemoMessage {
         workspace: persona.workspace,

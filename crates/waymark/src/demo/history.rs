@@ -81,7 +81,12 @@ fn sign_up(tl: &mut Timeline<'_>, at: Millis) {
     let method = *tl.rng.pick(&["email", "email", "google", "apple"]);
     tl.track(at + SECOND, false, "Signed Up", json!({"method": method}));
     if p.plan == Plan::Trial {
-        tl.track(at + 2 * SECOND, false, "Trial Started", json!({"trial_plan": "pro", "trial_days": 14}));
+        tl.track(
+            at + 2 * SECOND,
+            false,
+            "Trial Started",
+            json!({"trial_plan": "pro", "trial_days": 14}),
+        );
         if tl.rng.chance((0.3 * p.buyer).min(0.5)) {
             let upgrade = at + tl.rng.range(2 * DAY, 14 * DAY);
             tl.identify(upgrade, false, json!({"plan": "paid"}));
@@ -95,11 +100,18 @@ fn sign_up(tl: &mut Timeline<'_>, at: Millis) {
     let profile = tl.rng.chance(0.6);
     if profile {
         let after = (tl.rng.exp(8.0 * HOUR as f64) as Millis).clamp(2 * MINUTE, 3 * DAY);
-        tl.track(at + after, false, "Profile Completed", json!({"fields_completed": 6}));
+        tl.track(
+            at + after,
+            false,
+            "Profile Completed",
+            json!({"fields_completed": 6}),
+        );
     }
     if tl.rng.chance(if profile { 0.62 } else { 0.15 }) {
         let after = (tl.rng.exp(30.0 * HOUR as f64) as Millis).clamp(10 * MINUTE, 7 * DAY);
-        let template = *tl.rng.pick(&["blank", "weekend-trip", "thru-hike", "gear-list"]);
+        let template = *tl
+            .rng
+            .pick(&["blank", "weekend-trip", "thru-hike", "gear-list"]);
         let props = json!({"project_id": format!("prj-{:05}", p.index), "template": template});
         tl.track(at + after, false, "First Project Created", props);
     }
@@ -112,8 +124,9 @@ fn sessions(tl: &mut Timeline<'_>, from: Millis, to: Millis, count: f64) {
         return;
     }
     let offset = tl.persona.zone.offset_minutes;
-    let mut times: Vec<Millis> =
-        (0..count as usize).map(|_| daytime(&mut tl.rng, offset, from, to)).collect();
+    let mut times: Vec<Millis> = (0..count as usize)
+        .map(|_| daytime(&mut tl.rng, offset, from, to))
+        .collect();
     times.sort_unstable();
     let mut cursor = from;
     for planned in times {
@@ -139,9 +152,14 @@ fn reader(tl: &mut Timeline<'_>, start: Millis, end: Millis) {
     tl.identified_at = Millis::MAX;
     let offset = p.zone.offset_minutes;
     let visits = 1 + tl.rng.exp(2.5 * p.activity) as usize;
-    let mut times: Vec<Millis> = (0..visits).map(|_| daytime(&mut tl.rng, offset, start, end)).collect();
+    let mut times: Vec<Millis> = (0..visits)
+        .map(|_| daytime(&mut tl.rng, offset, start, end))
+        .collect();
     times.sort_unstable();
-    let subscribe_on = tl.rng.chance(0.22).then(|| tl.rng.below(visits as u64) as usize);
+    let subscribe_on = tl
+        .rng
+        .chance(0.22)
+        .then(|| tl.rng.below(visits as u64) as usize);
     let mut cursor = start;
     for (i, planned) in times.into_iter().enumerate() {
         let at = planned.max(cursor);
@@ -150,7 +168,12 @@ fn reader(tl: &mut Timeline<'_>, start: Millis, end: Millis) {
             tl.identified_at = t;
             let traits = json!({"email": p.email, "name": p.name, "newsletter": true, "timezone": p.zone.name});
             tl.identify(t, false, traits);
-            tl.track(t + SECOND, false, "Newsletter Subscribed", json!({"list": "weekly"}));
+            tl.track(
+                t + SECOND,
+                false,
+                "Newsletter Subscribed",
+                json!({"list": "weekly"}),
+            );
             t += SECOND;
         }
         cursor = t + 30 * MINUTE;

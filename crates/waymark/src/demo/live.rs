@@ -37,7 +37,11 @@ pub fn live(seed: u64, users: usize, now: Millis, count: usize) -> Vec<DemoMessa
             lo: now,
             hi: Millis::MAX,
             consent_period: (now, now),
-            identified_at: if persona.starts_anonymous && rng.chance(0.15) { Millis::MAX } else { Millis::MIN },
+            identified_at: if persona.starts_anonymous && rng.chance(0.15) {
+                Millis::MAX
+            } else {
+                Millis::MIN
+            },
             ltv: persona.ltv_base + (rng.exp(120.0) * 100.0).round() / 100.0,
             tag: format!("-L{now}-{session}"),
             carts: 0,
@@ -68,7 +72,12 @@ fn session_for(tl: &mut Timeline<'_>, at: Millis, rng: &mut Rng) {
     if p.plan == Plan::Trial && roll < 0.03 {
         tl.identify(at, false, json!({"plan": "paid"}));
     } else if p.new_user && roll < 0.06 {
-        tl.track(at, false, "Profile Completed", json!({"fields_completed": 6}));
+        tl.track(
+            at,
+            false,
+            "Profile Completed",
+            json!({"fields_completed": 6}),
+        );
     } else if p.new_user && roll < 0.08 {
         let props = json!({"project_id": format!("prj-{:05}", p.index), "template": "blank"});
         tl.track(at + SECOND, false, "First Project Created", props);

@@ -63,20 +63,35 @@ pub const WORKSPACES: &[DemoWorkspace] = &[
         id: "shop",
         name: "Trailhead Shop",
         inputs: &[
-            DemoInput { id: "ios", name: "Trailhead iOS app", kind: "ios", write_key: "demo_shop_ios_key" },
+            DemoInput {
+                id: "ios",
+                name: "Trailhead iOS app",
+                kind: "ios",
+                write_key: "demo_shop_ios_key",
+            },
             DemoInput {
                 id: "android",
                 name: "Trailhead Android app",
                 kind: "android",
                 write_key: "demo_shop_android_key",
             },
-            DemoInput { id: "web", name: "shop.example.com", kind: "web", write_key: "demo_shop_web_key" },
+            DemoInput {
+                id: "web",
+                name: "shop.example.com",
+                kind: "web",
+                write_key: "demo_shop_web_key",
+            },
         ],
     },
     DemoWorkspace {
         id: "blog",
         name: "Trailhead Journal",
-        inputs: &[DemoInput { id: "web", name: "journal.example.com", kind: "web", write_key: "demo_blog_web_key" }],
+        inputs: &[DemoInput {
+            id: "web",
+            name: "journal.example.com",
+            kind: "web",
+            write_key: "demo_blog_web_key",
+        }],
     },
 ];
 
@@ -99,11 +114,29 @@ pub fn live(seed: u64, users: usize, now: Millis, count: usize) -> Vec<DemoMessa
 /// The sample journeys (`examples/demo/journeys/*.json`), as (id, JSON text).
 pub fn journeys() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("cart-abandonment", include_str!("../../../../examples/demo/journeys/cart-abandonment.json")),
-        ("trial-to-paid", include_str!("../../../../examples/demo/journeys/trial-to-paid.json")),
-        ("onboarding", include_str!("../../../../examples/demo/journeys/onboarding.json")),
-        ("consent-channel", include_str!("../../../../examples/demo/journeys/consent-channel.json")),
-        ("post-purchase-ltv", include_str!("../../../../examples/demo/journeys/post-purchase-ltv.json")),
-        ("live-milestones", include_str!("../../../../examples/demo/journeys/live-milestones.json")),
+        (
+            "cart-abandonment",
+            include_str!("../../../../examples/demo/journeys/cart-abandonment.json"),
+        ),
+        (
+            "trial-to-paid",
+            include_str!("../../../../examples/demo/journeys/trial-to-paid.json"),
+        ),
+        (
+            "onboarding",
+            include_str!("../../../../examples/demo/journeys/onboarding.json"),
+        ),
+        (
+            "consent-channel",
+            include_str!("../../../../examples/demo/journeys/consent-channel.json"),
+        ),
+        (
+            "post-purchase-ltv",
+            include_str!("../../../../examples/demo/journeys/post-purchase-ltv.json"),
+        ),
+        (
+            "live-milestones",
+            include_str!("../../../../examples/demo/journeys/live-milestones.json"),
+        ),
     ]
 }

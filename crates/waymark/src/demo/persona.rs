@@ -95,7 +95,9 @@ impl Persona {
         let primary = if workspace == "blog" {
             "web"
         } else {
-            *rng.pick(&["ios", "ios", "ios", "android", "android", "web", "web", "web", "web"])
+            *rng.pick(&[
+                "ios", "ios", "ios", "android", "android", "web", "web", "web", "web",
+            ])
         };
         let secondary = match (workspace, primary) {
             ("shop", "web") if rng.chance(0.2) => Some(*rng.pick(&["ios", "android"])),
@@ -129,7 +131,11 @@ impl Persona {
         let new_user = workspace == "blog" || rng.chance(0.65);
         let starts_anonymous = workspace == "blog" || (new_user && rng.chance(0.55));
         let plan = if new_user {
-            if rng.chance(0.55) { Plan::Trial } else { Plan::Free }
+            if rng.chance(0.55) {
+                Plan::Trial
+            } else {
+                Plan::Free
+            }
         } else if rng.chance(0.4) {
             Plan::Paid
         } else {

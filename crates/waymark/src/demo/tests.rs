@@ -17,7 +17,12 @@ const END: Millis = START + 30 * 86_400_000;
 fn names(messages: &[DemoMessage]) -> HashMap<&str, usize> {
     let mut counts = HashMap::new();
     for m in messages {
-        let name = m.message.event.name.as_deref().unwrap_or(m.message.kind.as_str());
+        let name = m
+            .message
+            .event
+            .name
+            .as_deref()
+            .unwrap_or(m.message.kind.as_str());
         *counts.entry(name).or_insert(0) += 1;
     }
     counts
@@ -31,15 +36,31 @@ fn check_well_formed(messages: &[DemoMessage]) {
         assert!(msg.identity.anonymous_id.is_some());
         assert_eq!(msg.received_at, msg.event.at);
         assert_eq!(msg.event.input.as_deref(), Some(m.input));
-        let workspace = WORKSPACES.iter().find(|w| w.id == m.workspace).expect("known workspace");
-        assert!(workspace.inputs.iter().any(|i| i.id == m.input), "{} has no input {}", m.workspace, m.input);
-        assert!(ids.insert(msg.message_id.clone().expect("message id")), "duplicate message id");
+        let workspace = WORKSPACES
+            .iter()
+            .find(|w| w.id == m.workspace)
+            .expect("known workspace");
+        assert!(
+            workspace.inputs.iter().any(|i| i.id == m.input),
+            "{} has no input {}",
+            m.workspace,
+            m.input
+        );
+        assert!(
+            ids.insert(msg.message_id.clone().expect("message id")),
+            "duplicate message id"
+        );
         match msg.kind {
-            MessageKind::Identify => assert!(msg.event.name.is_none() && !msg.event.traits.is_empty()),
+            MessageKind::Identify => {
+                assert!(msg.event.name.is_none() && !msg.event.traits.is_empty())
+            }
             MessageKind::Page => {
                 assert_eq!(msg.event.name.as_deref(), Some("Page Viewed"));
                 assert_eq!(m.input, "web");
-                assert!(msg.event.properties.get("name").is_some() && msg.event.properties.get("path").is_some());
+                assert!(
+                    msg.event.properties.get("name").is_some()
+                        && msg.event.properties.get("path").is_some()
+                );
             }
             MessageKind::Screen => {
                 assert_eq!(msg.event.name.as_deref(), Some("Screen Viewed"));
@@ -51,7 +72,12 @@ fn check_well_formed(messages: &[DemoMessage]) {
         }
         if let Some(consent) = msg.event.context.pointer("/consent/categoryPreferences") {
             assert!(consent.get("email").is_some_and(Value::is_boolean));
-            assert!(msg.event.context.get("timezone").is_some_and(Value::is_string));
+            assert!(
+                msg.event
+                    .context
+                    .get("timezone")
+                    .is_some_and(Value::is_string)
+            );
         } else {
             assert_ne!(msg.kind, MessageKind::Identify, "identify without consent");
         }
@@ -70,8 +96,14 @@ fn check_well_formed(messages: &[DemoMessage]) {
             }
         }
     }
-    assert!(first_anonymous.values().all(|stated| *stated), "an anonymous user's first message lacks consent");
-    assert!(users_with_consent.values().all(|stated| *stated), "a user never states consent");
+    assert!(
+        first_anonymous.values().all(|stated| *stated),
+        "an anonymous user's first message lacks consent"
+    );
+    assert!(
+        users_with_consent.values().all(|stated| *stated),
+        "a user never states consent"
+    );
 }
 
 #[test]
@@ -86,8 +118,16 @@ fn history_is_deterministic() {
 #[test]
 fn history_is_sorted_within_range_and_well_formed() {
     let messages = history(1, 1_000, START, END);
-    assert!(messages.windows(2).all(|w| w[0].message.event.at <= w[1].message.event.at));
-    assert!(messages.iter().all(|m| (START..END).contains(&m.message.event.at)));
+    assert!(
+        messages
+            .windows(2)
+            .all(|w| w[0].message.event.at <= w[1].message.event.at)
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| (START..END).contains(&m.message.event.at))
+    );
     check_well_formed(&messages);
 }
 
@@ -96,7 +136,10 @@ fn history_counts_and_funnel_are_realistic() {
     let users = 2_000;
     let messages = history(3, users, START, END);
     let per_user = messages.len() as f64 / users as f64;
-    assert!((15.0..=30.0).contains(&per_user), "{per_user} messages per user");
+    assert!(
+        (15.0..=30.0).contains(&per_user),
+        "{per_user} messages per user"
+    );
     let counts = names(&messages);
     let n = |name: &str| counts.get(name).copied().unwrap_or(0);
     assert!(n("Product Viewed") > 2 * n("Product Added"), "{counts:?}");
@@ -115,10 +158,24 @@ fn history_counts_and_funnel_are_realistic() {
     ] {
         assert!(n(name) > 0, "no {name}: {counts:?}");
     }
-    assert!(n("Signed Up") > n("Profile Completed") && n("Profile Completed") > n("First Project Created"));
-    let users_seen: HashSet<&str> = messages.iter().filter_map(|m| m.message.identity.user_id.as_deref()).collect();
-    assert!(users_seen.len() > users * 7 / 10, "{} identified users", users_seen.len());
-    assert!(users_seen.iter().all(|u| u.starts_with("user-") && u.len() == 10));
+    assert!(
+        n("Signed Up") > n("Profile Completed")
+            && n("Profile Completed") > n("First Project Created")
+    );
+    let users_seen: HashSet<&str> = messages
+        .iter()
+        .filter_map(|m| m.message.identity.user_id.as_deref())
+        .collect();
+    assert!(
+        users_seen.len() > users * 7 / 10,
+        "{} identified users",
+        users_seen.len()
+    );
+    assert!(
+        users_seen
+            .iter()
+            .all(|u| u.starts_with("user-") && u.len() == 10)
+    );
 }
 
 #[test]
@@ -133,7 +190,11 @@ fn history_has_anonymous_users_who_identify_later() {
     let merged = messages.iter().any(|m| {
         m.message.kind == MessageKind::Identify
             && m.message.identity.user_id.is_some()
-            && m.message.identity.anonymous_id.as_deref().is_some_and(|a| anonymous.contains(a))
+            && m.message
+                .identity
+                .anonymous_id
+                .as_deref()
+                .is_some_and(|a| anonymous.contains(a))
     });
     assert!(merged, "no anonymous user identified later");
 }
@@ -156,10 +217,21 @@ fn history_traits_cover_plans_ltv_timezones_and_consent() {
         if let Some(ltv) = traits.get("lifetime_value").and_then(Value::as_f64) {
             max_ltv = max_ltv.max(ltv);
         }
-        let granted = m.message.event.context.pointer("/consent/categoryPreferences/sms") == Some(&Value::Bool(true));
+        let granted = m
+            .message
+            .event
+            .context
+            .pointer("/consent/categoryPreferences/sms")
+            == Some(&Value::Bool(true));
         sms[usize::from(granted)] += 1;
     }
-    assert_eq!(plans, ["trial", "free", "paid"].into_iter().map(String::from).collect());
+    assert_eq!(
+        plans,
+        ["trial", "free", "paid"]
+            .into_iter()
+            .map(String::from)
+            .collect()
+    );
     assert!(zones.len() >= 5, "{zones:?}");
     assert!(max_ltv >= 500.0, "max lifetime value {max_ltv}");
     assert!(sms[0] > 0 && sms[1] > 0);
@@ -168,15 +240,30 @@ fn history_traits_cover_plans_ltv_timezones_and_consent() {
 #[test]
 fn order_properties_are_present() {
     let messages = history(11, 500, START, END);
-    let orders: Vec<_> =
-        messages.iter().filter(|m| m.message.event.name.as_deref() == Some("Order Completed")).collect();
+    let orders: Vec<_> = messages
+        .iter()
+        .filter(|m| m.message.event.name.as_deref() == Some("Order Completed"))
+        .collect();
     assert!(!orders.is_empty());
     let mut order_ids = HashSet::new();
     for order in orders {
         let props = &order.message.event.properties;
-        assert!(props.get("revenue").and_then(Value::as_f64).is_some_and(|r| r > 0.0));
+        assert!(
+            props
+                .get("revenue")
+                .and_then(Value::as_f64)
+                .is_some_and(|r| r > 0.0)
+        );
         assert!(props.get("currency").and_then(Value::as_str).is_some());
-        assert!(order_ids.insert(props.get("order_id").and_then(Value::as_str).expect("order_id").to_owned()));
+        assert!(
+            order_ids.insert(
+                props
+                    .get("order_id")
+                    .and_then(Value::as_str)
+                    .expect("order_id")
+                    .to_owned()
+            )
+        );
     }
 }
 
@@ -208,7 +295,10 @@ fn live_is_deterministic_sorted_and_sized() {
     assert_eq!(a, live(7, 1_000, now, 500));
     assert_ne!(a, live(7, 1_000, now + 1, 500));
     assert_eq!(a.len(), 500);
-    assert!(a.windows(2).all(|w| w[0].message.event.at <= w[1].message.event.at));
+    assert!(
+        a.windows(2)
+            .all(|w| w[0].message.event.at <= w[1].message.event.at)
+    );
     assert!(a.iter().all(|m| m.message.event.at >= now));
     check_well_formed(&a);
     for m in &a {
@@ -221,7 +311,10 @@ fn live_is_deterministic_sorted_and_sized() {
     let longer = live(7, 1_000, now, 800);
     assert_eq!(&longer[..500], &a[..]);
     let counts = names(&a);
-    assert!(counts.get("Product Viewed").copied().unwrap_or(0) > 50, "{counts:?}");
+    assert!(
+        counts.get("Product Viewed").copied().unwrap_or(0) > 50,
+        "{counts:?}"
+    );
 }
 
 #[test]
@@ -233,7 +326,8 @@ fn journeys_are_valid() {
         let doc: Value = serde_json::from_str(text).expect("journey JSON");
         let problems = validate_journey(&doc, &Limits::default());
         assert!(problems.is_empty(), "{id}: {problems:?}");
-        let journey = load_journey(text, &Limits::default()).unwrap_or_else(|p| panic!("{id}: {p:?}"));
+        let journey =
+            load_journey(text, &Limits::default()).unwrap_or_else(|p| panic!("{id}: {p:?}"));
         assert_eq!(journey.id, id);
         assert!(ids.insert(id));
         let inputs = doc["inputs"].as_array().expect("inputs");

@@ -76,7 +76,8 @@ impl Timeline<'_> {
         }
         let (start, end) = self.consent_period;
         let current = self.persona.consent_at(at, start, end);
-        let consent = (call.kind == MessageKind::Identify || self.stated != Some(current)).then_some(current);
+        let consent =
+            (call.kind == MessageKind::Identify || self.stated != Some(current)).then_some(current);
         self.stated = Some(current);
         let device = self.device(secondary, at);
         let msg = message(self.persona, device, consent, at, call);
@@ -89,26 +90,46 @@ impl Timeline<'_> {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        let call = Call { kind: MessageKind::Identify, name: None, properties: Value::Null, traits };
+        let call = Call {
+            kind: MessageKind::Identify,
+            name: None,
+            properties: Value::Null,
+            traits,
+        };
         self.emit(at, secondary, call);
     }
 
     /// A `track` call.
     pub fn track(&mut self, at: Millis, secondary: bool, name: &'static str, properties: Value) {
-        let call = Call { kind: MessageKind::Track, name: Some(name), properties, traits: Map::new() };
+        let call = Call {
+            kind: MessageKind::Track,
+            name: Some(name),
+            properties,
+            traits: Map::new(),
+        };
         self.emit(at, secondary, call);
     }
 
     /// A page view on the web, a screen view in the apps.
     pub fn view(&mut self, at: Millis, secondary: bool, name: &str, path: &str, referrer: &str) {
         let web = self.device(secondary, at).input == "web";
-        let host = if self.persona.workspace == "blog" { "journal.example.com" } else { "shop.example.com" };
+        let host = if self.persona.workspace == "blog" {
+            "journal.example.com"
+        } else {
+            "shop.example.com"
+        };
         let call = if web {
-            let mut properties = json!({"name": name, "path": path, "url": format!("https://{host}{path}")});
+            let mut properties =
+                json!({"name": name, "path": path, "url": format!("https://{host}{path}")});
             if !referrer.is_empty() {
                 properties["referrer"] = json!(referrer);
             }
-            Call { kind: MessageKind::Page, name: Some("Page Viewed"), properties, traits: Map::new() }
+            Call {
+                kind: MessageKind::Page,
+                name: Some("Page Viewed"),
+                properties,
+                traits: Map::new(),
+            }
         } else {
             Call {
                 kind: MessageKind::Screen,
@@ -152,19 +173,37 @@ impl Timeline<'_> {
         max_products: u64,
     ) -> (Millis, Option<&'static Product>) {
         if self.device(secondary, t).input == "web" {
-            let (name, path) = if self.rng.chance(0.5) { SHOP_PAGES[0] } else { *self.rng.pick(SHOP_PAGES) };
+            let (name, path) = if self.rng.chance(0.5) {
+                SHOP_PAGES[0]
+            } else {
+                *self.rng.pick(SHOP_PAGES)
+            };
             let referrer = *self.rng.pick(REFERRERS);
             self.view(t, secondary, name, path, referrer);
         } else {
-            let name = if self.rng.chance(0.6) { SHOP_SCREENS[0] } else { *self.rng.pick(SHOP_SCREENS) };
+            let name = if self.rng.chance(0.6) {
+                SHOP_SCREENS[0]
+            } else {
+                *self.rng.pick(SHOP_SCREENS)
+            };
             self.view(t, secondary, name, "", "");
         }
         let mut last = None;
-        let products = if self.rng.chance(0.82) { 1 + self.rng.below(max_products) } else { 0 };
+        let products = if self.rng.chance(0.82) {
+            1 + self.rng.below(max_products)
+        } else {
+            0
+        };
         for _ in 0..products {
             let product = self.rng.pick(PRODUCTS);
             t += self.pause();
-            self.view(t, secondary, product.name, &format!("/products/{}", product.id), "");
+            self.view(
+                t,
+                secondary,
+                product.name,
+                &format!("/products/{}", product.id),
+                "",
+            );
             t += 2 * SECOND;
             let props = self.product_props(product, 1);
             self.track(t, secondary, "Product Viewed", props);
@@ -250,7 +289,11 @@ impl Timeline<'_> {
     /// `Order Completed` and the identify call that updates the lifetime value.
     fn order(&mut self, t: Millis, secondary: bool, cart: &Cart) -> Millis {
         let (revenue, usd) = self.value(cart);
-        let shipping = if usd >= 75.0 { 0.0 } else { round2(5.95 * usd_rate(self.persona.zone.currency)) };
+        let shipping = if usd >= 75.0 {
+            0.0
+        } else {
+            round2(5.95 * usd_rate(self.persona.zone.currency))
+        };
         let props = json!({
             "order_id": format!("ord-{:05}{}-{}", self.persona.index, self.tag, self.carts),
             "checkout_id": self.cart_id(),
@@ -273,7 +316,11 @@ impl Timeline<'_> {
         let pages = 1 + self.rng.below(4);
         for i in 0..pages {
             let (title, path) = *self.rng.pick(ARTICLES);
-            let referrer = if i == 0 { *self.rng.pick(REFERRERS) } else { "" };
+            let referrer = if i == 0 {
+                *self.rng.pick(REFERRERS)
+            } else {
+                ""
+            };
             self.view(t, false, title, path, referrer);
             t += self.rng.range(40 * SECOND, 6 * MINUTE);
         }
