@@ -53,33 +53,40 @@ impl Delivery {
     /// is included so that two connections of one step that reach the same destination (one
     /// in `event` mode, one in `identify` mode) are not deduplicated into one message.
     pub fn message_id(&self) -> String {
-        let mut hasher = Sha256::new();
-        let mut field = |bytes: &[u8]| {
-            hasher.update((bytes.len() as u64).to_be_bytes());
-            hasher.update(bytes);
+        let user = |id: &Option<String>| match id {
+            Some(id) => format!("+{id}"),
+            None => "-".to_string(),
         };
-        field(b"waymark-delivery-v1");
-        field(self.journey_id.as_bytes());
-        field(&self.journey_version.to_be_bytes());
-        field(self.step_id.as_bytes());
-        field(self.connection_id.as_bytes());
-        for id in [&self.user.user_id, &self.user.anonymous_id] {
-            match id {
-                Some(id) => field(format!("+{id}").as_bytes()),
-                None => field(b"-"),
-            }
-        }
-        field(&self.entry_number.to_be_bytes());
-        field(self.action.as_str().as_bytes());
-        let digest = hasher.finalize();
-        let mut id = String::with_capacity(3 + 32);
-        id.push_str("wm-");
-        for byte in &digest[..16] {
-            // Writing to a String cannot fail.
-            let _ = write!(id, "{byte:02x}");
-        }
-        id
+        hashed_id(&[
+            b"waymark-delivery-v1",
+            self.journey_id.as_bytes(),
+            &self.journey_version.to_be_bytes(),
+            self.step_id.as_bytes(),
+            self.connection_id.as_bytes(),
+            user(&self.user.user_id).as_bytes(),
+            user(&self.user.anonymous_id).as_bytes(),
+            &self.entry_number.to_be_bytes(),
+            self.action.as_str().as_bytes(),
+        ])
     }
+}
+
+/// `wm-` and 32 hex digits of a SHA-256 over the fields, each length-prefixed so that no
+/// two different field lists hash the same bytes.
+pub fn hashed_id(fields: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for bytes in fields {
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
+    }
+    let digest = hasher.finalize();
+    let mut id = String::with_capacity(3 + 32);
+    id.push_str("wm-");
+    for byte in &digest[..16] {
+        // Writing to a String cannot fail.
+        let _ = write!(id, "{byte:02x}");
+    }
+    id
 }
 
 #[cfg(test)]

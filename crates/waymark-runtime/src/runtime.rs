@@ -244,6 +244,33 @@ impl Runtime {
         self.call(move |core| core.audience_csv(&id, &step))
     }
 
+    /// A dry run of the journey's latest version (SPEC §12) over `events` (profile key and
+    /// event), or over the stored history of its workspaces when `None`; timers fire up to
+    /// `until` (default: the last event's time).
+    pub fn simulate(
+        &self,
+        id: &str,
+        events: Option<Vec<(String, waymark_engine::Event)>>,
+        until: Option<waymark_engine::time::Millis>,
+    ) -> Result<Vec<waymark_engine::trace::TraceLine>, RuntimeError> {
+        let doc = self.journey_doc(id)?;
+        let definition = &doc.latest().definition;
+        let mut journey: waymark_engine::model::Journey =
+            serde_json::from_value(definition.clone())
+                .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
+        let events = match events {
+            Some(events) => events,
+            None => {
+                let (history, _) = crate::core::load_history(self.inner.store.as_ref())?;
+                let inputs = crate::core::input_ids(self.inner.store.as_ref())?;
+                journey.inputs = crate::runner::expand_inputs(&journey.inputs, &inputs);
+                history.into_iter().map(|e| (e.key, e.event)).collect()
+            }
+        };
+        waymark_engine::trace::simulate(&journey, events, until)
+            .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))
+    }
+
     /// Limits and audience credits.
     pub fn account(&self) -> Result<Value, RuntimeError> {
         let used = self.call(|core| core.credits_used())?;

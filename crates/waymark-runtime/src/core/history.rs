@@ -44,6 +44,17 @@ pub(crate) fn load_history(
     Ok((interleave(lanes), identities))
 }
 
+/// Every `workspace/input` that exists.
+pub(crate) fn input_ids(store: &dyn Store) -> Result<Vec<String>, RuntimeError> {
+    let mut out = Vec::new();
+    for ws in store.workspaces()? {
+        for input in store.inputs(&ws.id)? {
+            out.push(format!("{}/{}", ws.id, input.id));
+        }
+    }
+    Ok(out)
+}
+
 /// Merges lanes that are each in order, taking the earliest receipt first (ties: the
 /// first lane).
 fn interleave(lanes: Vec<Vec<LiveEvent>>) -> Vec<LiveEvent> {

@@ -27,7 +27,7 @@ use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
 use crate::shared::Shared;
 
-pub(crate) use history::load_history;
+pub(crate) use history::{input_ids, load_history};
 
 /// The collection prefix of list outputs' members (`list/<output id>`).
 pub const LIST_PREFIX: &str = "list/";
@@ -43,6 +43,9 @@ pub(crate) struct Core {
     identities: HashMap<String, User>,
     /// The key each profile had when last seen.
     profile_keys: HashMap<(String, ProfileId), String>,
+    /// The profile each key names now (the reverse of `profile_keys`): outbox record ids
+    /// are derived from it, as it survives an identify that changes the key.
+    slots: HashMap<String, (String, ProfileId)>,
     pub(crate) outputs: BTreeMap<String, OutputDoc>,
     outbox: Vec<OutboxRecord>,
     lists: Vec<DocumentWrite>,
@@ -70,6 +73,7 @@ impl Core {
             runners: Vec::new(),
             identities: HashMap::new(),
             profile_keys: HashMap::new(),
+            slots: HashMap::new(),
             outputs,
             outbox: Vec::new(),
             lists: Vec::new(),
@@ -108,7 +112,8 @@ impl Core {
     pub(crate) fn history(&mut self) -> Result<Vec<LiveEvent>, RuntimeError> {
         let (events, identities) = load_history(self.store.as_ref())?;
         for (profile, key, user) in identities {
-            self.profile_keys.insert(profile, key.clone());
+            self.profile_keys.insert(profile.clone(), key.clone());
+            self.slots.insert(key.clone(), profile);
             self.identities.insert(key, user);
         }
         Ok(events)
@@ -116,13 +121,7 @@ impl Core {
 
     /// Every `workspace/input` that exists.
     pub(crate) fn input_ids(&self) -> Result<Vec<String>, RuntimeError> {
-        let mut out = Vec::new();
-        for ws in self.store.workspaces()? {
-            for input in self.store.inputs(&ws.id)? {
-                out.push(format!("{}/{}", ws.id, input.id));
-            }
-        }
-        Ok(out)
+        history::input_ids(self.store.as_ref())
     }
 
     /// Builds the runner of a published version by replaying `history`, queues the
@@ -173,6 +172,7 @@ impl Core {
                     return;
                 };
                 self.profile_keys.remove(&(workspace, profile));
+                self.slots.remove(&key);
                 self.remove_user(&key, true);
                 self.identities.remove(&key);
                 let pred = |r: &OutboxRecord| {
@@ -214,6 +214,7 @@ impl Core {
                 if let Some(old) = self.profile_keys.remove(&(ws.clone(), *merged))
                     && old != key
                 {
+                    self.slots.remove(&old);
                     self.remove_user(&old, false);
                 }
             }
@@ -221,9 +222,11 @@ impl Core {
             if let Some(old) = self.profile_keys.get(&slot).cloned()
                 && old != key
             {
+                self.slots.remove(&old);
                 self.rename_user(&old, &key);
             }
-            self.profile_keys.insert(slot, key.clone());
+            self.profile_keys.insert(slot.clone(), key.clone());
+            self.slots.insert(key.clone(), slot);
             let mut event = message.event.clone();
             event.input = Some(format!("{ws}/{}", batch.input));
             let live = LiveEvent {
@@ -349,8 +352,12 @@ impl Core {
             if output.kind == OutputKind::List {
                 self.lists.push(list_write(&output.id, &key, &delivery));
             } else if !deleted && conn.mode != ConnectionMode::List {
+                let id = match self.slots.get(&key) {
+                    Some(slot) => record_id(slot, &delivery),
+                    None => delivery.message_id(),
+                };
                 self.outbox.push(OutboxRecord {
-                    id: delivery.message_id(),
+                    id,
                     output: output.id.clone(),
                     seq: 0,
                     payload: serde_json::to_value(DeliveryPayload::of(&delivery))
@@ -424,6 +431,25 @@ impl Core {
             .collect();
         self.handle(runner, &transitions, false);
     }
+}
+
+/// The outbox id of a delivery to a known profile: like its `messageId`, but naming the
+/// profile by its slot rather than by its identifiers, which an identify or a merge changes
+/// after the fact. A rebuild replays history under the profile's current identifiers, so
+/// ids derived from them would not match the records made live, and deliveries already made
+/// would be queued again.
+fn record_id(slot: &(String, ProfileId), d: &Delivery) -> String {
+    waymark_deliver::delivery::hashed_id(&[
+        b"waymark-outbox-v1",
+        d.journey_id.as_bytes(),
+        &d.journey_version.to_be_bytes(),
+        d.step_id.as_bytes(),
+        d.connection_id.as_bytes(),
+        slot.0.as_bytes(),
+        &slot.1.to_be_bytes(),
+        &d.entry_number.to_be_bytes(),
+        d.action.as_str().as_bytes(),
+    ])
 }
 
 /// A list output's member change.

@@ -105,6 +105,11 @@ impl Worker {
 
     /// How long to sleep with nothing due.
     fn idle_for(&self) -> Duration {
+        // A disabled output's deliveries stay due, so the wait below would be zero and the
+        // worker would spin; re-enabling it restarts and wakes the worker anyway.
+        if self.disabled() {
+            return IDLE;
+        }
         match self.store.outbox_next_due(&self.output) {
             Ok(Some(t)) => {
                 let ms = (t - self.clock.now()).clamp(0, IDLE.as_millis() as i64);

@@ -240,3 +240,58 @@ pub(crate) async fn account(
     });
     Ok(Json(account))
 }
+
+/// `POST /api/journeys/{id}/simulate` with `{"events": [Segment messages]?, "until": TIME?}`:
+/// the dry run of SPEC §12 over the given events, or over stored history without `events`.
+pub(crate) async fn simulate(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    b: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let options = optional_body(b)?;
+    reachable(&state, &admin, &id).await?;
+    let until = match options.get("until") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => {
+            Some(waymark_engine::time::parse_instant(t).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_body",
+                    format!("`until` `{t}` is not an RFC 3339 time"),
+                )
+            })?)
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "`until` must be an RFC 3339 time",
+            ));
+        }
+    };
+    let events = match options.get("events") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(list)) => {
+            let mut events = Vec::with_capacity(list.len());
+            for (i, value) in list.iter().enumerate() {
+                let input = value.get("input").and_then(Value::as_str);
+                let msg = waymark_ingest::segment::parse(
+                    value,
+                    waymark_ingest::segment::Clock::AsGiven,
+                    input,
+                )
+                .map_err(|e| ApiError::bad_request(e.code(), format!("events[{i}]: {e}")))?;
+                let key = msg.identity.profile_key().unwrap_or_default().to_string();
+                events.push((key, msg.event));
+            }
+            Some(events)
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "`events` must be an array",
+            ));
+        }
+    };
+    let trace = state.run(move |r| r.simulate(&id, events, until)).await?;
+    Ok(Json(json!({ "trace": trace })))
+}

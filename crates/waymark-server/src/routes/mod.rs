@@ -295,6 +295,13 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         || post(journeys::new_version),
     ),
     ep(
+        "post",
+        "/api/journeys/{id}/simulate",
+        "Dry run over given events, or over stored history",
+        Auth::Admin,
+        || post(journeys::simulate),
+    ),
+    ep(
         "get",
         "/api/journeys/{id}/stats",
         "Per-step counts and delivery counts",

@@ -1,0 +1,14 @@
+//! Integration tests of the live runtime: journeys published over a store, fed by its commit
+//! feed, with a manual clock, delivering to file and list outputs.
+
+mod support;
+
+mod activation;
+mod deletion;
+mod historical;
+mod identity;
+mod lists;
+mod restart;
+mod stop;
+mod timers;
+mod versions;

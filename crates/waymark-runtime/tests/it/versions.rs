@@ -1,0 +1,95 @@
+//! A structural edit of a published journey makes a new draft version; publishing it sends
+//! new entrants there while users of the old version finish in it.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+fn definition(wait_for: &str) -> Value {
+    journey(
+        "j",
+        json!({"event": "Signed Up"}),
+        vec![],
+        vec![wait(
+            "pause",
+            wait_for,
+            vec![send("nudge", vec![connection("n", "out", true, "event")])],
+        )],
+    )
+}
+
+#[test]
+fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
+    let h = Harness::memory();
+    let path = h.file_output("out");
+    h.publish(definition("1h"), false);
+    h.set_time(T0 + SECOND);
+    h.track("u1", "Signed Up");
+
+    // Changing the wait is structural: a draft version 2; version 1 keeps running.
+    h.set_time(T0 + MINUTE);
+    let view = h
+        .runtime
+        .patch_journey("j", json!({"entry": definition("2h")["entry"]}))
+        .unwrap();
+    assert_eq!(view["version"], json!(2));
+    assert_eq!(view["latest_status"], json!("draft"));
+    assert_eq!(view["status"], json!("published"));
+    assert_eq!(view["versions"][0]["status"], json!("published"));
+    assert_eq!(view["versions"][1]["status"], json!("draft"));
+    let stored = h.runtime.journey_doc("j").unwrap();
+    assert_eq!(
+        stored.versions[0].definition["entry"]["steps"][0]["wait"]["duration"],
+        json!("1h")
+    );
+
+    // The draft takes no one: u2 still enters version 1.
+    h.set_time(T0 + 2 * MINUTE);
+    h.track("u2", "Signed Up");
+    h.wait_at_step("j", 1, "pause", 2);
+
+    // Publishing version 2 closes version 1 to new entrants.
+    h.set_time(T0 + 10 * MINUTE);
+    let view = h.runtime.publish("j", false).unwrap();
+    assert_eq!(view["versions"][0]["status"], json!("published"));
+    assert_eq!(view["versions"][1]["status"], json!("published"));
+    assert!(view["versions"][0]["closed_at"].is_string(), "{view}");
+    h.set_time(T0 + 11 * MINUTE);
+    h.track("u3", "Signed Up");
+    h.wait_at_step("j", 2, "pause", 1);
+    h.settle();
+    assert_eq!(h.at_step("j", 1, "pause"), 2);
+    assert_eq!(h.in_journey("j", 1), 2);
+    assert_eq!(h.in_journey("j", 2), 1);
+
+    // Version 1's users finish there, with its one-hour wait.
+    h.set_time(T0 + 2 * MINUTE + HOUR);
+    let lines = h.wait_lines(&path, 2);
+    h.wait_delivered("out", 2);
+    let mut got: Vec<_> = lines.iter().map(summary).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("Audience Entered".into(), "u1".into(), "nudge".into(), 1),
+            ("Audience Entered".into(), "u2".into(), "nudge".into(), 1),
+        ]
+    );
+
+    // u3 waits two hours in version 2.
+    h.set_time(T0 + 11 * MINUTE + HOUR);
+    h.settle();
+    assert_eq!(h.outbox("out").len(), 2);
+    h.set_time(T0 + 11 * MINUTE + 2 * HOUR);
+    let lines = h.wait_lines(&path, 3);
+    h.wait_delivered("out", 3);
+    assert_eq!(
+        summary(&lines[2]),
+        ("Audience Entered".into(), "u3".into(), "nudge".into(), 2)
+    );
+    // The step keeps its key across versions.
+    assert_eq!(
+        lines[2]["context"]["personas"]["computation_key"],
+        lines[0]["context"]["personas"]["computation_key"]
+    );
+}
