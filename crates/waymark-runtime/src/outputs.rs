@@ -176,7 +176,8 @@ impl Sender {
     pub fn batch_size(&self) -> usize {
         match self {
             Sender::Webhook(_) => 1,
-            Sender::Segment(_) | Sender::File(_) => 100,
+            Sender::Segment(_) => 100,
+            Sender::File(_) => 1000,
         }
     }
 }
