@@ -81,7 +81,7 @@ fn clients_dir() -> PathBuf {
 }
 
 /// The pip `--target` directory holding the pinned Python clients (installed on first use).
-fn python_clients() -> &'static Path {
+pub(crate) fn python_clients() -> &'static Path {
     let installed = PYTHON.get_or_init(|| {
         install("py", &["requirements.txt"], |dir| {
             let requirements = clients_dir().join("requirements.txt");

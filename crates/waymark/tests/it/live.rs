@@ -83,6 +83,11 @@ impl Server {
         Server { child, addr, log }
     }
 
+    /// The process id (to read its CPU time in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the server printed so far.
     pub fn output(&self) -> String {
         self.log.lock().unwrap().clone()

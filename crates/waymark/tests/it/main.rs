@@ -7,12 +7,15 @@
 //! - `clients`: the real Segment, RudderStack and mParticle clients against `waymark serve`.
 //! - `crash`: acknowledged events survive `kill -9` of `waymark serve`.
 //! - `import_export`: `waymark import` and `waymark export`, and their round trip.
+//! - `journeys_live`: journeys, outputs and deliveries end to end over HTTP: a Python
+//!   Standard Webhooks receiver (`tests/e2e`), restarts, retries, 410, a hanging receiver.
 //! - `live`: a running server, a tiny HTTP/1.1 client and a fault-injecting proxy.
 
 mod cli;
 mod clients;
 mod crash;
 mod import_export;
+mod journeys_live;
 mod live;
 mod scenarios;
 mod support;
