@@ -28,6 +28,8 @@ struct UserState {
     timer: Option<Millis>,
     /// Removed (deleted or merged away): its key no longer names it.
     removed: bool,
+    /// Kept from entering (the user is in an older version of the journey).
+    entry_blocked: bool,
 }
 
 /// Runs journeys over a time-ordered stream of events on a clock it is given.
@@ -161,6 +163,7 @@ impl Engine {
                 user_key: key,
                 profile: &state.profile,
                 members: &members,
+                entry_blocked: state.entry_blocked,
                 now: self.clock,
                 out,
             };

@@ -97,6 +97,43 @@ impl Engine {
         self.timers.len()
     }
 
+    /// Keeps a user from entering, or lets them again: the runtime blocks users who are in
+    /// an older version of the same journey (SPEC §9: they finish there).
+    pub fn set_entry_blocked(&mut self, key: &str, blocked: bool) {
+        match self.index.get(key) {
+            Some(&user) => self.users[user as usize].entry_blocked = blocked,
+            None if blocked => {
+                let user = self.user_index(key);
+                self.users[user as usize].entry_blocked = true;
+            }
+            None => {}
+        }
+    }
+
+    /// Whether the user is in any of the engine's journeys (at steps or as control).
+    pub fn is_in_journey(&self, key: &str) -> bool {
+        self.index.get(key).is_some_and(|&u| {
+            self.users[u as usize]
+                .journeys
+                .iter()
+                .any(|st| st.status != Status::Out)
+        })
+    }
+
+    /// The keys of every user in the engine's journeys.
+    pub fn members(&self) -> Vec<&str> {
+        self.index
+            .iter()
+            .filter(|(_, u)| {
+                self.users[**u as usize]
+                    .journeys
+                    .iter()
+                    .any(|st| st.status != Status::Out)
+            })
+            .map(|(k, _)| &**k)
+            .collect()
+    }
+
     /// Whether a key names a user.
     pub fn knows(&self, key: &str) -> bool {
         self.index.contains_key(key)
@@ -265,6 +302,21 @@ mod tests {
         assert!(engine.knows("u1") && !engine.knows("anon"));
         assert_eq!(engine.user_key(0), "u1");
         assert_eq!(engine.journey_counts(0), (1, 0));
+    }
+
+    #[test]
+    fn a_blocked_user_does_not_enter_until_unblocked() {
+        let mut engine = Engine::new(&[trial_journey()]).unwrap();
+        let mut out = Vec::new();
+        engine.set_entry_blocked("u1", true);
+        engine.apply("u1", &event(10, None, json!({"plan": "trial"})), &mut out);
+        assert!(out.is_empty());
+        assert!(!engine.is_in_journey("u1"));
+        engine.set_entry_blocked("u1", false);
+        engine.apply("u1", &event(20, None, json!({"plan": "paid"})), &mut out);
+        engine.apply("u1", &event(30, None, json!({"plan": "trial"})), &mut out);
+        assert!(engine.is_in_journey("u1"));
+        assert_eq!(engine.members(), vec!["u1"]);
     }
 
     #[test]

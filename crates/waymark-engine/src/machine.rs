@@ -35,6 +35,8 @@ pub(crate) struct Machine<'a> {
     pub(crate) user_key: &'a str,
     pub(crate) profile: &'a Profile,
     pub(crate) members: &'a Memberships,
+    /// The user may not enter (they are in another version of the journey).
+    pub(crate) entry_blocked: bool,
     pub(crate) now: Millis,
     pub(crate) out: &'a mut Vec<Transition>,
 }
@@ -209,7 +211,7 @@ impl Machine<'_> {
                 .left_at
                 .is_none_or(|left| self.now >= left.saturating_add(d.millis())),
         };
-        in_window && allowed
+        in_window && allowed && !self.entry_blocked
     }
 
     fn try_enter(&mut self, st: &mut JourneyState, chance: &mut bool) -> bool {

@@ -214,6 +214,11 @@ impl Runner {
         self.engine.apply(&e.key, &e.event, out);
     }
 
+    /// Whether the publication instant has come by `at` and the runner has not started.
+    pub fn due_to_start(&self, at: Millis) -> bool {
+        !self.started && at >= self.published_at
+    }
+
     /// Publication: with `historical`, everyone who qualifies on stored history enters at
     /// the publication instant. Runs once, before the first event after publication or at
     /// the end of a replay.

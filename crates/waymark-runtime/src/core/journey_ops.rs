@@ -175,7 +175,7 @@ impl Core {
             }
         } else {
             let history = self.history()?;
-            self.build_runner(&id, &version, &journey.keys, &history)?;
+            self.build_runners(&id, std::slice::from_ref(&version), &journey.keys, &history)?;
             if let Some(i) = self.runner_index(&id, version.version) {
                 for (step, connection) in &newly {
                     self.announce_members(i, step, connection);
@@ -312,7 +312,7 @@ impl Core {
         let version = journey.latest().clone();
         // Build first: a definition the engine cannot run is refused before it is saved.
         let history = self.history()?;
-        self.build_runner(id, &version, &journey.keys, &history)?;
+        self.build_runners(id, std::slice::from_ref(&version), &journey.keys, &history)?;
         self.save(&journey)?;
         self.flush()?;
         Ok(journey)

@@ -22,7 +22,7 @@ use crate::RuntimeError;
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
 use crate::delivery::DeliveryPayload;
-use crate::journeys::{JourneyDoc, doc};
+use crate::journeys::{JourneyDoc, VersionDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
 use crate::shared::Shared;
@@ -79,19 +79,13 @@ impl Core {
             lists: Vec::new(),
         };
         let journeys = core.journey_docs()?;
-        let published: Vec<(String, crate::journeys::VersionDoc)> = journeys
-            .iter()
-            .flat_map(|j| j.published().map(|v| (j.id.clone(), v.clone())))
-            .collect();
-        if !published.is_empty() {
+        if journeys.iter().any(|j| j.published().next().is_some()) {
             let history = core.history()?;
-            for (id, version) in published {
-                let keys = journeys
-                    .iter()
-                    .find(|j| j.id == id)
-                    .map(|j| j.keys.clone())
-                    .unwrap_or_default();
-                core.build_runner(&id, &version, &keys, &history)?;
+            for journey in &journeys {
+                let versions: Vec<VersionDoc> = journey.published().cloned().collect();
+                if !versions.is_empty() {
+                    core.build_runners(&journey.id, &versions, &journey.keys, &history)?;
+                }
             }
         }
         core.flush()?;
@@ -124,38 +118,88 @@ impl Core {
         history::input_ids(self.store.as_ref())
     }
 
-    /// Builds the runner of a published version by replaying `history`, queues the
-    /// deliveries of changes since its publication (the outbox drops those it already has)
-    /// and adds it to the running set.
-    pub(crate) fn build_runner(
+    /// Builds the runners of published versions of one journey (oldest first) by
+    /// replaying `history` through all of them in step, queues the deliveries of changes
+    /// since each one's publication (the outbox drops those it already has) and adds them
+    /// to the running set.
+    pub(crate) fn build_runners(
         &mut self,
         journey_id: &str,
-        version: &crate::journeys::VersionDoc,
+        versions: &[VersionDoc],
         keys: &BTreeMap<String, String>,
         history: &[LiveEvent],
     ) -> Result<(), RuntimeError> {
         let inputs = self.input_ids()?;
-        let mut runner = Runner::new(journey_id, version, &inputs, keys)?;
-        let mut out = Vec::new();
+        let mut built = Vec::with_capacity(versions.len());
+        for version in versions {
+            built.push(Runner::new(journey_id, version, &inputs, keys)?);
+        }
+        self.runners.retain(|r| {
+            !(r.journey_id == journey_id && versions.iter().any(|v| v.version == r.version))
+        });
+        let first = self.runners.len();
+        self.runners.extend(built);
         let total = history.len();
         for (n, e) in history.iter().enumerate() {
-            runner.replay(e, &mut out);
+            for i in first..self.runners.len() {
+                let mut out = Vec::new();
+                if self.runners[i].due_to_start(e.received_at) {
+                    self.block_older_members(i);
+                    self.runners[i].start(&mut out);
+                }
+                self.block_entry(i, &e.key);
+                self.runners[i].replay(e, &mut out);
+                self.handle(i, &out, false);
+            }
             if n % 4096 == 0 {
                 self.shared.progress(journey_id, n, total);
             }
         }
-        runner.start(&mut out);
-        runner.finish_replay(history);
-        if let Some(stopped) = version.stopped_at {
-            runner.engine.stop(stopped, &mut out);
+        for i in first..self.runners.len() {
+            let mut out = Vec::new();
+            if self.runners[i].due_to_start(Millis::MAX) {
+                self.block_older_members(i);
+                self.runners[i].start(&mut out);
+            }
+            self.runners[i].finish_replay(history);
+            self.handle(i, &out, false);
         }
         self.shared.progress(journey_id, total, total);
-        self.runners
-            .retain(|r| !(r.journey_id == journey_id && r.version == version.version));
-        self.runners.push(runner);
-        let index = self.runners.len() - 1;
-        self.handle(index, &out, false);
         Ok(())
+    }
+
+    /// Older running versions of runner `i`'s journey.
+    fn older_versions(&self, i: usize) -> impl Iterator<Item = &Runner> {
+        let (id, version) = (&self.runners[i].journey_id, self.runners[i].version);
+        self.runners
+            .iter()
+            .filter(move |r| &r.journey_id == id && r.version < version)
+    }
+
+    /// Keeps `key` out of runner `i` while they are in an older version of the journey
+    /// (SPEC §9: users in an older version finish there).
+    fn block_entry(&mut self, i: usize, key: &str) {
+        let mut has_older = false;
+        let mut blocked = false;
+        for r in self.older_versions(i) {
+            has_older = true;
+            blocked |= r.engine.is_in_journey(key);
+        }
+        if has_older {
+            self.runners[i].engine.set_entry_blocked(key, blocked);
+        }
+    }
+
+    /// Blocks every member of an older version in runner `i` (before it evaluates everyone).
+    fn block_older_members(&mut self, i: usize) {
+        let members: Vec<String> = self
+            .older_versions(i)
+            .flat_map(|r| r.engine.members())
+            .map(str::to_string)
+            .collect();
+        for key in members {
+            self.runners[i].engine.set_entry_blocked(&key, true);
+        }
     }
 
     /// A commit from the store's feed.
@@ -242,6 +286,9 @@ impl Core {
                 .store(now - message.received_at, Ordering::Relaxed);
             for i in 0..self.runners.len() {
                 let mut out = Vec::new();
+                if self.runners[i].accepts(&live.workspace) {
+                    self.block_entry(i, &live.key);
+                }
                 self.runners[i].feed(&live, &mut out);
                 self.handle(i, &out, false);
             }

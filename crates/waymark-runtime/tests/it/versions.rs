@@ -93,3 +93,33 @@ fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
         lines[0]["context"]["personas"]["computation_key"]
     );
 }
+
+/// A member of version 1 who sends another matching event after version 2 is published
+/// stays only in version 1, live and after a restart rebuilds both versions in step.
+#[test]
+fn a_member_of_an_old_version_does_not_enter_the_new_one() {
+    let h = Harness::fjall();
+    h.file_output("out");
+    h.publish(definition("1h"), false);
+    h.set_time(T0 + SECOND);
+    h.track("u1", "Signed Up");
+    h.wait_at_step("j", 1, "pause", 1);
+    h.set_time(T0 + MINUTE);
+    h.runtime
+        .patch_journey("j", json!({"entry": definition("2h")["entry"]}))
+        .unwrap();
+    h.set_time(T0 + 2 * MINUTE);
+    h.runtime.publish("j", false).unwrap();
+    h.set_time(T0 + 3 * MINUTE);
+    h.track("u1", "Signed Up");
+    h.track("u2", "Signed Up");
+    h.wait_at_step("j", 2, "pause", 1);
+    h.settle();
+    assert_eq!(h.in_journey("j", 1), 1);
+    assert_eq!(h.in_journey("j", 2), 1);
+
+    let h = h.restart(|_| {});
+    h.settle();
+    assert_eq!(h.in_journey("j", 1), 1);
+    assert_eq!(h.in_journey("j", 2), 1);
+}
