@@ -106,7 +106,7 @@ impl Core {
         let mut journey = self.journey_doc(id)?;
         let Value::Object(fields) = patch else {
             return Err(RuntimeError::bad_request(
-                "invalid_json",
+                "invalid_body",
                 "the body must be an object",
             ));
         };

@@ -54,7 +54,7 @@ impl Core {
         let current = self.output_doc(id)?;
         let Value::Object(fields) = patch else {
             return Err(RuntimeError::bad_request(
-                "invalid_json",
+                "invalid_body",
                 "the body must be an object",
             ));
         };
