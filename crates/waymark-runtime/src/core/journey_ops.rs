@@ -11,6 +11,7 @@ use super::Core;
 use crate::RuntimeError;
 use crate::journeys::{JourneyDoc, VersionDoc, VersionStatus, doc, rules};
 use crate::runner::expand_inputs;
+use crate::view::csv_field;
 
 impl Core {
     /// One stored journey.
@@ -523,14 +524,5 @@ fn draft(version: u32, mut definition: Value) -> VersionDoc {
         closed_at: None,
         stopped_at: None,
         active_since: BTreeMap::new(),
-    }
-}
-
-/// A CSV field, quoted when it needs to be.
-pub(crate) fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
     }
 }

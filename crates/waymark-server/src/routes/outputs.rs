@@ -85,34 +85,8 @@ pub(crate) async fn members_csv(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let members = state.run(move |r| r.members(&id)).await?;
-    let mut csv = String::from("key,user_id,anonymous_id,entered_at,journey_id,step_id\n");
-    for m in members {
-        let field = |k: &str| match &m[k] {
-            Value::String(s) => csv_field(s),
-            Value::Number(n) => waymark_runtime::view::instant(n.as_i64())
-                .as_str()
-                .map_or_else(|| n.to_string(), str::to_string),
-            _ => String::new(),
-        };
-        csv.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            field("key"),
-            field("user_id"),
-            field("anonymous_id"),
-            field("entered_at"),
-            field("journey_id"),
-            field("step_id")
-        ));
-    }
+    let csv = waymark_runtime::view::members_csv(&members);
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
-}
-
-fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
 }
 
 /// Query of the deliveries call.
