@@ -27,7 +27,6 @@ async fn unknown_paths_are_404() {
         "/v2/event",
         "/prefix/v1/batch",
         "/api/nothing",
-        "/",
     ] {
         let resp = app
             .rejects(
@@ -40,6 +39,13 @@ async fn unknown_paths_are_404() {
     }
     app.rejects(get("/nothing/here"), StatusCode::NOT_FOUND, "not_found")
         .await;
+    // `/` is the start page: it takes GET only.
+    app.rejects(
+        post("/").basic(WEB_KEY, "").json(&body),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
 }
 
 #[tokio::test]
