@@ -12,6 +12,7 @@ mod ingest;
 mod keys;
 mod open;
 mod outbox;
+mod outbox_floor;
 mod writer;
 
 #[cfg(test)]

@@ -202,6 +202,7 @@ impl FjallStore {
             counts: ks.outbox_counts.clone(),
             persist,
             last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
+            floors: Default::default(),
         };
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity.max(1));
         let syncs = Arc::new(AtomicU64::new(0));

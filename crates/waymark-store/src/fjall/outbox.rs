@@ -14,6 +14,7 @@ use waymark_engine::time::Millis;
 use super::backend;
 use super::keys;
 use super::open::decode;
+use super::outbox_floor::Floors;
 use crate::outbox::{DeliveryStatus, OutboxRecord, zero_counts};
 use crate::store::StoreError;
 
@@ -31,6 +32,8 @@ pub(super) struct Outbox {
     pub(super) persist: PersistMode,
     /// Held by every write; the last seq given.
     pub(super) last_seq: Mutex<u64>,
+    /// Where due scans start, per output.
+    pub(super) floors: Floors,
 }
 
 /// The last seq the records keyspace holds.
@@ -208,6 +211,12 @@ impl Outbox {
         for (key, seq) in staged.ids {
             batch.insert(&self.ids, key, seq.to_be_bytes());
         }
+        let added: Vec<Vec<u8>> = staged
+            .due
+            .iter()
+            .filter(|(_, present)| **present)
+            .map(|(key, _)| key.clone())
+            .collect();
         for (key, present) in staged.due {
             if present {
                 batch.insert(&self.due, key, &b""[..]);
@@ -219,7 +228,16 @@ impl Outbox {
             batch.insert(&self.counts, key, count.to_be_bytes());
         }
         batch.commit().map_err(backend)?;
-        self.db.persist(self.persist).map_err(backend)
+        self.db.persist(self.persist).map_err(backend)?;
+        // After the commit: a scan that misses a key committed before the floor moved down
+        // cannot raise the floor above it (see `Floors`).
+        for key in added {
+            // A due key is the output prefix and 16 bytes (time, seq).
+            if let Some(prefix) = key.get(..key.len().saturating_sub(16)) {
+                self.floors.lower(prefix, &key);
+            }
+        }
+        Ok(())
     }
 
     /// Pending records of `output` due at `now`, by (next attempt, seq).
@@ -229,14 +247,21 @@ impl Outbox {
         now: Millis,
         limit: usize,
     ) -> Result<Vec<OutboxRecord>, StoreError> {
-        let snapshot = self.db.snapshot();
         let prefix = keys::output(output);
+        let (floor, seen) = self.floors.start(&prefix);
+        let snapshot = self.db.snapshot();
         let mut due = Vec::new();
-        for guard in snapshot.prefix(&self.due, &prefix) {
+        let mut first: Option<Vec<u8>> = None;
+        let mut scanned = false;
+        for guard in snapshot.range(&self.due, floor..=Floors::end(&prefix)) {
+            scanned = true;
             if due.len() >= limit {
                 break;
             }
             let key = guard.key().map_err(backend)?;
+            if first.is_none() {
+                first = Some(key.to_vec());
+            }
             let (at, seq) = keys::outbox_due_parts(&key, prefix.len())
                 .ok_or_else(|| StoreError::Backend("a malformed outbox due key".into()))?;
             if at > now {
@@ -254,13 +279,17 @@ impl Outbox {
                 }
             }
         }
+        if first.is_some() || !scanned {
+            self.floors.raise(&prefix, seen, first.as_deref());
+        }
         Ok(due)
     }
 
     /// The earliest next attempt among `output`'s pending records.
     pub(super) fn next_due(&self, output: &str) -> Result<Option<Millis>, StoreError> {
         let prefix = keys::output(output);
-        match self.due.prefix(&prefix).next() {
+        let (floor, _) = self.floors.start(&prefix);
+        match self.due.range(floor..=Floors::end(&prefix)).next() {
             Some(guard) => {
                 let key = guard.key().map_err(backend)?;
                 keys::outbox_due_parts(&key, prefix.len())

@@ -548,3 +548,40 @@ proptest! {
         same_state(&reopened, &memory)?;
     }
 }
+
+#[test]
+fn due_scans_skip_what_was_sent_and_still_see_earlier_additions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FjallStore::open(dir.path()).unwrap();
+    let first: Vec<OutboxRecord> = (0..50).map(|i| delivery(&format!("a{i}"), i)).collect();
+    store.outbox_add(first).unwrap();
+    // Send them all: their due keys become tombstones at the front of the index.
+    let mut sent = store.outbox_due("hook", 100, 100).unwrap();
+    assert_eq!(sent.len(), 50);
+    for r in &mut sent {
+        r.status = DeliveryStatus::Delivered;
+    }
+    store.outbox_update(sent).unwrap();
+    assert!(store.outbox_due("hook", 100, 100).unwrap().is_empty());
+    assert_eq!(store.outbox_next_due("hook").unwrap(), None);
+    // A later record not yet due raises the scans' start to it ...
+    store.outbox_add(vec![delivery("late", 500)]).unwrap();
+    assert!(store.outbox_due("hook", 100, 10).unwrap().is_empty());
+    // ... and a record added below it afterwards is still found.
+    store.outbox_add(vec![delivery("early", 60)]).unwrap();
+    let due = store.outbox_due("hook", 100, 10).unwrap();
+    assert_eq!(
+        due.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec!["early"]
+    );
+    assert_eq!(store.outbox_next_due("hook").unwrap(), Some(60));
+    // A retry moved earlier than the start is found too.
+    let mut late = store.outbox_get("late").unwrap().unwrap();
+    late.next_attempt_at = 10;
+    store.outbox_update(vec![late]).unwrap();
+    let due = store.outbox_due("hook", 100, 10).unwrap();
+    assert_eq!(
+        due.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec!["late", "early"]
+    );
+}
