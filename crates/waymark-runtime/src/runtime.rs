@@ -21,6 +21,9 @@ use crate::{RuntimeError, view};
 
 /// Most commits the engine thread applies before it looks at timers and writes the outbox.
 const BATCH: usize = 256;
+/// The longest the engine thread applies commits before it writes the outbox (bounds the
+/// delay a busy engine adds to deliveries).
+const BATCH_TIME: Duration = Duration::from_millis(20);
 /// The longest the engine thread sleeps.
 const IDLE_MS: i64 = 1000;
 
@@ -449,7 +452,7 @@ fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
                         Command::Shutdown => return,
                     }
                     n += 1;
-                    if n < BATCH {
+                    if n < BATCH && started.elapsed() < BATCH_TIME {
                         next = receiver.try_recv().ok();
                     }
                 }
