@@ -134,11 +134,6 @@ impl Engine {
             .collect()
     }
 
-    /// Whether a key names a user.
-    pub fn knows(&self, key: &str) -> bool {
-        self.index.contains_key(key)
-    }
-
     /// Per step of a journey, by step index: users at it and in its audience.
     pub fn step_counts(&self, journey: u16) -> Vec<StepCounts> {
         let j = self.journey(journey);
@@ -299,7 +294,9 @@ mod tests {
         assert!(!engine.rename("anon", "other"));
         assert!(!engine.rename("nobody", "x"));
         assert!(engine.rename("anon", "u1"));
-        assert!(engine.knows("u1") && !engine.knows("anon"));
+        // `anon` names nobody now, and `u1` is taken.
+        assert!(!engine.rename("anon", "x"));
+        assert!(!engine.rename("other", "u1"));
         assert_eq!(engine.user_key(0), "u1");
         assert_eq!(engine.journey_counts(0), (1, 0));
     }

@@ -30,5 +30,4 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::RuntimeConfig;
 pub use core::LIST_PREFIX;
 pub use error::RuntimeError;
-pub use ids::check_id;
 pub use runtime::Runtime;
