@@ -39,6 +39,11 @@ impl Secret {
         }
     }
 
+    /// The key's length in bytes (Standard Webhooks asks for 24–64).
+    pub fn key_len(&self) -> usize {
+        self.0.len()
+    }
+
     fn mac(&self, id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts keys of any length");
@@ -104,6 +109,10 @@ pub fn verify(
 pub struct WebhookOutput {
     url: Url,
     secret: Secret,
+    /// A rotated-out secret and the unix second until which it still signs: during the
+    /// grace period each message carries both signatures, space-separated, so a receiver
+    /// verifies with either the old or the new secret.
+    previous: Option<(Secret, i64)>,
     http: HttpClient,
 }
 
@@ -113,15 +122,34 @@ impl WebhookOutput {
         Ok(Self {
             url: parse_url(url)?,
             secret: Secret::parse(secret)?,
+            previous: None,
             http,
         })
+    }
+
+    /// Also signs with `previous` (a rotated-out secret) until the unix second `until`.
+    pub fn also_signing_with(mut self, previous: &str, until: i64) -> Result<Self, ConfigError> {
+        self.previous = Some((Secret::parse(previous)?, until));
+        Ok(self)
+    }
+
+    /// The `webhook-signature` value at `timestamp`: the current secret's signature, and the
+    /// previous one's while its grace period lasts.
+    pub fn signatures(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        let current = sign(&self.secret, id, timestamp, body);
+        match &self.previous {
+            Some((previous, until)) if timestamp < *until => {
+                format!("{current} {}", sign(previous, id, timestamp, body))
+            }
+            _ => current,
+        }
     }
 
     async fn send_one(&self, delivery: &Delivery) -> Result<(), SendError> {
         let body = payload::message(delivery)?.to_string().into_bytes();
         let id = delivery.message_id();
         let timestamp = jiff::Timestamp::now().as_second();
-        let signature = sign(&self.secret, &id, timestamp, &body);
+        let signature = self.signatures(&id, timestamp, &body);
         let headers = [
             ("content-type", "application/json".to_owned()),
             ("webhook-id", id),
@@ -219,6 +247,43 @@ mod tests {
         assert_eq!(
             format!("{:?}", Secret::parse(SECRET).unwrap()),
             "Secret(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_beside_the_new_one_until_its_grace_ends() {
+        const NEW: &str = "whsec_d3JvbmctZW5naW5lLXRlc3Qtc2VjcmV0LTMyYnl0ZXM=";
+        let http = HttpClient::new(&Default::default()).unwrap();
+        let output = WebhookOutput::new("https://example.com/hook", NEW, http)
+            .unwrap()
+            .also_signing_with(SECRET, TS + 10)
+            .unwrap();
+        let old = Secret::parse(SECRET).unwrap();
+        let new = Secret::parse(NEW).unwrap();
+        let during = output.signatures(ID, TS, BODY.as_bytes());
+        assert_eq!(during.split(' ').count(), 2, "{during}");
+        for secret in [&old, &new] {
+            let verified = verify(
+                secret,
+                ID,
+                &TS.to_string(),
+                &during,
+                BODY.as_bytes(),
+                TS,
+                300,
+            );
+            assert_eq!(verified, Ok(()));
+        }
+        let after = output.signatures(ID, TS + 10, BODY.as_bytes());
+        assert_eq!(after.split(' ').count(), 1, "{after}");
+        let ts = (TS + 10).to_string();
+        assert_eq!(
+            verify(&old, ID, &ts, &after, BODY.as_bytes(), TS + 10, 300),
+            Err(VerifyError::NoMatch)
+        );
+        assert_eq!(
+            verify(&new, ID, &ts, &after, BODY.as_bytes(), TS + 10, 300),
+            Ok(())
         );
     }
 }

@@ -23,6 +23,9 @@ pub struct RuntimeConfig {
     pub delivery_timeout_ms: u64,
     /// CIDRs of private or loopback destinations that outputs may reach anyway.
     pub allow_private: Vec<String>,
+    /// How long a rotated-out webhook secret keeps signing beside the new one, in
+    /// milliseconds, so that receivers can switch secrets without rejecting messages.
+    pub secret_rotation_grace_ms: i64,
 }
 
 impl Default for RuntimeConfig {
@@ -34,6 +37,7 @@ impl Default for RuntimeConfig {
             timer_grace_ms: 100,
             delivery_timeout_ms: 10_000,
             allow_private: Vec::new(),
+            secret_rotation_grace_ms: 24 * 60 * 60 * 1000,
         }
     }
 }

@@ -10,6 +10,7 @@ use waymark_deliver::{Delivery, Outcome, Output};
 use waymark_engine::time::Millis;
 
 use crate::RuntimeError;
+use crate::owner::Owner;
 
 /// The collection outputs are stored in.
 pub const COLLECTION: &str = "outputs";
@@ -63,13 +64,46 @@ pub struct OutputDoc {
     /// When it was created.
     #[serde(default)]
     pub created_at: Millis,
+    /// Who owns it: a workspace's token reaches only its workspace's outputs.
+    #[serde(default)]
+    pub owner: Owner,
+    /// Webhook: the secret a rotation replaced, still signed with until
+    /// `previous_secret_until` so that receivers can switch without losing messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<String>,
+    /// Webhook: until when `previous_secret` still signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_until: Option<Millis>,
 }
 
+/// Fields the server sets, which a request body may not (`created_at` is overwritten
+/// instead, so that an output read back from a configuration file can be made again).
+const SERVER_FIELDS: &[&str] = &[
+    "disabled_reason",
+    "previous_secret",
+    "previous_secret_until",
+];
+
+/// The shortest and longest webhook signing key, in bytes (Standard Webhooks: 24–64).
+pub const WEBHOOK_SECRET_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
+
 impl OutputDoc {
-    /// Parses and checks an output body; a webhook without a secret gets a new one.
-    pub fn from_body(body: Value, now: Millis) -> Result<Self, RuntimeError> {
+    /// Parses and checks an output body made by `owner`; a webhook without a secret gets
+    /// a new one. A body may name another owner only when `owner` can see it (the account
+    /// may make an output for a workspace).
+    pub fn from_body(body: Value, owner: Owner, now: Millis) -> Result<Self, RuntimeError> {
+        refuse_server_fields(&body)?;
+        let named_owner = body.get("owner").is_some();
         let mut doc: OutputDoc = serde_json::from_value(body)
             .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
+        if !named_owner {
+            doc.owner = owner;
+        } else if owner != Owner::Account && doc.owner != owner {
+            return Err(RuntimeError::invalid(
+                "invalid_output",
+                "a workspace token makes outputs of its own workspace only",
+            ));
+        }
         doc.created_at = now;
         if doc.kind == OutputKind::Webhook && doc.secret.is_none() {
             doc.secret = Some(new_webhook_secret());
@@ -93,6 +127,7 @@ impl OutputDoc {
             OutputKind::Webhook => {
                 let url = self.url.as_deref().ok_or_else(|| missing("url"))?;
                 let secret = self.secret.as_deref().ok_or_else(|| missing("secret"))?;
+                check_webhook_secret(secret)?;
                 WebhookOutput::new(url, secret, http)
                     .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
             }
@@ -121,9 +156,14 @@ impl OutputDoc {
         let http = http.clone();
         match self.kind {
             OutputKind::Webhook => {
-                WebhookOutput::new(self.url.as_deref()?, self.secret.as_deref()?, http)
-                    .ok()
-                    .map(Sender::Webhook)
+                let mut output =
+                    WebhookOutput::new(self.url.as_deref()?, self.secret.as_deref()?, http).ok()?;
+                if let (Some(previous), Some(until)) =
+                    (self.previous_secret.as_deref(), self.previous_secret_until)
+                {
+                    output = output.also_signing_with(previous, until / 1000).ok()?;
+                }
+                Some(Sender::Webhook(output))
             }
             OutputKind::Segment => {
                 SegmentOutput::new(self.endpoint.as_deref()?, self.write_key.as_deref()?, http)
@@ -136,8 +176,43 @@ impl OutputDoc {
     }
 }
 
+/// Refuses the fields only the server sets.
+fn refuse_server_fields(body: &Value) -> Result<(), RuntimeError> {
+    match SERVER_FIELDS.iter().find(|f| body.get(**f).is_some()) {
+        Some(field) => Err(RuntimeError::invalid(
+            "invalid_output",
+            format!("`{field}` is set by the server"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a webhook secret whose key is outside 24–64 bytes: shorter keys are guessable,
+/// and receivers' libraries refuse longer ones.
+fn check_webhook_secret(secret: &str) -> Result<(), RuntimeError> {
+    let parsed = waymark_deliver::webhook::Secret::parse(secret).map_err(|_| {
+        RuntimeError::invalid(
+            "invalid_secret",
+            "a webhook secret is `whsec_` followed by the base64 of its key",
+        )
+    })?;
+    if WEBHOOK_SECRET_BYTES.contains(&parsed.key_len()) {
+        Ok(())
+    } else {
+        Err(RuntimeError::invalid(
+            "invalid_secret",
+            format!(
+                "a webhook secret's key must be {} to {} bytes; this one has {}",
+                WEBHOOK_SECRET_BYTES.start(),
+                WEBHOOK_SECRET_BYTES.end(),
+                parsed.key_len()
+            ),
+        ))
+    }
+}
+
 /// A `whsec_` secret with 24 random bytes.
-fn new_webhook_secret() -> String {
+pub(crate) fn new_webhook_secret() -> String {
     use base64::Engine as _;
     let mut bytes = [0u8; 24];
     // Without an entropy source, fall back to the time: still unique, less secret.

@@ -11,8 +11,9 @@ use waymark_engine::trace::activate_all;
 use waymark_engine::{Engine, Event, Transition};
 
 use crate::RuntimeError;
-use crate::journeys::VersionDoc;
 use crate::journeys::rules;
+use crate::journeys::{JourneyDoc, VersionDoc};
+use crate::owner::Owner;
 
 /// One event as the runtime feeds it to runners.
 #[derive(Debug, Clone)]
@@ -98,15 +99,16 @@ pub struct JourneyTotals {
 }
 
 impl Runner {
-    /// A runner for `version` of journey `journey_id`; `inputs` are the `workspace/input`
-    /// ids that exist, to resolve bare input ids in the definition.
+    /// A runner for `version` of `journey`; `inputs` are the `workspace/input` ids that
+    /// exist, to resolve bare input ids that definitions stored before write-time
+    /// resolution may hold.
     pub fn new(
-        journey_id: &str,
+        journey: &JourneyDoc,
         version: &VersionDoc,
         inputs: &[String],
-        keys: &BTreeMap<String, String>,
     ) -> Result<Self, RuntimeError> {
-        let (journey, workspaces) = live_journey(&version.definition, inputs)?;
+        let (journey_id, keys) = (journey.id.as_str(), &journey.keys);
+        let (journey, workspaces) = live_journey(&version.definition, &journey.owner, inputs)?;
         let mut engine = Engine::new(std::slice::from_ref(&journey))
             .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
         if let Some(closed) = version.closed_at {
@@ -279,19 +281,32 @@ fn connection_info(c: &Value, version: &VersionDoc) -> Option<ConnectionInfo> {
 }
 
 /// The definition as the live engine runs it: every connection active (the runtime decides
-/// per delivery), and bare input ids expanded to every `workspace/input` with that id.
-/// Also the workspaces its inputs belong to (`None` when it selects no input).
-fn live_journey(
+/// per delivery), and bare input ids expanded to `workspace/input` ids within what `owner`
+/// sees. Also the workspaces whose events count: its inputs' workspaces; with no input
+/// selected, the owner's workspace (`None`, every workspace, for the account).
+pub fn live_journey(
     definition: &Value,
+    owner: &Owner,
     inputs: &[String],
 ) -> Result<(Journey, Option<BTreeSet<String>>), RuntimeError> {
     let mut journey: Journey = serde_json::from_value(definition.clone())
         .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
     activate_all(&mut journey);
     if journey.inputs.is_empty() {
-        return Ok((journey, None));
+        let own = owner.workspace().map(|ws| BTreeSet::from([ws.to_string()]));
+        return Ok((journey, own));
     }
-    let expanded = expand_inputs(&journey.inputs, inputs);
+    let visible: Vec<String> = inputs
+        .iter()
+        .filter(|i| {
+            owner
+                .workspace()
+                .is_none_or(|ws| i.split_once('/').is_some_and(|(w, _)| w == ws))
+        })
+        .cloned()
+        .collect();
+    let mut expanded = expand_inputs(&journey.inputs, &visible);
+    expanded.retain(|i| owner.workspace().is_none_or(|_| visible.contains(i)));
     let workspaces = expanded
         .iter()
         .filter_map(|i| i.split_once('/').map(|(ws, _)| ws.to_string()))

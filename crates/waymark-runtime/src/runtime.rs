@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use waymark_deliver::http::HttpClient;
-use waymark_store::{Commit, DeliveryStatus, Store};
+use waymark_store::{Commit, DeliveryStatus, Store, TokenScope};
 
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
@@ -16,6 +16,7 @@ use crate::core::{Core, LIST_PREFIX};
 use crate::delivery::worker::Workers;
 use crate::journeys::{JourneyDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
+use crate::owner::Owner;
 use crate::shared::Shared;
 use crate::{RuntimeError, view};
 
@@ -159,38 +160,83 @@ impl Runtime {
 
     // ----- journeys -----
 
-    /// Every journey, as summaries.
-    pub fn journeys(&self) -> Result<Vec<(JourneyDoc, Value)>, RuntimeError> {
-        let docs = self.inner.store.documents(doc::COLLECTION)?;
-        Ok(docs
-            .into_iter()
-            .filter_map(|(_, v)| serde_json::from_value::<JourneyDoc>(v).ok())
-            .map(|d| {
-                let s = view::journey_summary(&d);
-                (d, s)
-            })
-            .collect())
+    /// Every journey a caller with `scope` may see, as summaries. A journey that cannot be
+    /// read is listed (to the account only, as its owner is unknown) with its error.
+    pub fn journeys(&self, scope: &TokenScope) -> Result<Vec<Value>, RuntimeError> {
+        let mut out = Vec::new();
+        for (id, value) in self.inner.store.documents(doc::COLLECTION)? {
+            match JourneyDoc::from_stored(&id, value) {
+                Ok(d) if d.owner.visible_to(scope) => out.push(view::journey_summary(&d)),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(journey = %id, error = %e, "corrupt journey");
+                    if *scope == TokenScope::Account {
+                        out.push(
+                            json!({"id": id, "error": {"code": e.code, "message": e.message}}),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
-    /// One journey's stored record.
-    pub fn journey_doc(&self, id: &str) -> Result<JourneyDoc, RuntimeError> {
+    /// One journey's stored record, when a caller with `scope` may see it (another
+    /// workspace's journey is reported as missing).
+    pub fn journey_doc(&self, scope: &TokenScope, id: &str) -> Result<JourneyDoc, RuntimeError> {
         let value = self
             .inner
             .store
             .document(doc::COLLECTION, id)?
             .ok_or_else(|| RuntimeError::not_found("journey", id))?;
-        serde_json::from_value(value)
-            .map_err(|e| RuntimeError::new(500, "corrupt_journey", e.to_string()))
+        let doc = JourneyDoc::from_stored(id, value).inspect_err(|e| {
+            tracing::error!(journey = %id, error = %e, "corrupt journey");
+        })?;
+        if doc.owner.visible_to(scope) {
+            Ok(doc)
+        } else {
+            Err(RuntimeError::not_found("journey", id))
+        }
     }
 
-    /// One journey's view.
-    pub fn journey(&self, id: &str) -> Result<Value, RuntimeError> {
-        Ok(self.journey_view(&self.journey_doc(id)?))
+    /// One journey's view, with the references its latest version names that do not
+    /// resolve (a draft may hold them; publishing refuses them).
+    pub fn journey(&self, scope: &TokenScope, id: &str) -> Result<Value, RuntimeError> {
+        let doc = self.journey_doc(scope, id)?;
+        let mut v = self.journey_view(&doc);
+        v["problems"] = json!(self.reference_problems(&doc)?);
+        Ok(v)
     }
 
-    /// Creates a draft journey.
-    pub fn create_journey(&self, definition: Value) -> Result<Value, RuntimeError> {
-        let doc = self.call(move |core| core.create_journey(definition))?;
+    fn reference_problems(
+        &self,
+        doc: &JourneyDoc,
+    ) -> Result<Vec<crate::journeys::references::Problem>, RuntimeError> {
+        let store = self.inner.store.as_ref();
+        let outputs = store
+            .documents(outputs::COLLECTION)?
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_value::<OutputDoc>(v).ok())
+            .map(|o| (o.id.clone(), o))
+            .collect();
+        let journeys: Vec<JourneyDoc> = store
+            .documents(doc::COLLECTION)?
+            .into_iter()
+            .filter_map(|(id, v)| JourneyDoc::from_stored(&id, v).ok())
+            .collect();
+        Ok(crate::journeys::references::problems(
+            &doc.id,
+            &doc.latest().definition,
+            &doc.owner,
+            &outputs,
+            &journeys,
+            &crate::core::input_ids(store)?,
+        ))
+    }
+
+    /// Creates a draft journey owned by `owner`.
+    pub fn create_journey(&self, owner: Owner, definition: Value) -> Result<Value, RuntimeError> {
+        let doc = self.call(move |core| core.create_journey(owner, definition))?;
         Ok(self.journey_view(&doc))
     }
 
@@ -256,18 +302,21 @@ impl Runtime {
         events: Option<Vec<(String, waymark_engine::Event)>>,
         until: Option<waymark_engine::time::Millis>,
     ) -> Result<Vec<waymark_engine::trace::TraceLine>, RuntimeError> {
-        let doc = self.journey_doc(id)?;
-        let definition = &doc.latest().definition;
-        let mut journey: waymark_engine::model::Journey =
-            serde_json::from_value(definition.clone())
-                .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
+        let doc = self.journey_doc(&TokenScope::Account, id)?;
+        let inputs = crate::core::input_ids(self.inner.store.as_ref())?;
+        let (journey, workspaces) =
+            crate::runner::live_journey(&doc.latest().definition, &doc.owner, &inputs)?;
         let events = match events {
             Some(events) => events,
             None => {
+                // Only the history of the workspaces the journey reads: a workspace's
+                // journey never sees another workspace's users.
                 let (history, _) = crate::core::load_history(self.inner.store.as_ref())?;
-                let inputs = crate::core::input_ids(self.inner.store.as_ref())?;
-                journey.inputs = crate::runner::expand_inputs(&journey.inputs, &inputs);
-                history.into_iter().map(|e| (e.key, e.event)).collect()
+                history
+                    .into_iter()
+                    .filter(|e| workspaces.as_ref().is_none_or(|w| w.contains(&e.workspace)))
+                    .map(|e| (e.key, e.event))
+                    .collect()
             }
         };
         waymark_engine::trace::simulate(&journey, events, until)
@@ -294,41 +343,74 @@ impl Runtime {
         Ok(view::output(doc, json!(counts)))
     }
 
-    /// Every output.
-    pub fn outputs(&self) -> Result<Vec<Value>, RuntimeError> {
+    /// Every output a caller with `scope` may see.
+    pub fn outputs(&self, scope: &TokenScope) -> Result<Vec<Value>, RuntimeError> {
         let mut out = Vec::new();
         for (_, v) in self.inner.store.documents(outputs::COLLECTION)? {
-            if let Ok(doc) = serde_json::from_value::<OutputDoc>(v) {
+            if let Ok(doc) = serde_json::from_value::<OutputDoc>(v)
+                && doc.owner.visible_to(scope)
+            {
                 out.push(self.output_view(&doc)?);
             }
         }
         Ok(out)
     }
 
-    fn output_doc(&self, id: &str) -> Result<OutputDoc, RuntimeError> {
+    /// One output's stored record, when a caller with `scope` may see it; another
+    /// workspace's output is reported as missing, so its existence is not revealed.
+    pub fn output_doc(&self, scope: &TokenScope, id: &str) -> Result<OutputDoc, RuntimeError> {
         let value = self
             .inner
             .store
             .document(outputs::COLLECTION, id)?
             .ok_or_else(|| RuntimeError::not_found("output", id))?;
-        serde_json::from_value(value)
-            .map_err(|e| RuntimeError::new(500, "corrupt_output", e.to_string()))
+        let doc: OutputDoc = serde_json::from_value(value)
+            .map_err(|e| RuntimeError::new(500, "corrupt_output", e.to_string()))?;
+        if doc.owner.visible_to(scope) {
+            Ok(doc)
+        } else {
+            Err(RuntimeError::not_found("output", id))
+        }
     }
 
     /// One output.
-    pub fn output(&self, id: &str) -> Result<Value, RuntimeError> {
-        self.output_view(&self.output_doc(id)?)
+    pub fn output(&self, scope: &TokenScope, id: &str) -> Result<Value, RuntimeError> {
+        self.output_view(&self.output_doc(scope, id)?)
     }
 
-    /// Creates an output and starts its worker.
-    pub fn create_output(&self, body: Value) -> Result<Value, RuntimeError> {
-        let doc = self.call(move |core| core.create_output(body))?;
+    /// Creates an output owned by `owner` and starts its worker; the answer carries its
+    /// secret, the only time it is shown.
+    pub fn create_output(&self, owner: Owner, body: Value) -> Result<Value, RuntimeError> {
+        let doc = self.call(move |core| core.create_output(owner, body))?;
         self.inner.workers.restart(&doc);
-        self.output_view(&doc)
+        let counts = self.inner.store.outbox_counts(&doc.id)?;
+        Ok(view::output_with_secret(&doc, json!(counts)))
+    }
+
+    /// Rotates an output's secret (see `Core::rotate_output`); the answer carries the new
+    /// secret, the only time it is shown.
+    pub fn rotate_output(
+        &self,
+        scope: &TokenScope,
+        id: &str,
+        body: Value,
+    ) -> Result<Value, RuntimeError> {
+        self.output_doc(scope, id)?;
+        let id = id.to_string();
+        let doc = self.call(move |core| core.rotate_output(&id, body))?;
+        self.inner.workers.restart(&doc);
+        let counts = self.inner.store.outbox_counts(&doc.id)?;
+        Ok(view::output_with_secret(&doc, json!(counts)))
     }
 
     /// Edits an output and restarts its worker.
-    pub fn patch_output(&self, id: &str, patch: Value) -> Result<Value, RuntimeError> {
+    pub fn patch_output(
+        &self,
+        scope: &TokenScope,
+        id: &str,
+        patch: Value,
+    ) -> Result<Value, RuntimeError> {
+        self.output_doc(scope, id)?;
         let id = id.to_string();
         let doc = self.call(move |core| core.patch_output(&id, patch))?;
         self.inner.workers.restart(&doc);
@@ -337,7 +419,8 @@ impl Runtime {
     }
 
     /// Deletes an output no connection names.
-    pub fn delete_output(&self, id: &str) -> Result<(), RuntimeError> {
+    pub fn delete_output(&self, scope: &TokenScope, id: &str) -> Result<(), RuntimeError> {
+        self.output_doc(scope, id)?;
         let owned = id.to_string();
         self.call(move |core| core.delete_output(&owned))?;
         self.inner.workers.stop(id);
@@ -345,8 +428,8 @@ impl Runtime {
     }
 
     /// A list output's members.
-    pub fn members(&self, id: &str) -> Result<Vec<Value>, RuntimeError> {
-        let doc = self.output_doc(id)?;
+    pub fn members(&self, scope: &TokenScope, id: &str) -> Result<Vec<Value>, RuntimeError> {
+        let doc = self.output_doc(scope, id)?;
         if doc.kind != OutputKind::List {
             return Err(RuntimeError::invalid(
                 "not_a_list",
@@ -365,11 +448,12 @@ impl Runtime {
     /// An output's deliveries, by status.
     pub fn deliveries(
         &self,
+        scope: &TokenScope,
         output: &str,
         status: Option<DeliveryStatus>,
         limit: usize,
     ) -> Result<Vec<Value>, RuntimeError> {
-        self.output_doc(output)?;
+        self.output_doc(scope, output)?;
         Ok(self
             .inner
             .store
@@ -380,13 +464,15 @@ impl Runtime {
     }
 
     /// Sends a dead (or delivered) delivery again, at once.
-    pub fn replay(&self, delivery: &str) -> Result<Value, RuntimeError> {
+    pub fn replay(&self, scope: &TokenScope, delivery: &str) -> Result<Value, RuntimeError> {
         let now = self.inner.clock.now();
         let mut record = self
             .inner
             .store
             .outbox_get(delivery)?
             .ok_or_else(|| RuntimeError::not_found("delivery", delivery))?;
+        self.output_doc(scope, &record.output)
+            .map_err(|_| RuntimeError::not_found("delivery", delivery))?;
         if record.status == DeliveryStatus::Pending {
             return Err(RuntimeError::conflict(
                 "already_pending",

@@ -67,10 +67,37 @@ pub fn journey_summary(doc: &JourneyDoc) -> Value {
     })
 }
 
-/// An output (its secret included: only admins see it) with delivery counts.
+/// An output with delivery counts. Its secrets are never shown here: the webhook signing
+/// secret and the Segment write key are answered once, when made or rotated (SPEC §1), so
+/// whoever reads outputs later cannot impersonate Waymark to the receiver.
 pub fn output(doc: &OutputDoc, counts: Value) -> Value {
     let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut v {
+        for secret in ["secret", "write_key", "previous_secret"] {
+            if fields.remove(secret).is_some() {
+                fields.insert(format!("{secret}_set"), Value::Bool(true));
+            }
+        }
+        fields.insert(
+            "previous_secret_until".into(),
+            instant(doc.previous_secret_until),
+        );
+        fields.insert("created_at".into(), instant(Some(doc.created_at)));
+    }
     v["deliveries"] = counts;
+    v
+}
+
+/// An output as answered when it is made or its secret rotated: the view plus the secret,
+/// shown this once.
+pub fn output_with_secret(doc: &OutputDoc, counts: Value) -> Value {
+    let mut v = output(doc, counts);
+    if let Some(secret) = &doc.secret {
+        v["secret"] = Value::String(secret.clone());
+    }
+    if let Some(key) = &doc.write_key {
+        v["write_key"] = Value::String(key.clone());
+    }
     v
 }
 

@@ -3,7 +3,7 @@
 
 use waymark_store::{AdminToken, Input, Store, StoreError, TokenScope, Workspace};
 
-use waymark_runtime::{Runtime, RuntimeError};
+use waymark_runtime::{Owner, Runtime, RuntimeError};
 
 use crate::auth::token_hash;
 use crate::config::Config;
@@ -81,12 +81,12 @@ fn apply_tokens(store: &dyn Store, config: &Config) -> Result<Bootstrap, StoreEr
 /// kept as they are).
 pub fn apply_outputs(runtime: &Runtime, config: &Config) -> Result<(), RuntimeError> {
     for output in &config.outputs {
-        match runtime.output(&output.id) {
+        match runtime.output(&TokenScope::Account, &output.id) {
             Ok(_) => {}
             Err(e) if e.status == 404 => {
                 let body = serde_json::to_value(output)
                     .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
-                runtime.create_output(body)?;
+                runtime.create_output(Owner::Account, body)?;
             }
             Err(e) => return Err(e),
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use serde_json::json;
-use waymark_runtime::{Clock, Runtime, RuntimeConfig, SystemClock};
+use waymark_runtime::{Clock, Owner, Runtime, RuntimeConfig, SystemClock};
 use waymark_server::{AppState, serve, shutdown_signal};
 use waymark_store::fjall::FjallStore;
 use waymark_store::{AdminToken, Input, InputKind, Store, TokenScope, Workspace};
@@ -129,19 +129,25 @@ fn seed(store: &dyn Store, runtime: &Runtime, data: &Path, users: usize) -> Resu
         started.elapsed().as_secs_f64()
     );
     runtime
-        .create_output(json!({
+        .create_output(
+            Owner::Account,
+            json!({
             "id": "demo-file", "name": "Demo file", "kind": "file",
             "path": data.join("deliveries.ndjson").display().to_string(),
-        }))
+            }),
+        )
         .map_err(|e| anyhow!("{e}"))?;
     runtime
-        .create_output(json!({"id": "demo-list", "name": "Demo list", "kind": "list"}))
+        .create_output(
+            Owner::Account,
+            json!({"id": "demo-list", "name": "Demo list", "kind": "list"}),
+        )
         .map_err(|e| anyhow!("{e}"))?;
     for (id, text) in demo::journeys() {
         let definition: serde_json::Value =
             serde_json::from_str(text).with_context(|| format!("journey {id}"))?;
         runtime
-            .create_journey(definition)
+            .create_journey(Owner::Account, definition)
             .map_err(|e| anyhow!("journey {id}: {e}"))?;
         let started = Instant::now();
         runtime

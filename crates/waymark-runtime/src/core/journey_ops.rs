@@ -9,7 +9,9 @@ use waymark_store::DocumentWrite;
 
 use super::Core;
 use crate::RuntimeError;
+use crate::journeys::references::{self, Problem};
 use crate::journeys::{JourneyDoc, VersionDoc, VersionStatus, doc, rules};
+use crate::owner::Owner;
 use crate::runner::expand_inputs;
 use crate::view::csv_field;
 
@@ -20,8 +22,7 @@ impl Core {
             .store
             .document(doc::COLLECTION, id)?
             .ok_or_else(|| RuntimeError::not_found("journey", id))?;
-        serde_json::from_value(value)
-            .map_err(|e| RuntimeError::new(500, "corrupt_journey", e.to_string()))
+        JourneyDoc::from_stored(id, value)
     }
 
     fn save(&self, journey: &JourneyDoc) -> Result<(), RuntimeError> {
@@ -35,11 +36,11 @@ impl Core {
         Ok(())
     }
 
-    /// Checks a definition; every problem is reported.
-    fn check(&self, definition: &Value) -> Result<(), RuntimeError> {
+    /// Checks a definition made by `owner`; every problem is reported.
+    fn check(&self, definition: &Value, owner: &Owner) -> Result<(), RuntimeError> {
         let problems = validate_journey(definition, &self.config.limits());
         if problems.is_empty() {
-            return self.check_outputs(definition);
+            return self.check_outputs(definition, owner);
         }
         let mut e = RuntimeError::invalid(
             "invalid_journey",
@@ -59,26 +60,61 @@ impl Core {
         Err(e)
     }
 
-    fn check_outputs(&self, definition: &Value) -> Result<(), RuntimeError> {
-        for output in rules::outputs_named(definition) {
-            if !self.outputs.contains_key(&output) {
-                return Err(RuntimeError::invalid(
-                    "unknown_output",
-                    format!("a connection names output `{output}`, which does not exist"),
-                ));
-            }
+    /// Connections may name only outputs that exist and that `owner` may use: a workspace's
+    /// journey cannot send its users to another workspace's (or the account's) output.
+    fn check_outputs(&self, definition: &Value, owner: &Owner) -> Result<(), RuntimeError> {
+        let unknown: Vec<Problem> = rules::outputs_named(definition)
+            .into_iter()
+            .filter(|o| !self.outputs.get(o).is_some_and(|d| owner.may_use(&d.owner)))
+            .map(|output| Problem {
+                code: "unknown_output",
+                message: format!("a connection names output `{output}`, which does not exist"),
+                name: output,
+            })
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(references::refusal(unknown))
         }
-        Ok(())
     }
 
-    /// `POST /api/journeys`: a new draft.
-    pub(crate) fn create_journey(&mut self, definition: Value) -> Result<JourneyDoc, RuntimeError> {
+    /// Refuses a definition that names anything that does not resolve for `owner` (SPEC
+    /// §9): checked when a version starts running and when a running one is edited.
+    fn check_references(
+        &self,
+        id: &str,
+        definition: &Value,
+        owner: &Owner,
+    ) -> Result<(), RuntimeError> {
+        let problems = references::problems(
+            id,
+            definition,
+            owner,
+            &self.outputs,
+            &self.journey_docs()?,
+            &self.input_ids()?,
+        );
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(references::refusal(problems))
+        }
+    }
+
+    /// `POST /api/journeys`: a new draft owned by `owner`.
+    pub(crate) fn create_journey(
+        &mut self,
+        owner: Owner,
+        mut definition: Value,
+    ) -> Result<JourneyDoc, RuntimeError> {
         let id = definition
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        self.check(&definition)?;
+        self.check(&definition, &owner)?;
+        references::resolve_inputs(&mut definition, &owner, &self.input_ids()?)?;
         crate::ids::check_id("journey id", &id)?;
         if self.store.document(doc::COLLECTION, &id)?.is_some() {
             return Err(RuntimeError::conflict(
@@ -93,6 +129,7 @@ impl Core {
             versions: vec![draft(1, definition)],
             keys,
             created_at: self.clock.now(),
+            owner,
         };
         self.save(&journey)?;
         Ok(journey)
@@ -122,7 +159,8 @@ impl Core {
                 "a journey's id cannot change",
             ));
         }
-        self.check(&definition)?;
+        self.check(&definition, &journey.owner)?;
+        references::resolve_inputs(&mut definition, &journey.owner, &self.input_ids()?)?;
         rules::assign_keys(&mut journey.keys, id, &definition);
         match latest.status {
             VersionStatus::Draft => journey.latest_mut().definition = definition,
@@ -145,6 +183,7 @@ impl Core {
         definition: Value,
     ) -> Result<JourneyDoc, RuntimeError> {
         let id = journey.id.clone();
+        self.check_references(&id, &definition, &journey.owner)?;
         let old = journey.latest().definition.clone();
         let added =
             rules::active_audiences(&definition) as i64 - rules::active_audiences(&old) as i64;
@@ -176,7 +215,7 @@ impl Core {
             }
         } else {
             let history = self.history()?;
-            self.build_runners(&id, std::slice::from_ref(&version), &journey.keys, &history)?;
+            self.build_runners(&journey, std::slice::from_ref(&version), &history)?;
             if let Some(i) = self.runner_index(&id, version.version) {
                 for (step, connection) in &newly {
                     self.announce_members(i, step, connection);
@@ -215,8 +254,13 @@ impl Core {
         Ok(())
     }
 
-    /// The workspaces a definition reads (every workspace when it selects no input).
-    fn workspaces_of(&self, definition: &Value) -> Result<BTreeSet<String>, RuntimeError> {
+    /// The workspaces a definition owned by `owner` reads: its inputs' workspaces; with no
+    /// input selected, the owner's workspace, or every workspace for the account.
+    fn workspaces_of(
+        &self,
+        definition: &Value,
+        owner: &Owner,
+    ) -> Result<BTreeSet<String>, RuntimeError> {
         let selected: Vec<String> = definition
             .get("inputs")
             .and_then(Value::as_array)
@@ -228,7 +272,10 @@ impl Core {
             })
             .unwrap_or_default();
         if selected.is_empty() {
-            return Ok(self.store.workspaces()?.into_iter().map(|w| w.id).collect());
+            return Ok(match owner.workspace() {
+                Some(ws) => BTreeSet::from([ws.to_string()]),
+                None => self.store.workspaces()?.into_iter().map(|w| w.id).collect(),
+            });
         }
         Ok(expand_inputs(&selected, &self.input_ids()?)
             .iter()
@@ -259,23 +306,24 @@ impl Core {
             }
         }
         let definition = journey.latest().definition.clone();
-        self.check(&definition)?;
+        self.check(&definition, &journey.owner)?;
+        self.check_references(id, &definition, &journey.owner)?;
         self.check_credits(id, &definition)?;
-        let mine = self.workspaces_of(&definition)?;
+        let mine = self.workspaces_of(&definition, &journey.owner)?;
         let limit = self.config.published_journeys_per_workspace;
         for other in self.journey_docs()?.iter().filter(|j| j.id != id) {
             let Some(v) = other.published().last() else {
                 continue;
             };
-            let theirs = self.workspaces_of(&v.definition)?;
+            let theirs = self.workspaces_of(&v.definition, &other.owner)?;
             for ws in mine.intersection(&theirs) {
                 let count = self
                     .journey_docs()?
                     .iter()
                     .filter(|j| j.id != id)
-                    .filter_map(|j| j.published().last())
-                    .filter(|v| {
-                        self.workspaces_of(&v.definition)
+                    .filter_map(|j| j.published().last().map(|v| (v, &j.owner)))
+                    .filter(|(v, owner)| {
+                        self.workspaces_of(&v.definition, owner)
                             .is_ok_and(|w| w.contains(ws))
                     })
                     .count();
@@ -313,7 +361,7 @@ impl Core {
         let version = journey.latest().clone();
         // Build first: a definition the engine cannot run is refused before it is saved.
         let history = self.history()?;
-        self.build_runners(id, std::slice::from_ref(&version), &journey.keys, &history)?;
+        self.build_runners(&journey, std::slice::from_ref(&version), &history)?;
         self.save(&journey)?;
         self.flush()?;
         Ok(journey)
@@ -402,7 +450,8 @@ impl Core {
                 .collect();
             definition["name"] = json!(copy);
         }
-        self.create_journey(definition)
+        // The copy belongs to the source's owner, whose inputs and outputs it names.
+        self.create_journey(source.owner.clone(), definition)
     }
 
     /// `DELETE /api/journeys/{id}`: only a journey with no steps below entry that is not

@@ -62,8 +62,13 @@ impl Core {
         let outputs = store
             .documents(outputs::COLLECTION)?
             .into_iter()
-            .filter_map(|(_, v)| serde_json::from_value::<OutputDoc>(v).ok())
-            .map(|o| (o.id.clone(), o))
+            .filter_map(|(id, v)| match serde_json::from_value::<OutputDoc>(v) {
+                Ok(o) => Some((o.id.clone(), o)),
+                Err(e) => {
+                    tracing::error!(output = %id, error = %e, "corrupt output left out");
+                    None
+                }
+            })
             .collect();
         let mut core = Self {
             store,
@@ -84,7 +89,7 @@ impl Core {
             for journey in &journeys {
                 let versions: Vec<VersionDoc> = journey.published().cloned().collect();
                 if !versions.is_empty() {
-                    core.build_runners(&journey.id, &versions, &journey.keys, &history)?;
+                    core.build_runners(journey, &versions, &history)?;
                 }
             }
         }
@@ -92,13 +97,21 @@ impl Core {
         Ok(core)
     }
 
-    /// Every stored journey.
+    /// Every readable stored journey. A corrupt one is logged as an error, every time it is
+    /// met, and left out, so that the others keep running; the API answers it as
+    /// `corrupt_journey`.
     pub(crate) fn journey_docs(&self) -> Result<Vec<JourneyDoc>, RuntimeError> {
         Ok(self
             .store
             .documents(doc::COLLECTION)?
             .into_iter()
-            .filter_map(|(_, v)| serde_json::from_value(v).ok())
+            .filter_map(|(id, v)| match JourneyDoc::from_stored(&id, v) {
+                Ok(doc) => Some(doc),
+                Err(e) => {
+                    tracing::error!(journey = %id, error = %e, "corrupt journey left out");
+                    None
+                }
+            })
             .collect())
     }
 
@@ -124,15 +137,15 @@ impl Core {
     /// to the running set.
     pub(crate) fn build_runners(
         &mut self,
-        journey_id: &str,
+        journey: &JourneyDoc,
         versions: &[VersionDoc],
-        keys: &BTreeMap<String, String>,
         history: &[LiveEvent],
     ) -> Result<(), RuntimeError> {
+        let journey_id = journey.id.as_str();
         let inputs = self.input_ids()?;
         let mut built = Vec::with_capacity(versions.len());
         for version in versions {
-            built.push(Runner::new(journey_id, version, &inputs, keys)?);
+            built.push(Runner::new(journey, version, &inputs)?);
         }
         self.runners.retain(|r| {
             !(r.journey_id == journey_id && versions.iter().any(|v| v.version == r.version))

@@ -6,7 +6,8 @@ use waymark_store::DocumentWrite;
 use super::Core;
 use crate::RuntimeError;
 use crate::journeys::rules;
-use crate::outputs::{self, OutputDoc};
+use crate::outputs::{self, OutputDoc, OutputKind};
+use crate::owner::Owner;
 
 impl Core {
     fn save_output(&self, doc: &OutputDoc) -> Result<(), RuntimeError> {
@@ -31,9 +32,13 @@ impl Core {
             .map_err(|e| RuntimeError::new(500, "corrupt_output", e.to_string()))
     }
 
-    /// `POST /api/outputs`.
-    pub(crate) fn create_output(&mut self, body: Value) -> Result<OutputDoc, RuntimeError> {
-        let doc = OutputDoc::from_body(body, self.clock.now())?;
+    /// `POST /api/outputs`, made by `owner`.
+    pub(crate) fn create_output(
+        &mut self,
+        owner: Owner,
+        body: Value,
+    ) -> Result<OutputDoc, RuntimeError> {
+        let doc = OutputDoc::from_body(body, owner, self.clock.now())?;
         if self.store.document(outputs::COLLECTION, &doc.id)?.is_some() {
             return Err(RuntimeError::conflict(
                 "already_exists",
@@ -61,10 +66,25 @@ impl Core {
         let mut merged = serde_json::to_value(&current)
             .map_err(|e| RuntimeError::new(500, "corrupt_output", e.to_string()))?;
         for (k, v) in fields {
-            if (k == "id" || k == "kind") && merged.get(&k) != Some(&v) {
+            if matches!(k.as_str(), "id" | "kind" | "owner") && merged.get(&k) != Some(&v) {
                 return Err(RuntimeError::invalid(
                     "invalid_output",
                     format!("an output's `{k}` cannot change"),
+                ));
+            }
+            if matches!(
+                k.as_str(),
+                "secret" | "write_key" | "previous_secret" | "previous_secret_until"
+            ) {
+                return Err(RuntimeError::invalid(
+                    "use_rotate",
+                    format!("`{k}` changes only by POST /api/outputs/{id}/rotate"),
+                ));
+            }
+            if matches!(k.as_str(), "created_at" | "disabled_reason") {
+                return Err(RuntimeError::invalid(
+                    "invalid_output",
+                    format!("`{k}` is set by the server"),
                 ));
             }
             merged[k] = v;
@@ -73,6 +93,54 @@ impl Core {
             .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
         if !doc.disabled {
             doc.disabled_reason = None;
+        }
+        doc.check()?;
+        self.save_output(&doc)?;
+        self.outputs.insert(doc.id.clone(), doc.clone());
+        Ok(doc)
+    }
+
+    /// `POST /api/outputs/{id}/rotate`: a new webhook secret (given as `secret`, or made
+    /// here) or Segment write key (`write_key`, required). The old webhook secret keeps
+    /// signing beside the new one for the configured grace period.
+    pub(crate) fn rotate_output(
+        &mut self,
+        id: &str,
+        body: Value,
+    ) -> Result<OutputDoc, RuntimeError> {
+        let mut doc = self.output_doc(id)?;
+        let given = |field: &str| -> Result<Option<String>, RuntimeError> {
+            match body.get(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(RuntimeError::bad_request(
+                    "invalid_body",
+                    format!("`{field}` must be a string"),
+                )),
+            }
+        };
+        match doc.kind {
+            OutputKind::Webhook => {
+                let secret = given("secret")?.unwrap_or_else(outputs::new_webhook_secret);
+                doc.previous_secret = doc.secret.replace(secret);
+                doc.previous_secret_until =
+                    Some(self.clock.now() + self.config.secret_rotation_grace_ms);
+            }
+            OutputKind::Segment => {
+                let key = given("write_key")?.ok_or_else(|| {
+                    RuntimeError::bad_request(
+                        "invalid_body",
+                        "rotating a Segment output needs the new `write_key`",
+                    )
+                })?;
+                doc.write_key = Some(key);
+            }
+            OutputKind::File | OutputKind::List => {
+                return Err(RuntimeError::invalid(
+                    "no_secret",
+                    format!("output `{id}` has no secret to rotate"),
+                ));
+            }
         }
         doc.check()?;
         self.save_output(&doc)?;

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use waymark_engine::time::Millis;
 
+use crate::RuntimeError;
+use crate::owner::Owner;
+
 /// The collection journeys are stored in.
 pub const COLLECTION: &str = "journeys";
 
@@ -60,9 +63,30 @@ pub struct JourneyDoc {
     pub keys: BTreeMap<String, String>,
     /// When it was created.
     pub created_at: Millis,
+    /// Who owns it: a workspace's token reaches only its workspace's journeys.
+    #[serde(default)]
+    pub owner: Owner,
 }
 
 impl JourneyDoc {
+    /// A journey as read back from the store. A record that does not parse, or that has
+    /// no version (every journey gets one when made), is corrupt: it is answered as an
+    /// error naming it, never a panic.
+    pub fn from_stored(id: &str, value: Value) -> Result<Self, RuntimeError> {
+        let corrupt = |why: String| {
+            RuntimeError::new(
+                500,
+                "corrupt_journey",
+                format!("the stored journey `{id}` is unreadable: {why}"),
+            )
+        };
+        let doc: JourneyDoc = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        if doc.versions.is_empty() {
+            return Err(corrupt("it has no version".into()));
+        }
+        Ok(doc)
+    }
+
     /// The latest version.
     pub fn latest(&self) -> &VersionDoc {
         // A journey always has at least one version (made on creation).

@@ -2,6 +2,7 @@
 //! the rules of SPEC §9 (what may change in place, credits, deletion, clones).
 
 pub mod doc;
+pub mod references;
 pub mod rules;
 
 pub use doc::{JourneyDoc, VersionDoc, VersionStatus};

@@ -108,7 +108,7 @@ fn activations_past_the_audience_limit_are_refused() {
     assert_eq!(err.status, 409);
 
     // Nothing changed: the connection is still inactive and nothing was sent for it.
-    let view = h.runtime.journey("j").unwrap();
+    let view = h.runtime.journey(&ACCOUNT, "j").unwrap();
     assert_eq!(
         view["definition"]["entry"]["connections"][0]["active"],
         json!(false)

@@ -13,7 +13,7 @@ fn a_deleted_profile_leaves_lists_and_loses_its_pending_deliveries() {
     h.list_output("members");
     // Paused, so that deliveries stay pending.
     h.runtime
-        .patch_output("out", json!({"disabled": true}))
+        .patch_output(&ACCOUNT, "out", json!({"disabled": true}))
         .unwrap();
     h.publish(
         journey(
@@ -60,7 +60,7 @@ fn a_deleted_profile_leaves_lists_and_loses_its_pending_deliveries() {
 
     // Enabled again: only u2's delivery goes out.
     h.runtime
-        .patch_output("out", json!({"disabled": false}))
+        .patch_output(&ACCOUNT, "out", json!({"disabled": false}))
         .unwrap();
     let lines = h.wait_lines(&path, 1);
     h.wait_for(
@@ -72,7 +72,7 @@ fn a_deleted_profile_leaves_lists_and_loses_its_pending_deliveries() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(line_count(&path), 1, "{lines:?}");
     assert_eq!(lines[0]["userId"], json!("u2"));
-    let counts = h.runtime.output("out").unwrap()["deliveries"].clone();
+    let counts = h.runtime.output(&ACCOUNT, "out").unwrap()["deliveries"].clone();
     assert_eq!(counts["discarded"], json!(1), "{counts}");
     assert_eq!(counts["delivered"], json!(1), "{counts}");
 }

@@ -18,7 +18,7 @@ fn list_members_are_added_on_entry_and_removed_on_exit() {
     );
     definition["settings"] = json!({"exit": {"event": "Unsubscribed"}});
     h.publish(definition, false);
-    assert!(h.runtime.members("members").unwrap().is_empty());
+    assert!(h.runtime.members(&ACCOUNT, "members").unwrap().is_empty());
 
     h.set_time(T0 + SECOND);
     h.track("u1", "Signed Up");
@@ -26,7 +26,7 @@ fn list_members_are_added_on_entry_and_removed_on_exit() {
     h.track("u2", "Signed Up");
     let members = h.wait_for("two members", || h.members("members"), |m| m.len() == 2);
     assert_eq!(members, vec!["u1".to_string(), "u2".to_string()]);
-    let docs = h.runtime.members("members").unwrap();
+    let docs = h.runtime.members(&ACCOUNT, "members").unwrap();
     let u1 = docs.iter().find(|m| m["key"] == "u1").unwrap();
     assert_eq!(u1["user_id"], json!("u1"));
     assert_eq!(u1["entered_at"], json!(T0 + SECOND));
@@ -52,6 +52,6 @@ fn list_members_are_added_on_entry_and_removed_on_exit() {
 
     // Lists keep no outbox; other outputs are not lists.
     assert!(h.outbox("members").is_empty());
-    let err = h.runtime.members("out").unwrap_err();
+    let err = h.runtime.members(&ACCOUNT, "out").unwrap_err();
     assert_eq!(err.code, "not_a_list");
 }

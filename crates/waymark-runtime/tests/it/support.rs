@@ -11,10 +11,14 @@ use tempfile::TempDir;
 use waymark_engine::Event;
 use waymark_engine::message::{Identity, Message, MessageKind};
 use waymark_engine::time::Millis;
-use waymark_runtime::{ManualClock, Runtime, RuntimeConfig};
+use waymark_runtime::{ManualClock, Owner, Runtime, RuntimeConfig};
 use waymark_store::{
-    DeliveryStatus, FjallStore, Input, InputKind, MemoryStore, OutboxRecord, Store, Workspace,
+    DeliveryStatus, FjallStore, Input, InputKind, MemoryStore, OutboxRecord, Store, TokenScope,
+    Workspace,
 };
+
+/// The account-wide caller.
+pub const ACCOUNT: TokenScope = TokenScope::Account;
 
 /// The workspace every test writes to.
 pub const WS: &str = "ws";
@@ -142,7 +146,10 @@ impl Harness {
     pub fn file_output(&self, id: &str) -> PathBuf {
         let path = self.path(id);
         self.runtime
-            .create_output(json!({"id": id, "kind": "file", "path": path.to_str().unwrap()}))
+            .create_output(
+                Owner::Account,
+                json!({"id": id, "kind": "file", "path": path.to_str().unwrap()}),
+            )
             .expect("create file output");
         path
     }
@@ -150,7 +157,7 @@ impl Harness {
     /// Creates a list output.
     pub fn list_output(&self, id: &str) {
         self.runtime
-            .create_output(json!({"id": id, "kind": "list"}))
+            .create_output(Owner::Account, json!({"id": id, "kind": "list"}))
             .expect("create list output");
     }
 
@@ -158,7 +165,7 @@ impl Harness {
     pub fn publish(&self, definition: Value, historical: bool) -> Value {
         let id = definition["id"].as_str().unwrap().to_string();
         self.runtime
-            .create_journey(definition)
+            .create_journey(Owner::Account, definition)
             .expect("create journey");
         self.runtime.publish(&id, historical).expect("publish")
     }
@@ -282,7 +289,7 @@ impl Harness {
     pub fn members(&self, list: &str) -> Vec<String> {
         let mut keys: Vec<String> = self
             .runtime
-            .members(list)
+            .members(&ACCOUNT, list)
             .expect("members")
             .iter()
             .map(|m| m["key"].as_str().unwrap().to_string())

@@ -37,7 +37,7 @@ fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
     assert_eq!(view["status"], json!("published"));
     assert_eq!(view["versions"][0]["status"], json!("published"));
     assert_eq!(view["versions"][1]["status"], json!("draft"));
-    let stored = h.runtime.journey_doc("j").unwrap();
+    let stored = h.runtime.journey_doc(&ACCOUNT, "j").unwrap();
     assert_eq!(
         stored.versions[0].definition["entry"]["steps"][0]["wait"]["duration"],
         json!("1h")

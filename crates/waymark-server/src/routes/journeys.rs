@@ -1,5 +1,6 @@
-//! `/api/journeys`: journeys and their lifecycle, served by the live runtime. A workspace
-//! token reaches only the journeys whose inputs all belong to its workspace.
+//! `/api/journeys`: journeys and their lifecycle, served by the live runtime. A journey
+//! belongs to the workspace whose token made it, or to the account (SPEC §1); a workspace
+//! token reaches only its workspace's journeys.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,8 +8,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
+use waymark_runtime::Owner;
 use waymark_runtime::journeys::JourneyDoc;
-use waymark_store::TokenScope;
 
 use super::Path;
 use crate::auth::Admin;
@@ -21,7 +22,7 @@ pub(crate) fn body(b: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiEr
 }
 
 /// An optional JSON body (an empty one is `{}`).
-fn optional_body(b: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
+pub(crate) fn optional_body(b: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
     match b {
         Ok(Json(v)) => Ok(v),
         Err(JsonRejection::MissingJsonContentType(_)) => Ok(json!({})),
@@ -30,35 +31,12 @@ fn optional_body(b: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiErro
     }
 }
 
-/// Whether every input of a journey definition belongs to `ws` (`ws/x`, or a bare id).
-fn in_workspace(definition: &Value, ws: &str) -> bool {
-    let inputs: Vec<&str> = definition
-        .get("inputs")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    !inputs.is_empty()
-        && inputs
-            .iter()
-            .all(|i| i.split_once('/').is_none_or(|(w, _)| w == ws))
-}
-
-/// Refuses a workspace token a journey outside its workspace (as missing).
-fn reach(admin: &Admin, id: &str, definition: &Value) -> Result<(), ApiError> {
-    match &admin.0 {
-        TokenScope::Account => Ok(()),
-        TokenScope::Workspace(ws) if in_workspace(definition, ws) => Ok(()),
-        TokenScope::Workspace(_) => Err(ApiError::not_found(format!(
-            "journey `{id}` does not exist"
-        ))),
-    }
-}
-
+/// The journey, when the caller may see it: its owner's workspace token or the account
+/// token. Another workspace's journey is answered as missing, so a workspace token learns
+/// nothing about it.
 async fn reachable(state: &AppState, admin: &Admin, id: &str) -> Result<JourneyDoc, ApiError> {
-    let owned = id.to_string();
-    let doc = state.run(move |r| r.journey_doc(&owned)).await?;
-    reach(admin, id, &doc.latest().definition)?;
-    Ok(doc)
+    let (scope, owned) = (admin.0.clone(), id.to_string());
+    state.run(move |r| r.journey_doc(&scope, &owned)).await
 }
 
 /// `GET /api/journeys`.
@@ -66,13 +44,8 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     admin: Admin,
 ) -> Result<Json<Value>, ApiError> {
-    let all = state.run(|r| r.journeys()).await?;
-    let visible: Vec<Value> = all
-        .into_iter()
-        .filter(|(d, _)| reach(&admin, &d.id, &d.latest().definition).is_ok())
-        .map(|(_, summary)| summary)
-        .collect();
-    Ok(Json(json!({ "journeys": visible })))
+    let journeys = state.run(move |r| r.journeys(&admin.0)).await?;
+    Ok(Json(json!({ "journeys": journeys })))
 }
 
 /// `POST /api/journeys`: a draft.
@@ -82,13 +55,10 @@ pub(crate) async fn create(
     b: Result<Json<Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let definition = body(b)?;
-    let id = definition.get("id").and_then(Value::as_str).unwrap_or("");
-    reach(&admin, id, &definition).map_err(|_| {
-        ApiError::forbidden(
-            "a workspace token may only create journeys whose inputs all belong to its workspace",
-        )
-    })?;
-    let view = state.run(move |r| r.create_journey(definition)).await?;
+    let owner = Owner::of(&admin.0);
+    let view = state
+        .run(move |r| r.create_journey(owner, definition))
+        .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -98,8 +68,7 @@ pub(crate) async fn get(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    reachable(&state, &admin, &id).await?;
-    Ok(Json(state.run(move |r| r.journey(&id)).await?))
+    Ok(Json(state.run(move |r| r.journey(&admin.0, &id)).await?))
 }
 
 /// `PATCH /api/journeys/{id}`.
@@ -111,14 +80,6 @@ pub(crate) async fn patch(
 ) -> Result<Json<Value>, ApiError> {
     let patch = body(b)?;
     reachable(&state, &admin, &id).await?;
-    if let TokenScope::Workspace(ws) = &admin.0
-        && let Some(inputs) = patch.get("inputs")
-        && !in_workspace(&json!({ "inputs": inputs }), ws)
-    {
-        return Err(ApiError::forbidden(
-            "a workspace token may not select inputs of other workspaces",
-        ));
-    }
     Ok(Json(state.run(move |r| r.patch_journey(&id, patch)).await?))
 }
 
@@ -141,7 +102,7 @@ pub(crate) async fn publish(
     b: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let options = optional_body(b)?;
-    reachable(&state, &admin, &id).await?;
+    let doc = reachable(&state, &admin, &id).await?;
     let historical = match options.get("historical") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
@@ -152,17 +113,11 @@ pub(crate) async fn publish(
             ));
         }
     };
-    Ok(Json(
-        state
-            .run(move |r| {
-                let doc = r.journey_doc(&id)?;
-                let from_definition = doc.latest().definition["entry"]["historical"]
-                    .as_bool()
-                    .unwrap_or(false);
-                r.publish(&id, historical.unwrap_or(from_definition))
-            })
-            .await?,
-    ))
+    let from_definition = doc.latest().definition["entry"]["historical"]
+        .as_bool()
+        .unwrap_or(false);
+    let historical = historical.unwrap_or(from_definition);
+    Ok(Json(state.run(move |r| r.publish(&id, historical)).await?))
 }
 
 /// `POST /api/journeys/{id}/stop`.

@@ -208,6 +208,13 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         || delete(outputs::delete),
     ),
     ep(
+        "post",
+        "/api/outputs/{id}/rotate",
+        "Rotate an output's secret (the old webhook secret signs too for a grace period)",
+        Auth::Admin,
+        || post(outputs::rotate),
+    ),
+    ep(
         "get",
         "/api/outputs/{id}/members",
         "A list output's members",

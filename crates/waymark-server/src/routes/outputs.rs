@@ -1,5 +1,6 @@
-//! `/api/outputs` and deliveries: outputs are account-wide, so changing them needs an
-//! account token; any admin token may read them.
+//! `/api/outputs` and deliveries. An output belongs to the workspace whose token made it,
+//! or to the account (SPEC §1): a workspace token sees, changes and connects to its own
+//! workspace's outputs only, and their deliveries and members; another's are missing.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -11,16 +12,18 @@ use serde_json::{Value, json};
 use waymark_store::DeliveryStatus;
 
 use super::Path;
-use super::journeys::body;
+use super::journeys::{body, optional_body};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
+use waymark_runtime::Owner;
 
 /// `GET /api/outputs`.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"outputs": state.run(|r| r.outputs()).await?})))
+    let outputs = state.run(move |r| r.outputs(&admin.0)).await?;
+    Ok(Json(json!({ "outputs": outputs })))
 }
 
 /// `POST /api/outputs`.
@@ -29,19 +32,19 @@ pub(crate) async fn create(
     admin: Admin,
     b: Result<Json<Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    admin.require_account()?;
     let output = body(b)?;
-    let view = state.run(move |r| r.create_output(output)).await?;
+    let owner = Owner::of(&admin.0);
+    let view = state.run(move |r| r.create_output(owner, output)).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// `GET /api/outputs/{id}`.
 pub(crate) async fn get(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.run(move |r| r.output(&id)).await?))
+    Ok(Json(state.run(move |r| r.output(&admin.0, &id)).await?))
 }
 
 /// `PATCH /api/outputs/{id}`.
@@ -51,9 +54,12 @@ pub(crate) async fn patch(
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    admin.require_account()?;
     let patch = body(b)?;
-    Ok(Json(state.run(move |r| r.patch_output(&id, patch)).await?))
+    Ok(Json(
+        state
+            .run(move |r| r.patch_output(&admin.0, &id, patch))
+            .await?,
+    ))
 }
 
 /// `DELETE /api/outputs/{id}`.
@@ -62,29 +68,43 @@ pub(crate) async fn delete(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin.require_account()?;
-    state.run(move |r| r.delete_output(&id)).await?;
+    state.run(move |r| r.delete_output(&admin.0, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/outputs/{id}/rotate` with `{"secret"?}` (webhook) or `{"write_key"}`
+/// (Segment): the answer shows the new secret, this once.
+pub(crate) async fn rotate(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    b: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let options = optional_body(b)?;
+    Ok(Json(
+        state
+            .run(move |r| r.rotate_output(&admin.0, &id, options))
+            .await?,
+    ))
 }
 
 /// `GET /api/outputs/{id}/members`.
 pub(crate) async fn members(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"members": state.run(move |r| r.members(&id)).await?}),
-    ))
+    let members = state.run(move |r| r.members(&admin.0, &id)).await?;
+    Ok(Json(json!({ "members": members })))
 }
 
 /// `GET /api/outputs/{id}/members.csv`.
 pub(crate) async fn members_csv(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let members = state.run(move |r| r.members(&id)).await?;
+    let members = state.run(move |r| r.members(&admin.0, &id)).await?;
     let csv = waymark_runtime::view::members_csv(&members);
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
 }
@@ -100,14 +120,14 @@ pub(crate) struct DeliveriesQuery {
 /// `GET /api/outputs/{id}/deliveries?status=dead&limit=N`.
 pub(crate) async fn deliveries(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Path(id): Path<String>,
     query: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let list = state
-        .run(move |r| r.deliveries(&id, q.status, limit))
+        .run(move |r| r.deliveries(&admin.0, &id, q.status, limit))
         .await?;
     Ok(Json(json!({ "deliveries": list })))
 }
@@ -118,7 +138,6 @@ pub(crate) async fn replay(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    admin.require_account()?;
-    let record = state.run(move |r| r.replay(&id)).await?;
+    let record = state.run(move |r| r.replay(&admin.0, &id)).await?;
     Ok((StatusCode::ACCEPTED, Json(record)))
 }

@@ -1029,13 +1029,15 @@ fn api_errors_have_codes() {
     let (status, body) = h.raw("GET", "/api/outputs", Some("not-a-token"), None);
     assert_eq!(status, 401, "a wrong token: {body}");
     let hook = json!({"id": "hook", "kind": "webhook", "url": receiver.url(), "secret": SECRET});
-    let bytes = hook.to_string().into_bytes();
+    // A workspace token makes outputs of its own workspace (SPEC §1).
+    let mine = json!({"id": "ws-hook", "kind": "webhook", "url": receiver.url(), "secret": SECRET});
+    let bytes = mine.to_string().into_bytes();
     let (status, body) = h.raw("POST", "/api/outputs", Some(WS_TOKEN), Some(&bytes));
     assert_eq!(
-        status, 403,
-        "a workspace token cannot create outputs: {body}"
+        status, 201,
+        "a workspace token makes its own outputs: {body}"
     );
-    assert!(body["code"].is_string(), "{body}");
+    assert!(body["owner"]["workspace"].is_string(), "{body}");
 
     // Outputs.
     h.create_hook("hook", &receiver);

@@ -1,0 +1,267 @@
+//! What a journey names outside itself — inputs, outputs, other journeys' steps, audiences,
+//! computed attributes — checked against what exists and what the journey's owner may see
+//! (SPEC §1, §9). Inputs are resolved once, when a definition is written, to
+//! `workspace/input` ids, so that later inputs never silently widen a journey; the other
+//! references may sit in a draft (its view lists them) but publishing refuses them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use waymark_engine::model::{Criteria, Journey, MemberTarget, Step};
+
+use crate::RuntimeError;
+use crate::journeys::JourneyDoc;
+use crate::journeys::rules;
+use crate::outputs::OutputDoc;
+use crate::owner::Owner;
+
+/// One reference that does not resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Stable code: `unknown_input`, `unknown_output`, `unknown_journey`, `unknown_step`,
+    /// `unknown_audience`, `unknown_attribute`.
+    pub code: &'static str,
+    /// What is named, as the journey names it.
+    pub name: String,
+    /// Why it does not resolve.
+    pub message: String,
+}
+
+/// Rewrites `definition["inputs"]` to `workspace/input` ids for a journey made by `owner`.
+/// A bare id means the owner's workspace only; for the account, every workspace that has an
+/// input with that id now. A qualified id must exist and be visible to the owner. Every
+/// unknown id is named in the error.
+pub fn resolve_inputs(
+    definition: &mut Value,
+    owner: &Owner,
+    existing: &[String],
+) -> Result<(), RuntimeError> {
+    let Some(selected) = definition.get("inputs").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let mut resolved: Vec<String> = Vec::new();
+    let mut unknown: Vec<Problem> = Vec::new();
+    for name in selected.iter().filter_map(Value::as_str) {
+        let matches: Vec<&String> = existing
+            .iter()
+            .filter(|full| input_matches(full, name, owner))
+            .collect();
+        if matches.is_empty() {
+            unknown.push(Problem {
+                code: "unknown_input",
+                name: name.to_string(),
+                message: format!("input `{name}` does not exist{}", scope_note(owner)),
+            });
+        }
+        for full in matches {
+            if !resolved.contains(full) {
+                resolved.push(full.clone());
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(refusal(unknown));
+    }
+    definition["inputs"] = json!(resolved);
+    Ok(())
+}
+
+fn scope_note(owner: &Owner) -> String {
+    match owner {
+        Owner::Account => String::new(),
+        Owner::Workspace(ws) => format!(" in workspace `{ws}`"),
+    }
+}
+
+/// Whether the existing `workspace/input` id `full` is what `name` means for `owner`.
+fn input_matches(full: &str, name: &str, owner: &Owner) -> bool {
+    let Some((ws, id)) = full.split_once('/') else {
+        return false;
+    };
+    let visible = owner.workspace().is_none_or(|own| own == ws);
+    visible
+        && match name.split_once('/') {
+            Some(_) => full == name,
+            None => id == name,
+        }
+}
+
+/// What a definition names that does not exist or that `owner` may not use: outputs of
+/// connections, `member_of` journeys, steps and audiences, computed attributes, inputs.
+/// `journeys` are every stored journey; `outputs` every output.
+pub fn problems(
+    journey_id: &str,
+    definition: &Value,
+    owner: &Owner,
+    outputs: &BTreeMap<String, OutputDoc>,
+    journeys: &[JourneyDoc],
+    existing_inputs: &[String],
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for output in rules::outputs_named(definition) {
+        match outputs.get(&output) {
+            Some(doc) if owner.may_use(&doc.owner) => {}
+            _ => out.push(Problem {
+                code: "unknown_output",
+                message: format!(
+                    "a connection names output `{output}`, which does not exist{}",
+                    scope_note(owner)
+                ),
+                name: output,
+            }),
+        }
+    }
+    for input in definition
+        .get("inputs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !existing_inputs
+            .iter()
+            .any(|full| input_matches(full, input, owner))
+        {
+            out.push(Problem {
+                code: "unknown_input",
+                name: input.to_string(),
+                message: format!("input `{input}` does not exist{}", scope_note(owner)),
+            });
+        }
+    }
+    // The typed model finds criteria wherever they sit; a definition that does not parse is
+    // reported by validation, not here.
+    let Ok(journey) = serde_json::from_value::<Journey>(definition.clone()) else {
+        return out;
+    };
+    let own_steps: Vec<String> = rules::steps(definition)
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect();
+    let mut criteria: Vec<&Criteria> = Vec::new();
+    collect_journey(&journey, &mut criteria);
+    for c in criteria {
+        match c {
+            Criteria::MemberOf(m) => match &m.target {
+                MemberTarget::Step { journey, step } => {
+                    out.extend(step_problem(
+                        journey_id, &own_steps, journey, step, owner, journeys,
+                    ));
+                }
+                MemberTarget::Audience { audience } => out.push(Problem {
+                    code: "unknown_audience",
+                    name: audience.clone(),
+                    message: format!("audience `{audience}` does not exist"),
+                }),
+            },
+            Criteria::Attribute(a) => out.push(Problem {
+                code: "unknown_attribute",
+                name: a.attribute.clone(),
+                message: format!("computed attribute `{}` does not exist", a.attribute),
+            }),
+            _ => {}
+        }
+    }
+    out.sort_by(|a, b| (a.code, &a.name).cmp(&(b.code, &b.name)));
+    out.dedup();
+    out
+}
+
+/// The problem with `member_of {journey, step}`, if any: the journey must exist and be
+/// visible to `owner` (or be this journey, whose steps are `own_steps`), and the step must
+/// be in its latest version.
+fn step_problem(
+    this_journey: &str,
+    own_steps: &[String],
+    journey: &str,
+    step: &str,
+    owner: &Owner,
+    journeys: &[JourneyDoc],
+) -> Option<Problem> {
+    let steps: Vec<String> = if journey == this_journey {
+        own_steps.to_vec()
+    } else {
+        match journeys
+            .iter()
+            .find(|j| j.id == journey && owner.may_use(&j.owner))
+        {
+            Some(j) => rules::steps(&j.latest().definition)
+                .iter()
+                .map(|s| s.id.to_string())
+                .collect(),
+            None => {
+                return Some(Problem {
+                    code: "unknown_journey",
+                    name: journey.to_string(),
+                    message: format!(
+                        "`member_of` names journey `{journey}`, which does not exist{}",
+                        scope_note(owner)
+                    ),
+                });
+            }
+        }
+    };
+    (!steps.iter().any(|s| s == step)).then(|| Problem {
+        code: "unknown_step",
+        name: format!("{journey}/{step}"),
+        message: format!(
+            "`member_of` names step `{step}`, which journey `{journey}` does not have"
+        ),
+    })
+}
+
+fn collect_journey<'a>(journey: &'a Journey, out: &mut Vec<&'a Criteria>) {
+    if let Some(c) = &journey.entry.criteria {
+        collect(c, out);
+    }
+    if let Some(c) = &journey.settings.exit {
+        collect(c, out);
+    }
+    if let Some(goal) = &journey.settings.goal {
+        collect(&goal.criteria, out);
+    }
+    for step in &journey.entry.steps {
+        collect_step(step, out);
+    }
+}
+
+fn collect_step<'a>(step: &'a Step, out: &mut Vec<&'a Criteria>) {
+    if let Some(c) = &step.criteria {
+        collect(c, out);
+    }
+    for child in &step.steps {
+        collect_step(child, out);
+    }
+}
+
+fn collect<'a>(criteria: &'a Criteria, out: &mut Vec<&'a Criteria>) {
+    match criteria {
+        Criteria::All(parts) | Criteria::Any(parts) => {
+            for p in parts {
+                collect(p, out);
+            }
+        }
+        Criteria::Not(part) => collect(part, out),
+        other => out.push(other),
+    }
+}
+
+/// The 422 that refuses a journey for its problems, each one listed.
+pub fn refusal(problems: Vec<Problem>) -> RuntimeError {
+    let first = &problems[0];
+    let mut e = RuntimeError::invalid(
+        first.code,
+        if problems.len() == 1 {
+            first.message.clone()
+        } else {
+            format!(
+                "{} references do not resolve; the first: {}",
+                problems.len(),
+                first.message
+            )
+        },
+    );
+    e.details = Some(json!(problems));
+    e
+}
