@@ -132,6 +132,50 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
+/// A duration that may point backwards: a [`Duration`] with an optional leading `-`
+/// (`"-3d"`: three days before), for offsets such as "remind three days before renewal".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignedDuration {
+    millis: i64,
+}
+
+impl SignedDuration {
+    /// The offset in milliseconds (negative: earlier).
+    pub const fn millis(self) -> i64 {
+        self.millis
+    }
+
+    /// Parses `[-]<n><unit>`.
+    pub fn parse(text: &str) -> Result<Self, TimeSyntaxError> {
+        let (sign, magnitude) = match text.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, text),
+        };
+        let d = Duration::parse(magnitude).map_err(|_| TimeSyntaxError::Duration(text.into()))?;
+        Ok(Self {
+            millis: sign * d.millis(),
+        })
+    }
+}
+
+impl fmt::Display for SignedDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let magnitude = Duration::from_millis(self.millis.abs());
+        if self.millis < 0 {
+            write!(f, "-{magnitude}")
+        } else {
+            write!(f, "{magnitude}")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(de::Error::custom)
+    }
+}
+
 /// A time of day, `HH:MM`, on a 24-hour clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ClockTime {
@@ -335,6 +379,18 @@ mod tests {
         assert!(Day::parse("Mon").is_ok());
         assert!(Day::parse("sunday").is_ok());
         assert!(Day::parse("mo").is_err());
+    }
+
+    #[test]
+    fn signed_durations_point_either_way() {
+        assert_eq!(
+            SignedDuration::parse("-3d").unwrap().millis(),
+            -3 * 86_400_000
+        );
+        assert_eq!(SignedDuration::parse("2h").unwrap().millis(), 7_200_000);
+        for bad in ["-", "--3d", "-0d", "+3d", "- 3d", "-3"] {
+            assert!(SignedDuration::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::criteria::{Criteria, optional_instant};
-use crate::time::{ClockTime, Day, Duration, Millis};
+use crate::time::{ClockTime, Day, Duration, Millis, SignedDuration};
 
 /// A journey (SPEC §6).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -193,8 +193,8 @@ pub enum Until {
         /// Trait path holding an RFC 3339 time.
         #[serde(rename = "trait")]
         path: String,
-        /// Added to the trait's time.
-        offset: Option<Duration>,
+        /// Added to the trait's time (negative: before it).
+        offset: Option<SignedDuration>,
     },
 }
 

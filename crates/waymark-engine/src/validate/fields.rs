@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use super::Limits;
 use super::problems::{Problem, describe, field, index, quote};
 use crate::time::{
-    ClockTime, Day, Duration, Millis, TimeSyntaxError, parse_instant, parse_time_zone,
+    ClockTime, Day, Duration, Millis, SignedDuration, TimeSyntaxError, parse_instant,
+    parse_time_zone,
 };
 
 /// A JSON object.
@@ -32,8 +33,6 @@ pub(super) struct Checker<'a> {
     pub(super) connection_ids: HashMap<&'a str, String>,
     /// `member_of` references to steps of this journey: the path and the step id.
     pub(super) member_steps: Vec<(String, &'a str)>,
-    /// Steps that count toward [`Limits::max_steps`].
-    pub(super) counted_steps: usize,
 }
 
 /// The value of an optional field: absent and `null` both mean "not given".
@@ -52,7 +51,6 @@ impl<'a> Checker<'a> {
             step_ids: HashMap::new(),
             connection_ids: HashMap::new(),
             member_steps: Vec::new(),
-            counted_steps: 0,
         }
     }
 
@@ -299,6 +297,17 @@ impl<'a> Checker<'a> {
         self.parsed(value, path, "invalid_duration", |text| {
             if text.is_ascii() {
                 Duration::parse(text)
+            } else {
+                Err(TimeSyntaxError::Duration(text.to_string()))
+            }
+        });
+    }
+
+    /// A duration with an optional leading `-` (`-3d`).
+    pub(super) fn signed_duration(&mut self, value: &'a Value, path: &str) {
+        self.parsed(value, path, "invalid_duration", |text| {
+            if text.is_ascii() {
+                SignedDuration::parse(text)
             } else {
                 Err(TimeSyntaxError::Duration(text.to_string()))
             }

@@ -62,7 +62,9 @@ impl<'a> Checker<'a> {
             self.settings(settings, "$.settings");
         }
         self.member_steps_exist();
-        self.step_count_limit();
+        if let Some(entry) = map.get("entry") {
+            self.step_count_limit(entry);
+        }
     }
 
     /// The entry step.
@@ -76,7 +78,6 @@ impl<'a> Checker<'a> {
             let message = format!("the entry step's id must be `entry`, found {}", quote(id));
             self.report(field(path, "id"), "invalid_entry_id", message);
         }
-        self.counted_steps += 1;
         let criteria = optional(map, "criteria");
         if let Some(criteria) = criteria {
             self.criteria(criteria, &field(path, "criteria"), Place::Entry);

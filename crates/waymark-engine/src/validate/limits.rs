@@ -1,5 +1,7 @@
 //! The configurable limits of SPEC §9 and their checks.
 
+use serde_json::Value;
+
 use super::fields::Checker;
 use super::key::step_key;
 use super::problems::field;
@@ -7,12 +9,7 @@ use super::problems::field;
 /// Configurable limits (SPEC §9) with their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The most steps a journey may have (default 20).
-    ///
-    /// Counting rule: every step but `wait` steps counts 1 — the entry, milestones,
-    /// `remaining` paths (the children of a split), `send` and `exit` steps. SPEC §9 lists
-    /// "entry 1, milestone 1, split children each 1, send 1; waits do not count"; `exit`
-    /// and `remaining` steps are audiences with keys of their own, so they count too.
+    /// The most steps a journey may have (default 20), counted by [`counted_steps`].
     pub max_steps: usize,
     /// The longest journey name, in characters (Unicode scalar values, not bytes; default 73).
     pub journey_name_chars: usize,
@@ -70,13 +67,101 @@ impl Checker<'_> {
     }
 
     /// The journey has no more steps than allowed.
-    pub(super) fn step_count_limit(&mut self) {
-        let (count, limit) = (self.counted_steps, self.limits.max_steps);
+    pub(super) fn step_count_limit(&mut self, entry: &Value) {
+        let (count, limit) = (counted_steps(entry), self.limits.max_steps);
         if count > limit {
             let message = format!(
-                "the journey has {count} steps; the limit is {limit} (wait steps do not count)"
+                "the journey has {count} steps as Segment counts them; the limit is {limit} (waits, exits and timeout paths do not count; a true/false split counts 1)"
             );
             self.report("$.entry", "too_many_steps", message);
         }
+    }
+}
+
+/// How many steps a journey has toward the limit, as Segment counts them (SPEC §9): the
+/// entry 1; a milestone (or send) under `wait` or `live` branching 1, and under `live` the
+/// remaining-user path too (it is a milestone audience of its own there); a true/false
+/// split — `decide` over one milestone and one `remaining` — 1 in all; any other split
+/// (`decide`, `all`, `random`) 1 per child; waits, exits and a `wait` step's timeout
+/// `remaining` 0. Reads the raw JSON, so that an invalid journey still gets a count.
+pub fn counted_steps(entry: &Value) -> usize {
+    1 + below(entry)
+}
+
+fn below(step: &Value) -> usize {
+    let children: Vec<&Value> = step
+        .get("steps")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    fn kind(step: &Value) -> &str {
+        step.get("type").and_then(Value::as_str).unwrap_or("")
+    }
+    let branching = step
+        .get("branching")
+        .and_then(Value::as_str)
+        .unwrap_or("wait");
+    let own = match branching {
+        "decide"
+            if children.len() == 2
+                && kind(children[0]) == "milestone"
+                && kind(children[1]) == "remaining" =>
+        {
+            1
+        }
+        "decide" | "all" | "random" => children.len(),
+        _ => children
+            .iter()
+            .filter(|c| match kind(c) {
+                "milestone" | "send" => true,
+                "remaining" => branching == "live",
+                _ => false,
+            })
+            .count(),
+    };
+    own + children.iter().map(|c| below(c)).sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::counted_steps;
+
+    fn milestone(id: &str) -> serde_json::Value {
+        json!({"id": id, "type": "milestone"})
+    }
+
+    #[test]
+    fn a_true_false_split_counts_one() {
+        let entry = json!({"branching": "decide", "steps": [
+            milestone("t"), {"id": "f", "type": "remaining"}]});
+        assert_eq!(counted_steps(&entry), 2);
+    }
+
+    #[test]
+    fn other_splits_count_each_child() {
+        for branching in ["decide", "all", "random"] {
+            let entry = json!({"branching": branching, "steps": [
+                milestone("a"), milestone("b"), {"id": "r", "type": "remaining"}]});
+            assert_eq!(counted_steps(&entry), 4, "{branching}");
+        }
+    }
+
+    #[test]
+    fn waits_exits_and_timeout_paths_count_nothing() {
+        let entry = json!({"steps": [{"id": "w", "type": "wait", "steps": [
+            {"id": "m", "type": "milestone", "timeout": "1d", "steps": [
+                {"id": "s", "type": "send"}, {"id": "x", "type": "exit"}]},
+            {"id": "r", "type": "remaining", "steps": [{"id": "x2", "type": "exit"}]}]}]});
+        // entry, the milestone, the send.
+        assert_eq!(counted_steps(&entry), 3);
+    }
+
+    #[test]
+    fn live_milestones_count_with_their_remaining_path() {
+        let entry = json!({"branching": "live", "steps": [
+            milestone("a"), milestone("b"), {"id": "r", "type": "remaining"}]});
+        assert_eq!(counted_steps(&entry), 4);
     }
 }

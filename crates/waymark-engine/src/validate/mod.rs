@@ -59,7 +59,7 @@ use crate::model::Journey;
 use fields::Checker;
 
 pub use key::step_key;
-pub use limits::Limits;
+pub use limits::{Limits, counted_steps};
 pub use problems::Problem;
 
 /// Every problem in a journey JSON value (empty when it is valid).

@@ -126,9 +126,6 @@ impl<'a> Checker<'a> {
         let kind = self.required(map, path, "type").and_then(|t| {
             self.choice(t, &type_path, "step type", &STEP_TYPES, "unknown_step_type")
         });
-        if kind != Some("wait") {
-            self.counted_steps += 1;
-        }
         let criteria = optional(map, "criteria");
         self.owned_field(kind, &CRITERIA, criteria, path);
         if let Some(criteria) = criteria {

@@ -48,7 +48,7 @@ impl<'a> Checker<'a> {
             Some(_) => {
                 self.non_empty(&map["trait"], &field(path, "trait"));
                 if let Some(offset) = optional(map, "offset") {
-                    self.duration(offset, &field(path, "offset"));
+                    self.signed_duration(offset, &field(path, "offset"));
                 }
             }
             None => {}

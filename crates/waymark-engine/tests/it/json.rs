@@ -195,7 +195,7 @@ fn step(s: &Step) -> Value {
             Wait::Until(Until::Trait { path, offset }) => {
                 let mut u = Map::new();
                 u.insert("trait".into(), json!(path));
-                put(&mut u, "offset", offset.map(duration));
+                put(&mut u, "offset", offset.map(|o| json!(o.to_string())));
                 json!({"until": u})
             }
         }),
