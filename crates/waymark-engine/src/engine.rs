@@ -17,7 +17,7 @@ use crate::transition::{Transition, UserIndex};
 
 #[path = "engine_live.rs"]
 mod live;
-pub use live::StepCounts;
+pub use live::{StepCounts, StepMember};
 
 /// One user's whole state.
 #[derive(Debug, Default)]

@@ -18,6 +18,17 @@ pub struct StepCounts {
     pub audience: u64,
 }
 
+/// A user in a step's audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepMember {
+    /// The user.
+    pub user: UserIndex,
+    /// Which entry into the journey this is (1 for the first).
+    pub entry_number: u32,
+    /// When the user entered the step's audience.
+    pub entered_at: Millis,
+}
+
 impl Engine {
     /// Applies an event to the user's profile only: no journey is evaluated and the clock
     /// does not move. For history that precedes a journey's publication.
@@ -159,8 +170,8 @@ impl Engine {
             })
     }
 
-    /// The users in a step's audience with their entry number, in user order.
-    pub fn step_members(&self, journey: u16, step: u16) -> Vec<(UserIndex, u32)> {
+    /// The users in a step's audience with their entry number and entry time, in user order.
+    pub fn step_members(&self, journey: u16, step: u16) -> Vec<StepMember> {
         let j = usize::from(journey);
         self.users
             .iter()
@@ -168,8 +179,15 @@ impl Engine {
             .filter(|(_, u)| !u.removed)
             .filter_map(|(i, u)| {
                 let st = u.journeys.get(j)?;
-                (st.status == Status::In && st.audience.iter().any(|a| a.step == step))
-                    .then_some((i as UserIndex, st.entries))
+                if st.status != Status::In {
+                    return None;
+                }
+                let entry = st.audience.iter().find(|a| a.step == step)?;
+                Some(StepMember {
+                    user: i as UserIndex,
+                    entry_number: st.entries,
+                    entered_at: entry.entered_at,
+                })
             })
             .collect()
     }
@@ -253,7 +271,14 @@ mod tests {
         );
         assert!(out.iter().all(|t| t.at == 100 && t.user == 0));
         assert_eq!(engine.journey_counts(0), (1, 0));
-        assert_eq!(engine.step_members(0, 1), vec![(0, 1)]);
+        assert_eq!(
+            engine.step_members(0, 1),
+            vec![StepMember {
+                user: 0,
+                entry_number: 1,
+                entered_at: 100
+            }]
+        );
         let counts = engine.step_counts(0);
         assert_eq!(counts[0], StepCounts { at: 0, audience: 1 });
         assert_eq!(counts[1], StepCounts { at: 1, audience: 1 });

@@ -22,6 +22,8 @@ pub(crate) enum Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AudienceEntry {
     pub(crate) step: StepIndex,
+    /// When the user entered this step's audience (its audience CSV shows it).
+    pub(crate) entered_at: Millis,
     /// Whether the step's connections were told of the entry (so they hear of the exit).
     pub(crate) announced: bool,
 }

@@ -23,7 +23,7 @@ pub mod transition;
 pub mod validate;
 
 pub use compile::{CompileError, CompiledJourney};
-pub use engine::{Engine, StepCounts};
+pub use engine::{Engine, StepCounts, StepMember};
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};
 pub use transition::{Change, Transition, TransitionKind, UserIndex};

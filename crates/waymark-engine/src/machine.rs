@@ -264,7 +264,11 @@ impl Machine<'_> {
             },
         );
         let announced = self.deliver_on_entry(st, step);
-        st.audience.push(AudienceEntry { step, announced });
+        st.audience.push(AudienceEntry {
+            step,
+            entered_at: self.now,
+            announced,
+        });
         let node = self.step(step);
         let phase = match (&node.kind, &node.wait) {
             (Some(StepKind::Exit), _) => {

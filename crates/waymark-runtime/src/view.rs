@@ -41,6 +41,8 @@ pub fn journey(doc: &JourneyDoc, progress: Option<Progress>) -> Value {
         "status": status,
         "version": latest.version,
         "latest_status": latest.status,
+        "draft_version": doc.draft_version(),
+        "owner": doc.owner,
         "versions": versions,
         "definition": latest.definition,
         "keys": doc.keys,
@@ -63,6 +65,8 @@ pub fn journey_summary(doc: &JourneyDoc) -> Value {
         "name": full["name"],
         "status": full["status"],
         "version": full["version"],
+        "draft_version": full["draft_version"],
+        "owner": full["owner"],
         "credits": full["credits"],
     })
 }

@@ -392,6 +392,7 @@ impl Core {
                 let mut out = Vec::new();
                 self.runners[i].engine.stop(now, &mut out);
                 self.handle(i, &out, false);
+                v.final_stats = Some(version_stats(&self.runners[i], "stopped"));
                 self.runners.remove(i);
             }
         }
@@ -478,40 +479,22 @@ impl Core {
         Ok(())
     }
 
-    /// `GET /api/journeys/{id}/stats`.
+    /// `GET /api/journeys/{id}/stats`: every version's figures, oldest first — live for
+    /// running versions, as they were when stopped for the others (SPEC §11: statistics
+    /// outlive the run). Delivery counts are per output the latest version names.
     pub(crate) fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
         let journey = self.journey_doc(id)?;
         let mut versions = Vec::new();
-        for r in self.runners.iter().filter(|r| r.journey_id == id) {
-            let counts = r.engine.step_counts(0);
-            let (within, control) = r.engine.journey_counts(0);
-            let steps: Vec<Value> = r
-                .step_ids
+        for v in &journey.versions {
+            if let Some(r) = self
+                .runners
                 .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    json!({
-                        "step": s,
-                        "key": r.keys.get(s),
-                        "at": counts[i].at,
-                        "audience": counts[i].audience,
-                        "entered": r.totals[i].entered,
-                        "exited": r.totals[i].exited,
-                        "connections": r.connections[i].iter().map(|c| json!({
-                            "id": c.id, "output": c.output, "active": c.active,
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            versions.push(json!({
-                "version": r.version,
-                "in_journey": within,
-                "control": control,
-                "entered": r.journey_totals.entered,
-                "exited": r.journey_totals.exited,
-                "goal": r.journey_totals.goal,
-                "steps": steps,
-            }));
+                .find(|r| r.journey_id == id && r.version == v.version)
+            {
+                versions.push(version_stats(r, "running"));
+            } else if let Some(last) = &v.final_stats {
+                versions.push(last.clone());
+            }
         }
         let mut outputs = serde_json::Map::new();
         for o in rules::outputs_named(&journey.latest().definition) {
@@ -520,7 +503,7 @@ impl Core {
         Ok(json!({"id": id, "versions": versions, "deliveries_by_output": outputs}))
     }
 
-    /// A step's audience as CSV (`key,user_id,anonymous_id,version,entry_number`).
+    /// A step's audience as CSV (`key,user_id,anonymous_id,version,entry_number,entered_at`).
     pub(crate) fn audience_csv(&self, id: &str, step: &str) -> Result<String, RuntimeError> {
         let journey = self.journey_doc(id)?;
         if !rules::steps(&journey.latest().definition)
@@ -529,22 +512,24 @@ impl Core {
         {
             return Err(RuntimeError::not_found("step", step));
         }
-        let mut csv = String::from("key,user_id,anonymous_id,version,entry_number\n");
+        let mut csv = String::from("key,user_id,anonymous_id,version,entry_number,entered_at\n");
         for r in self.runners.iter().filter(|r| r.journey_id == id) {
             let Some(index) = r.step_ids.iter().position(|s| s == step) else {
                 continue;
             };
-            for (user, entry) in r.engine.step_members(0, index as u16) {
-                let key = r.engine.user_key(user);
+            for m in r.engine.step_members(0, index as u16) {
+                let key = r.engine.user_key(m.user);
                 let ids = self.identities.get(key);
                 let field = |v: Option<&String>| csv_field(v.map_or("", String::as_str));
+                let entered = crate::view::instant(Some(m.entered_at));
                 csv.push_str(&format!(
-                    "{},{},{},{},{}\n",
+                    "{},{},{},{},{},{}\n",
                     csv_field(key),
                     field(ids.and_then(|u| u.user_id.as_ref())),
                     field(ids.and_then(|u| u.anonymous_id.as_ref())),
                     r.version,
-                    entry
+                    m.entry_number,
+                    entered.as_str().unwrap_or_default(),
                 ));
             }
         }
@@ -573,5 +558,41 @@ fn draft(version: u32, mut definition: Value) -> VersionDoc {
         closed_at: None,
         stopped_at: None,
         active_since: BTreeMap::new(),
+        final_stats: None,
     }
+}
+
+/// One version's figures: who is where, entry and exit totals per step and for the journey,
+/// goal conversions, and each step's connections. `state` says whether they are live.
+fn version_stats(r: &crate::runner::Runner, state: &str) -> Value {
+    let counts = r.engine.step_counts(0);
+    let (within, control) = r.engine.journey_counts(0);
+    let steps: Vec<Value> = r
+        .step_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "step": s,
+                "key": r.keys.get(s),
+                "at": counts[i].at,
+                "audience": counts[i].audience,
+                "entered": r.totals[i].entered,
+                "exited": r.totals[i].exited,
+                "connections": r.connections[i].iter().map(|c| json!({
+                    "id": c.id, "output": c.output, "active": c.active,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": r.version,
+        "state": state,
+        "in_journey": within,
+        "control": control,
+        "entered": r.journey_totals.entered,
+        "exited": r.journey_totals.exited,
+        "goal": r.journey_totals.goal,
+        "steps": steps,
+    })
 }

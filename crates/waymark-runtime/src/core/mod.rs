@@ -477,11 +477,11 @@ impl Core {
             .engine
             .step_members(0, step as u16)
             .into_iter()
-            .map(|(user, entry)| Transition {
+            .map(|m| Transition {
                 at,
-                user,
+                user: m.user,
                 journey: 0,
-                entry,
+                entry: m.entry_number,
                 kind: TransitionKind::Delivery {
                     step: step as u16,
                     connection: connection as u16,

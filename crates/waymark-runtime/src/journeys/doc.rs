@@ -50,6 +50,10 @@ pub struct VersionDoc {
     /// not sent when history is replayed).
     #[serde(default)]
     pub active_since: BTreeMap<String, Millis>,
+    /// Its statistics as they stood when it was stopped (a stopped version has no engine
+    /// to ask, and its figures must outlive the run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_stats: Option<Value>,
 }
 
 /// A journey with all its versions.
@@ -104,7 +108,9 @@ impl JourneyDoc {
         self.versions.iter().find(|v| v.version == number)
     }
 
-    /// The status the journey shows: published while any version runs, else the latest's.
+    /// The status the journey shows: published while any version runs; stopped when a
+    /// version ran and none runs now, even with a newer draft waiting (the view shows that
+    /// draft beside it); a draft only when no version ever ran.
     pub fn status(&self) -> VersionStatus {
         if self
             .versions
@@ -112,9 +118,21 @@ impl JourneyDoc {
             .any(|v| v.status == VersionStatus::Published)
         {
             VersionStatus::Published
+        } else if self
+            .versions
+            .iter()
+            .any(|v| v.status == VersionStatus::Stopped)
+        {
+            VersionStatus::Stopped
         } else {
-            self.latest().status
+            VersionStatus::Draft
         }
+    }
+
+    /// The draft version waiting to be published, if the latest is one.
+    pub fn draft_version(&self) -> Option<u32> {
+        let latest = self.latest();
+        (latest.status == VersionStatus::Draft).then_some(latest.version)
     }
 
     /// The published versions.

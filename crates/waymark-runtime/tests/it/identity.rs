@@ -47,7 +47,9 @@ fn an_anonymous_user_who_identifies_keeps_their_state_under_the_user_id() {
     assert_eq!(v1["in_journey"], json!(1), "{stats}");
     let csv = h.runtime.audience_csv("welcome", "hour").unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
-    assert_eq!(rows, vec!["u1,u1,anon-1,1,1"], "{csv}");
+    // Reached the wait when the anonymous user signed up, and it still says so.
+    let entered = jiff::Timestamp::from_millisecond(T0 + SECOND).unwrap();
+    assert_eq!(rows, vec![format!("u1,u1,anon-1,1,1,{entered}")], "{csv}");
 
     // The wait started while anonymous fires for the identified user.
     h.set_time(T0 + SECOND + HOUR);

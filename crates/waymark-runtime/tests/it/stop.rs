@@ -33,6 +33,9 @@ fn stopping_a_journey_makes_everyone_leave_and_delivers_exits() {
     h.wait_at_step("j", 1, "pause", 2);
 
     h.set_time(T0 + 10 * MINUTE);
+    let before = version_stats(&h.stats("j"), 1);
+    assert_eq!(before["state"], json!("running"), "{before}");
+    assert_eq!(before["in_journey"], json!(2), "{before}");
     let view = h.runtime.stop("j").unwrap();
     assert_eq!(view["status"], json!("stopped"));
     assert!(view["versions"][0]["stopped_at"].is_string(), "{view}");
@@ -62,6 +65,13 @@ fn stopping_a_journey_makes_everyone_leave_and_delivers_exits() {
     h.wait_delivered("out", 4);
     assert_eq!(line_count(&path), 4);
     assert!(h.members("members").is_empty());
+
+    // Its statistics outlive the run (kept in the stored journey): two entered, two exited.
+    let after = version_stats(&h.stats("j"), 1);
+    assert_eq!(after["state"], json!("stopped"), "{after}");
+    assert_eq!(after["entered"], json!(2), "{after}");
+    assert_eq!(after["exited"], json!(2), "{after}");
+    assert_eq!(after["in_journey"], json!(0), "{after}");
 
     let err = h.runtime.publish("j", false).unwrap_err();
     assert_eq!(err.code, "stopped");

@@ -71,16 +71,23 @@ pub(crate) async fn get(
     Ok(Json(state.run(move |r| r.journey(&admin.0, &id)).await?))
 }
 
-/// `PATCH /api/journeys/{id}`.
+/// `PATCH /api/journeys/{id}`: 200 when the change applied in place, 201 when it made a
+/// new draft version (a published version cannot take it), so a client knows what it got.
 pub(crate) async fn patch(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let patch = body(b)?;
-    reachable(&state, &admin, &id).await?;
-    Ok(Json(state.run(move |r| r.patch_journey(&id, patch)).await?))
+    let before = reachable(&state, &admin, &id).await?;
+    let view = state.run(move |r| r.patch_journey(&id, patch)).await?;
+    let status = if view["version"] == json!(before.latest().version) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(view)))
 }
 
 /// `DELETE /api/journeys/{id}`.

@@ -1231,7 +1231,8 @@ fn two_versions(test: &str) -> (Harness, Receiver, Value) {
     assert_eq!(h.send(batch), 200);
     receiver.wait_for("the v1 entries", |l| l.len() >= 2);
 
-    // A criteria change cannot apply in place: it makes version 2, a draft.
+    // A criteria change cannot apply in place: it makes version 2, a draft (201: something
+    // new was made).
     let mut entry = v1["definition"]["entry"].clone();
     entry["criteria"] = json!({"event": "Signed Up",
         "where": [{"property": "plan", "op": "eq", "value": "pro"}]});
@@ -1239,9 +1240,11 @@ fn two_versions(test: &str) -> (Harness, Receiver, Value) {
         "PATCH",
         "/api/journeys/promo",
         Some(json!({"entry": entry})),
-        200,
+        201,
     );
     assert_eq!(patched["version"], 2, "{patched:#}");
+    assert_eq!(patched["status"], "published", "v1 still runs: {patched:#}");
+    assert_eq!(patched["draft_version"], 2, "{patched:#}");
     assert_eq!(patched["latest_status"], "draft", "{patched:#}");
     assert_eq!(patched["versions"][0]["status"], "published", "{patched:#}");
     assert_eq!(patched["versions"][1]["status"], "draft", "{patched:#}");
@@ -1374,6 +1377,11 @@ fn versions_clone_and_stop() {
             .all(|v| v["status"] == "stopped" && v["stopped_at"].is_string()),
         "{got:#}"
     );
+    // A new draft after the stop: the journey shows both, stopped with a draft waiting.
+    let drafted = h.expect("POST", "/api/journeys/promo/versions", None, 201);
+    assert_eq!(drafted["status"], "stopped", "{drafted:#}");
+    assert_eq!(drafted["draft_version"], 3, "{drafted:#}");
+    assert_eq!(drafted["latest_status"], "draft", "{drafted:#}");
 }
 
 /// SPEC §7/§9: a user may enter only when not in the journey, and users already in an older
