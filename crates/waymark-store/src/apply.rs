@@ -135,28 +135,41 @@ pub(crate) fn ingest_batch<T: Tx, M: Borrow<Message>>(
     let mut summary = IngestSummary::default();
     for (index, (message, event)) in messages.into_iter().enumerate() {
         match ingest_message(tx, workspace, index, message.borrow(), event)? {
-            Some(applied) => {
+            Outcome::Stored(applied) => {
                 summary.stored += 1;
                 summary.applied.push(applied);
             }
-            None => summary.duplicates += 1,
+            Outcome::Duplicate => summary.duplicates += 1,
+            Outcome::Suppressed => summary.suppressed += 1,
         }
     }
     Ok(summary)
 }
 
-/// Ingests message `index` of a batch: deduplicates, resolves (and merges) profiles,
-/// applies the message and appends its event. Returns `None` for a duplicate.
+/// What became of one message.
+enum Outcome {
+    Stored(Applied),
+    Duplicate,
+    Suppressed,
+}
+
+/// Ingests message `index` of a batch: drops it when an identifier is suppressed,
+/// deduplicates, resolves (and merges) profiles, applies the message and appends its event.
 fn ingest_message<T: Tx>(
     tx: &mut T,
     workspace: &str,
     index: usize,
     message: &Message,
     event: T::Event,
-) -> Result<Option<Applied>, StoreError> {
+) -> Result<Outcome, StoreError> {
+    for ident in profile::identifiers(message) {
+        if tx.lookup(IdKind::Suppressed, ident.value())?.is_some() {
+            return Ok(Outcome::Suppressed);
+        }
+    }
     if let Some(id) = message.message_id.as_deref() {
         if tx.seen(id)? {
-            return Ok(None);
+            return Ok(Outcome::Duplicate);
         }
         tx.mark_seen(id)?;
     }
@@ -246,12 +259,20 @@ fn ingest_message<T: Tx>(
         merged: plan.merges.iter().map(|&(_, absorbed)| absorbed).collect(),
     };
     tx.put_profile(target)?;
-    Ok(Some(applied))
+    Ok(Outcome::Stored(applied))
 }
 
 /// Deletes the profile a key names (its `userId`, else an `anonymousId`) with its events
-/// and identifiers. Returns the deleted profile, `None` when there is none.
-pub(crate) fn delete_profile<T: Tx>(tx: &mut T, key: &str) -> Result<Option<Profile>, StoreError> {
+/// and identifiers, and with `suppress` suppresses them (and the key). Returns the deleted
+/// profile, `None` when there is none (a key is suppressed all the same).
+pub(crate) fn delete_profile<T: Tx>(
+    tx: &mut T,
+    key: &str,
+    suppress: bool,
+) -> Result<Option<Profile>, StoreError> {
+    if suppress {
+        tx.set_identity(IdKind::Suppressed, key, Some(0))?;
+    }
     let id = match tx.lookup(IdKind::User, key)? {
         Some(id) => id,
         None => match tx.lookup(IdKind::Anonymous, key)? {
@@ -262,12 +283,27 @@ pub(crate) fn delete_profile<T: Tx>(tx: &mut T, key: &str) -> Result<Option<Prof
     let profile = load(tx, id)?;
     if let Some(user) = &profile.user_id {
         tx.set_identity(IdKind::User, user, None)?;
+        if suppress {
+            tx.set_identity(IdKind::Suppressed, user, Some(0))?;
+        }
     }
     for anonymous_id in &profile.anonymous_ids {
         tx.set_identity(IdKind::Anonymous, anonymous_id, None)?;
+        if suppress {
+            tx.set_identity(IdKind::Suppressed, anonymous_id, Some(0))?;
+        }
     }
     tx.remove_profile(id)?;
     Ok(Some(profile))
+}
+
+/// Lets messages with `identifier` in again; `false` when it was not suppressed.
+pub(crate) fn unsuppress<T: Tx>(tx: &mut T, identifier: &str) -> Result<bool, StoreError> {
+    let was = tx.lookup(IdKind::Suppressed, identifier)?.is_some();
+    if was {
+        tx.set_identity(IdKind::Suppressed, identifier, None)?;
+    }
+    Ok(was)
 }
 
 /// A profile the index points at; its absence means the store is inconsistent.

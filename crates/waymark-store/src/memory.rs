@@ -332,12 +332,17 @@ impl Store for MemoryStore {
             .cloned())
     }
 
-    fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError> {
+    fn delete_profile(
+        &self,
+        workspace: &str,
+        key: &str,
+        suppress: bool,
+    ) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
         let Some(space) = state.workspaces.get_mut(workspace) else {
             return Ok(false);
         };
-        let Some(deleted) = apply::delete_profile(space, key)? else {
+        let Some(deleted) = apply::delete_profile(space, key, suppress)? else {
             return Ok(false);
         };
         state.feed.send(Commit::ProfileDeleted {
@@ -347,6 +352,36 @@ impl Store for MemoryStore {
             anonymous_id: deleted.anonymous_ids.into_iter().next(),
         });
         Ok(true)
+    }
+
+    fn unsuppress(&self, workspace: &str, identifier: &str) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        match state.workspaces.get_mut(workspace) {
+            Some(space) => apply::unsuppress(space, identifier),
+            None => Ok(false),
+        }
+    }
+
+    fn suppressed(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
+        let state = self.lock()?;
+        let mut out: Vec<String> = state
+            .workspaces
+            .get(workspace)
+            .map(|s| {
+                s.identities
+                    .keys()
+                    .filter(|(kind, _)| *kind == IdKind::Suppressed)
+                    .map(|(_, value)| value.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        Ok(out)
+    }
+
+    fn erase_deleted(&self) -> Result<(), StoreError> {
+        // Nothing of a deleted record survives in memory.
+        Ok(())
     }
 
     fn for_each_profile(

@@ -220,6 +220,10 @@ pub(crate) enum IdKind {
     User,
     /// An `anonymousId` (or an alias's `previousId` that is not a known user id).
     Anonymous,
+    /// An identifier (user or anonymous id) whose messages are dropped at ingestion since
+    /// its profile was deleted with `suppress` (Segment's "delete and suppress"). It lives in
+    /// the identity index so that ingestion finds it with the lookups it already makes.
+    Suppressed,
 }
 
 /// One identifier a message carries, in the role it plays.

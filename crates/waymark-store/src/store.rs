@@ -47,6 +47,8 @@ pub struct IngestSummary {
     pub stored: usize,
     /// Messages ignored as repeats of a `messageId` seen in the workspace.
     pub duplicates: usize,
+    /// Messages dropped because one of their identifiers is suppressed.
+    pub suppressed: usize,
     /// One entry per stored message, in batch order; duplicates have none.
     pub applied: Vec<Applied>,
 }
@@ -104,7 +106,22 @@ pub trait Store: Send + Sync + 'static {
     /// The profile with this internal id.
     fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError>;
     /// Deletes the profile, its events and its identifiers; `false` when there was none.
-    fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError>;
+    /// With `suppress`, its user id and anonymous ids are suppressed in the same write:
+    /// later messages carrying any of them are dropped until [`Store::unsuppress`].
+    fn delete_profile(
+        &self,
+        workspace: &str,
+        key: &str,
+        suppress: bool,
+    ) -> Result<bool, StoreError>;
+    /// Lets messages with this identifier in again; `false` when it was not suppressed.
+    fn unsuppress(&self, workspace: &str, identifier: &str) -> Result<bool, StoreError>;
+    /// The workspace's suppressed identifiers, in order.
+    fn suppressed(&self, workspace: &str) -> Result<Vec<String>, StoreError>;
+    /// Removes what deletions left in the backend's files (old versions of deleted
+    /// records in logs and tables), blocking until done. Backends that keep nothing on
+    /// disk have nothing to do.
+    fn erase_deleted(&self) -> Result<(), StoreError>;
     /// Calls `visit` with every profile of the workspace and its events, in profile id order.
     fn for_each_profile(
         &self,

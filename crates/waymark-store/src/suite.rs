@@ -72,6 +72,8 @@ macro_rules! store_conformance_suite {
                 a_second_user_id_gets_its_own_profile,
                 two_anonymous_histories_merge_under_a_new_user,
                 deleting_a_profile_removes_everything,
+                a_suppressed_profile_stays_away_until_unsuppressed,
+                erasing_keeps_what_was_not_deleted,
                 events_limit_keeps_the_latest_in_time_order,
                 for_each_profile_visits_profiles_in_id_order,
                 workspaces_are_isolated,
@@ -643,6 +645,76 @@ pub fn two_anonymous_histories_merge_under_a_new_user(store: &dyn Store) {
     assert_eq!(profile_count(store, "w"), 1);
 }
 
+/// Deleting with `suppress` drops every later message naming any of the profile's
+/// identifiers (counted as suppressed, not stored, not duplicates) until unsuppressed; other
+/// workspaces and other users are unaffected.
+pub fn a_suppressed_profile_stays_away_until_unsuppressed(store: &dyn Store) {
+    workspace(store, "w");
+    workspace(store, "w2");
+    ingest(
+        store,
+        "w",
+        vec![identify(Some("u"), Some("a"), 10, json!({"plan": "pro"}))],
+    );
+    assert!(store.delete_profile("w", "u", true).unwrap());
+    assert_eq!(store.suppressed("w").unwrap(), ["a", "u"]);
+    assert!(store.suppressed("w2").unwrap().is_empty());
+    let summary = ingest(
+        store,
+        "w",
+        vec![
+            track(Some("u"), None, 20, "By user id"),
+            track(None, Some("a"), 21, "By anonymous id"),
+            track(Some("someone-else"), Some("a"), 22, "Naming both"),
+            track(Some("fine"), None, 23, "Unrelated"),
+        ],
+    );
+    assert_eq!(
+        (summary.stored, summary.duplicates, summary.suppressed),
+        (1, 0, 3)
+    );
+    assert_eq!(store.profile("w", "u").unwrap(), None);
+    assert_eq!(store.profile("w", "someone-else").unwrap(), None);
+    // Another workspace's `u` is a different person.
+    ingest(store, "w2", vec![track(Some("u"), None, 20, "Elsewhere")]);
+    assert_eq!(names(&all_events(store, "w2", "u")), ["Elsewhere"]);
+    // A suppressed key without a profile is still suppressed; unsuppressing lets it in.
+    assert!(!store.delete_profile("w", "never-seen", true).unwrap());
+    assert!(store.unsuppress("w", "u").unwrap());
+    assert!(!store.unsuppress("w", "u").unwrap());
+    assert_eq!(store.suppressed("w").unwrap(), ["a", "never-seen"]);
+    ingest(store, "w", vec![track(Some("u"), None, 30, "Back")]);
+    assert_eq!(names(&all_events(store, "w", "u")), ["Back"]);
+}
+
+/// Erasing deleted data leaves everything else as it was.
+pub fn erasing_keeps_what_was_not_deleted(store: &dyn Store) {
+    workspace(store, "w");
+    ingest(
+        store,
+        "w",
+        vec![
+            identify(Some("gone"), None, 10, json!({"email": "gone@example.com"})),
+            identify(Some("kept"), None, 10, json!({"email": "kept@example.com"})),
+            track(Some("kept"), None, 11, "Stays"),
+        ],
+    );
+    assert!(store.delete_profile("w", "gone", false).unwrap());
+    store.erase_deleted().unwrap();
+    assert_eq!(store.profile("w", "gone").unwrap(), None);
+    let kept = profile(store, "w", "kept");
+    assert_eq!(kept.traits["email"], json!("kept@example.com"));
+    assert_eq!(
+        names(&all_events(store, "w", "kept")),
+        ["identify", "Stays"]
+    );
+    ingest(store, "w", vec![track(Some("kept"), None, 12, "After")]);
+    assert_eq!(
+        names(&all_events(store, "w", "kept")),
+        ["identify", "Stays", "After"]
+    );
+}
+
 /// Deleting a profile removes it, its events and identifiers; a later event starts afresh.
 pub fn deleting_a_profile_removes_everything(store: &dyn Store) {
     workspace(store, "w");
@@ -653,12 +725,12 @@ pub fn deleting_a_profile_removes_everything(store: &dyn Store) {
     );
     ingest(store, "w", vec![track(Some("other"), None, 10, "Kept")]);
     let old = profile(store, "w", "u");
-    assert!(store.delete_profile("w", "a").unwrap());
+    assert!(store.delete_profile("w", "a", false).unwrap());
     assert_eq!(store.profile("w", "u").unwrap(), None);
     assert_eq!(store.profile("w", "a").unwrap(), None);
     assert_eq!(store.events("w", "u", 10).unwrap(), None);
-    assert!(!store.delete_profile("w", "u").unwrap());
-    assert!(!store.delete_profile("nope", "u").unwrap());
+    assert!(!store.delete_profile("w", "u", false).unwrap());
+    assert!(!store.delete_profile("nope", "u", false).unwrap());
     assert_eq!(profile_count(store, "w"), 1);
     ingest(store, "w", vec![track(Some("u"), None, 20, "Back")]);
     let fresh = profile(store, "w", "u");
@@ -763,7 +835,7 @@ pub fn workspaces_are_isolated(store: &dyn Store) {
     assert_eq!(profile(store, "w1", "u").traits["plan"], "pro");
     assert_eq!(profile(store, "w2", "u").traits["plan"], "free");
     assert_eq!(store.profile("w2", "a").unwrap(), None);
-    assert!(store.delete_profile("w2", "u").unwrap());
+    assert!(store.delete_profile("w2", "u", false).unwrap());
     assert_eq!(profile(store, "w1", "u").event_count, 1);
     assert_eq!(all_events(store, "w1", "u").len(), 1);
 }
@@ -886,8 +958,8 @@ pub fn the_feed_sends_durable_commits_in_order(store: &dyn Store) {
     );
     ingest(store, "w", vec![track(Some("u"), None, 15, "C")]);
     let u = profile(store, "w", "u");
-    assert!(store.delete_profile("w", "a").unwrap());
-    assert!(!store.delete_profile("w", "a").unwrap());
+    assert!(store.delete_profile("w", "a", false).unwrap());
+    assert!(!store.delete_profile("w", "a", false).unwrap());
 
     let commits = drain(&feed);
     assert_eq!(commits.len(), 4, "{commits:?}");
@@ -1009,7 +1081,7 @@ pub fn profiles_are_found_by_id(store: &dyn Store) {
     assert_eq!(store.profile_by_id("w", u.id).unwrap(), Some(u.clone()));
     assert_eq!(store.profile_by_id("x", u.id).unwrap(), None);
     assert_eq!(store.profile_by_id("w", u.id + 100).unwrap(), None);
-    store.delete_profile("w", "u").unwrap();
+    store.delete_profile("w", "u", false).unwrap();
     assert_eq!(store.profile_by_id("w", u.id).unwrap(), None);
 }
 

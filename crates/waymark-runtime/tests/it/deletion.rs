@@ -38,7 +38,7 @@ fn a_deleted_profile_leaves_lists_and_loses_its_pending_deliveries() {
     );
 
     h.set_time(T0 + MINUTE);
-    assert!(h.store.delete_profile(WS, "u1").unwrap());
+    assert!(h.store.delete_profile(WS, "u1", false).unwrap());
     let members = h.wait_for("u1 removed", || h.members("members"), |m| m.len() == 1);
     assert_eq!(members, vec!["u2".to_string()]);
     assert_eq!(h.in_journey("j", 1), 1);

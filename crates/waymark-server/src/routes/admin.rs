@@ -2,6 +2,7 @@
 //! needs a bearer token; a workspace token reaches only its own workspace.
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -134,18 +135,78 @@ pub(crate) async fn get_profile(
         .ok_or_else(|| ApiError::not_found(format!("no profile `{user}`")))
 }
 
-/// `DELETE /api/workspaces/{ws}/profiles/{user_id}`: the right to be forgotten.
+/// Options of the delete call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeleteQuery {
+    /// Also drop later messages of the profile's identifiers (Segment's "delete and
+    /// suppress") until they are unsuppressed.
+    #[serde(default)]
+    suppress: bool,
+    /// `now`: erase the deleted data from the store's files before answering, instead of
+    /// within the store's erasure bound.
+    erase: Option<EraseWhen>,
+}
+
+/// When deleted data is erased from disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum EraseWhen {
+    /// Before the call answers.
+    Now,
+}
+
+/// `DELETE /api/workspaces/{ws}/profiles/{user_id}?suppress=true&erase=now`: the right to
+/// be forgotten. The profile leaves every API, journey and list at once; its data is
+/// physically erased within the store's bound (`erase_within`), or before the answer with
+/// `erase=now`.
 pub(crate) async fn delete_profile(
     State(state): State<AppState>,
     admin: Admin,
     Path((ws, user)): Path<(String, String)>,
+    query: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     admin.require_workspace(&ws)?;
     let key = user.clone();
-    if state.blocking(move |s| s.delete_profile(&ws, &key)).await? {
+    let suppress = q.suppress;
+    let deleted = state
+        .blocking(move |s| s.delete_profile(&ws, &key, suppress))
+        .await?;
+    if !deleted && !suppress {
+        return Err(ApiError::not_found(format!("no profile `{user}`")));
+    }
+    if q.erase == Some(EraseWhen::Now) {
+        state.blocking(|s| s.erase_deleted()).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/workspaces/{ws}/suppressions`: identifiers whose messages are dropped.
+pub(crate) async fn list_suppressions(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(ws): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_workspace(&ws)?;
+    let list = state.blocking(move |s| s.suppressed(&ws)).await?;
+    Ok(Json(json!({ "suppressed": list })))
+}
+
+/// `DELETE /api/workspaces/{ws}/suppressions/{identifier}`: lets its messages in again.
+pub(crate) async fn unsuppress(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((ws, identifier)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    admin.require_workspace(&ws)?;
+    let id = identifier.clone();
+    if state.blocking(move |s| s.unsuppress(&ws, &id)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found(format!("no profile `{user}`")))
+        Err(ApiError::not_found(format!(
+            "`{identifier}` is not suppressed"
+        )))
     }
 }
 

@@ -165,9 +165,23 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     ep(
         "delete",
         "/api/workspaces/{ws}/profiles/{user_id}",
-        "Delete a profile (right to be forgotten)",
+        "Delete a profile (right to be forgotten; `suppress=true` drops its later messages, `erase=now` erases it from disk before answering)",
         Auth::Admin,
         || delete(admin::delete_profile),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}/suppressions",
+        "Identifiers whose messages are dropped since a delete with suppress",
+        Auth::Admin,
+        || get(admin::list_suppressions),
+    ),
+    ep(
+        "delete",
+        "/api/workspaces/{ws}/suppressions/{identifier}",
+        "Let an identifier's messages in again",
+        Auth::Admin,
+        || delete(admin::unsuppress),
     ),
     ep(
         "get",

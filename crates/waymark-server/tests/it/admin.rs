@@ -571,6 +571,57 @@ async fn delete_profile_forgets_it() {
 }
 
 #[tokio::test]
+async fn delete_and_suppress_drops_later_messages_until_unsuppressed() {
+    let app = App::new();
+    app.batch_ok(
+        WEB_KEY,
+        json!([{"type": "identify", "userId": "u1", "anonymousId": "a1", "messageId": mid()}]),
+    )
+    .await;
+    let resp = app
+        .send(
+            delete(&format!("/api/workspaces/{SHOP}/profiles/u1?suppress=true")).bearer(SHOP_TOKEN),
+        )
+        .await;
+    resp.assert_status(StatusCode::NO_CONTENT);
+    let list = app
+        .send(get(&format!("/api/workspaces/{SHOP}/suppressions")).bearer(SHOP_TOKEN))
+        .await;
+    assert_eq!(list.json(), json!({"suppressed": ["a1", "u1"]}));
+    // Acknowledged (the client must not retry) but not kept, by either identifier.
+    app.batch_ok(
+        WEB_KEY,
+        json!([track("u1", "Again"), {"type": "track", "anonymousId": "a1", "event": "Anon", "messageId": mid()}]),
+    )
+    .await;
+    app.assert_no_profile(SHOP, "u1").await;
+    app.assert_no_profile(SHOP, "a1").await;
+    // Another workspace's u1 is someone else.
+    app.batch_ok(OTHER_KEY, json!([track("u1", "Elsewhere")]))
+        .await;
+    assert_eq!(app.profile(OTHER, "u1").await["event_count"], 1);
+    // Unsuppressed, u1 comes back (a1 stays suppressed).
+    app.send(delete(&format!("/api/workspaces/{SHOP}/suppressions/u1")).bearer(SHOP_TOKEN))
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.rejects(
+        delete(&format!("/api/workspaces/{SHOP}/suppressions/u1")).bearer(SHOP_TOKEN),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    app.batch_ok(WEB_KEY, json!([track("u1", "Back")])).await;
+    assert_eq!(names(&app.events(SHOP, "u1").await), ["Back"]);
+    // Options are checked.
+    app.rejects(
+        delete(&format!("/api/workspaces/{SHOP}/profiles/u1?erase=later")).bearer(SHOP_TOKEN),
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn delete_by_anonymous_id_deletes_the_merged_profile() {
     let app = App::new();
     app.batch_ok(

@@ -38,6 +38,7 @@ const CALLERS: [Caller; 5] = [
 ];
 
 const SHOP_USER: &str = "shop-user-sentinel";
+const SHOP_SUPPRESSED: &str = "shop-suppressed-sentinel";
 const SHOP_EMAIL: &str = "shop.sentinel@example.com";
 const SHOP_HOOK_SECRET: &str = "whsec_c2hvcC1zZW50aW5lbC1zZWNyZXQta2V5LTI0Ynl0ZXM=";
 const SHOP_SEGMENT_KEY: &str = "shop-segment-write-key-sentinel";
@@ -49,6 +50,7 @@ const ACCOUNT_JOURNEY_NAME: &str = "Account Private Journey Name";
 /// What workspace `shop` owns that `other` must never see.
 const SHOP_SENTINELS: &[&str] = &[
     SHOP_USER,
+    SHOP_SUPPRESSED,
     SHOP_EMAIL,
     SHOP_HOOK_SECRET,
     SHOP_SEGMENT_KEY,
@@ -208,6 +210,20 @@ fn matrix() -> Vec<Row> {
             &format!("/api/workspaces/shop/profiles/{SHOP_USER}/events"),
             None,
             SHOP_ONLY,
+        ),
+        row(
+            "get",
+            "/api/workspaces/{ws}/suppressions",
+            "/api/workspaces/shop/suppressions",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "delete",
+            "/api/workspaces/{ws}/suppressions/{identifier}",
+            &format!("/api/workspaces/shop/suppressions/{SHOP_SUPPRESSED}"),
+            None,
+            [401, 401, 404, 204, 204],
         ),
         row("get", "/api/outputs", "/api/outputs", None, ANY_ADMIN),
         row(
@@ -408,6 +424,15 @@ async fn seeded() -> (App, String) {
         ]),
     )
     .await;
+    let resp = app
+        .send(
+            delete(&format!(
+                "/api/workspaces/shop/profiles/{SHOP_SUPPRESSED}?suppress=true"
+            ))
+            .bearer(SHOP_TOKEN),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NO_CONTENT, "{}", resp.text());
     let delivery = wait_for_delivery(&app).await;
     (app, delivery)
 }

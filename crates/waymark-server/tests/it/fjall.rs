@@ -180,3 +180,54 @@ async fn admin_changes_and_deletions_survive_a_restart() {
     app.batch_ok(&key, json!([track("kept", "C")])).await;
     assert_eq!(names(&app.events("eu", "kept").await), ["B", "C"]);
 }
+
+/// Whether any file under `dir` holds `needle`.
+fn on_disk(dir: &Path, needle: &str) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The right to be forgotten, as an operator checks it: after `DELETE …?erase=now` and a
+/// restart, no file of the data directory holds the user's email or event properties.
+#[tokio::test]
+async fn erase_now_leaves_nothing_on_disk_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    const EMAIL: &str = "erase-me-52b1@example.com";
+    const BASKET: &str = "basket-of-secrets-8c0d";
+    {
+        let app = open(dir.path());
+        app.batch_ok(
+            WEB_KEY,
+            json!([
+                identify("forget-me", json!({"email": EMAIL})),
+                {"type": "track", "userId": "forget-me", "event": "Checked Out",
+                 "properties": {"basket": BASKET}, "messageId": mid()},
+                track("kept", "Stays"),
+            ]),
+        )
+        .await;
+        assert!(on_disk(dir.path(), EMAIL), "the email was never written");
+        app.send(
+            delete(&format!(
+                "/api/workspaces/{SHOP}/profiles/forget-me?erase=now"
+            ))
+            .bearer(ACCOUNT_TOKEN),
+        )
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    }
+    assert!(!on_disk(dir.path(), EMAIL), "the email survived");
+    assert!(!on_disk(dir.path(), BASKET), "the event property survived");
+    let app = open(dir.path());
+    app.assert_no_profile(SHOP, "forget-me").await;
+    assert_eq!(names(&app.events(SHOP, "kept").await), ["Stays"]);
+}

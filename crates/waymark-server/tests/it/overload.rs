@@ -117,9 +117,26 @@ impl Store for FaultyStore {
         self.read()?;
         self.inner.events(workspace, key, limit)
     }
-    fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError> {
+    fn delete_profile(
+        &self,
+        workspace: &str,
+        key: &str,
+        suppress: bool,
+    ) -> Result<bool, StoreError> {
         self.read()?;
-        self.inner.delete_profile(workspace, key)
+        self.inner.delete_profile(workspace, key, suppress)
+    }
+    fn unsuppress(&self, workspace: &str, identifier: &str) -> Result<bool, StoreError> {
+        self.read()?;
+        self.inner.unsuppress(workspace, identifier)
+    }
+    fn suppressed(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
+        self.read()?;
+        self.inner.suppressed(workspace)
+    }
+    fn erase_deleted(&self) -> Result<(), StoreError> {
+        self.read()?;
+        self.inner.erase_deleted()
     }
     fn for_each_profile(
         &self,

@@ -51,6 +51,7 @@ pub(super) fn identity(ws_prefix: &[u8], kind: IdKind, value: &str) -> Vec<u8> {
     key.push(match kind {
         IdKind::User => b'u',
         IdKind::Anonymous => b'a',
+        IdKind::Suppressed => b's',
     });
     key.extend_from_slice(value.as_bytes());
     key

@@ -8,6 +8,7 @@
 
 mod arrival;
 mod documents;
+mod erase;
 mod ingest;
 mod keys;
 mod open;
@@ -15,6 +16,8 @@ mod outbox;
 mod outbox_floor;
 mod writer;
 
+#[cfg(test)]
+mod erase_tests;
 #[cfg(test)]
 mod tests;
 

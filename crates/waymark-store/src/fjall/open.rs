@@ -16,6 +16,7 @@ use waymark_engine::time::Millis;
 
 use super::backend;
 use super::documents::Documents;
+use super::erase::Eraser;
 use super::keys;
 use super::outbox::{self, Outbox};
 use super::writer::{Reply, Request, Writer};
@@ -47,6 +48,9 @@ pub struct FjallOptions {
     pub dedup_retention: Duration,
     /// Prune forgotten `messageId`s after every this many group commits (0: never).
     pub prune_every: u32,
+    /// Deleted profiles are physically erased from the store's files at most this long
+    /// after their deletion (SPEC §3 allows 30 days; a deletion may also erase at once).
+    pub erase_within: Duration,
 }
 
 impl Default for FjallOptions {
@@ -57,6 +61,7 @@ impl Default for FjallOptions {
             sync_data: false,
             dedup_retention: Duration::from_secs(48 * 3600),
             prune_every: 64,
+            erase_within: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -97,9 +102,34 @@ pub(super) struct Keyspaces {
     pub(super) outbox_due: Keyspace,
     /// `len ‖ output ‖ status name` → count.
     pub(super) outbox_counts: Keyspace,
+    /// Empty but while erasing: the filler that rolls the journal over.
+    pub(super) erase_filler: Keyspace,
 }
 
 impl Keyspaces {
+    /// Every keyspace, for whole-database maintenance.
+    pub(super) fn all(&self) -> [&Keyspace; 17] {
+        [
+            &self.meta,
+            &self.workspaces,
+            &self.inputs,
+            &self.write_keys,
+            &self.tokens,
+            &self.profiles,
+            &self.identities,
+            &self.events,
+            &self.dedup,
+            &self.dedup_by_time,
+            &self.counters,
+            &self.documents,
+            &self.outbox,
+            &self.outbox_ids,
+            &self.outbox_due,
+            &self.outbox_counts,
+            &self.erase_filler,
+        ]
+    }
+
     fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = Database::builder(dir)
             .manual_journal_persist(true)
@@ -126,6 +156,7 @@ impl Keyspaces {
             outbox_ids: keyspace("outbox_ids")?,
             outbox_due: keyspace("outbox_due")?,
             outbox_counts: keyspace("outbox_counts")?,
+            erase_filler: keyspace("erase_filler")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -165,6 +196,9 @@ pub struct FjallStore {
     syncs: Arc<AtomicU64>,
     documents: Documents,
     outbox: Outbox,
+    eraser: Eraser,
+    /// Dropped with the store, which stops the eraser thread.
+    _stop_eraser: SyncSender<()>,
 }
 
 impl std::fmt::Debug for FjallStore {
@@ -204,6 +238,7 @@ impl FjallStore {
             last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
             floors: Default::default(),
         };
+        let erase_within = options.erase_within;
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity.max(1));
         let syncs = Arc::new(AtomicU64::new(0));
         let writer = Writer::new(ks.clone(), receiver, options, Arc::clone(&syncs));
@@ -211,6 +246,16 @@ impl FjallStore {
             .name("waymark-store-writer".into())
             .spawn(move || writer.run())
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        let eraser = Eraser::new(ks.clone());
+        let (stop_eraser, stopped_eraser) = mpsc::sync_channel(1);
+        {
+            let eraser = eraser.clone();
+            let within = erase_within;
+            std::thread::Builder::new()
+                .name("waymark-store-eraser".into())
+                .spawn(move || eraser.run(within, stopped_eraser))
+                .map_err(|e| StoreError::Backend(format!("cannot start the eraser: {e}")))?;
+        }
         Ok(FjallStore {
             ks,
             sender: Some(sender),
@@ -218,6 +263,8 @@ impl FjallStore {
             syncs,
             documents,
             outbox,
+            eraser,
+            _stop_eraser: stop_eraser,
         })
     }
 
@@ -473,12 +520,42 @@ impl Store for FjallStore {
         }
     }
 
-    fn delete_profile(&self, workspace: &str, key: &str) -> Result<bool, StoreError> {
+    fn delete_profile(
+        &self,
+        workspace: &str,
+        key: &str,
+        suppress: bool,
+    ) -> Result<bool, StoreError> {
+        // Marked before the delete is written, so a crash in between errs toward erasing.
+        self.eraser.mark_pending()?;
         self.call(false, |reply| Request::DeleteProfile {
             workspace: workspace.to_string(),
             key: key.to_string(),
+            suppress,
             reply,
         })
+    }
+
+    fn unsuppress(&self, workspace: &str, identifier: &str) -> Result<bool, StoreError> {
+        self.call(false, |reply| Request::Unsuppress {
+            workspace: workspace.to_string(),
+            identifier: identifier.to_string(),
+            reply,
+        })
+    }
+
+    fn suppressed(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = keys::identity(&keys::ws(workspace), IdKind::Suppressed, "");
+        let mut out = Vec::new();
+        for guard in self.ks.db.snapshot().prefix(&self.ks.identities, &prefix) {
+            let key = guard.key().map_err(backend)?;
+            out.push(String::from_utf8_lossy(&key[prefix.len()..]).into_owned());
+        }
+        Ok(out)
+    }
+
+    fn erase_deleted(&self) -> Result<(), StoreError> {
+        self.eraser.erase()
     }
 
     fn for_each_profile(

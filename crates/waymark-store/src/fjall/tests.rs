@@ -97,7 +97,7 @@ fn reopening_sees_everything_acknowledged() {
         store
             .ingest("w", "web", vec![track(Some("gone"), None, 30, "C")])
             .unwrap();
-        assert!(store.delete_profile("w", "gone").unwrap());
+        assert!(store.delete_profile("w", "gone", false).unwrap());
         dump(&store, "w")
     };
     let store = FjallStore::open(dir.path()).unwrap();
@@ -536,8 +536,8 @@ proptest! {
                     prop_assert_eq!(a, b);
                 }
                 Op::Delete(ws, k) => {
-                    let a = fjall.delete_profile(WORKSPACES[*ws], key(*k)).unwrap();
-                    let b = memory.delete_profile(WORKSPACES[*ws], key(*k)).unwrap();
+                    let a = fjall.delete_profile(WORKSPACES[*ws], key(*k), false).unwrap();
+                    let b = memory.delete_profile(WORKSPACES[*ws], key(*k), false).unwrap();
                     prop_assert_eq!(a, b);
                 }
             }

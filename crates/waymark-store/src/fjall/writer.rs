@@ -45,10 +45,17 @@ pub(super) enum Request {
         events: Vec<Vec<u8>>,
         reply: Reply<IngestSummary>,
     },
-    /// Delete the profile a key names.
+    /// Delete the profile a key names, suppressing its identifiers with `suppress`.
     DeleteProfile {
         workspace: String,
         key: String,
+        suppress: bool,
+        reply: Reply<bool>,
+    },
+    /// Let messages with an identifier in again.
+    Unsuppress {
+        workspace: String,
+        identifier: String,
         reply: Reply<bool>,
     },
     /// Create a workspace.
@@ -200,13 +207,27 @@ impl Writer {
                     }
                     answers.push(answer(reply, result));
                 }
-                Request::DeleteProfile {
+                Request::Unsuppress {
                     workspace,
-                    key,
+                    identifier,
                     reply,
                 } => {
                     let mut tx = FjallTx::new(&self.ks, &staged, &mut self.cache, &workspace);
-                    let result = apply::delete_profile(&mut tx, &key);
+                    let result = apply::unsuppress(&mut tx, &identifier);
+                    let layer = tx.into_layer();
+                    if result.is_ok() {
+                        staged.absorb(layer);
+                    }
+                    answers.push(answer(reply, result));
+                }
+                Request::DeleteProfile {
+                    workspace,
+                    key,
+                    suppress,
+                    reply,
+                } => {
+                    let mut tx = FjallTx::new(&self.ks, &staged, &mut self.cache, &workspace);
+                    let result = apply::delete_profile(&mut tx, &key, suppress);
                     let layer = tx.into_layer();
                     if result.is_ok() {
                         staged.absorb(layer);
