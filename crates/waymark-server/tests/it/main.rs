@@ -9,12 +9,14 @@
 //! - `mparticle`: `/v2/events` and `/v2/bulkevents`;
 //! - `admin`: the admin API's auth, scoping, workspaces, inputs, profiles and events;
 //! - `authz`: the authorization matrix over every route and caller;
+//! - `corrupt`: unreadable stored journeys are errors, not panics;
 //! - `overload`: a store that is busy or failing — 429/503 with `Retry-After`;
 //! - `fjall`: end to end on the durable store, across a restart;
 //! - `routing`: health, unknown paths and methods.
 
 mod admin;
 mod authz;
+mod corrupt;
 mod fjall;
 mod limits;
 mod mparticle;

@@ -131,7 +131,10 @@ impl Eraser {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(10));
-            self.ks.erase_filler.insert(b"nudge", b"").map_err(backend)?;
+            self.ks
+                .erase_filler
+                .insert(b"nudge", b"")
+                .map_err(backend)?;
             self.ks.erase_filler.remove(b"nudge").map_err(backend)?;
             self.ks
                 .erase_filler
