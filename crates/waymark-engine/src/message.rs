@@ -79,6 +79,9 @@ pub struct Message {
     pub identity: Identity,
     /// What the engine sees (`event.at` is the corrected event time).
     pub event: Event,
+    /// The client's time was outside the bounds of SPEC §2 (more than 24 hours after
+    /// receipt, or before 2000) and `event.at` is the receipt time instead.
+    pub timestamp_adjusted: bool,
     /// When the server received it.
     pub received_at: Millis,
 }

@@ -1,5 +1,8 @@
 //! Request bodies per `Content-Encoding`: `gzip` (RudderStack's default, segment-python with
-//! `gzip=True`) and `identity`.
+//! `gzip=True`) and `identity`; and gzip recognised by its magic bytes whatever the headers
+//! say, because RudderStack's Node library sends gzip labelled
+//! `Content-Type: application/x-www-form-urlencoded` (SPEC §2). JSON never starts with
+//! those bytes, so the check cannot mistake a JSON body.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -8,8 +11,21 @@ use flate2::read::MultiGzDecoder;
 
 use crate::IngestError;
 
+/// The first two bytes of every gzip member (RFC 1952).
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Whether `body` is gzip, by its header or by its magic bytes.
+pub fn is_gzip(content_encoding: Option<&str>, body: &[u8]) -> bool {
+    body.starts_with(&GZIP_MAGIC)
+        || content_encoding
+            .unwrap_or("")
+            .split(',')
+            .any(|c| is_gzip_coding(c.trim()))
+}
+
 /// Decompresses a request body per its Content-Encoding (`gzip`, `identity`/absent; others →
-/// error code "unsupported_encoding"); the decoded size is capped at `max_bytes` (→
+/// error code "unsupported_encoding"), and a body that starts with gzip's magic bytes
+/// whatever the header says; the decoded size is capped at `max_bytes` (→
 /// "batch_too_large"), so a gzip bomb can't exhaust memory.
 ///
 /// The header value is matched case-insensitively; `x-gzip` counts as `gzip`, and a list of
@@ -28,12 +44,15 @@ pub fn decode_body(
         .map(str::trim)
         .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
         .collect();
-    if let Some(other) = codings.iter().find(|c| !is_gzip(c)) {
+    if let Some(other) = codings.iter().find(|c| !is_gzip_coding(c)) {
         return Err(IngestError::UnsupportedEncoding((*other).to_string()));
     }
     let mut data = Cow::Borrowed(body);
     for _ in &codings {
         data = Cow::Owned(gunzip(&data, max_bytes)?);
+    }
+    if codings.is_empty() && body.starts_with(&GZIP_MAGIC) {
+        data = Cow::Owned(gunzip(body, max_bytes)?);
     }
     if data.len() > max_bytes {
         return Err(IngestError::BatchTooLarge { limit: max_bytes });
@@ -41,7 +60,7 @@ pub fn decode_body(
     Ok(data.into_owned())
 }
 
-fn is_gzip(coding: &str) -> bool {
+fn is_gzip_coding(coding: &str) -> bool {
     coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip")
 }
 
@@ -103,6 +122,20 @@ mod tests {
         let mut two = gzip(b"ab");
         two.extend(gzip(b"cd"));
         assert_eq!(decode_body(Some("gzip"), &two, 100).unwrap(), b"abcd");
+    }
+
+    #[test]
+    fn gzip_without_a_header_is_recognised_by_its_magic_bytes() {
+        let body = gzip(br#"{"batch":[]}"#);
+        for enc in [None, Some("identity"), Some("")] {
+            assert_eq!(decode_body(enc, &body, 100).unwrap(), br#"{"batch":[]}"#);
+            assert!(is_gzip(enc, &body));
+        }
+        assert!(is_gzip(Some("GZIP"), b"{}"));
+        assert!(!is_gzip(None, b"{}"));
+        assert!(!is_gzip(Some("identity"), b"\x1f"));
+        let err = decode_body(None, b"\x1f\x8bnot gzip", 100).unwrap_err();
+        assert_eq!(err.code(), "invalid_gzip");
     }
 
     #[test]

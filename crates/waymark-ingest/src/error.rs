@@ -57,6 +57,9 @@ pub enum IngestError {
     /// Not well-formed JSON (or not UTF-8).
     #[error("the body is not valid JSON: {0}")]
     InvalidJson(String),
+    /// An object in which a key repeats: the body says two things at once.
+    #[error("a key repeats within one object: {0}")]
+    DuplicateKey(String),
     /// Well-formed JSON of the wrong shape for a batch endpoint.
     #[error("{0}")]
     InvalidBatch(String),
@@ -144,6 +147,7 @@ impl IngestError {
             IngestError::TooManyBatches { .. } => "too_many_batches",
             IngestError::TooDeep { .. } => "too_deep",
             IngestError::InvalidJson(_) => "invalid_json",
+            IngestError::DuplicateKey(_) => "duplicate_key",
             IngestError::InvalidBatch(_) => "invalid_batch",
             IngestError::NotAnObject => "not_an_object",
             IngestError::MissingType => "missing_type",

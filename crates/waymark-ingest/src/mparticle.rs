@@ -30,8 +30,13 @@
 //!   `data`.
 //!
 //! Properties are `data.custom_attributes`; the time is `data.timestamp_unixtime_ms`
-//! (`received_at` when absent); the message id is `data.source_message_id`, else
-//! `"<source_request_id>:<index>"` when the batch has a `source_request_id`, else none.
+//! (`received_at` when absent), bounded by [`crate::event_time::bound`]; the message id is
+//! `data.source_message_id`, else `"<source_request_id>:<index>"` when the batch has a
+//! `source_request_id`, else none (the server then gives it a new one). Either id of
+//! another JSON type than a string fails the message.
+//!
+//! An event that fails validation is rejected and the batch's other events are kept; a
+//! batch-level field that fails (no identity, a bad `context`) rejects each of its events.
 //! Non-empty `user_attributes` (and `deleted_user_attributes`, as `null` traits) become a
 //! synthetic identify placed first, at the batch's earliest event time, with message id
 //! `"<source_request_id>:user_attributes"` when there is a request id.
@@ -40,6 +45,7 @@ use serde_json::{Map, Value};
 use waymark_engine::time::Millis;
 use waymark_engine::{Event, Identity, Message, MessageKind};
 
+use crate::rejection::{Item, Parsed, Rejection, excerpt};
 use crate::{IngestError, Limits, json};
 
 /// The most batches one `/v2/bulkevents` request may carry (mParticle's limit).
@@ -72,115 +78,174 @@ const COMMON_DATA_FIELDS: [&str; 6] = [
     "custom_flags",
 ];
 
+/// One batch as read: its fields but `events`, and each event as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawBatch {
+    fields: Map<String, Value>,
+    events: Vec<Item>,
+    excerpt: String,
+}
+
 /// Parses `/v2/events` (one batch object) or `/v2/bulkevents` (an array of at most
 /// [`MAX_BULK_BATCHES`] batches) with the same JSON/depth/size checks as Segment bodies:
 /// body over `max_batch_bytes` → "batch_too_large"; nesting over `max_depth` → "too_deep";
-/// malformed → "invalid_json"; the wrong shape (not an object / not an array, an empty bulk
-/// array, a batch that is not an object, `events` not an array) → "invalid_batch"; over
-/// [`MAX_BULK_BATCHES`] → "too_many_batches"; more than `max_batch_messages` events in all
-/// → "too_many_messages"; an event whose compact JSON is over `max_message_bytes` →
-/// "message_too_large". Errors inside a bulk body name the batch (`[2].events[0]: …`).
-pub fn read_batches(bulk: bool, json: &[u8], limits: &Limits) -> Result<Vec<Value>, IngestError> {
+/// malformed → "invalid_json"; a key repeated in an object → "duplicate_key"; the wrong
+/// shape (not an object / not an array, an empty bulk array, a batch that is not an object,
+/// `events` not an array) → "invalid_batch"; over [`MAX_BULK_BATCHES`] →
+/// "too_many_batches"; more than `max_batch_messages` events in all → "too_many_messages".
+/// Errors inside a bulk body name the batch (`[2]: …`). An event whose text as received is
+/// over `max_message_bytes` is rejected by [`normalize`] ("message_too_large").
+pub fn read_batches(
+    bulk: bool,
+    json: &[u8],
+    limits: &Limits,
+) -> Result<Vec<RawBatch>, IngestError> {
     if json.len() > limits.max_batch_bytes {
         return Err(IngestError::BatchTooLarge {
             limit: limits.max_batch_bytes,
         });
     }
-    let value = json::parse(json, limits.max_depth)?;
-    let batches = match (bulk, value) {
-        (true, Value::Array(batches)) => {
-            if batches.is_empty() {
-                return Err(IngestError::InvalidBatch(
-                    "the bulk array holds no batch".into(),
-                ));
-            }
-            if batches.len() > MAX_BULK_BATCHES {
-                return Err(IngestError::TooManyBatches {
-                    count: batches.len(),
-                    limit: MAX_BULK_BATCHES,
-                });
-            }
-            batches
-        }
-        (true, _) => {
+    let text = json::text(json, limits.max_depth)?;
+    let raw: &serde_json::value::RawValue =
+        serde_json::from_str(text).map_err(|e| IngestError::InvalidJson(e.to_string()))?;
+    let raw_batches = if bulk {
+        let batches = json::raw_array(raw)?.ok_or_else(|| {
+            IngestError::InvalidBatch("/v2/bulkevents takes a JSON array of batches".into())
+        })?;
+        if batches.is_empty() {
             return Err(IngestError::InvalidBatch(
-                "/v2/bulkevents takes a JSON array of batches".into(),
+                "the bulk array holds no batch".into(),
             ));
         }
-        (false, batch @ Value::Object(_)) => vec![batch],
-        (false, _) => {
-            return Err(IngestError::InvalidBatch(
-                "/v2/events takes one batch, a JSON object".into(),
-            ));
-        }
-    };
-    let mut count = 0usize;
-    for (i, batch) in batches.iter().enumerate() {
-        let place = |e: IngestError| if bulk { e.at(format!("[{i}]")) } else { e };
-        let Some(obj) = batch.as_object() else {
-            return Err(place(IngestError::InvalidBatch(
-                "a batch must be a JSON object".into(),
-            )));
-        };
-        let events = match obj.get("events") {
-            None | Some(Value::Null) => continue,
-            Some(Value::Array(events)) => events,
-            Some(_) => {
-                return Err(place(IngestError::InvalidBatch(
-                    "`events` must be an array".into(),
-                )));
-            }
-        };
-        count += events.len();
-        if count > limits.max_batch_messages {
-            let total = batches
-                .iter()
-                .filter_map(|b| b.get("events").and_then(Value::as_array))
-                .map(Vec::len)
-                .sum();
-            return Err(IngestError::TooManyMessages {
-                count: total,
-                limit: limits.max_batch_messages,
+        if batches.len() > MAX_BULK_BATCHES {
+            return Err(IngestError::TooManyBatches {
+                count: batches.len(),
+                limit: MAX_BULK_BATCHES,
             });
         }
-        for (j, event) in events.iter().enumerate() {
-            if !json::fits(event, limits.max_message_bytes) {
-                return Err(place(
-                    IngestError::MessageTooLarge {
-                        limit: limits.max_message_bytes,
-                    }
-                    .at(format!("events[{j}]")),
-                ));
-            }
-        }
+        batches
+    } else {
+        vec![raw]
+    };
+    let mut batches = Vec::with_capacity(raw_batches.len());
+    let mut count = 0usize;
+    for (i, raw) in raw_batches.into_iter().enumerate() {
+        let place = |e: IngestError| if bulk { e.at(format!("[{i}]")) } else { e };
+        let batch = read_batch(raw.get(), limits).map_err(place)?;
+        count += batch.events.len();
+        batches.push(batch);
+    }
+    if count > limits.max_batch_messages {
+        return Err(IngestError::TooManyMessages {
+            count,
+            limit: limits.max_batch_messages,
+        });
     }
     Ok(batches)
 }
 
-/// Normalizes one mParticle batch into Messages (see the module documentation). An error
-/// in an event names it (`events[2]: …`); the whole batch fails with it.
-pub fn normalize(
-    batch: &Value,
+/// One batch of [`read_batches`].
+fn read_batch(text: &str, limits: &Limits) -> Result<RawBatch, IngestError> {
+    let Some(members) = json::raw_object(text)? else {
+        return Err(IngestError::InvalidBatch(
+            "a batch must be a JSON object".into(),
+        ));
+    };
+    let mut fields = Map::new();
+    let mut events = Vec::new();
+    for (key, raw) in members {
+        if key != "events" {
+            fields.insert(key, json::parse_str(raw.get())?);
+            continue;
+        }
+        if raw.get() == "null" {
+            continue;
+        }
+        let raw_events = json::raw_array(raw)?
+            .ok_or_else(|| IngestError::InvalidBatch("`events` must be an array".into()))?;
+        if raw_events.len() > limits.max_batch_messages {
+            return Err(IngestError::TooManyMessages {
+                count: raw_events.len(),
+                limit: limits.max_batch_messages,
+            });
+        }
+        events = raw_events
+            .iter()
+            .map(|raw| Item::read(raw.get(), limits.max_message_bytes))
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(RawBatch {
+        fields,
+        events,
+        excerpt: excerpt(text),
+    })
+}
+
+/// Normalizes every batch of one request; in a bulk request the rejections name their
+/// batch (`[2].events[0]`).
+pub fn normalize_all(
+    batches: Vec<RawBatch>,
+    bulk: bool,
     received_at: Millis,
     input: &str,
-) -> Result<Vec<Message>, IngestError> {
-    let obj = batch
-        .as_object()
-        .ok_or_else(|| IngestError::InvalidBatch("a batch must be a JSON object".into()))?;
-    let identity = batch_identity(obj)?;
-    let context = batch_context(obj)?;
-    let request_id = obj
-        .get("source_request_id")
-        .and_then(Value::as_str)
-        .filter(|r| !r.is_empty());
-    let events: &[Value] = match obj.get("events") {
-        None | Some(Value::Null) => &[],
-        Some(Value::Array(events)) => events,
-        Some(_) => {
-            return Err(IngestError::InvalidBatch(
-                "`events` must be an array".into(),
-            ));
+) -> Parsed {
+    let mut all = Parsed::default();
+    for (i, batch) in batches.into_iter().enumerate() {
+        let mut parsed = normalize(batch, received_at, input);
+        if bulk {
+            for rejection in &mut parsed.rejected {
+                rejection.path = if rejection.path.is_empty() {
+                    format!("[{i}]")
+                } else {
+                    format!("[{i}].{}", rejection.path)
+                };
+            }
         }
+        all.extend(parsed);
+    }
+    all
+}
+
+/// Normalizes one mParticle batch into Messages (see the module documentation). An event
+/// that fails is rejected as `events[2]`; when the batch itself fails (its identity, its
+/// context, its user attributes), every event is rejected with that error, or the batch
+/// once (path empty) when it has none.
+pub fn normalize(batch: RawBatch, received_at: Millis, input: &str) -> Parsed {
+    let RawBatch {
+        fields,
+        events,
+        excerpt,
+    } = batch;
+    let shared = batch_identity(&fields).and_then(|identity| {
+        let context = batch_context(&fields)?;
+        let traits = user_attributes(&fields)?;
+        Ok((identity, context, traits))
+    });
+    let (identity, context, traits) = match shared {
+        Ok(shared) => shared,
+        Err(error) => {
+            let rejected = if events.is_empty() {
+                vec![Rejection::new(String::new(), error, &excerpt)]
+            } else {
+                events
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, event)| Rejection {
+                        path: format!("events[{i}]"),
+                        error: error.clone(),
+                        excerpt: event.excerpt,
+                    })
+                    .collect()
+            };
+            return Parsed {
+                messages: Vec::new(),
+                rejected,
+            };
+        }
+    };
+    let request_id = match fields.get("source_request_id") {
+        Some(Value::String(r)) if !r.is_empty() => Some(r.as_str()),
+        _ => None,
     };
     let batch = Batch {
         identity: &identity,
@@ -189,26 +254,33 @@ pub fn normalize(
         received_at,
         input,
     };
-    let mut messages = Vec::with_capacity(events.len() + 1);
-    for (i, event) in events.iter().enumerate() {
-        messages.push(
-            batch
-                .event_message(event, i)
-                .map_err(|e| e.at(format!("events[{i}]")))?,
-        );
+    let mut parsed = Parsed {
+        messages: Vec::with_capacity(events.len() + 1),
+        rejected: Vec::new(),
+    };
+    for (i, event) in events.into_iter().enumerate() {
+        match event.value.and_then(|value| batch.event_message(&value, i)) {
+            Ok(message) => parsed.messages.push(message),
+            Err(error) => parsed.rejected.push(Rejection {
+                path: format!("events[{i}]"),
+                error,
+                excerpt: event.excerpt,
+            }),
+        }
     }
-    let traits = user_attributes(obj)?;
     if !traits.is_empty() {
-        let at = messages
+        let (at, timestamp_adjusted) = parsed
+            .messages
             .iter()
-            .map(|m| m.event.at)
+            .map(|m| (m.event.at, m.timestamp_adjusted))
             .min()
-            .unwrap_or(received_at);
+            .unwrap_or((received_at, false));
         let identify = Message {
             message_id: request_id.map(|r| format!("{r}:user_attributes")),
             kind: MessageKind::Identify,
             identity,
             received_at,
+            timestamp_adjusted,
             event: Event {
                 at,
                 name: None,
@@ -218,9 +290,9 @@ pub fn normalize(
                 input: Some(input.to_string()),
             },
         };
-        messages.insert(0, identify);
+        parsed.messages.insert(0, identify);
     }
-    Ok(messages)
+    parsed
 }
 
 /// What every message of one batch shares.
@@ -286,10 +358,16 @@ impl Batch<'_> {
             }
             other => return Err(IngestError::UnknownEventType(other.to_string())),
         };
-        let at = event_time(data)?.unwrap_or(self.received_at);
+        let (at, timestamp_adjusted) = match event_time(data)? {
+            Some(at) => crate::event_time::bound(at, self.received_at),
+            None => (self.received_at, false),
+        };
         let message_id = match data.get("source_message_id") {
             Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
-            _ => self.request_id.map(|r| format!("{r}:{index}")),
+            None | Some(Value::Null) | Some(Value::String(_)) => {
+                self.request_id.map(|r| format!("{r}:{index}"))
+            }
+            Some(_) => return Err(bad_field("data.source_message_id", "a string")),
         };
         let mut context = self.context.clone();
         context.insert("event_type".into(), Value::String(event_type.to_string()));
@@ -303,6 +381,7 @@ impl Batch<'_> {
             kind,
             identity: self.identity.clone(),
             received_at: self.received_at,
+            timestamp_adjusted,
             event: Event {
                 at,
                 name: Some(name),
@@ -399,8 +478,15 @@ fn event_time(data: &Map<String, Value>) -> Result<Option<Millis>, IngestError> 
     }
 }
 
-/// The batch's identity from `user_identities` and `mpid`.
+/// The batch's identity from `user_identities` and `mpid` (a `source_request_id` that is
+/// not a string fails it too: the ids of every event derive from it).
 fn batch_identity(obj: &Map<String, Value>) -> Result<Identity, IngestError> {
+    if !matches!(
+        obj.get("source_request_id"),
+        None | Some(Value::Null) | Some(Value::String(_))
+    ) {
+        return Err(bad_field("source_request_id", "a string"));
+    }
     let mut others: Vec<(String, String)> = Vec::new();
     let mut customer_id = None;
     match obj.get("user_identities") {

@@ -2,7 +2,6 @@
 //! (`tests/fixtures/`, copied from `shared/reference/captures/mp.log`).
 
 use serde_json::json;
-use waymark_engine::time::parse_instant;
 
 use super::*;
 
@@ -16,7 +15,8 @@ fn limits() -> Limits {
 }
 
 fn one(batch: Value) -> Result<Vec<Message>, IngestError> {
-    normalize(&batch, RECEIVED, "ios")
+    let batches = read_batches(false, batch.to_string().as_bytes(), &limits())?;
+    normalize_all(batches, false, RECEIVED, "ios").all_valid()
 }
 
 fn with_events(events: Value) -> Value {
@@ -27,7 +27,9 @@ fn with_events(events: Value) -> Value {
 fn captured_events_batch() {
     let batches = read_batches(false, EVENTS.as_bytes(), &limits()).unwrap();
     assert_eq!(batches.len(), 1);
-    let msgs = normalize(&batches[0], RECEIVED, "ios").unwrap();
+    let msgs = normalize(batches[0].clone(), RECEIVED, "ios")
+        .all_valid()
+        .unwrap();
     let summary: Vec<_> = msgs
         .iter()
         .map(|m| {
@@ -107,8 +109,11 @@ fn captured_events_batch() {
 fn captured_bulk_body() {
     let batches = read_batches(true, BULK.as_bytes(), &limits()).unwrap();
     assert_eq!(batches.len(), 2);
-    for batch in &batches {
-        assert_eq!(normalize(batch, RECEIVED, "ios").unwrap().len(), 5);
+    for batch in batches {
+        assert_eq!(
+            normalize(batch, RECEIVED, "ios").all_valid().unwrap().len(),
+            5
+        );
     }
     // One batch object is not a bulk body, and an array is not one batch.
     assert_eq!(
@@ -248,11 +253,11 @@ fn user_attributes_become_a_first_identify_at_the_earliest_time() {
         "user_attributes":{"tags":["a","b"],"age":31},
         "deleted_user_attributes":["old","age"],
         "events":[
-            {"event_type":"session_start","data":{"timestamp_unixtime_ms":2000}},
-            {"event_type":"session_end","data":{"timestamp_unixtime_ms":1000}}]}))
+            {"event_type":"session_start","data":{"timestamp_unixtime_ms":1_700_000_002_000i64}},
+            {"event_type":"session_end","data":{"timestamp_unixtime_ms":1_700_000_001_000i64}}]}))
     .unwrap();
     assert_eq!(msgs[0].kind, MessageKind::Identify);
-    assert_eq!(msgs[0].event.at, 1000);
+    assert_eq!(msgs[0].event.at, 1_700_000_001_000);
     assert_eq!(msgs[0].message_id, None);
     assert_eq!(
         Value::Object(msgs[0].event.traits.clone()),
@@ -411,7 +416,10 @@ fn read_batches_error_codes_and_limits() {
         max_message_bytes: size - 1,
         ..limits()
     };
-    let err = read_batches(true, body.as_bytes(), &under).unwrap_err();
+    let batches = read_batches(true, body.as_bytes(), &under).unwrap();
+    let parsed = normalize_all(batches, true, RECEIVED, "ios");
+    assert!(parsed.messages.is_empty());
+    let err = parsed.rejected[0].located();
     assert_eq!(err.code(), "message_too_large");
     assert!(err.to_string().starts_with("[1].events[0]: "), "{err}");
     // Body size.
@@ -457,8 +465,61 @@ fn time_is_unix_milliseconds_within_range() {
     assert_eq!(at(json!(1_700_000_000_123i64)).unwrap(), 1_700_000_000_123);
     assert_eq!(at(json!(1_700_000_000_123.9)).unwrap(), 1_700_000_000_123);
     assert_eq!(at(json!(null)).unwrap(), RECEIVED);
+    // Outside the bounds of SPEC §2: the receipt time, flagged.
+    let adjusted = |ts: Value| {
+        one(with_events(
+            json!([{"event_type":"session_start","data":{"timestamp_unixtime_ms":ts}}]),
+        ))
+        .map(|m| (m[0].event.at, m[0].timestamp_adjusted))
+        .unwrap()
+    };
+    assert_eq!(adjusted(json!(0)), (RECEIVED, true));
+    assert_eq!(adjusted(json!(32_503_680_000_000i64)), (RECEIVED, true));
     assert_eq!(
-        at(json!(0)).unwrap(),
-        parse_instant("1970-01-01T00:00:00Z").unwrap()
+        adjusted(json!(RECEIVED + 86_400_000)),
+        (RECEIVED + 86_400_000, false)
+    );
+}
+
+#[test]
+fn a_bad_event_is_rejected_and_the_batch_kept() {
+    let batches = read_batches(
+        true,
+        json!([
+            {"mpid": 1, "events": [
+                {"event_type": "custom_event", "data": {"event_name": "A"}},
+                {"event_type": "custom_event", "data": {"source_message_id": true, "event_name": "B"}},
+                {"event_type": "nope"}]},
+            {"events": [{"event_type": "custom_event", "data": {"event_name": "C"}}]},
+            {"mpid": 2, "events": [{"event_type": "custom_event", "data": {"event_name": "D"}}]}
+        ])
+        .to_string()
+        .as_bytes(),
+        &limits(),
+    )
+    .unwrap();
+    let parsed = normalize_all(batches, true, RECEIVED, "ios");
+    let names: Vec<_> = parsed
+        .messages
+        .iter()
+        .map(|m| m.event.name.as_deref().unwrap())
+        .collect();
+    assert_eq!(names, ["A", "D"]);
+    let rejected: Vec<_> = parsed
+        .rejected
+        .iter()
+        .map(|r| (r.path.as_str(), r.error.code()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            ("[0].events[1]", "bad_field_type"),
+            ("[0].events[2]", "unknown_event_type"),
+            ("[1].events[0]", "no_user_anon_id"),
+        ]
+    );
+    assert_eq!(
+        parsed.rejected[2].excerpt,
+        r#"{"data":{"event_name":"C"},"event_type":"custom_event"}"#
     );
 }

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use waymark_engine::MessageKind;
 
-use crate::mparticle::{normalize, read_batches};
+use crate::mparticle::{normalize_all, read_batches};
 use crate::segment::{Endpoint, read_envelope};
 use crate::{Limits, decode_body};
 
@@ -116,28 +116,30 @@ fn endpoints() -> [Endpoint; 7] {
     ]
 }
 
-/// Runs every reader over `body`; whatever is accepted must be well-formed.
+/// Runs every reader over `body`; whatever is accepted must be well-formed, and every
+/// message is either kept or rejected.
 fn exercise(body: &[u8], limits: &Limits) {
+    const RECEIVED: i64 = 1_700_000_000_000;
     for endpoint in endpoints() {
-        if let Ok(envelope) = read_envelope(endpoint, body, limits)
-            && let Ok(messages) = envelope.into_messages(1_700_000_000_000, "in")
-        {
-            assert!(!messages.is_empty());
-            for m in messages {
+        if let Ok(envelope) = read_envelope(endpoint, body, limits) {
+            let parsed = envelope.into_messages(RECEIVED, "in");
+            assert!(!parsed.messages.is_empty() || !parsed.rejected.is_empty());
+            for m in parsed.messages {
                 assert!(m.identity.profile_key().is_some());
-                assert!(m.message_id.is_some());
                 assert_eq!(m.event.input.as_deref(), Some("in"));
+                assert!(m.event.at <= RECEIVED + crate::event_time::MAX_AHEAD);
+                assert!(m.event.at >= crate::event_time::EARLIEST);
+            }
+            for r in parsed.rejected {
+                assert!(r.excerpt.len() <= crate::rejection::EXCERPT_BYTES);
             }
         }
     }
     for bulk in [false, true] {
         if let Ok(batches) = read_batches(bulk, body, limits) {
-            for batch in &batches {
-                if let Ok(messages) = normalize(batch, 1_700_000_000_000, "in") {
-                    for m in messages {
-                        assert!(m.identity.profile_key().is_some());
-                    }
-                }
+            for m in normalize_all(batches, bulk, RECEIVED, "in").messages {
+                assert!(m.identity.profile_key().is_some());
+                assert!(m.event.at >= crate::event_time::EARLIEST);
             }
         }
     }
@@ -190,7 +192,6 @@ proptest! {
         let limits = Limits::default();
         exercise(value.to_string().as_bytes(), &limits);
         exercise(json!({"batch": [value.clone()], "sentAt": "2026-01-05T12:00:00Z"}).to_string().as_bytes(), &limits);
-        let _ = normalize(&value, 0, "in");
     }
 
     #[test]
@@ -209,8 +210,7 @@ proptest! {
         exercise(json!({"batch": [value.clone()]}).to_string().as_bytes(), &limits);
         exercise(json!({"batch": value.clone(), "sentAt": "2026-01-05T12:00:00Z"}).to_string().as_bytes(), &limits);
         exercise(json!([{"mpid": 1, "events": [value.clone()]}]).to_string().as_bytes(), &limits);
-        let _ = normalize(&value, 0, "in");
-        let _ = normalize(&json!({"mpid": 1, "events": [value]}), 0, "in");
+        exercise(json!({"mpid": 1, "events": [value]}).to_string().as_bytes(), &limits);
     }
 
     #[test]

@@ -15,14 +15,16 @@
 //! Every message's traits also take `context.traits`; a string `email` among them is added
 //! to [`Identity::others`] as `("email", value)`. `null` ids, `category`, `properties`,
 //! `traits` and `context` are tolerated; ids may be numbers (kept as their decimal text);
-//! empty strings count as missing. `integrations` is merged and validated but not kept:
-//! [`Message`] has no place for it.
+//! empty strings count as missing; an id of any other JSON type (`"userId": {"a":1}`,
+//! `"messageId": true`) fails the message. `integrations` is merged and validated but not
+//! kept: [`Message`] has no place for it. A message without a `messageId` keeps none here:
+//! the server gives it a new one (SPEC §2), `waymark import` one derived from the file.
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use waymark_engine::time::{Millis, parse_instant};
 use waymark_engine::{Event, Identity, Message, MessageKind};
 
+use crate::rejection::{Item, Parsed, Rejection, excerpt};
 use crate::{IngestError, Limits, json};
 
 /// How the event time is found.
@@ -32,7 +34,7 @@ pub enum Clock {
     AsGiven,
     /// Segment's skew correction against the instant the server received the message:
     /// `receivedAt − (sentAt − timestamp)` when `sentAt` is present; else `timestamp`;
-    /// else `receivedAt`.
+    /// else `receivedAt`; then bounded by [`crate::event_time::bound`].
     ReceivedAt(Millis),
 }
 
@@ -61,8 +63,8 @@ pub struct Envelope {
     pub write_key: Option<String>,
     /// The endpoint's type, for single-message endpoints.
     single: Option<MessageKind>,
-    /// The messages, unchecked beyond their size.
-    items: Vec<Value>,
+    /// The messages, unchecked beyond their size and JSON.
+    items: Vec<Item>,
     /// The envelope's `sentAt`, used by items that have none.
     sent_at: Option<Millis>,
     /// The envelope's `context`, merged into each item.
@@ -74,20 +76,22 @@ pub struct Envelope {
 /// Parses the JSON body: for Batch `{"batch":[...], "writeKey"?, "sentAt"?, "context"?,
 /// "integrations"?}`; for Single one message object (its own writeKey/sentAt).
 ///
-/// Checks, in order:
-/// - the body's size: over `max_batch_bytes` → "batch_too_large" (Batch); over
+/// A body that cannot be read as a whole fails, in this order of checks:
+/// - its size: over `max_batch_bytes` → "batch_too_large" (Batch); over
 ///   `max_message_bytes` → "message_too_large" (Single, the body is the message);
 /// - nesting deeper than `max_depth` → "too_deep" (an iterative scan before parsing);
-/// - well-formed JSON → else "invalid_json";
+/// - well-formed JSON → else "invalid_json"; a key repeated within an object, anywhere →
+///   "duplicate_key";
 /// - Batch: the body is an object whose `batch` is a non-empty array → else "invalid_batch";
-///   at most `max_batch_messages` items → else "too_many_messages"; each item's compact JSON
-///   at most `max_message_bytes` → else "message_too_large" (`batch[i]: …`); envelope
-///   `sentAt` RFC 3339 → else "bad_timestamp"; `context`, `integrations` objects → else
+///   at most `max_batch_messages` items → else "too_many_messages"; envelope `sentAt`
+///   RFC 3339 → else "bad_timestamp"; `context`, `integrations` objects → else
 ///   "bad_field_type"; items' `writeKey`s agree with the request's → else
 ///   "write_key_mismatch";
 /// - Single: the body is an object → else "not_an_object".
 ///
-/// Items are otherwise validated by [`Envelope::into_messages`].
+/// A batch item whose text as received is over `max_message_bytes` is measured exactly as
+/// a single-message body is, and is rejected by [`Envelope::into_messages`] with
+/// "message_too_large"; items are otherwise validated there.
 pub fn read_envelope(
     endpoint: Endpoint,
     json: &[u8],
@@ -100,121 +104,133 @@ pub fn read_envelope(
                     limit: limits.max_message_bytes,
                 });
             }
-            let value = json::parse(json, limits.max_depth)?;
+            let text = json::text(json, limits.max_depth)?;
+            let value = json::parse_str(text)?;
             let obj = value.as_object().ok_or(IngestError::NotAnObject)?;
             let write_key = write_key(obj)?;
             Ok(Envelope {
                 write_key,
                 single: Some(kind),
-                items: vec![value],
+                items: vec![Item {
+                    value: Ok(value),
+                    excerpt: excerpt(text),
+                }],
                 sent_at: None,
                 context: Map::new(),
                 integrations: Map::new(),
             })
         }
-        Endpoint::Batch => {
-            if json.len() > limits.max_batch_bytes {
-                return Err(IngestError::BatchTooLarge {
-                    limit: limits.max_batch_bytes,
-                });
-            }
-            let Value::Object(mut body) = json::parse(json, limits.max_depth)? else {
-                return Err(IngestError::InvalidBatch(
-                    "the body must be a JSON object with a `batch` array".into(),
-                ));
-            };
-            let items = match body.remove("batch") {
-                Some(Value::Array(items)) => items,
-                None | Some(Value::Null) => {
-                    return Err(IngestError::InvalidBatch(
-                        "the body needs a `batch` array of messages".into(),
-                    ));
-                }
-                Some(_) => {
-                    return Err(IngestError::InvalidBatch("`batch` must be an array".into()));
-                }
-            };
-            if items.is_empty() {
-                return Err(IngestError::InvalidBatch("`batch` is empty".into()));
-            }
-            if items.len() > limits.max_batch_messages {
-                return Err(IngestError::TooManyMessages {
-                    count: items.len(),
-                    limit: limits.max_batch_messages,
-                });
-            }
-            for (i, item) in items.iter().enumerate() {
-                if !json::fits(item, limits.max_message_bytes) {
-                    return Err(IngestError::MessageTooLarge {
-                        limit: limits.max_message_bytes,
-                    }
-                    .at(format!("batch[{i}]")));
-                }
-            }
-            let sent_at = time_field(&body, "sentAt")?;
-            let context = take_object(&mut body, "context")?;
-            let integrations = take_object(&mut body, "integrations")?;
-            let mut key = write_key(&body)?;
-            for (i, item) in items.iter().enumerate() {
-                let Some(obj) = item.as_object() else {
-                    continue;
-                };
-                let own = write_key(obj).map_err(|e| e.at(format!("batch[{i}]")))?;
-                match (&key, own) {
-                    (_, None) => {}
-                    (None, Some(own)) => key = Some(own),
-                    (Some(key), Some(own)) if *key == own => {}
-                    (Some(_), Some(_)) => {
-                        return Err(IngestError::WriteKeyMismatch.at(format!("batch[{i}]")));
-                    }
-                }
-            }
-            Ok(Envelope {
-                write_key: key,
-                single: None,
-                items,
-                sent_at,
-                context,
-                integrations,
-            })
+        Endpoint::Batch => read_batch(json, limits),
+    }
+}
+
+/// [`read_envelope`] for `/v1/batch` and `/v1/import`.
+fn read_batch(json: &[u8], limits: &Limits) -> Result<Envelope, IngestError> {
+    if json.len() > limits.max_batch_bytes {
+        return Err(IngestError::BatchTooLarge {
+            limit: limits.max_batch_bytes,
+        });
+    }
+    let text = json::text(json, limits.max_depth)?;
+    let Some(members) = json::raw_object(text)? else {
+        return Err(IngestError::InvalidBatch(
+            "the body must be a JSON object with a `batch` array".into(),
+        ));
+    };
+    let mut raw_items = None;
+    let mut body = Map::new();
+    for (key, raw) in members {
+        if key == "batch" {
+            raw_items = Some(raw);
+        } else {
+            body.insert(key, json::parse_str(raw.get())?);
         }
     }
+    let raw_items = match raw_items {
+        Some(raw) if raw.get() != "null" => json::raw_array(raw)?
+            .ok_or_else(|| IngestError::InvalidBatch("`batch` must be an array".into()))?,
+        _ => {
+            return Err(IngestError::InvalidBatch(
+                "the body needs a `batch` array of messages".into(),
+            ));
+        }
+    };
+    if raw_items.is_empty() {
+        return Err(IngestError::InvalidBatch("`batch` is empty".into()));
+    }
+    if raw_items.len() > limits.max_batch_messages {
+        return Err(IngestError::TooManyMessages {
+            count: raw_items.len(),
+            limit: limits.max_batch_messages,
+        });
+    }
+    let items = raw_items
+        .iter()
+        .map(|raw| Item::read(raw.get(), limits.max_message_bytes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sent_at = time_field(&body, "sentAt")?;
+    let context = take_object(&mut body, "context")?;
+    let integrations = take_object(&mut body, "integrations")?;
+    let mut key = write_key(&body)?;
+    for (i, item) in items.iter().enumerate() {
+        let Ok(Value::Object(obj)) = &item.value else {
+            continue;
+        };
+        let own = write_key(obj).map_err(|e| e.at(format!("batch[{i}]")))?;
+        match (&key, own) {
+            (_, None) => {}
+            (None, Some(own)) => key = Some(own),
+            (Some(key), Some(own)) if *key == own => {}
+            (Some(_), Some(_)) => {
+                return Err(IngestError::WriteKeyMismatch.at(format!("batch[{i}]")));
+            }
+        }
+    }
+    Ok(Envelope {
+        write_key: key,
+        single: None,
+        items,
+        sent_at,
+        context,
+        integrations,
+    })
 }
 
 impl Envelope {
     /// Normalizes every item (envelope context/integrations merged into each item — item
     /// keys win, top-level keys only; envelope sentAt used when the item has none; skew
-    /// correction with `received_at`; `input` stamped). A batch is accepted or rejected
-    /// whole: the first bad item fails it with an error whose message names its index, e.g.
-    /// `"batch[3]: a message needs a userId or an anonymousId"`. For Single endpoints, the
+    /// correction with `received_at`, then [`crate::event_time::bound`]; `input` stamped). An item
+    /// that fails validation is rejected, named by its index (`batch[3]`), and the others
+    /// are kept: one bad message never sinks its batch. For Single endpoints, the
     /// endpoint's type is used when the body has no "type" (and a mismatching "type" is an
     /// error "type_mismatch").
     ///
-    /// A message without a usable `messageId` gets `"wm-"` + the first 32 hex digits of
-    /// SHA-256 over its canonical JSON (keys sorted, after the merge and the endpoint's type,
-    /// without `sentAt` and `messageId`), so a retry of the same body, whose `sentAt` changes,
-    /// gets the same id and is deduplicated. When the message has no `timestamp` (nor
-    /// `originalTimestamp`) a retry cannot be told from a repeat, so `received_at` is hashed
-    /// too: repeats are then never lost, at the price of not deduplicating such retries.
-    pub fn into_messages(
-        mut self,
-        received_at: Millis,
-        input: &str,
-    ) -> Result<Vec<Message>, IngestError> {
+    /// A message without a `messageId` keeps none: the caller gives it a new one.
+    pub fn into_messages(mut self, received_at: Millis, input: &str) -> Parsed {
         let items = std::mem::take(&mut self.items);
         let batch = self.single.is_none();
-        let mut messages = Vec::with_capacity(items.len());
+        let mut parsed = Parsed {
+            messages: Vec::with_capacity(items.len()),
+            rejected: Vec::new(),
+        };
         for (i, item) in items.into_iter().enumerate() {
-            let message = self.item_message(item, received_at, input);
-            messages.push(message.map_err(|e| {
-                if batch {
-                    e.at(format!("batch[{i}]"))
-                } else {
-                    e
-                }
-            })?);
+            let message = item
+                .value
+                .and_then(|value| self.item_message(value, received_at, input));
+            match message {
+                Ok(message) => parsed.messages.push(message),
+                Err(error) => parsed.rejected.push(Rejection {
+                    path: if batch {
+                        format!("batch[{i}]")
+                    } else {
+                        String::new()
+                    },
+                    error,
+                    excerpt: item.excerpt,
+                }),
+            }
         }
-        Ok(messages)
+        parsed
     }
 
     fn item_message(
@@ -244,19 +260,12 @@ impl Envelope {
         }
         merge_defaults(&mut obj, "context", &self.context);
         merge_defaults(&mut obj, "integrations", &self.integrations);
-        let derived = id_field(&obj, "messageId")
-            .is_none()
-            .then(|| derived_message_id(&obj, received_at));
-        let mut message = normalize(
+        normalize(
             obj,
             Clock::ReceivedAt(received_at),
             Some(input),
             self.sent_at,
-        )?;
-        if message.message_id.is_none() {
-            message.message_id = derived;
-        }
-        Ok(message)
+        )
     }
 }
 
@@ -293,65 +302,6 @@ fn merge_defaults(obj: &mut Map<String, Value>, field: &str, defaults: &Map<Stri
     }
 }
 
-/// The id given to a message sent without one: `"wm-"` + 32 hex digits of SHA-256 over the
-/// item's canonical JSON (keys sorted, `sentAt` and `messageId` left out), plus the receive
-/// time when the item has no timestamp, so retries of the same body are recognised (see
-/// [`Envelope::into_messages`]). Imports use it too, so a re-import stores nothing twice.
-pub fn derived_message_id(obj: &Map<String, Value>, received_at: Millis) -> String {
-    let mut hasher = Sha256::new();
-    hash_object(obj, &["sentAt", "messageId"], &mut hasher);
-    let has_time = ["timestamp", "originalTimestamp"]
-        .iter()
-        .any(|f| !matches!(obj.get(*f), None | Some(Value::Null)));
-    if !has_time {
-        hasher.update(format!("\n{received_at}"));
-    }
-    let digest = hasher.finalize();
-    let mut id = String::with_capacity(35);
-    id.push_str("wm-");
-    for byte in &digest[..16] {
-        id.push_str(&format!("{byte:02x}"));
-    }
-    id
-}
-
-/// Feeds `obj` as compact JSON with sorted keys, leaving out the top-level keys in `skip`.
-fn hash_object(obj: &Map<String, Value>, skip: &[&str], hasher: &mut Sha256) {
-    let mut entries: Vec<(&String, &Value)> = obj
-        .iter()
-        .filter(|(k, _)| !skip.contains(&k.as_str()))
-        .collect();
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    hasher.update(b"{");
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            hasher.update(b",");
-        }
-        hasher.update(Value::String(key.clone()).to_string());
-        hasher.update(b":");
-        hash_value(value, hasher);
-    }
-    hasher.update(b"}");
-}
-
-/// Feeds a value as canonical JSON. Recursion is bounded by the body's checked depth.
-fn hash_value(value: &Value, hasher: &mut Sha256) {
-    match value {
-        Value::Object(obj) => hash_object(obj, &[], hasher),
-        Value::Array(items) => {
-            hasher.update(b"[");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    hasher.update(b",");
-                }
-                hash_value(item, hasher);
-            }
-            hasher.update(b"]");
-        }
-        scalar => hasher.update(scalar.to_string()),
-    }
-}
-
 /// The message's call type: `type` must name one.
 fn message_kind(obj: &Map<String, Value>) -> Result<MessageKind, IngestError> {
     match obj.get("type") {
@@ -371,12 +321,13 @@ fn normalize(
     fallback_sent_at: Option<Millis>,
 ) -> Result<Message, IngestError> {
     let kind = message_kind(&obj)?;
-    let user_id = id_field(&obj, "userId");
-    let anonymous_id = id_field(&obj, "anonymousId");
+    let message_id = id_field(&obj, "messageId")?;
+    let user_id = id_field(&obj, "userId")?;
+    let anonymous_id = id_field(&obj, "anonymousId")?;
     if user_id.is_none() && anonymous_id.is_none() {
         return Err(IngestError::MissingId);
     }
-    let previous_id = id_field(&obj, "previousId");
+    let previous_id = id_field(&obj, "previousId")?;
     if kind == MessageKind::Alias {
         if previous_id.is_none() {
             return Err(IngestError::MissingPreviousId);
@@ -386,10 +337,10 @@ fn normalize(
         }
     }
     let group_id = match kind {
-        MessageKind::Group => Some(id_field(&obj, "groupId").ok_or(IngestError::MissingGroupId)?),
+        MessageKind::Group => Some(id_field(&obj, "groupId")?.ok_or(IngestError::MissingGroupId)?),
         _ => None,
     };
-    let at = event_time(&obj, clock, fallback_sent_at)?;
+    let (at, timestamp_adjusted) = event_time(&obj, clock, fallback_sent_at)?;
     let context = take_object(&mut obj, "context")?;
     let mut properties = take_object(&mut obj, "properties")?;
     let own_traits = match kind {
@@ -454,7 +405,8 @@ fn normalize(
         Clock::ReceivedAt(received) => received,
     };
     Ok(Message {
-        message_id: id_field(&obj, "messageId"),
+        message_id,
+        timestamp_adjusted,
         kind,
         identity: Identity {
             user_id,
@@ -474,12 +426,17 @@ fn normalize(
     })
 }
 
-/// An identifier: a non-empty string, or a number as its decimal text.
-fn id_field(obj: &Map<String, Value>, field: &str) -> Option<String> {
-    match obj.get(field)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// An identifier: a non-empty string, or a number as its decimal text; absent, `null` and
+/// `""` are none, any other JSON type fails the message ("bad_field_type").
+fn id_field(obj: &Map<String, Value>, field: &'static str) -> Result<Option<String>, IngestError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok((!s.is_empty()).then(|| s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(IngestError::BadFieldType {
+            field: field.to_string(),
+            expected: "a string or a number",
+        }),
     }
 }
 
@@ -516,23 +473,27 @@ fn time_field(
     }
 }
 
+/// The event time, and whether it was adjusted to bounds.
 fn event_time(
     obj: &Map<String, Value>,
     clock: Clock,
     fallback_sent_at: Option<Millis>,
-) -> Result<Millis, IngestError> {
+) -> Result<(Millis, bool), IngestError> {
     let timestamp = match time_field(obj, "timestamp")? {
         Some(t) => Some(t),
         None => time_field(obj, "originalTimestamp")?,
     };
     let sent_at = time_field(obj, "sentAt")?.or(fallback_sent_at);
     match clock {
-        Clock::AsGiven => timestamp.ok_or(IngestError::MissingTimestamp),
-        Clock::ReceivedAt(received) => match (timestamp, sent_at) {
-            (Some(t), Some(sent)) => Ok(received.saturating_sub(sent.saturating_sub(t))),
-            (Some(t), None) => Ok(t),
-            (None, _) => Ok(received),
-        },
+        Clock::AsGiven => Ok((timestamp.ok_or(IngestError::MissingTimestamp)?, false)),
+        Clock::ReceivedAt(received) => {
+            let at = match (timestamp, sent_at) {
+                (Some(t), Some(sent)) => received.saturating_sub(sent.saturating_sub(t)),
+                (Some(t), None) => t,
+                (None, _) => received,
+            };
+            Ok(crate::event_time::bound(at, received))
+        }
     }
 }
 

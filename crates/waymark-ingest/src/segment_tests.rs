@@ -25,6 +25,7 @@ fn limits() -> Limits {
 fn batch(body: &Value) -> Result<Vec<Message>, IngestError> {
     read_envelope(Endpoint::Batch, body.to_string().as_bytes(), &limits())?
         .into_messages(at("2026-01-05T12:00:00Z"), "web")
+        .all_valid()
 }
 
 fn single(kind: MessageKind, body: &Value) -> Result<Vec<Message>, IngestError> {
@@ -34,6 +35,7 @@ fn single(kind: MessageKind, body: &Value) -> Result<Vec<Message>, IngestError> 
         &limits(),
     )?
     .into_messages(at("2026-01-05T12:00:00Z"), "web")
+    .all_valid()
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -228,7 +230,7 @@ fn segment_python_batch_of_seven() {
     assert_eq!(env.write_key.as_deref(), Some("WK_SEGMENT_TEST"));
     // Received 300 ms after the client's sentAt (12:06:25.181).
     let received = at("2026-11-22T12:06:25.481Z");
-    let msgs = env.into_messages(received, "server").unwrap();
+    let msgs = env.into_messages(received, "server").all_valid().unwrap();
     let kinds: Vec<_> = msgs.iter().map(|m| m.kind).collect();
     use MessageKind::*;
     assert_eq!(kinds, [Identify, Track, Page, Screen, Group, Alias, Track]);
@@ -283,6 +285,7 @@ fn rudder_gzip_batch_with_identify_traits_in_context() {
     assert_eq!(env.write_key, None);
     let msgs = env
         .into_messages(at("2026-11-22T12:06:36.338Z"), "server")
+        .all_valid()
         .unwrap();
     assert_eq!(msgs.len(), 2);
     assert_eq!(msgs[0].kind, MessageKind::Identify);
@@ -305,7 +308,7 @@ fn analytics_node_batch_with_metadata_and_page_category() {
     let env = read_envelope(Endpoint::Batch, ANALYTICS_NODE.as_bytes(), &limits()).unwrap();
     assert_eq!(env.write_key.as_deref(), Some("WK_NODE"));
     let received = at("2026-11-22T12:06:52.144Z");
-    let msgs = env.into_messages(received, "node").unwrap();
+    let msgs = env.into_messages(received, "node").all_valid().unwrap();
     assert_eq!(msgs.len(), 7);
     let page = &msgs[2];
     assert_eq!(page.kind, MessageKind::Page);
@@ -345,7 +348,7 @@ fn envelope_context_and_sent_at_apply_to_items() {
     let received = at("2026-01-05T13:00:00Z");
     let env = read_envelope(Endpoint::Batch, body.to_string().as_bytes(), &limits()).unwrap();
     assert_eq!(env.write_key.as_deref(), Some("wk"));
-    let msgs = env.into_messages(received, "web").unwrap();
+    let msgs = env.into_messages(received, "web").all_valid().unwrap();
     // Item keys win; the envelope fills the rest.
     assert_eq!(
         msgs[0].event.context,
@@ -431,17 +434,135 @@ fn single_endpoints_default_the_type_and_reject_a_mismatch() {
 }
 
 #[test]
-fn a_bad_item_fails_the_whole_batch_naming_its_index() {
-    let ok = json!({"type":"track","event":"E","userId":"u"});
-    let body = json!({"batch":[ok, ok, ok, {"type":"track","event":"E"}, ok]});
-    let err = batch(&body).unwrap_err();
-    assert_eq!(err.code(), "no_user_anon_id");
+fn a_bad_item_is_rejected_and_the_others_kept() {
+    let ok = |event: &str| json!({"type":"track","event":event,"userId":"u"});
+    let bad = json!({"type":"track","event":"E"});
+    let body = json!({"batch":[ok("A"), ok("B"), bad, 5, ok("C")]});
+    let parsed = read_envelope(Endpoint::Batch, body.to_string().as_bytes(), &limits())
+        .unwrap()
+        .into_messages(at("2026-01-05T12:00:00Z"), "web");
+    let names: Vec<_> = parsed
+        .messages
+        .iter()
+        .map(|m| m.event.name.as_deref().unwrap())
+        .collect();
+    assert_eq!(names, ["A", "B", "C"]);
+    let rejected: Vec<_> = parsed
+        .rejected
+        .iter()
+        .map(|r| (r.path.as_str(), r.error.code(), r.located().to_string()))
+        .collect();
     assert_eq!(
-        err.to_string(),
-        "batch[3]: a message needs a userId or an anonymousId"
+        rejected,
+        [
+            (
+                "batch[2]",
+                "no_user_anon_id",
+                "batch[2]: a message needs a userId or an anonymousId".to_string()
+            ),
+            (
+                "batch[3]",
+                "not_an_object",
+                "batch[3]: a message must be a JSON object".to_string()
+            ),
+        ]
     );
-    let err = batch(&json!({"batch":[ok, 5]})).unwrap_err();
-    assert_eq!(err.to_string(), "batch[1]: a message must be a JSON object");
+    assert_eq!(parsed.rejected[0].excerpt, bad.to_string());
+    assert_eq!(parsed.rejected[1].excerpt, "5");
+}
+
+#[test]
+fn malformed_ids_reject_the_message() {
+    for (field, value) in [
+        ("userId", json!({"a": 1})),
+        ("anonymousId", json!([1])),
+        ("messageId", json!(true)),
+        ("previousId", json!(false)),
+    ] {
+        let mut msg = json!({"type":"track","event":"E","userId":"u","anonymousId":"a"});
+        msg[field] = value;
+        let err = batch(&json!({ "batch": [msg] })).unwrap_err();
+        assert_eq!(err.code(), "bad_field_type", "{field}");
+        assert!(err.to_string().contains(&format!("`{field}`")), "{err}");
+    }
+    let group = json!({"type":"group","userId":"u","groupId":{"id":1}});
+    assert_eq!(
+        batch(&json!({ "batch": [group] })).unwrap_err().code(),
+        "bad_field_type"
+    );
+}
+
+#[test]
+fn repeated_keys_refuse_the_body() {
+    let bodies: [&[u8]; 3] = [
+        br#"{"writeKey":"a","writeKey":"b","batch":[{"type":"track","event":"E","userId":"u"}]}"#,
+        br#"{"batch":[{"type":"track","event":"E","userId":"u","userId":"v"}]}"#,
+        br#"{"batch":[{"type":"track","event":"E","userId":"u","properties":{"a":1,"a":2}}]}"#,
+    ];
+    for body in bodies {
+        let err = read_envelope(Endpoint::Batch, body, &limits()).unwrap_err();
+        assert_eq!(
+            err.code(),
+            "duplicate_key",
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let err = read_envelope(
+        Endpoint::Single(MessageKind::Track),
+        br#"{"writeKey":"a","writeKey":"b","event":"E","userId":"u"}"#,
+        &limits(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "duplicate_key");
+}
+
+#[test]
+fn event_times_are_bounded_by_the_receipt() {
+    let received = at("2026-01-05T12:00:00Z");
+    let time = |msg: Value| {
+        let body = json!({ "batch": [msg] });
+        let m = &read_envelope(Endpoint::Batch, body.to_string().as_bytes(), &limits())
+            .unwrap()
+            .into_messages(received, "web")
+            .messages[0];
+        (m.event.at, m.timestamp_adjusted)
+    };
+    let track = |extra: Value| {
+        let mut m = json!({"type":"track","event":"E","userId":"u"});
+        m.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        m
+    };
+    // An identify stamped in year 3000.
+    assert_eq!(
+        time(track(json!({"timestamp": "3000-01-01T00:00:00Z"}))),
+        (received, true)
+    );
+    // Skew correction that would land in year 4049.
+    assert_eq!(
+        time(track(json!({"timestamp": "3000-01-01T00:00:00Z",
+                           "sentAt": "1977-01-01T00:00:00Z"}))),
+        (received, true)
+    );
+    assert_eq!(
+        time(track(json!({"timestamp": "1999-12-31T23:59:59.999Z"}))),
+        (received, true)
+    );
+    // Inside the bounds: kept, up to exactly 24 hours ahead and from exactly 2000.
+    assert_eq!(
+        time(track(json!({"timestamp": "2026-01-06T12:00:00Z"}))),
+        (at("2026-01-06T12:00:00Z"), false)
+    );
+    assert_eq!(
+        time(track(json!({"timestamp": "2000-01-01T00:00:00Z"}))),
+        (at("2000-01-01T00:00:00Z"), false)
+    );
+    assert_eq!(
+        time(track(json!({"timestamp": "2026-01-06T12:00:00.001Z"}))),
+        (received, true)
+    );
 }
 
 #[test]
@@ -487,16 +608,62 @@ fn message_of_size(size: usize) -> Value {
 fn message_size_exactly_at_and_over_the_limit() {
     let max = limits().max_message_bytes;
     assert!(batch(&json!({"batch":[message_of_size(max)]})).is_ok());
-    let err =
-        batch(&json!({"batch":[message_of_size(100), message_of_size(max + 1)]})).unwrap_err();
+    let body = json!({"batch":[message_of_size(100), message_of_size(max + 1)]});
+    let parsed = read_envelope(Endpoint::Batch, body.to_string().as_bytes(), &limits())
+        .unwrap()
+        .into_messages(0, "web");
+    assert_eq!(parsed.messages.len(), 1, "the small message is kept");
+    let err = parsed.rejected[0].located();
     assert_eq!(err.code(), "message_too_large");
     assert!(err.to_string().starts_with("batch[1]: "), "{err}");
+    assert_eq!(
+        parsed.rejected[0].excerpt.len(),
+        crate::rejection::EXCERPT_BYTES
+    );
     // A single-message endpoint measures the body.
     assert!(single(MessageKind::Track, &message_of_size(max)).is_ok());
     assert_eq!(
         single(MessageKind::Track, &message_of_size(max + 1)).unwrap_err(),
         IngestError::MessageTooLarge { limit: max }
     );
+}
+
+#[test]
+fn message_size_is_measured_as_received_on_both_paths() {
+    let max = limits().max_message_bytes;
+    // Compact, the message fits; as sent (pretty-printed), it is over the limit.
+    let message = message_of_size(max - 100);
+    let pretty = format!("{{{}{}", " ".repeat(101), &message.to_string()[1..]);
+    assert_eq!(pretty.len(), max + 1);
+    let err = read_envelope(
+        Endpoint::Single(MessageKind::Track),
+        pretty.as_bytes(),
+        &limits(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "message_too_large");
+    let body = format!(r#"{{"batch":[{pretty}]}}"#);
+    let parsed = read_envelope(Endpoint::Batch, body.as_bytes(), &limits())
+        .unwrap()
+        .into_messages(0, "web");
+    assert!(parsed.messages.is_empty());
+    assert_eq!(parsed.rejected[0].error.code(), "message_too_large");
+    // Exactly at the limit as sent: kept on both paths.
+    let exact = format!("{}{}", " ".repeat(max - message.to_string().len()), message);
+    assert_eq!(exact.len(), max);
+    assert!(
+        read_envelope(
+            Endpoint::Single(MessageKind::Track),
+            exact.as_bytes(),
+            &limits()
+        )
+        .is_ok()
+    );
+    let body = format!(r#"{{"batch":[{exact}]}}"#);
+    let parsed = read_envelope(Endpoint::Batch, body.as_bytes(), &limits())
+        .unwrap()
+        .into_messages(0, "web");
+    assert_eq!((parsed.messages.len(), parsed.rejected.len()), (1, 0));
 }
 
 #[test]
@@ -507,7 +674,7 @@ fn batch_size_exactly_at_and_over_the_limit() {
     assert!(body.len() < max);
     body.resize(max, b' ');
     let env = read_envelope(Endpoint::Batch, &body, &limits()).unwrap();
-    assert_eq!(env.into_messages(0, "web").unwrap().len(), 20);
+    assert_eq!(env.into_messages(0, "web").messages.len(), 20);
     body.push(b' ');
     assert_eq!(
         read_envelope(Endpoint::Batch, &body, &limits()).unwrap_err(),
@@ -564,7 +731,12 @@ fn ten_thousand_levels_do_not_overflow_the_stack() {
     for body in [&deep, &objects, &in_batch] {
         for lim in [limits(), unlimited] {
             let err = read_envelope(Endpoint::Batch, body.as_bytes(), &lim).unwrap_err();
-            assert_eq!(err.code(), "too_deep");
+            // Without a depth limit the top level is scanned to its end: an array is not a
+            // batch, and the innermost `{"a":}` is not JSON.
+            assert!(
+                matches!(err.code(), "too_deep" | "invalid_batch" | "invalid_json"),
+                "{err}"
+            );
             let err = read_envelope(Endpoint::Single(MessageKind::Track), body.as_bytes(), &lim)
                 .unwrap_err();
             assert!(
@@ -578,48 +750,14 @@ fn ten_thousand_levels_do_not_overflow_the_stack() {
 // ---- message ids -------------------------------------------------------------------------
 
 #[test]
-fn a_missing_message_id_is_derived_from_the_item() {
-    let body = |sent_at: &str, event: &str| {
-        json!({"sentAt": sent_at, "batch":[
-            {"type":"track","event":event,"userId":"u","timestamp":"2026-01-05T12:00:00Z"}]})
-    };
-    let id = |body: &Value, received: &str| {
-        read_envelope(Endpoint::Batch, body.to_string().as_bytes(), &limits())
-            .unwrap()
-            .into_messages(at(received), "web")
-            .unwrap()[0]
-            .message_id
-            .clone()
-            .unwrap()
-    };
-    let first = id(&body("2026-01-05T12:00:01Z", "E"), "2026-01-05T12:00:02Z");
-    assert!(first.starts_with("wm-"));
-    assert_eq!(first.len(), 35);
-    assert!(first[3..].bytes().all(|b| b.is_ascii_hexdigit()));
-    // A retry: sentAt and the receipt change, the id does not.
-    assert_eq!(
-        first,
-        id(&body("2026-01-05T12:00:09Z", "E"), "2026-01-05T12:00:10Z")
-    );
-    // Other content, other id.
-    assert_ne!(
-        first,
-        id(&body("2026-01-05T12:00:01Z", "F"), "2026-01-05T12:00:02Z")
-    );
-    // Key order does not matter.
-    let reordered = r#"{"batch":[{"timestamp":"2026-01-05T12:00:00Z","userId":"u","event":"E","type":"track"}]}"#;
-    let msgs = read_envelope(Endpoint::Batch, reordered.as_bytes(), &limits())
+fn a_missing_message_id_stays_missing_for_the_server_to_give() {
+    let body = json!({"batch":[{"type":"track","event":"E","userId":"u"},
+                               {"type":"track","event":"E","userId":"u","messageId":"m1"},
+                               {"type":"track","event":"E","userId":"u","messageId":""}]});
+    let ids: Vec<_> = batch(&body)
         .unwrap()
-        .into_messages(0, "web")
-        .unwrap();
-    assert_eq!(msgs[0].message_id.as_deref(), Some(first.as_str()));
-    // Without any client time, a repeat cannot be told from a retry: the receipt counts.
-    let untimed = json!({"batch":[{"type":"track","event":"E","userId":"u"}]});
-    assert_ne!(
-        id(&untimed, "2026-01-05T12:00:00Z"),
-        id(&untimed, "2026-01-05T12:00:01Z")
-    );
-    // A given messageId is kept.
-    let given = json!({"batch":[{"type":"track","event":"E","userId":"u","messageId":"m1"}]});
-    assert_eq!(id(&given, "2026-01-05T12:00:00Z"), "m1");
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(ids, [None, Some("m1".to_string()), None]);
 }

@@ -70,6 +70,7 @@ pub(crate) fn stored_event(input: &str, message: &Message) -> StoredEvent {
         properties: message.event.properties.clone(),
         context: message.event.context.clone(),
         traits: message.event.traits.clone(),
+        timestamp_adjusted: message.timestamp_adjusted,
     }
 }
 
@@ -90,6 +91,8 @@ struct EventView<'a> {
     properties: &'a Value,
     context: &'a Value,
     traits: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    timestamp_adjusted: bool,
 }
 
 /// The JSON of [`stored_event`]`(input, message)`, without copying the message.
@@ -107,6 +110,7 @@ pub(crate) fn encode_event(input: &str, message: &Message) -> Result<Vec<u8>, St
         properties: &message.event.properties,
         context: &message.event.context,
         traits: &message.event.traits,
+        timestamp_adjusted: message.timestamp_adjusted,
     })
     .map_err(|e| StoreError::Backend(format!("cannot encode an event: {e}")))
 }
@@ -325,6 +329,7 @@ mod tests {
     #[test]
     fn the_encoded_event_is_the_stored_event() {
         let message = Message {
+            timestamp_adjusted: false,
             message_id: Some("m1".into()),
             kind: MessageKind::Track,
             identity: Identity {

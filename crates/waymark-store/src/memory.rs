@@ -6,7 +6,7 @@
 
 mod outbox;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,7 +17,8 @@ use waymark_engine::time::Millis;
 use crate::apply::{self, Tx};
 use crate::feed::{Commit, CommittedBatch, Feed};
 use crate::model::{
-    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, DocumentWrite, Input, MAX_REJECTED_KEPT, Profile, ProfileId,
+    RejectedMessage, StoredEvent, Workspace,
 };
 use crate::outbox::{DeliveryStatus, OutboxRecord};
 use crate::profile::IdKind;
@@ -53,6 +54,10 @@ struct Space {
     seen: HashSet<String>,
     next_profile: ProfileId,
     next_seq: u64,
+    /// The latest rejected messages, oldest first.
+    rejected: VecDeque<RejectedMessage>,
+    next_rejected: u64,
+    rejected_counts: BTreeMap<String, u64>,
 }
 
 impl MemoryStore {
@@ -188,6 +193,9 @@ impl Store for MemoryStore {
                 seen: HashSet::new(),
                 next_profile: 0,
                 next_seq: 0,
+                rejected: VecDeque::new(),
+                next_rejected: 0,
+                rejected_counts: BTreeMap::new(),
             },
         );
         Ok(workspace)
@@ -291,6 +299,60 @@ impl Store for MemoryStore {
             }));
         }
         Ok(summary)
+    }
+
+    fn record_rejected(
+        &self,
+        workspace: &str,
+        rejected: Vec<RejectedMessage>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        let space = state
+            .workspaces
+            .get_mut(workspace)
+            .ok_or_else(|| no_workspace(workspace))?;
+        for mut record in rejected {
+            space.next_rejected += 1;
+            record.seq = space.next_rejected;
+            *space
+                .rejected_counts
+                .entry(record.input.clone())
+                .or_default() += 1;
+            space.rejected.push_back(record);
+            if space.rejected.len() as u64 > MAX_REJECTED_KEPT {
+                space.rejected.pop_front();
+            }
+        }
+        Ok(())
+    }
+
+    fn rejected(
+        &self,
+        workspace: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RejectedMessage>, StoreError> {
+        let state = self.lock()?;
+        let Some(space) = state.workspaces.get(workspace) else {
+            return Ok(Vec::new());
+        };
+        Ok(space
+            .rejected
+            .iter()
+            .rev()
+            .filter(|r| before.is_none_or(|b| r.seq < b))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn rejected_counts(&self, workspace: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .workspaces
+            .get(workspace)
+            .map(|s| s.rejected_counts.clone())
+            .unwrap_or_default())
     }
 
     fn profile(&self, workspace: &str, key: &str) -> Result<Option<Profile>, StoreError> {

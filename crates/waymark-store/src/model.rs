@@ -145,6 +145,9 @@ pub struct StoredEvent {
     pub context: Value,
     /// Traits carried by the message (identify traits merged with `context.traits`).
     pub traits: Map<String, Value>,
+    /// The client's time was out of bounds (SPEC §2) and `timestamp` is the receipt time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timestamp_adjusted: bool,
 }
 
 /// An event with the profile that owns it, as [`Store::for_each_event_by_arrival`]
@@ -177,3 +180,28 @@ pub struct DocumentWrite {
     /// The new body; `None` deletes the document.
     pub body: Option<Value>,
 }
+
+/// A message that failed validation inside a readable request: not stored as an event, but
+/// kept so that the workspace can see what its clients send wrong (SPEC §2).
+///
+/// Only a bounded excerpt of the message is kept, and a workspace keeps its latest
+/// [`MAX_REJECTED_KEPT`] records (counts are kept in full).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedMessage {
+    /// Position in the workspace's record, increasing (assigned by the store); newer
+    /// records have larger ones.
+    pub seq: u64,
+    /// The input whose key sent it.
+    pub input: String,
+    /// When the server received it.
+    pub received_at: Millis,
+    /// The stable reason code (`bad_field_type`, `no_user_anon_id`, …).
+    pub code: String,
+    /// Why, for a person, with where in the body (`batch[3]: …`).
+    pub message: String,
+    /// The start of the message as received (at most a few hundred bytes).
+    pub excerpt: String,
+}
+
+/// How many rejected messages a workspace keeps; older ones are dropped as new ones come.
+pub const MAX_REJECTED_KEPT: u64 = 10_000;

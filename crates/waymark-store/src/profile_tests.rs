@@ -5,6 +5,7 @@ use super::*;
 
 fn message(kind: MessageKind, at: Millis, traits: Value, context: Value) -> Message {
     Message {
+        timestamp_adjusted: false,
         message_id: None,
         kind,
         identity: Identity {

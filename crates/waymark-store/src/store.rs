@@ -9,7 +9,8 @@ use waymark_engine::time::Millis;
 
 use crate::feed::{Applied, Commit};
 use crate::model::{
-    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, RejectedMessage,
+    StoredEvent, Workspace,
 };
 use crate::outbox::{DeliveryStatus, OutboxRecord};
 
@@ -92,6 +93,29 @@ pub trait Store: Send + Sync + 'static {
         input: &str,
         messages: Vec<Message>,
     ) -> Result<IngestSummary, StoreError>;
+
+    /// Records messages rejected by validation, durably (synced) before returning, in the
+    /// order given; the store assigns each its `seq` (the one given is ignored) and drops
+    /// the workspace's records beyond the latest [`MAX_REJECTED_KEPT`]. `NotFound` when the
+    /// workspace does not exist.
+    ///
+    /// [`MAX_REJECTED_KEPT`]: crate::MAX_REJECTED_KEPT
+    fn record_rejected(
+        &self,
+        workspace: &str,
+        rejected: Vec<RejectedMessage>,
+    ) -> Result<(), StoreError>;
+    /// The workspace's rejected messages, newest first: at most `limit` of those whose
+    /// `seq` is below `before` (all when `None`).
+    fn rejected(
+        &self,
+        workspace: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RejectedMessage>, StoreError>;
+    /// How many messages each input of the workspace has had rejected, ever (inputs with
+    /// none are absent).
+    fn rejected_counts(&self, workspace: &str) -> Result<BTreeMap<String, u64>, StoreError>;
 
     /// The profile with this `userId`, else this `anonymousId`.
     fn profile(&self, workspace: &str, key: &str) -> Result<Option<Profile>, StoreError>;

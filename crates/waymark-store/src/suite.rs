@@ -20,7 +20,8 @@ use waymark_engine::{Event, Identity, Message, MessageKind};
 
 use crate::feed::{Applied, Commit};
 use crate::model::{
-    AdminToken, DocumentWrite, Input, InputKind, Profile, StoredEvent, TokenScope, Workspace,
+    AdminToken, DocumentWrite, Input, InputKind, MAX_REJECTED_KEPT, Profile, RejectedMessage,
+    StoredEvent, TokenScope, Workspace,
 };
 use crate::outbox::{DeliveryStatus, OutboxRecord};
 use crate::store::{IngestSummary, Store, StoreError};
@@ -89,6 +90,9 @@ macro_rules! store_conformance_suite {
                 outbox_update_moves_records_between_indexes,
                 outbox_list_and_counts,
                 outbox_remove_for_discards_matching_pending_records,
+                rejected_messages_are_kept_newest_first_and_counted,
+                the_oldest_rejected_messages_make_room,
+                a_timestamp_adjusted_flag_is_stored,
             );
         }
     };
@@ -132,6 +136,7 @@ fn message(
     traits: Value,
 ) -> Message {
     Message {
+        timestamp_adjusted: false,
         message_id: None,
         kind,
         identity: Identity {
@@ -1430,4 +1435,115 @@ impl ProfileKey for Profile {
             .or_else(|| self.anonymous_ids.first().cloned())
             .unwrap_or_default()
     }
+}
+
+fn rejected(input: &str, code: &str, at: Millis) -> RejectedMessage {
+    RejectedMessage {
+        seq: 0,
+        input: input.to_string(),
+        received_at: at,
+        code: code.to_string(),
+        message: format!("batch[0]: {code}"),
+        excerpt: r#"{"type":"track"}"#.to_string(),
+    }
+}
+
+/// Rejected messages are numbered in order, listed newest first with a cursor, counted per
+/// input, and kept per workspace.
+pub fn rejected_messages_are_kept_newest_first_and_counted(store: &dyn Store) {
+    workspace(store, "w");
+    workspace(store, "x");
+    assert!(store.rejected("w", None, 10).unwrap().is_empty());
+    assert!(store.rejected_counts("w").unwrap().is_empty());
+    store
+        .record_rejected(
+            "w",
+            vec![
+                rejected("web", "bad_field_type", 1),
+                rejected("ios", "no_user_anon_id", 2),
+            ],
+        )
+        .unwrap();
+    store
+        .record_rejected("w", vec![rejected("web", "bad_timestamp", 3)])
+        .unwrap();
+    store
+        .record_rejected("x", vec![rejected("web", "bad_timestamp", 4)])
+        .unwrap();
+    let all = store.rejected("w", None, 10).unwrap();
+    let seen: Vec<_> = all.iter().map(|r| (r.seq, r.code.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            (3, "bad_timestamp"),
+            (2, "no_user_anon_id"),
+            (1, "bad_field_type")
+        ]
+    );
+    assert_eq!(
+        all[2],
+        RejectedMessage {
+            seq: 1,
+            ..rejected("web", "bad_field_type", 1)
+        }
+    );
+    let page = store.rejected("w", None, 2).unwrap();
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 2]);
+    let next = store.rejected("w", Some(2), 2).unwrap();
+    assert_eq!(next.iter().map(|r| r.seq).collect::<Vec<_>>(), [1]);
+    assert!(store.rejected("w", Some(1), 2).unwrap().is_empty());
+    assert_eq!(
+        store
+            .rejected_counts("w")
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        [("ios".to_string(), 1), ("web".to_string(), 2)]
+    );
+    let other = store.rejected("x", None, 10).unwrap();
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].seq, 1);
+    assert!(matches!(
+        store.record_rejected("nope", vec![rejected("web", "bad_timestamp", 5)]),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// A workspace keeps its latest rejected messages; the counts keep counting.
+pub fn the_oldest_rejected_messages_make_room(store: &dyn Store) {
+    workspace(store, "w");
+    let many = (0..=MAX_REJECTED_KEPT)
+        .map(|i| rejected("web", "bad_timestamp", i as Millis))
+        .collect();
+    store.record_rejected("w", many).unwrap();
+    store
+        .record_rejected("w", vec![rejected("web", "bad_field_type", 0)])
+        .unwrap();
+    let newest = store.rejected("w", None, 1).unwrap();
+    assert_eq!(newest[0].seq, MAX_REJECTED_KEPT + 2);
+    assert_eq!(newest[0].code, "bad_field_type");
+    let oldest = store.rejected("w", Some(4), 10).unwrap();
+    assert_eq!(oldest.iter().map(|r| r.seq).collect::<Vec<_>>(), [3]);
+    assert_eq!(
+        store.rejected_counts("w").unwrap()["web"],
+        MAX_REJECTED_KEPT + 2
+    );
+}
+
+/// The flag of an event whose time was adjusted to bounds is stored with it.
+pub fn a_timestamp_adjusted_flag_is_stored(store: &dyn Store) {
+    workspace(store, "w");
+    let mut adjusted = track(Some("u"), None, 2_000, "Late");
+    adjusted.timestamp_adjusted = true;
+    ingest(
+        store,
+        "w",
+        vec![track(Some("u"), None, 1_000, "On Time"), adjusted],
+    );
+    let events = all_events(store, "w", "u");
+    let flags: Vec<_> = events
+        .iter()
+        .map(|e| (e.name.as_deref().unwrap(), e.timestamp_adjusted))
+        .collect();
+    assert_eq!(flags, [("On Time", false), ("Late", true)]);
 }

@@ -418,6 +418,7 @@ fn message(kind: MessageKind, who: Who, name: Option<&str>, traits: Value, at: M
         _ => Map::new(),
     };
     Message {
+        timestamp_adjusted: false,
         message_id: Some(format!("m-{n}")),
         kind,
         identity: Identity {

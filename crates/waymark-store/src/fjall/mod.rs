@@ -14,6 +14,7 @@ mod keys;
 mod open;
 mod outbox;
 mod outbox_floor;
+mod rejected;
 mod writer;
 
 #[cfg(test)]

@@ -19,11 +19,13 @@ use super::documents::Documents;
 use super::erase::Eraser;
 use super::keys;
 use super::outbox::{self, Outbox};
+use super::rejected::Rejected;
 use super::writer::{Reply, Request, Writer};
 use crate::apply;
 use crate::feed::Commit;
 use crate::model::{
-    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, RejectedMessage,
+    StoredEvent, Workspace,
 };
 use crate::outbox::{DeliveryStatus, OutboxRecord};
 use crate::profile::IdKind;
@@ -104,11 +106,15 @@ pub(super) struct Keyspaces {
     pub(super) outbox_counts: Keyspace,
     /// Empty but while erasing: the filler that rolls the journal over.
     pub(super) erase_filler: Keyspace,
+    /// `ws ‖ seq` → JSON [`RejectedMessage`].
+    pub(super) rejected: Keyspace,
+    /// `ws ‖ input id` → how many of its messages were rejected.
+    pub(super) rejected_counts: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace, for whole-database maintenance.
-    pub(super) fn all(&self) -> [&Keyspace; 17] {
+    pub(super) fn all(&self) -> [&Keyspace; 19] {
         [
             &self.meta,
             &self.workspaces,
@@ -127,6 +133,8 @@ impl Keyspaces {
             &self.outbox_due,
             &self.outbox_counts,
             &self.erase_filler,
+            &self.rejected,
+            &self.rejected_counts,
         ]
     }
 
@@ -157,6 +165,8 @@ impl Keyspaces {
             outbox_due: keyspace("outbox_due")?,
             outbox_counts: keyspace("outbox_counts")?,
             erase_filler: keyspace("erase_filler")?,
+            rejected: keyspace("rejected")?,
+            rejected_counts: keyspace("rejected_counts")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -199,6 +209,7 @@ pub struct FjallStore {
     eraser: Eraser,
     /// Dropped with the store, which stops the eraser thread.
     _stop_eraser: SyncSender<()>,
+    rejected: Rejected,
 }
 
 impl std::fmt::Debug for FjallStore {
@@ -239,6 +250,13 @@ impl FjallStore {
             floors: Default::default(),
         };
         let erase_within = options.erase_within;
+        let rejected = Rejected {
+            db: ks.db.clone(),
+            records: ks.rejected.clone(),
+            counts: ks.rejected_counts.clone(),
+            persist,
+            lock: Mutex::new(()),
+        };
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity.max(1));
         let syncs = Arc::new(AtomicU64::new(0));
         let writer = Writer::new(ks.clone(), receiver, options, Arc::clone(&syncs));
@@ -265,6 +283,7 @@ impl FjallStore {
             outbox,
             eraser,
             _stop_eraser: stop_eraser,
+            rejected,
         })
     }
 
@@ -588,6 +607,33 @@ impl Store for FjallStore {
         // leaves the receiver disconnected; a group whose sync failed still switched.
         let _ = self.call(false, |reply| Request::Subscribe { sender, reply });
         receiver
+    }
+
+    fn record_rejected(
+        &self,
+        workspace: &str,
+        rejected: Vec<RejectedMessage>,
+    ) -> Result<(), StoreError> {
+        if self.workspace(workspace)?.is_none() {
+            return Err(StoreError::NotFound {
+                kind: "workspace",
+                id: workspace.to_string(),
+            });
+        }
+        self.rejected.record(workspace, rejected)
+    }
+
+    fn rejected(
+        &self,
+        workspace: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RejectedMessage>, StoreError> {
+        self.rejected.list(workspace, before, limit)
+    }
+
+    fn rejected_counts(&self, workspace: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.rejected.counts(workspace)
     }
 
     fn write_documents(&self, writes: Vec<DocumentWrite>) -> Result<(), StoreError> {

@@ -29,6 +29,7 @@ fn workspace(store: &dyn Store, id: &str) {
 
 fn track(user: Option<&str>, anonymous: Option<&str>, at: Millis, name: &str) -> Message {
     Message {
+        timestamp_adjusted: false,
         message_id: None,
         kind: MessageKind::Track,
         identity: Identity {
@@ -420,6 +421,7 @@ impl Msg {
             anonymous = Some(ANONS[self.previous % ANONS.len()].to_string());
         }
         Message {
+            timestamp_adjusted: false,
             message_id: self.message_id.map(|m| format!("m{m}")),
             kind: self.kind,
             identity: Identity {

@@ -56,6 +56,7 @@ pub fn message(
         workspace: persona.workspace,
         input: device.input,
         message: Message {
+            timestamp_adjusted: false,
             message_id: None,
             kind: call.kind,
             identity,

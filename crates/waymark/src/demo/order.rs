@@ -48,6 +48,7 @@ mod tests {
 
     fn at(t: Millis, tag: &str) -> DemoMessage {
         let mut message = Message {
+            timestamp_adjusted: false,
             message_id: None,
             kind: MessageKind::Track,
             identity: Default::default(),
