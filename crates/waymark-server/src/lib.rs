@@ -5,6 +5,7 @@ mod auth;
 pub mod bootstrap;
 pub mod config;
 mod error;
+mod ingest_metrics;
 mod routes;
 mod state;
 
@@ -12,6 +13,7 @@ pub use auth::token_hash;
 pub use bootstrap::{Bootstrap, apply_config, apply_outputs, apply_tenancy};
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
+pub use ingest_metrics::IngestMetrics;
 pub use routes::{ProfileView, router};
 pub use state::AppState;
 

@@ -13,6 +13,8 @@ pub struct AppState {
     pub limits: waymark_ingest::Limits,
     /// The live runtime: journeys, outputs, deliveries.
     pub runtime: waymark_runtime::Runtime,
+    /// The server's own counters (rejected messages).
+    pub ingest_metrics: Arc<crate::IngestMetrics>,
 }
 
 impl AppState {

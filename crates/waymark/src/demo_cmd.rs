@@ -70,6 +70,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         store: Arc::clone(&store),
         limits: waymark_ingest::Limits::default(),
         runtime,
+        ingest_metrics: Default::default(),
     };
     let tokio_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

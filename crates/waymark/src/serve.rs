@@ -53,6 +53,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         store,
         limits: config.limits.to_ingest(),
         runtime,
+        ingest_metrics: Default::default(),
     };
     let tokio_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

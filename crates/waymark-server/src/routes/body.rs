@@ -21,7 +21,15 @@ pub(crate) async fn read_capped(body: Body, limit: usize) -> Result<Bytes, ApiEr
 }
 
 /// Refuses bodies that say they are not JSON (`text/plain` is allowed: browsers send it).
-pub(crate) fn check_json_content(headers: &HeaderMap) -> Result<(), ApiError> {
+/// A gzip body passes whatever its label: RudderStack's Node library sends gzip as
+/// `application/x-www-form-urlencoded` (SPEC §2).
+pub(crate) fn check_json_content(headers: &HeaderMap, raw: &[u8]) -> Result<(), ApiError> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    if waymark_ingest::body::is_gzip(encoding, raw) {
+        return Ok(());
+    }
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(());
     };
@@ -43,7 +51,8 @@ pub(crate) fn check_json_content(headers: &HeaderMap) -> Result<(), ApiError> {
     ))
 }
 
-/// Decompresses per `Content-Encoding`, capped at `limit` decoded bytes.
+/// Decompresses per `Content-Encoding` (and gzip by its magic bytes), capped at `limit`
+/// decoded bytes.
 pub(crate) fn decode(headers: &HeaderMap, raw: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)

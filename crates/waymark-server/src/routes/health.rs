@@ -45,9 +45,10 @@ pub(crate) async fn metrics(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> impl axum::response::IntoResponse {
     let runtime = state.runtime.clone();
-    let text = tokio::task::spawn_blocking(move || runtime.metrics())
+    let mut text = tokio::task::spawn_blocking(move || runtime.metrics())
         .await
         .unwrap_or_default();
+    text.push_str(&state.ingest_metrics.render());
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -1,6 +1,7 @@
 //! The HTTP routes, as one table: the router and the OpenAPI document are both made from
 //! it, so the document lists exactly what the server answers.
 
+mod accept;
 mod admin;
 mod body;
 mod health;
@@ -8,6 +9,7 @@ mod journeys;
 mod mparticle;
 mod openapi;
 mod outputs;
+mod rejected;
 mod segment;
 mod views;
 
@@ -154,6 +156,13 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         "Create an input (returns its write key)",
         Auth::Admin,
         || post(admin::create_input),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}/rejected",
+        "Messages that failed validation, newest first, with counts per input",
+        Auth::Admin,
+        || get(rejected::list),
     ),
     ep(
         "get",

@@ -4,8 +4,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use waymark_ingest::mparticle::{normalize, read_batches};
+use waymark_ingest::mparticle::{normalize_all, read_batches};
 
+use super::accept;
 use super::body::{GZIP_SLACK, check_json_content, decode, read_capped, received_now};
 use crate::auth::basic_credentials;
 use crate::{ApiError, AppState};
@@ -28,7 +29,8 @@ pub(crate) async fn bulk_events(
     accept(state, parts, body, true).await
 }
 
-/// Authenticates `key:secret`, stores every batch atomically, answers 202.
+/// Authenticates `key:secret`, records invalid events as rejected, stores the others
+/// atomically, answers 202.
 async fn accept(
     state: AppState,
     parts: Parts,
@@ -47,17 +49,12 @@ async fn accept(
     if input.secret.as_deref() != Some(secret.as_str()) {
         return Err(ApiError::forbidden("wrong API secret for this key"));
     }
-    check_json_content(&parts.headers)?;
     let limit = state.limits.max_batch_bytes;
     let raw = read_capped(body, limit + GZIP_SLACK).await?;
+    check_json_content(&parts.headers, &raw)?;
     let json = decode(&parts.headers, &raw, limit)?;
-    let mut messages = Vec::new();
-    for (i, batch) in read_batches(bulk, &json, &state.limits)?.iter().enumerate() {
-        let normalized = normalize(batch, received_at, &input.id);
-        messages.extend(normalized.map_err(|e| if bulk { e.at(format!("[{i}]")) } else { e })?);
-    }
-    state
-        .blocking(move |s| s.ingest(&input.workspace, &input.id, messages))
-        .await?;
+    let batches = read_batches(bulk, &json, &state.limits)?;
+    let parsed = normalize_all(batches, bulk, received_at, &input.id);
+    accept::store(&state, input, received_at, parsed).await?;
     Ok(StatusCode::ACCEPTED)
 }

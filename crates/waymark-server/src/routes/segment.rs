@@ -11,6 +11,7 @@ use waymark_ingest::segment::{Endpoint, read_envelope};
 use waymark_store::Input;
 
 use super::Path;
+use super::accept;
 use super::body::{GZIP_SLACK, check_json_content, decode, read_capped, received_now};
 use crate::auth::basic_credentials;
 use crate::{ApiError, AppState};
@@ -29,7 +30,9 @@ fn endpoint(call: &str) -> Option<Endpoint> {
     Some(Endpoint::Single(kind))
 }
 
-/// `POST /v1/{call}`: answers exactly `200 {"success":true}` once the batch is durable.
+/// `POST /v1/{call}`: answers exactly `200 {"success":true}` once the batch is durable. In a
+/// batch, invalid messages are recorded as rejected and the others stored; a single-message
+/// call whose message is invalid is recorded as rejected and answered 400 with the reason.
 pub(crate) async fn ingest(
     State(state): State<AppState>,
     Path(call): Path<String>,
@@ -46,9 +49,9 @@ pub(crate) async fn ingest(
         Some(key) => Some(input_for(&state, key, &password).await?),
         None => None,
     };
-    check_json_content(&parts.headers)?;
     let limit = state.limits.max_batch_bytes;
     let raw = read_capped(body, limit + GZIP_SLACK).await?;
+    check_json_content(&parts.headers, &raw)?;
     let json = decode(&parts.headers, &raw, limit)?;
     let envelope = read_envelope(endpoint, &json, &state.limits)?;
     if let (Some(header_key), Some(body_key)) = (&basic_key, &envelope.write_key)
@@ -67,11 +70,16 @@ pub(crate) async fn ingest(
         input = Some(input_for(&state, &key, &password).await?);
     }
     let input = input.ok_or_else(|| ApiError::unauthorized("unknown write key"))?;
-    let messages = envelope.into_messages(received_at, &input.id)?;
-    state
-        .blocking(move |s| s.ingest(&input.workspace, &input.id, messages))
-        .await?;
-    Ok(Json(json!({"success": true})))
+    let parsed = envelope.into_messages(received_at, &input.id);
+    let refused = match endpoint {
+        Endpoint::Single(_) => parsed.rejected.first().map(|r| r.located()),
+        Endpoint::Batch => None,
+    };
+    accept::store(&state, input, received_at, parsed).await?;
+    match refused {
+        Some(error) => Err(error.into()),
+        None => Ok(Json(json!({"success": true}))),
+    }
 }
 
 /// The input of a write key. An input that has an mParticle secret is reached here only

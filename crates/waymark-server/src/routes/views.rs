@@ -64,6 +64,10 @@ pub(crate) struct EventView {
     properties: Value,
     context: Value,
     traits: Map<String, Value>,
+    /// Present (true) when the client's time was out of bounds and `timestamp` is the
+    /// receipt time (SPEC §2).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    timestamp_adjusted: bool,
 }
 
 impl From<StoredEvent> for EventView {
@@ -80,6 +84,7 @@ impl From<StoredEvent> for EventView {
             properties: e.properties,
             context: e.context,
             traits: e.traits,
+            timestamp_adjusted: e.timestamp_adjusted,
         }
     }
 }

@@ -695,3 +695,60 @@ async fn an_invalid_events_limit_is_400() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn rejected_messages_are_listed_per_workspace_newest_first_in_pages() {
+    let app = App::new();
+    let bad = |n: usize| json!({"type": "track", "userId": "u1", "messageId": format!("bad-{n}")});
+    app.batch_ok(WEB_KEY, json!([bad(0), bad(1), bad(2)])).await;
+    app.batch_ok(OTHER_KEY, json!([bad(3)])).await;
+    let page = |token: &str, query: &str| {
+        get(&format!("/api/workspaces/{SHOP}/rejected{query}")).bearer(token)
+    };
+    let first = app.send(page(SHOP_TOKEN, "?limit=2")).await;
+    first.assert_status(StatusCode::OK);
+    let first = first.json();
+    let excerpts = |body: &Value| -> Vec<String> {
+        body["rejected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["excerpt"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(excerpts(&first).len(), 2);
+    assert!(excerpts(&first)[0].contains("bad-2"), "{first}");
+    assert!(excerpts(&first)[1].contains("bad-1"), "{first}");
+    assert_eq!(first["counts"], json!({"web": 3}));
+    let next = first["next"].as_u64().expect("a cursor");
+    let second = app
+        .send(page(SHOP_TOKEN, &format!("?limit=2&before={next}")))
+        .await
+        .json();
+    assert_eq!(excerpts(&second).len(), 1);
+    assert!(excerpts(&second)[0].contains("bad-0"), "{second}");
+    assert_eq!(second["next"], Value::Null);
+    let record = &second["rejected"][0];
+    assert_eq!(record["input"], "web");
+    assert_eq!(record["code"], "missing_event");
+    assert!(millis(record["received_at"].as_str().unwrap()) > 0);
+    // Another workspace's token sees nothing of it; the account token does.
+    app.send(page(OTHER_TOKEN, ""))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.send(page(ACCOUNT_TOKEN, ""))
+        .await
+        .assert_status(StatusCode::OK);
+    let other = app
+        .send(get(&format!("/api/workspaces/{OTHER}/rejected")).bearer(OTHER_TOKEN))
+        .await
+        .json();
+    assert_eq!(excerpts(&other).len(), 1);
+    assert_eq!(other["counts"], json!({"web": 1}));
+    app.send(get(&format!("/api/workspaces/{SHOP}/rejected")))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.send(page(SHOP_TOKEN, "?before=x"))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_query");
+}

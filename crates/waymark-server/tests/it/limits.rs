@@ -101,29 +101,23 @@ async fn batch_bodies_of_the_wrong_shape_are_invalid_batch() {
         "not_an_object",
     )
     .await;
-    // A batch item that is not an object.
-    app.rejects(
-        batch(json!([track("u1", "A"), "track"])),
-        StatusCode::BAD_REQUEST,
-        "not_an_object",
-    )
-    .await;
+    // A batch item that is not an object is a rejected message.
+    app.rejects_message(batch(json!(["track"])), StatusCode::OK, "not_an_object")
+        .await;
 }
 
 #[tokio::test]
 async fn a_message_over_32_kb_is_rejected() {
     let app = seeded().await;
-    let resp = app
-        .rejects(
-            batch(json!([
-                track("u1", "Small"),
-                track_of_size("u1", 32 * KB + 1)
-            ])),
-            StatusCode::BAD_REQUEST,
+    let rejected = app
+        .rejects_message(
+            batch(json!([track_of_size("u1", 32 * KB + 1)])),
+            StatusCode::OK,
             "message_too_large",
         )
         .await;
-    assert!(resp.message().starts_with("batch[1]"), "{}", resp.text());
+    assert!(rejected.message.starts_with("batch[0]"), "{rejected:?}");
+    assert_eq!(rejected.excerpt.len(), 200, "{rejected:?}");
     // The single-message paths: the body is the message.
     app.rejects(
         post("/v1/track")
@@ -215,14 +209,10 @@ async fn a_message_without_ids_is_rejected() {
         json!({"type": "track", "event": "A", "userId": "", "anonymousId": ""}),
         json!({"type": "identify", "traits": {"x": 1}}),
     ] {
-        app.rejects(
-            batch(json!([msg])),
-            StatusCode::BAD_REQUEST,
-            "no_user_anon_id",
-        )
-        .await;
+        app.rejects_message(batch(json!([msg])), StatusCode::OK, "no_user_anon_id")
+            .await;
     }
-    app.rejects(
+    app.rejects_message(
         post("/v1/identify")
             .basic(WEB_KEY, "")
             .json(&json!({"traits": {"x": 1}})),
@@ -264,10 +254,10 @@ async fn required_fields_per_call() {
         ),
     ];
     for (msg, code) in cases {
-        app.rejects(batch(json!([msg])), StatusCode::BAD_REQUEST, code)
+        app.rejects_message(batch(json!([msg])), StatusCode::OK, code)
             .await;
     }
-    app.rejects(
+    app.rejects_message(
         post("/v1/track")
             .basic(WEB_KEY, "")
             .json(&json!({"userId": "u1"})),
@@ -285,9 +275,9 @@ async fn bad_timestamps_are_rejected() {
         json!("2026-13-01T00:00:00Z"),
         json!(12345),
     ] {
-        app.rejects(
+        app.rejects_message(
             batch(json!([{"type": "track", "userId": "u1", "event": "A", "timestamp": ts}])),
-            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
             "bad_timestamp",
         )
         .await;
@@ -300,7 +290,7 @@ async fn bad_timestamps_are_rejected() {
         "bad_timestamp",
     )
     .await;
-    app.rejects(
+    app.rejects_message(
         post("/v1/track").basic(WEB_KEY, "").json(&json!({
             "userId": "u1", "event": "A", "sentAt": "2026-01-01 noon",
             "timestamp": "2026-01-01T00:00:00Z",
@@ -465,7 +455,7 @@ async fn a_gzip_bomb_is_stopped_at_the_batch_limit() {
 }
 
 #[tokio::test]
-async fn one_bad_message_rejects_the_whole_batch() {
+async fn one_bad_message_is_rejected_and_the_rest_of_the_batch_stored() {
     let app = seeded().await;
     let good = [
         identify("u5", json!({"plan": "pro"})),
@@ -473,24 +463,126 @@ async fn one_bad_message_rejects_the_whole_batch() {
         track("u6", "B"),
     ];
     let bad = json!({"type": "track", "userId": "u5", "messageId": mid()});
-    let resp = app
-        .rejects(
-            batch(json!([good[0], good[1], bad, good[2]])),
-            StatusCode::BAD_REQUEST,
-            "missing_event",
-        )
-        .await;
-    assert_eq!(
-        resp.message(),
-        "batch[2]: a track call needs an `event` name"
-    );
-    app.assert_no_profile(SHOP, "u5").await;
-    app.assert_no_profile(SHOP, "u6").await;
-    // The rejected batch's messageIds were not remembered: the good messages, sent again
-    // alone, are all stored.
-    app.batch_ok(WEB_KEY, json!(good)).await;
+    let malformed = json!({"type": "track", "event": "C", "userId": {"a": 1}});
+    let flag = json!({"type": "track", "event": "D", "userId": "u6", "messageId": true});
+    app.batch_ok(
+        WEB_KEY,
+        json!([good[0], good[1], bad, good[2], malformed, flag]),
+    )
+    .await;
     assert_eq!(names(&app.events(SHOP, "u5").await), ["identify", "A"]);
     assert_eq!(names(&app.events(SHOP, "u6").await), ["B"]);
+    // The rejected messages, newest first, with their reasons and counts per input.
+    let resp = app
+        .send(get(&format!("/api/workspaces/{SHOP}/rejected")).bearer(SHOP_TOKEN))
+        .await;
+    resp.assert_status(StatusCode::OK);
+    let body = resp.json();
+    let listed: Vec<(&str, &str, &str)> = body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["input"].as_str().unwrap(),
+                r["code"].as_str().unwrap(),
+                r["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                "web",
+                "bad_field_type",
+                "batch[5]: `messageId` must be a string or a number"
+            ),
+            (
+                "web",
+                "bad_field_type",
+                "batch[4]: `userId` must be a string or a number"
+            ),
+            (
+                "web",
+                "missing_event",
+                "batch[2]: a track call needs an `event` name"
+            ),
+        ]
+    );
+    assert_eq!(body["counts"], json!({"web": 3}));
+    assert_eq!(body["next"], Value::Null);
+    assert_eq!(body["rejected"][2]["excerpt"], bad.to_string());
+    // /metrics counts them by reason.
+    let metrics = app.send(get("/metrics")).await.text();
+    assert!(
+        metrics.contains("waymark_rejected_messages_total{reason=\"bad_field_type\"} 2\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("waymark_rejected_messages_total{reason=\"missing_event\"} 1\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn message_size_is_measured_as_received_on_every_path() {
+    let app = seeded().await;
+    // Compact, the message is under 32 KB; as sent, with the client's whitespace, it is
+    // one byte over.
+    let message = track_of_size("u7", 32 * KB - 100);
+    let compact = message.to_string();
+    let as_sent = format!("{{{}{}", " ".repeat(101), &compact[1..]);
+    assert_eq!(as_sent.len(), 32 * KB + 1);
+    app.rejects(
+        post("/v1/track")
+            .basic(WEB_KEY, "")
+            .header("content-type", "application/json")
+            .raw(as_sent.clone()),
+        StatusCode::BAD_REQUEST,
+        "message_too_large",
+    )
+    .await;
+    app.rejects_message(
+        raw_batch(format!(r#"{{"batch":[{as_sent}]}}"#)),
+        StatusCode::OK,
+        "message_too_large",
+    )
+    .await;
+    app.assert_no_profile(SHOP, "u7").await;
+}
+
+#[tokio::test]
+async fn a_body_whose_keys_repeat_is_refused() {
+    let app = seeded().await;
+    for body in [
+        format!(
+            r#"{{"writeKey":"{WEB_KEY}","writeKey":"b","batch":[{}]}}"#,
+            track("u8", "A")
+        ),
+        r#"{"batch":[{"type":"track","event":"A","userId":"u8","userId":"u9"}]}"#.to_string(),
+    ] {
+        app.rejects(raw_batch(body), StatusCode::BAD_REQUEST, "duplicate_key")
+            .await;
+    }
+    app.rejects(
+        post("/v1/track")
+            .basic(WEB_KEY, "")
+            .header("content-type", "application/json")
+            .raw(r#"{"event":"A","userId":"u8","event":"B"}"#),
+        StatusCode::BAD_REQUEST,
+        "duplicate_key",
+    )
+    .await;
+    app.rejects(
+        post("/v2/events")
+            .basic(MP_KEY, MP_SECRET)
+            .header("content-type", "application/json")
+            .raw(r#"{"mpid":1,"mpid":2,"events":[]}"#),
+        StatusCode::BAD_REQUEST,
+        "duplicate_key",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -509,9 +601,9 @@ async fn configured_limits_are_the_ones_enforced() {
         "too_many_messages",
     )
     .await;
-    app.rejects(
+    app.rejects_message(
         batch(json!([track_of_size("u1", 201)])),
-        StatusCode::BAD_REQUEST,
+        StatusCode::OK,
         "message_too_large",
     )
     .await;
@@ -533,4 +625,41 @@ async fn configured_limits_are_the_ones_enforced() {
         resp.json()["limits"],
         json!({"max_message_bytes": 200, "max_batch_bytes": 1000, "max_batch_messages": 3})
     );
+}
+
+#[tokio::test]
+async fn gzip_is_accepted_whatever_its_content_type() {
+    // @rudderstack/rudder-sdk-node gzips its body and labels it form-urlencoded.
+    let app = seeded().await;
+    let body = gzip(&serde_json::to_vec(&json!({"batch": [track("g1", "A")]})).unwrap());
+    app.send(
+        post("/v1/batch")
+            .basic(WEB_KEY, "")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("content-encoding", "gzip")
+            .raw(body.clone()),
+    )
+    .await
+    .assert_success();
+    // Recognised by its magic bytes even without Content-Encoding.
+    let body = gzip(&serde_json::to_vec(&json!({"batch": [track("g1", "B")]})).unwrap());
+    app.send(
+        post("/v1/batch")
+            .basic(WEB_KEY, "")
+            .header("content-type", "application/octet-stream")
+            .raw(body),
+    )
+    .await
+    .assert_success();
+    let body = gzip(&serde_json::to_vec(&fixture("mparticle_events.json")).unwrap());
+    let resp = app
+        .send(
+            post("/v2/events")
+                .basic(MP_KEY, MP_SECRET)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .raw(body),
+        )
+        .await;
+    resp.assert_status(StatusCode::ACCEPTED);
+    assert_eq!(names(&app.events(SHOP, "g1").await), ["A", "B"]);
 }

@@ -345,6 +345,13 @@ async fn bad_input() {
             )),
             "too_many_messages",
         ),
+    ];
+    for (req, code) in cases {
+        app.rejects(req, StatusCode::BAD_REQUEST, code).await;
+    }
+    // A readable body whose events fail validation: answered 202, each event recorded as
+    // rejected, nothing stored.
+    let cases: Vec<(Req, &str)> = vec![
         (
             events(&json!({"environment": "production", "events": [custom("A")]})),
             "no_user_anon_id",
@@ -402,33 +409,42 @@ async fn bad_input() {
             )),
             "bad_field_type",
         ),
+        (
+            events(&batch(
+                "c1",
+                json!([{"event_type": "custom_event",
+                        "data": {"event_name": "A", "source_message_id": {"id": 1}}}]),
+            )),
+            "bad_field_type",
+        ),
     ];
     for (req, code) in cases {
-        app.rejects(req, StatusCode::BAD_REQUEST, code).await;
+        app.rejects_message(req, StatusCode::ACCEPTED, code).await;
     }
 }
 
 #[tokio::test]
-async fn one_bad_batch_rejects_the_whole_bulk_request() {
+async fn one_bad_event_is_rejected_and_the_rest_of_the_bulk_request_stored() {
     let app = App::new();
     let resp = app
-        .rejects(
-            bulk(&json!([
-                batch("c1", json!([custom("Fine")])),
-                batch(
-                    "c2",
-                    json!([custom("Fine"), {"event_type": "custom_event"}])
-                ),
-            ])),
-            StatusCode::BAD_REQUEST,
-            "missing_event",
-        )
+        .send(bulk(&json!([
+            batch("c1", json!([custom("Fine")])),
+            batch(
+                "c2",
+                json!([custom("Also Fine"), {"event_type": "custom_event"}])
+            ),
+        ])))
         .await;
+    assert_accepted(&resp);
+    assert_eq!(names(&app.events(SHOP, "c1").await), ["Fine"]);
+    assert_eq!(names(&app.events(SHOP, "c2").await), ["Also Fine"]);
+    let rejected = app.store.rejected(SHOP, None, 10).unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].code, "missing_event");
+    assert_eq!(rejected[0].input, "mparticle");
     assert!(
-        resp.message().starts_with("[1].events[1]: "),
-        "{}",
-        resp.text()
+        rejected[0].message.starts_with("[1].events[1]: "),
+        "{rejected:?}"
     );
-    app.assert_no_profile(SHOP, "c1").await;
-    app.assert_no_profile(SHOP, "c2").await;
+    assert_eq!(rejected[0].excerpt, r#"{"event_type":"custom_event"}"#);
 }

@@ -11,7 +11,8 @@ use waymark_engine::Message;
 use waymark_engine::time::Millis;
 use waymark_store::{
     AdminToken, ArrivedEvent, Commit, DeliveryStatus, DocumentWrite, IngestSummary, Input,
-    MemoryStore, OutboxRecord, Profile, ProfileId, Store, StoreError, StoredEvent, Workspace,
+    MemoryStore, OutboxRecord, Profile, ProfileId, RejectedMessage, Store, StoreError, StoredEvent,
+    Workspace,
 };
 
 use crate::support::*;
@@ -206,6 +207,27 @@ impl Store for FaultyStore {
         pred: &dyn Fn(&OutboxRecord) -> bool,
     ) -> Result<usize, StoreError> {
         self.inner.outbox_remove_for(output, pred)
+    }
+    fn record_rejected(
+        &self,
+        workspace: &str,
+        rejected: Vec<RejectedMessage>,
+    ) -> Result<(), StoreError> {
+        self.read()?;
+        self.inner.record_rejected(workspace, rejected)
+    }
+    fn rejected(
+        &self,
+        workspace: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RejectedMessage>, StoreError> {
+        self.read()?;
+        self.inner.rejected(workspace, before, limit)
+    }
+    fn rejected_counts(&self, workspace: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.read()?;
+        self.inner.rejected_counts(workspace)
     }
 }
 

@@ -374,14 +374,16 @@ async fn single_message_path_with_write_key_in_the_body() {
 #[tokio::test]
 async fn single_message_path_with_another_type_is_rejected() {
     let app = App::new();
-    app.rejects(
-        post("/v1/track")
-            .basic(WEB_KEY, "")
-            .json(&json!({"type": "identify", "userId": "u1"})),
-        StatusCode::BAD_REQUEST,
-        "type_mismatch",
-    )
-    .await;
+    let rejected = app
+        .rejects_message(
+            post("/v1/track")
+                .basic(WEB_KEY, "")
+                .json(&json!({"type": "identify", "userId": "u1"})),
+            StatusCode::BAD_REQUEST,
+            "type_mismatch",
+        )
+        .await;
+    assert_eq!(rejected.excerpt, r#"{"type":"identify","userId":"u1"}"#);
     // The matching type is fine.
     app.send(
         post("/v1/identify")
@@ -395,19 +397,19 @@ async fn single_message_path_with_another_type_is_rejected() {
 #[tokio::test]
 async fn batch_items_need_a_known_type() {
     let app = App::new();
-    app.rejects(
+    app.rejects_message(
         post("/v1/batch")
             .basic(WEB_KEY, "")
             .json(&json!({"batch": [{"userId": "u1", "event": "A"}]})),
-        StatusCode::BAD_REQUEST,
+        StatusCode::OK,
         "missing_type",
     )
     .await;
-    app.rejects(
+    app.rejects_message(
         post("/v1/batch")
             .basic(WEB_KEY, "")
             .json(&json!({"batch": [{"type": "purchase", "userId": "u1"}]})),
-        StatusCode::BAD_REQUEST,
+        StatusCode::OK,
         "unknown_type",
     )
     .await;
@@ -791,27 +793,34 @@ async fn message_ids_are_deduplicated_per_workspace() {
 }
 
 #[tokio::test]
-async fn a_retry_without_message_ids_is_deduplicated() {
-    // segment-python recomputes sentAt on every retry; a message with a timestamp but no
-    // messageId gets an id derived from its content, so the retry is a repeat.
+async fn identical_calls_without_message_ids_are_two_events() {
+    // SPEC §2: a message without a messageId gets a new one, as Segment does; it is never
+    // deduplicated by its content.
     let app = App::new();
-    let body = |sent_at: &str| {
-        json!({"sentAt": sent_at, "batch": [
-            {"type": "track", "userId": "u1", "event": "A",
-             "timestamp": "2026-01-01T00:00:00Z"},
-        ]})
-    };
-    for sent_at in ["2026-01-01T00:00:01Z", "2026-01-01T00:00:05Z"] {
-        app.send(post("/v1/batch").basic(WEB_KEY, "").json(&body(sent_at)))
+    let body = json!({"batch": [
+        {"type": "track", "userId": "u1", "event": "A", "timestamp": "2026-01-01T00:00:00Z"},
+    ]});
+    for _ in 0..2 {
+        app.send(post("/v1/batch").basic(WEB_KEY, "").json(&body))
+            .await
+            .assert_success();
+    }
+    let single = json!({"userId": "u1", "event": "A", "timestamp": "2026-01-01T00:00:00Z"});
+    for _ in 0..2 {
+        app.send(post("/v1/track").basic(WEB_KEY, "").json(&single))
             .await
             .assert_success();
     }
     let events = app.events(SHOP, "u1").await;
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), 4);
+    let ids: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|e| e["messageId"].as_str().expect("a messageId is given"))
+        .collect();
+    assert_eq!(ids.len(), 4, "{events:#?}");
     assert!(
-        events[0]["messageId"].as_str().unwrap().starts_with("wm-"),
-        "{}",
-        events[0]
+        ids.iter().all(|id| id.starts_with("wm-") && id.len() == 35),
+        "{ids:?}"
     );
 }
 
@@ -935,4 +944,43 @@ async fn two_user_ids_are_never_merged() {
     assert_eq!(app.snapshot().profiles.len(), 2);
     assert_eq!(app.profile(SHOP, "anon-1").await["user_id"], "u1");
     assert_eq!(app.events(SHOP, "u1").await.len(), 1);
+}
+
+#[tokio::test]
+async fn event_times_out_of_bounds_become_the_receipt_time_and_are_flagged() {
+    let app = App::new();
+    let before = now();
+    app.batch_ok(
+        WEB_KEY,
+        json!([
+            {"type": "identify", "userId": "t1", "traits": {"plan": "future"},
+             "timestamp": "3000-01-01T00:00:00Z", "messageId": mid()},
+            // Skew correction would place this one in year 4049.
+            {"type": "track", "userId": "t1", "event": "Skewed",
+             "timestamp": "3000-01-01T00:00:00Z", "sentAt": "1977-01-01T00:00:00Z",
+             "messageId": mid()},
+            {"type": "track", "userId": "t1", "event": "Ancient",
+             "timestamp": "1999-12-31T23:59:59Z", "messageId": mid()},
+        ]),
+    )
+    .await;
+    let after = now();
+    let events = app.events(SHOP, "t1").await;
+    assert_eq!(events.len(), 3);
+    for e in &events {
+        let at = millis(e["timestamp"].as_str().unwrap());
+        assert!((before..=after).contains(&at), "{e}");
+        assert_eq!(e["timestamp_adjusted"], true, "{e}");
+        assert_eq!(e["timestamp"], e["receivedAt"], "{e}");
+    }
+    // The future identify did not lock the trait: a later one still wins.
+    app.batch_ok(WEB_KEY, json!([identify("t1", json!({"plan": "present"}))]))
+        .await;
+    assert_eq!(app.profile(SHOP, "t1").await["traits"]["plan"], "present");
+    let latest = app.events(SHOP, "t1").await;
+    assert!(
+        latest[3].get("timestamp_adjusted").is_none(),
+        "{}",
+        latest[3]
+    );
 }

@@ -20,7 +20,9 @@ use waymark_engine::time::{Millis, parse_instant};
 use waymark_ingest::Limits;
 use waymark_server::config::{Config, InputConfig, TokenConfig, WorkspaceConfig};
 use waymark_server::{AppState, apply_config, router};
-use waymark_store::{Input, InputKind, MemoryStore, Profile, Store, StoredEvent, Workspace};
+use waymark_store::{
+    Input, InputKind, MemoryStore, Profile, RejectedMessage, Store, StoredEvent, Workspace,
+};
 
 /// The main workspace.
 pub const SHOP: &str = "shop";
@@ -127,6 +129,7 @@ impl App {
             store: Arc::clone(&store),
             limits,
             runtime,
+            ingest_metrics: Default::default(),
         });
         App { store, router }
     }
@@ -166,6 +169,53 @@ impl App {
             "a rejected request ({status} {code}) changed the store"
         );
         resp
+    }
+
+    /// Sends `req`, a readable request holding one invalid message (with nothing else, or
+    /// other invalid messages when `codes` has several): expects `status` (200 or 202 with
+    /// the success body; for single-message calls 400 with the first code), nothing stored,
+    /// and one rejected message recorded per code, in body order. Returns the new records.
+    pub async fn rejects_messages(
+        &self,
+        req: Req,
+        status: StatusCode,
+        codes: &[&str],
+    ) -> Vec<RejectedMessage> {
+        let before = self.snapshot();
+        let resp = self.send(req).await;
+        match status {
+            StatusCode::OK => resp.assert_success(),
+            StatusCode::ACCEPTED => {
+                resp.assert_status(status);
+            }
+            _ => resp.assert_error(status, codes[0]),
+        }
+        let after = self.snapshot();
+        assert_eq!(
+            (&after.workspaces, &after.inputs, &after.profiles),
+            (&before.workspaces, &before.inputs, &before.profiles),
+            "a rejected message changed the store"
+        );
+        let mut new: Vec<RejectedMessage> = after
+            .rejected
+            .iter()
+            .filter(|r| !before.rejected.contains(r))
+            .map(|(_, r)| r.clone())
+            .collect();
+        new.reverse();
+        let found: Vec<&str> = new.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(found, codes, "recorded rejections: {new:#?}");
+        new
+    }
+
+    /// [`App::rejects_messages`] with one code.
+    pub async fn rejects_message(
+        &self,
+        req: Req,
+        status: StatusCode,
+        code: &str,
+    ) -> RejectedMessage {
+        self.rejects_messages(req, status, &[code]).await.remove(0)
     }
 
     /// Everything the store holds (but tokens and remembered message ids).
@@ -235,6 +285,8 @@ pub struct Snapshot {
     pub inputs: Vec<Input>,
     /// Every profile of every workspace with its events.
     pub profiles: Vec<(String, Profile, Vec<StoredEvent>)>,
+    /// Every workspace's rejected messages, newest first.
+    pub rejected: Vec<(String, RejectedMessage)>,
 }
 
 impl Snapshot {
@@ -249,8 +301,12 @@ pub fn snapshot(store: &dyn Store) -> Snapshot {
     let workspaces = store.workspaces().expect("workspaces");
     let mut inputs = Vec::new();
     let mut profiles = Vec::new();
+    let mut rejected = Vec::new();
     for ws in &workspaces {
         inputs.extend(store.inputs(&ws.id).expect("inputs"));
+        for r in store.rejected(&ws.id, None, 100_000).expect("rejected") {
+            rejected.push((ws.id.clone(), r));
+        }
         store
             .for_each_profile(&ws.id, &mut |p, e| profiles.push((ws.id.clone(), p, e)))
             .expect("profiles");
@@ -259,6 +315,7 @@ pub fn snapshot(store: &dyn Store) -> Snapshot {
         workspaces,
         inputs,
         profiles,
+        rejected,
     }
 }
 
