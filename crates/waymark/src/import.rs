@@ -12,11 +12,11 @@
 //!   clock. A line with neither gets the time the import started.
 //! - **Received time.** A valid `receivedAt` on the line is kept (so an export re-imports
 //!   unchanged); otherwise the time the import started.
-//! - **`messageId`.** A line without one gets the id the server would derive (`wm-` and
-//!   SHA-256 over the message's canonical JSON, `sentAt` left out), so importing the same
-//!   file twice, or re-running an interrupted import, stores nothing twice. As on the
-//!   server, a line without any timestamp also hashes the import time and is never
-//!   deduplicated.
+//! - **`messageId`.** A line without one gets an id derived from the file's content up to
+//!   and including that line, and the line's number (`wm-` and 32 hex digits of SHA-256):
+//!   importing the same file twice, re-running an interrupted import, or importing a file
+//!   that grew at its end stores nothing twice, while identical lines within a file count
+//!   separately (SPEC §2; the server instead gives each id-less message a new id).
 //! - **Bad lines** (not JSON, over the message size limit, or not a valid message) are
 //!   reported with their line number and error code (the first 20 are shown), counted, and
 //!   skipped. With `--strict` the first bad line stops the import: every line before it is
@@ -41,6 +41,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use waymark_engine::Message;
 use waymark_engine::time::{Millis, parse_instant};
 use waymark_ingest::IngestError;
@@ -57,8 +58,9 @@ consent and messageId rules as live ingestion.
 - Event time: `timestamp` (else `originalTimestamp`) as given, with no skew correction; a \
 line with neither gets the time the import started.
 - `receivedAt` is kept when valid, else the time the import started.
-- A line without `messageId` gets the id the server would derive from its content, so \
-importing a file again stores nothing twice.
+- A line without `messageId` gets an id derived from the file's content up to that line and \
+the line's number, so importing a file again (or once it grew) stores nothing twice, while \
+identical lines count separately.
 - Bad lines are reported (the first 20) with their line number and error code, and skipped; \
 with --strict the first one stops the import (exit status 1) after every line before it was \
 stored.
@@ -281,7 +283,32 @@ struct Batch {
     /// The lines the messages came from, each followed by `\n`: parsed again if the store
     /// is busy (cheaper than keeping a copy of every message for a rare retry).
     lines: Vec<u8>,
+    /// Per message, the id it gets when its line has no `messageId`.
+    line_ids: Vec<String>,
     end_offset: u64,
+}
+
+/// The ids of id-less lines: SHA-256 over every non-blank line read so far, each with its
+/// line number, so an id depends on the file's content up to its line and on its position.
+#[derive(Clone, Default)]
+struct LineIds {
+    hasher: Sha256,
+}
+
+impl LineIds {
+    /// Takes in line `number` and returns its id.
+    fn next(&mut self, number: u64, line: &[u8]) -> String {
+        self.hasher.update(number.to_be_bytes());
+        self.hasher.update((line.len() as u64).to_be_bytes());
+        self.hasher.update(line);
+        let digest = self.hasher.clone().finalize();
+        let mut id = String::with_capacity(35);
+        id.push_str("wm-");
+        for byte in &digest[..16] {
+            id.push_str(&format!("{byte:02x}"));
+        }
+        id
+    }
 }
 
 /// What the reader saw.
@@ -303,7 +330,8 @@ impl Counts {
     }
 }
 
-/// Turns one line into a message; the same line always gives the same message.
+/// Turns one line into a message; the same line with the same id always gives the same
+/// message.
 #[derive(Debug, Clone, Copy)]
 struct LineParser<'a> {
     input: &'a str,
@@ -334,6 +362,8 @@ impl Reading<'_> {
         let mut buf = Vec::with_capacity(4096);
         let mut messages = Vec::with_capacity(self.batch);
         let mut lines = Vec::with_capacity(self.batch * 512);
+        let mut line_ids = Vec::with_capacity(self.batch);
+        let mut ids = LineIds::default();
         loop {
             buf.clear();
             let n = reader
@@ -349,11 +379,13 @@ impl Reading<'_> {
                 continue;
             }
             counts.read += 1;
-            match self.parser.parse(line) {
+            let line_id = ids.next(number, line);
+            match self.parser.parse(line, &line_id) {
                 Ok(Some(message)) => {
                     messages.push(message);
                     lines.extend_from_slice(line);
                     lines.push(b'\n');
+                    line_ids.push(line_id);
                 }
                 Ok(None) => counts.profile_lines += 1,
                 Err(error) => {
@@ -383,6 +415,7 @@ impl Reading<'_> {
                 let batch = Batch {
                     messages: std::mem::replace(&mut messages, Vec::with_capacity(self.batch)),
                     lines: std::mem::replace(&mut lines, Vec::with_capacity(self.batch * 512)),
+                    line_ids: std::mem::replace(&mut line_ids, Vec::with_capacity(self.batch)),
                     end_offset: offset,
                 };
                 if sender.send(batch).is_err() {
@@ -395,6 +428,7 @@ impl Reading<'_> {
             let _ = sender.send(Batch {
                 messages,
                 lines,
+                line_ids,
                 end_offset: offset,
             });
         }
@@ -403,8 +437,9 @@ impl Reading<'_> {
 }
 
 impl LineParser<'_> {
-    /// One line as a message; `None` for an export's profile line.
-    fn parse(&self, line: &[u8]) -> Result<Option<Message>, IngestError> {
+    /// One line as a message (with `line_id` as its id when it has no `messageId`); `None`
+    /// for an export's profile line.
+    fn parse(&self, line: &[u8], line_id: &str) -> Result<Option<Message>, IngestError> {
         if line.len() > self.max_message_bytes {
             return Err(IngestError::MessageTooLarge {
                 limit: self.max_message_bytes,
@@ -430,7 +465,7 @@ impl LineParser<'_> {
             _ => self.now,
         };
         if message.message_id.is_none() {
-            message.message_id = Some(segment::derived_message_id(obj, self.now));
+            message.message_id = Some(line_id.to_string());
         }
         Ok(Some(message))
     }
@@ -467,8 +502,9 @@ fn ingest_with_retry(
                 wait = (wait * 2).min(Duration::from_millis(500));
                 // `ingest` consumed the messages: parse their lines again.
                 messages = Vec::new();
-                for line in batch.lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                    match parser.parse(line) {
+                let lines = batch.lines.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+                for (line, line_id) in lines.zip(&batch.line_ids) {
+                    match parser.parse(line, line_id) {
                         Ok(Some(message)) => messages.push(message),
                         _ => bail!("a line parsed differently the second time"),
                     }

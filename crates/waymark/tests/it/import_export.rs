@@ -305,20 +305,24 @@ fn import_shows_twenty_bad_lines_and_counts_the_rest() {
 #[test]
 fn import_without_message_ids_twice_stores_once() {
     let (dir, config) = setup("idempotent");
-    let file = write(
-        &dir,
-        "events.ndjson",
-        "{\"type\":\"track\",\"event\":\"A\",\"userId\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}\n\
-         {\"type\":\"track\",\"event\":\"A\",\"userId\":\"u\",\"timestamp\":\"2026-01-01T00:00:01Z\"}\n",
-    );
+    // Two identical lines are two events (SPEC §2); a third, different one follows.
+    let line = "{\"type\":\"track\",\"event\":\"A\",\"userId\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}\n";
+    let other = "{\"type\":\"track\",\"event\":\"A\",\"userId\":\"u\",\"timestamp\":\"2026-01-01T00:00:01Z\"}\n";
+    let file = write(&dir, "events.ndjson", &format!("{line}{line}{other}"));
     let data = dir.join("data");
     let first = import(&file, "shop", &data, &config, &[]);
     assert_success(&first);
-    assert_eq!(count(&first, "stored"), 2);
+    assert_eq!(count(&first, "stored"), 3);
     let second = import(&file, "shop", &data, &config, &[]);
     assert_success(&second);
     assert_eq!(count(&second, "stored"), 0);
-    assert_eq!(count(&second, "duplicates skipped"), 2);
+    assert_eq!(count(&second, "duplicates skipped"), 3);
+    // The file grew at its end: only the new line is stored, though it repeats the first.
+    let grown = write(&dir, "grown.ndjson", &format!("{line}{line}{other}{line}"));
+    let third = import(&grown, "shop", &data, &config, &[]);
+    assert_success(&third);
+    assert_eq!(count(&third, "stored"), 1);
+    assert_eq!(count(&third, "duplicates skipped"), 3);
 }
 
 #[test]
