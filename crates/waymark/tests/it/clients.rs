@@ -10,6 +10,8 @@
 //! identities, anonymous ids, consent and event count, and every event's type, name,
 //! properties, ids, input and time.
 //!
+//! The Segment-style clients are segment-analytics-python, rudder-sdk-python,
+//! @segment/analytics-node and @rudderstack/rudder-sdk-node, each with its default options.
 //! For the Segment-style clients the proxy loses the server's first answer (the batch is
 //! stored, the client is told 503): the client retries the whole batch, and the exact event
 //! counts show that `messageId` deduplication kept one copy. Each script also sends one
@@ -57,6 +59,12 @@ workspace = "shop"
 id = "segment-node"
 kind = "server"
 write_key = "wk_segment_node"
+
+[[inputs]]
+workspace = "shop"
+id = "rudder-node"
+kind = "server"
+write_key = "wk_rudder_node"
 
 [[inputs]]
 workspace = "shop"
@@ -419,6 +427,8 @@ struct SegmentCase {
     /// `context.library` the library stamps.
     library: Value,
     user_agent: &'static str,
+    /// The media type of the library's `Content-Type`.
+    content_type: &'static str,
     /// Whether the library gzips its bodies.
     gzip: bool,
     /// Identify traits travel in `context.traits` (RudderStack) instead of `traits`.
@@ -478,6 +488,11 @@ impl SegmentCase {
             );
             assert_eq!(x.upstream, Ok(200), "the server refused a batch:\n{all}");
             assert_eq!(x.header("user-agent"), Some(self.user_agent), "{x:?}");
+            let media = x
+                .header("content-type")
+                .and_then(|c| c.split(';').next())
+                .map(str::trim);
+            assert_eq!(media, Some(self.content_type), "{x:?}");
             let auth = x.header("authorization").unwrap_or("");
             assert!(auth.starts_with("Basic "), "no Basic auth: {x:?}");
             if self.gzip {
@@ -650,6 +665,7 @@ fn clients_segment_python() {
         anon: "seg-py-anon",
         library: json!({"name": "analytics-python", "version": "2.4.0"}),
         user_agent: "analytics-python/2.4.0",
+        content_type: "application/json",
         gzip: false,
         traits_in_context: false,
         traits: json!({"email": "ada@example.com", "name": "Ada Lovelace", "plan": "pro",
@@ -677,6 +693,7 @@ fn clients_rudder_python_gzip() {
         anon: "rudder-py-anon",
         library: json!({"name": "analytics-python", "version": "2.1.9"}),
         user_agent: "analytics-python/2.1.9",
+        content_type: "application/json",
         gzip: true,
         traits_in_context: true,
         traits: json!({"email": "grace@example.com", "name": "Grace Hopper", "plan": "team",
@@ -695,14 +712,28 @@ fn clients_rudder_python_gzip() {
     );
 }
 
+/// A copy of the Node script `name` (`segment_node`) beside the installed node_modules:
+/// ES modules resolve packages from the script's own directory.
+fn node_script(name: &str) -> PathBuf {
+    let script = node_clients().join(format!("{name}-{}.mjs", std::process::id()));
+    std::fs::copy(clients_dir().join(format!("{name}.mjs")), &script)
+        .unwrap_or_else(|e| panic!("cannot copy {name}.mjs: {e}"));
+    script
+}
+
+/// `node SCRIPT URL KEY`, run from beside the installed node_modules.
+fn node(script: &Path, url: &str, key: &str) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.arg(script)
+        .arg(url)
+        .arg(key)
+        .current_dir(node_clients());
+    cmd
+}
+
 #[test]
 fn clients_segment_node() {
-    let node_dir = node_clients();
-    // ES modules resolve packages from the script's own directory, so the script runs from
-    // beside the installed node_modules.
-    let script = node_dir.join(format!("segment_node-{}.mjs", std::process::id()));
-    std::fs::copy(clients_dir().join("segment_node.mjs"), &script)
-        .unwrap_or_else(|e| panic!("cannot copy segment_node.mjs: {e}"));
+    let script = node_script("segment_node");
     let case = SegmentCase {
         test: "clients-segment-node",
         input: "segment-node",
@@ -710,6 +741,7 @@ fn clients_segment_node() {
         anon: "seg-node-anon",
         library: json!({"name": "@segment/analytics-node", "version": "3.1.0"}),
         user_agent: "analytics-node-next/latest",
+        content_type: "application/json",
         gzip: false,
         traits_in_context: false,
         traits: json!({"email": "linus@example.com", "name": "Linus Pauling",
@@ -723,15 +755,41 @@ fn clients_segment_node() {
         dup_message_id: "seg-node-dup-1",
     };
     case.run(
-        |url| {
-            let mut cmd = Command::new("node");
-            cmd.arg(&script)
-                .arg(url)
-                .arg("wk_segment_node")
-                .current_dir(node_dir);
-            cmd
-        },
+        |url| node(&script, url, "wk_segment_node"),
         "@segment/analytics-node",
+    );
+    let _ = std::fs::remove_file(&script);
+}
+
+/// RudderStack's Node library with its default options gzips every body and labels it
+/// `application/x-www-form-urlencoded` (a 415 would lose every event: it treats 4xx as
+/// final).
+#[test]
+fn clients_rudder_node_gzip_labelled_form_urlencoded() {
+    let script = node_script("rudder_node");
+    let case = SegmentCase {
+        test: "clients-rudder-node",
+        input: "rudder-node",
+        user: "rudder-node-user",
+        anon: "rudder-node-anon",
+        library: json!({"name": "analytics-node", "version": "3.0.13"}),
+        user_agent: "analytics-node/3.0.13",
+        content_type: "application/x-www-form-urlencoded",
+        gzip: true,
+        traits_in_context: true,
+        traits: json!({"email": "rosalind@example.com", "name": "Rosalind Franklin",
+                       "plan": "team", "address": {"city": "London", "state": "LDN"}}),
+        email: "rosalind@example.com",
+        consent: json!({"marketing": false, "analytics": false}),
+        order_properties: json!({"revenue": 12.5, "currency": "GBP",
+                                 "products": [{"sku": "RN4", "quantity": 4}]}),
+        consent_on_identify: false,
+        historical: false,
+        dup_message_id: "rudder-node-dup-1",
+    };
+    case.run(
+        |url| node(&script, url, "wk_rudder_node"),
+        "@rudderstack/rudder-sdk-node",
     );
     let _ = std::fs::remove_file(&script);
 }
