@@ -192,6 +192,13 @@ fn matrix() -> Vec<Row> {
         ),
         row(
             "get",
+            "/api/workspaces/{ws}/rejected",
+            "/api/workspaces/shop/rejected",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "get",
             "/api/workspaces/{ws}/profiles/{user_id}",
             &format!("/api/workspaces/shop/profiles/{SHOP_USER}"),
             None,
@@ -421,6 +428,8 @@ async fn seeded() -> (App, String) {
         json!([
             identify(SHOP_USER, json!({"email": SHOP_EMAIL})),
             track(SHOP_USER, "Signed Up"),
+            // Rejected (no event name): its excerpt names the user.
+            {"type": "track", "userId": SHOP_USER, "messageId": mid()},
         ]),
     )
     .await;
