@@ -1524,6 +1524,10 @@ pub fn the_oldest_rejected_messages_make_room(store: &dyn Store) {
     assert_eq!(newest[0].code, "bad_field_type");
     let oldest = store.rejected("w", Some(4), 10).unwrap();
     assert_eq!(oldest.iter().map(|r| r.seq).collect::<Vec<_>>(), [3]);
+    let kept = store
+        .rejected("w", None, MAX_REJECTED_KEPT as usize + 10)
+        .unwrap();
+    assert_eq!(kept.len() as u64, MAX_REJECTED_KEPT);
     assert_eq!(
         store.rejected_counts("w").unwrap()["web"],
         MAX_REJECTED_KEPT + 2

@@ -50,16 +50,23 @@ impl Rejected {
             }
             None => 0,
         };
+        // The workspace holds `seq - MAX + 1 ..= seq`; afterwards it holds `keep_from ..=
+        // last`. One operation per key: fjall gives every item of a batch one sequence
+        // number, so a record that would be dropped at once is never written.
+        let last = seq + rejected.len() as u64;
+        let keep_from = (last + 1).saturating_sub(MAX_REJECTED_KEPT).max(1);
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut batch = self.db.batch();
+        for old in (seq + 1).saturating_sub(MAX_REJECTED_KEPT).max(1)..keep_from.min(seq + 1) {
+            batch.remove(&self.records, record_key(&prefix, old));
+        }
         for mut record in rejected {
             seq += 1;
             record.seq = seq;
             *counts.entry(record.input.clone()).or_default() += 1;
-            let body = serde_json::to_vec(&record).map_err(backend)?;
-            batch.insert(&self.records, record_key(&prefix, seq), body);
-            if seq > MAX_REJECTED_KEPT {
-                batch.remove(&self.records, record_key(&prefix, seq - MAX_REJECTED_KEPT));
+            if seq >= keep_from {
+                let body = serde_json::to_vec(&record).map_err(backend)?;
+                batch.insert(&self.records, record_key(&prefix, seq), body);
             }
         }
         for (input, added) in counts {
