@@ -20,6 +20,7 @@ fn message(kind: MessageKind, user: &str, properties: serde_json::Value) -> Mess
     };
     Message {
         message_id: None,
+        timestamp_adjusted: false,
         kind,
         identity: Identity {
             user_id: Some(user.into()),
