@@ -25,7 +25,7 @@ use crate::feed::Commit;
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
 };
-use crate::outbox::{DeliveryStatus, OutboxRecord};
+use crate::outbox::{OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -104,6 +104,8 @@ pub(super) struct Keyspaces {
     pub(super) outbox_counts: Keyspace,
     /// Empty but while erasing: the filler that rolls the journal over.
     pub(super) erase_filler: Keyspace,
+    /// `len ‖ output ‖ len ‖ key ‖ seq` → nothing, for pending records with a key.
+    pub(super) outbox_chains: Keyspace,
 }
 
 impl Keyspaces {
@@ -157,6 +159,7 @@ impl Keyspaces {
             outbox_due: keyspace("outbox_due")?,
             outbox_counts: keyspace("outbox_counts")?,
             erase_filler: keyspace("erase_filler")?,
+            outbox_chains: keyspace("outbox_chains")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -234,6 +237,7 @@ impl FjallStore {
             ids: ks.outbox_ids.clone(),
             due: ks.outbox_due.clone(),
             counts: ks.outbox_counts.clone(),
+            chains: ks.outbox_chains.clone(),
             persist,
             last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
             floors: Default::default(),
@@ -623,17 +627,16 @@ impl Store for FjallStore {
         self.outbox.update(records)
     }
 
+    fn outbox_settle(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.outbox.settle(records)
+    }
+
     fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
         self.outbox.get(id)
     }
 
-    fn outbox_list(
-        &self,
-        output: Option<&str>,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
-        self.outbox.list(output, status, limit)
+    fn outbox_list(&self, query: &OutboxQuery) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.outbox.list(query)
     }
 
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
