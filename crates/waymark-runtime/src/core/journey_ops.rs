@@ -192,6 +192,7 @@ impl Core {
         }
         let now = self.clock.now();
         let newly = rules::newly_active(&old, &definition);
+        let stopped = rules::newly_inactive(&old, &definition);
         let same_steps = rules::steps(&old).iter().map(|s| s.id).collect::<Vec<_>>()
             == rules::steps(&definition)
                 .iter()
@@ -206,6 +207,7 @@ impl Core {
         }
         self.save(&journey)?;
         let version = journey.latest().clone();
+        self.discard_queued(&id, version.version, &rules::outputs_named(&old), &stopped)?;
         if same_steps {
             if let Some(i) = self.runner_index(&id, version.version) {
                 self.runners[i].refresh_connections(&version);

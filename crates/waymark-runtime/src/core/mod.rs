@@ -22,6 +22,7 @@ use crate::RuntimeError;
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
 use crate::delivery::DeliveryPayload;
+use crate::delivery::worker::Workers;
 use crate::journeys::{JourneyDoc, VersionDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
@@ -47,6 +48,9 @@ pub(crate) struct Core {
     /// are derived from it, as it survives an identify that changes the key.
     slots: HashMap<String, (String, ProfileId)>,
     pub(crate) outputs: BTreeMap<String, OutputDoc>,
+    /// The delivery workers: the engine thread (re)starts an output's worker after each
+    /// write of its document, so a worker always runs with what the document says.
+    pub(crate) workers: Arc<Workers>,
     outbox: Vec<OutboxRecord>,
     lists: Vec<DocumentWrite>,
 }
@@ -58,8 +62,9 @@ impl Core {
         clock: Arc<dyn Clock>,
         config: RuntimeConfig,
         shared: Arc<Shared>,
+        workers: Arc<Workers>,
     ) -> Result<Self, RuntimeError> {
-        let outputs = store
+        let outputs: BTreeMap<String, OutputDoc> = store
             .documents(outputs::COLLECTION)?
             .into_iter()
             .filter_map(|(id, v)| match serde_json::from_value::<OutputDoc>(v) {
@@ -80,6 +85,7 @@ impl Core {
             profile_keys: HashMap::new(),
             slots: HashMap::new(),
             outputs,
+            workers,
             outbox: Vec::new(),
             lists: Vec::new(),
         };
@@ -94,6 +100,9 @@ impl Core {
             }
         }
         core.flush()?;
+        for doc in core.outputs.values() {
+            core.workers.restart(doc);
+        }
         Ok(core)
     }
 
@@ -412,9 +421,9 @@ impl Core {
             if output.kind == OutputKind::List {
                 self.lists.push(list_write(&output.id, &key, &delivery));
             } else if !deleted && conn.mode != ConnectionMode::List {
-                let id = match self.slots.get(&key) {
-                    Some(slot) => record_id(slot, &delivery),
-                    None => delivery.message_id(),
+                let (id, order) = match self.slots.get(&key) {
+                    Some(slot) => (record_id(slot, &delivery), format!("{}/{}", slot.0, slot.1)),
+                    None => (delivery.message_id(), format!("key:{key}")),
                 };
                 self.outbox.push(OutboxRecord {
                     id,
@@ -428,6 +437,8 @@ impl Core {
                     last_error: None,
                     created_at: now,
                     updated_at: now,
+                    key: Some(order),
+                    attempt_log: Vec::new(),
                 });
             }
         }
@@ -456,6 +467,33 @@ impl Core {
         }
         for output in woken {
             self.shared.wake(&output);
+        }
+        Ok(())
+    }
+
+    /// Discards what a connection that is no longer active still has queued (SPEC §8:
+    /// deactivating stops deliveries, including those queued).
+    pub(crate) fn discard_queued(
+        &self,
+        journey_id: &str,
+        version: u32,
+        outputs: &[String],
+        connections: &[(String, String)],
+    ) -> Result<(), RuntimeError> {
+        if connections.is_empty() {
+            return Ok(());
+        }
+        let pred = |r: &OutboxRecord| {
+            serde_json::from_value::<DeliveryPayload>(r.payload.clone()).is_ok_and(|p| {
+                p.journey_id == journey_id
+                    && p.journey_version == version
+                    && connections
+                        .iter()
+                        .any(|(s, c)| *s == p.step_id && *c == p.connection_id)
+            })
+        };
+        for output in outputs {
+            self.store.outbox_remove_for(output, &pred)?;
         }
         Ok(())
     }
