@@ -550,14 +550,17 @@ fn record_id(slot: &(String, ProfileId), d: &Delivery) -> String {
     ])
 }
 
-/// A list output's member change.
+/// A list output's member change. A list keeps one membership per step key (SPEC §8): the
+/// document id is `<step key>/<user key>` (step keys hold no `/`), so leaving one step
+/// never removes the membership another step still holds.
 fn list_write(output: &str, key: &str, d: &Delivery) -> DocumentWrite {
     DocumentWrite {
         collection: format!("{LIST_PREFIX}{output}"),
-        id: key.to_string(),
+        id: format!("{}/{key}", d.step_key),
         body: (d.action == Change::Entered).then(|| {
             json!({
                 "key": key,
+                "step_key": d.step_key,
                 "user_id": d.user.user_id,
                 "anonymous_id": d.user.anonymous_id,
                 "entered_at": d.at,
