@@ -417,20 +417,22 @@ impl Core {
                 user,
                 entry_number: t.entry,
                 at: t.at,
+                personalisation: Default::default(),
             };
             if output.kind == OutputKind::List {
                 self.lists.push(list_write(&output.id, &key, &delivery));
             } else if !deleted && conn.mode != ConnectionMode::List {
-                let (id, order) = match self.slots.get(&key) {
+                let slot = self.slots.get(&key);
+                let (id, order) = match slot {
                     Some(slot) => (record_id(slot, &delivery), format!("{}/{}", slot.0, slot.1)),
                     None => (delivery.message_id(), format!("key:{key}")),
                 };
+                let payload = DeliveryPayload::of(&delivery, slot.cloned(), conn.traits.clone());
                 self.outbox.push(OutboxRecord {
                     id,
                     output: output.id.clone(),
                     seq: 0,
-                    payload: serde_json::to_value(DeliveryPayload::of(&delivery))
-                        .unwrap_or_default(),
+                    payload: serde_json::to_value(payload).unwrap_or_default(),
                     status: DeliveryStatus::Pending,
                     attempts: 0,
                     next_attempt_at: now,

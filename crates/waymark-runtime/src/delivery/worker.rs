@@ -261,12 +261,12 @@ impl Worker {
         records: Vec<OutboxRecord>,
     ) -> Result<(), StoreError> {
         let mut good = Vec::with_capacity(records.len());
-        let mut deliveries = Vec::with_capacity(records.len());
+        let mut payloads = Vec::with_capacity(records.len());
         let mut broken = Vec::new();
         for record in records {
             match serde_json::from_value::<DeliveryPayload>(record.payload.clone()) {
                 Ok(p) => {
-                    deliveries.push(p.delivery());
+                    payloads.push(p);
                     good.push(record);
                 }
                 Err(e) => broken.push(dead(
@@ -282,6 +282,7 @@ impl Worker {
         if good.is_empty() {
             return Ok(());
         }
+        let deliveries = blocking(&self.store, move |s| personalise(s, &payloads)).await?;
         let ids: Vec<String> = good.iter().map(|r| r.id.clone()).collect();
         state.in_flight.extend(ids.iter().cloned());
         let sender = self.sender.clone();
@@ -413,6 +414,25 @@ impl Worker {
             },
         );
     }
+}
+
+/// The deliveries of `payloads`, each with its profile's email and named traits as they
+/// are now (a deleted profile's deliveries are discarded, so a missing one sends bare).
+fn personalise(
+    store: &dyn Store,
+    payloads: &[DeliveryPayload],
+) -> Result<Vec<waymark_deliver::Delivery>, StoreError> {
+    let mut deliveries = Vec::with_capacity(payloads.len());
+    for p in payloads {
+        let mut delivery = p.delivery();
+        if let Some((workspace, id)) = &p.profile
+            && let Some(profile) = store.profile_by_id(workspace, *id)?
+        {
+            delivery.personalisation = p.personalise(&profile);
+        }
+        deliveries.push(delivery);
+    }
+    Ok(deliveries)
 }
 
 /// A record that cannot be sent at all.

@@ -9,6 +9,7 @@ mod deletion;
 mod delivery_inspect;
 mod delivery_order;
 mod delivery_pace;
+mod delivery_payload;
 mod historical;
 mod identity;
 mod lists;
