@@ -156,6 +156,8 @@ struct State {
     /// The earliest the next request may start (rate limit).
     next_slot: Option<Instant>,
     last_error: Option<(Millis, String)>,
+    /// A 410's reason, until the engine thread is asked to disable the output.
+    gone: Option<String>,
 }
 
 impl Worker {
@@ -369,6 +371,11 @@ impl Worker {
             // The records stay pending and go again: at least once.
             tracing::error!(output = %self.output, error = %e, "cannot record deliveries");
         }
+        // Asked only once the attempt is on record: the engine thread restarts this
+        // worker when it has disabled the output.
+        if let Some(reason) = state.gone.take() {
+            (self.disable)(self.output.clone(), reason);
+        }
         for id in released {
             state.in_flight.remove(&id);
         }
@@ -396,7 +403,7 @@ impl Worker {
             Endpoint::Gone(reason) => {
                 if !self.disabled {
                     self.disabled = true;
-                    (self.disable)(self.output.clone(), reason.clone());
+                    state.gone = Some(reason.clone());
                 }
             }
         }

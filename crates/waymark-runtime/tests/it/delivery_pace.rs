@@ -162,3 +162,50 @@ fn the_attempt_limit_is_per_output() {
         .unwrap_err();
     assert_eq!((bad.status, bad.code), (422, "invalid_output"), "{bad}");
 }
+
+/// Issue 8 item 16: a 410 disables the output through the engine thread (the only writer
+/// of output documents), after the attempt is on record; an edit made meanwhile is kept.
+#[test]
+fn a_410_disables_the_output_through_the_engine_thread() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let h = Harness::memory_with(local_http());
+    let gone = Arc::new(AtomicBool::new(true));
+    let answer = Arc::clone(&gone);
+    let receiver = Receiver::start(Box::new(move |_, _| {
+        Answer::status(if answer.load(Ordering::SeqCst) {
+            410
+        } else {
+            200
+        })
+    }));
+    h.webhook_output("hook", &receiver.url, json!({}));
+    h.publish(signup_journey(), false);
+    h.runtime
+        .patch_output(&ACCOUNT, "hook", json!({"name": "Renamed"}))
+        .unwrap();
+    sign_up(&h, 1, T0 + SECOND);
+
+    let view = h.wait_for(
+        "the output to be disabled",
+        || h.runtime.output(&ACCOUNT, "hook").unwrap(),
+        |v| v["disabled"] == true,
+    );
+    assert_eq!(view["name"], "Renamed", "{view}");
+    assert!(view["disabled_reason"].as_str().unwrap().contains("410"));
+    let record = h.wait_for(
+        "the 410 on record",
+        || h.outbox("hook"),
+        |r| r.len() == 1 && r[0].attempts == 1,
+    );
+    assert_eq!(record[0].status, DeliveryStatus::Pending);
+    assert_eq!(record[0].attempt_log[0].status, Some(410));
+
+    gone.store(false, Ordering::SeqCst);
+    h.runtime
+        .patch_output(&ACCOUNT, "hook", json!({"disabled": false}))
+        .unwrap();
+    let records = h.wait_delivered("hook", 1);
+    assert_eq!(records[0].attempts, 2);
+    assert_eq!(receiver.accepted().len(), 1);
+}
