@@ -349,9 +349,24 @@ impl Runtime {
     // ----- outputs -----
 
     fn output_view(&self, doc: &OutputDoc) -> Result<Value, RuntimeError> {
-        let counts = self.inner.store.outbox_counts(&doc.id)?;
+        let counts = self.delivery_counts(doc)?;
         let state = self.inner.shared.output_state(&doc.id);
-        Ok(view::output(doc, json!(counts), &state))
+        Ok(view::output(doc, counts, &state))
+    }
+
+    /// An output's deliveries per status. A list output has no outbox: what it delivered
+    /// is the memberships it holds.
+    fn delivery_counts(&self, doc: &OutputDoc) -> Result<Value, RuntimeError> {
+        let mut counts = self.inner.store.outbox_counts(&doc.id)?;
+        if doc.kind == OutputKind::List {
+            let members = self
+                .inner
+                .store
+                .documents(&format!("{LIST_PREFIX}{}", doc.id))?
+                .len();
+            counts.insert("delivered".into(), members as u64);
+        }
+        Ok(json!(counts))
     }
 
     /// Every output a caller with `scope` may see.
@@ -397,9 +412,9 @@ impl Runtime {
             self.check_destination(body.get(field))?;
         }
         let doc = self.call(move |core| core.create_output(owner, body))?;
-        let counts = self.inner.store.outbox_counts(&doc.id)?;
+        let counts = self.delivery_counts(&doc)?;
         let state = self.inner.shared.output_state(&doc.id);
-        Ok(view::output_with_secret(&doc, json!(counts), &state))
+        Ok(view::output_with_secret(&doc, counts, &state))
     }
 
     /// Rotates an output's secret (see `Core::rotate_output`; the engine thread restarts
@@ -413,9 +428,9 @@ impl Runtime {
         self.output_doc(scope, id)?;
         let id = id.to_string();
         let doc = self.call(move |core| core.rotate_output(&id, body))?;
-        let counts = self.inner.store.outbox_counts(&doc.id)?;
+        let counts = self.delivery_counts(&doc)?;
         let state = self.inner.shared.output_state(&doc.id);
-        Ok(view::output_with_secret(&doc, json!(counts), &state))
+        Ok(view::output_with_secret(&doc, counts, &state))
     }
 
     /// Edits an output (a new destination checked against the SSRF guard first); the

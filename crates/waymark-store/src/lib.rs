@@ -31,7 +31,8 @@ pub use feed::{Applied, Commit, CommittedBatch};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use outbox::{
-    Attempt, AttemptOutcome, DeliveryStatus, MAX_ATTEMPT_LOG, OutboxQuery, OutboxRecord,
+    Attempt, AttemptOutcome, DeliveryStatus, GroupCounts, MAX_ATTEMPT_LOG, OutboxQuery,
+    OutboxRecord,
 };
 pub use store::{IngestSummary, Store, StoreError};
 

@@ -19,7 +19,7 @@ use crate::feed::{Commit, CommittedBatch, Feed};
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
 };
-use crate::outbox::{OutboxQuery, OutboxRecord};
+use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -533,6 +533,10 @@ impl Store for MemoryStore {
 
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         Ok(self.lock()?.outbox.counts(output))
+    }
+
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
+        Ok(self.lock()?.outbox.group_counts(output, prefix))
     }
 
     fn outbox_remove_for(

@@ -71,6 +71,11 @@ pub struct OutboxRecord {
     /// The attempts made, oldest first (the sender keeps at most [`MAX_ATTEMPT_LOG`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempt_log: Vec<Attempt>,
+    /// What the record counts toward besides its output (for deliveries: the journey,
+    /// version and connection), so that [`crate::Store::outbox_group_counts`] can count one
+    /// journey's deliveries to a shared output. Holds no NUL byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The most attempts a record remembers: a record replayed many times keeps its latest.
@@ -130,6 +135,9 @@ impl OutboxQuery {
             && self.status.is_none_or(|s| record.status == s)
     }
 }
+
+/// Per group, counts per status name (every status present).
+pub type GroupCounts = BTreeMap<String, BTreeMap<String, u64>>;
 
 /// Counts per status name, every status present.
 pub(crate) fn zero_counts() -> BTreeMap<String, u64> {

@@ -11,7 +11,7 @@ use crate::feed::{Applied, Commit};
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
 };
-use crate::outbox::{OutboxQuery, OutboxRecord};
+use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +188,9 @@ pub trait Store: Send + Sync + 'static {
     /// How many records of `output` are in each status, by status name
     /// ([`crate::DeliveryStatus::as_str`]); every status is present, zero or not.
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError>;
+    /// For every `group` of `output`'s records that starts with `prefix`, how many records
+    /// are in each status (every status present), by group.
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError>;
     /// Marks the pending records of `output` for which `pred` holds `Discarded` (all or
     /// none, durably) and returns how many there were. `updated_at` is left as it was.
     /// `pred` runs while outbox writes are locked out: it must not call the store.

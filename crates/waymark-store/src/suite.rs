@@ -91,6 +91,7 @@ macro_rules! store_conformance_suite {
                 outbox_remove_for_discards_matching_pending_records,
                 outbox_due_offers_only_the_first_pending_record_of_a_key,
                 outbox_settle_leaves_records_no_longer_pending,
+                outbox_group_counts_per_group,
             );
         }
     };
@@ -1175,6 +1176,7 @@ fn delivery(id: &str, output: &str, next_attempt_at: Millis) -> OutboxRecord {
         updated_at: 1,
         key: None,
         attempt_log: Vec::new(),
+        group: None,
     }
 }
 
@@ -1551,6 +1553,53 @@ pub fn outbox_settle_leaves_records_no_longer_pending(store: &dyn Store) {
         store.outbox_settle(vec![delivery("zz", "hook", 1)]),
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// `outbox_group_counts`: per group with the prefix, per status, kept as records change.
+pub fn outbox_group_counts_per_group(store: &dyn Store) {
+    let grouped = |id: &str, output: &str, group: Option<&str>| OutboxRecord {
+        group: group.map(str::to_string),
+        ..delivery(id, output, 1)
+    };
+    store
+        .outbox_add(vec![
+            grouped("a1", "hook", Some("ja/1/c")),
+            grouped("a2", "hook", Some("ja/1/c")),
+            grouped("a3", "hook", Some("ja/2/c")),
+            grouped("b1", "hook", Some("jab/1/c")),
+            grouped("o1", "other", Some("ja/1/c")),
+            grouped("n1", "hook", None),
+        ])
+        .unwrap();
+    let mut a1 = store.outbox_get("a1").unwrap().unwrap();
+    a1.status = DeliveryStatus::Delivered;
+    store.outbox_update(vec![a1]).unwrap();
+    let counts = store.outbox_group_counts("hook", "ja/").unwrap();
+    assert_eq!(
+        counts.keys().collect::<Vec<_>>(),
+        ["ja/1/c", "ja/2/c"],
+        "{counts:?}"
+    );
+    let one = &counts["ja/1/c"];
+    assert_eq!(
+        (
+            one["pending"],
+            one["delivered"],
+            one["dead"],
+            one["discarded"]
+        ),
+        (1, 1, 0, 0)
+    );
+    assert_eq!(counts["ja/2/c"]["pending"], 1);
+    // A prefix is a prefix: `ja` reaches `jab` too.
+    assert_eq!(store.outbox_group_counts("hook", "ja").unwrap().len(), 3);
+    assert_eq!(store.outbox_group_counts("other", "").unwrap().len(), 1);
+    assert!(store.outbox_group_counts("hook", "zz").unwrap().is_empty());
+    store
+        .outbox_remove_for("hook", &|r: &OutboxRecord| r.id == "a2")
+        .unwrap();
+    let one = &store.outbox_group_counts("hook", "ja/1/").unwrap()["ja/1/c"];
+    assert_eq!((one["pending"], one["discarded"]), (0, 1));
 }
 
 /// A profile's key as the API names it.

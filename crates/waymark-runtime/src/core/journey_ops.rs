@@ -498,10 +498,8 @@ impl Core {
                 versions.push(last.clone());
             }
         }
-        let mut outputs = serde_json::Map::new();
-        for o in rules::outputs_named(&journey.latest().definition) {
-            outputs.insert(o.clone(), json!(self.store.outbox_counts(&o)?));
-        }
+        let named = rules::outputs_named(&journey.latest().definition);
+        let outputs = self.delivery_stats(id, &named, &mut versions)?;
         Ok(json!({"id": id, "versions": versions, "deliveries_by_output": outputs}))
     }
 

@@ -1,6 +1,7 @@
 //! The engine thread's state: running versions, who is who, outputs, and what is waiting to
 //! be written to the outbox. Only the engine thread touches it.
 
+mod delivery_stats;
 mod history;
 mod journey_ops;
 mod output_ops;
@@ -441,6 +442,7 @@ impl Core {
                     updated_at: now,
                     key: Some(order),
                     attempt_log: Vec::new(),
+                    group: Some(delivery_group(&delivery)),
                 });
             }
         }
@@ -550,6 +552,12 @@ fn record_id(slot: &(String, ProfileId), d: &Delivery) -> String {
         &d.entry_number.to_be_bytes(),
         d.action.as_str().as_bytes(),
     ])
+}
+
+/// What a delivery counts toward in its journey's statistics: `<journey>/<version>/<connection>`
+/// (journey ids hold no `/`; connection ids are unique within a journey).
+pub(crate) fn delivery_group(d: &Delivery) -> String {
+    format!("{}/{}/{}", d.journey_id, d.journey_version, d.connection_id)
 }
 
 /// A list output's member change. A list keeps one membership per step key (SPEC §8): the

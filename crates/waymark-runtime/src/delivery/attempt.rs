@@ -150,6 +150,7 @@ mod tests {
             updated_at: 0,
             key: Some("u1".into()),
             attempt_log: Vec::new(),
+            group: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod delivery_inspect;
 mod delivery_order;
 mod delivery_pace;
 mod delivery_payload;
+mod delivery_stats;
 mod historical;
 mod identity;
 mod lists;

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use waymark_engine::Message;
 use waymark_engine::time::Millis;
 use waymark_store::{
-    AdminToken, ArrivedEvent, Commit, DocumentWrite, IngestSummary, Input, MemoryStore,
-    OutboxQuery, OutboxRecord, Profile, ProfileId, Store, StoreError, StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, Commit, DocumentWrite, GroupCounts, IngestSummary, Input,
+    MemoryStore, OutboxQuery, OutboxRecord, Profile, ProfileId, Store, StoreError, StoredEvent,
+    Workspace,
 };
 
 use crate::support::*;
@@ -197,6 +198,9 @@ impl Store for FaultyStore {
     }
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         self.inner.outbox_counts(output)
+    }
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
+        self.inner.outbox_group_counts(output, prefix)
     }
     fn outbox_remove_for(
         &self,

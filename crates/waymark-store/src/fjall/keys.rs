@@ -179,6 +179,22 @@ pub(super) fn outbox_chain(chain_prefix: &[u8], seq: u64) -> Vec<u8> {
     key
 }
 
+/// Group counters: `output ‖ group ‖ 0 ‖ status name`, so that the groups that start with
+/// a prefix are one prefix scan (groups hold no NUL byte).
+pub(super) fn outbox_group_count(output_prefix: &[u8], group: &str, status: &str) -> Vec<u8> {
+    let mut key = outbox_group_prefix(output_prefix, group);
+    key.push(0);
+    key.extend_from_slice(status.as_bytes());
+    key
+}
+
+/// The start of the group counters of `output` whose group starts with `group`.
+pub(super) fn outbox_group_prefix(output_prefix: &[u8], group: &str) -> Vec<u8> {
+    let mut key = output_prefix.to_vec();
+    key.extend_from_slice(group.as_bytes());
+    key
+}
+
 /// Outbox counters: `output ‖ status name`.
 pub(super) fn outbox_count(output_prefix: &[u8], status: &str) -> Vec<u8> {
     let mut key = output_prefix.to_vec();

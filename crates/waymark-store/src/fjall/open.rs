@@ -25,7 +25,7 @@ use crate::feed::Commit;
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, StoredEvent, Workspace,
 };
-use crate::outbox::{OutboxQuery, OutboxRecord};
+use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -106,6 +106,8 @@ pub(super) struct Keyspaces {
     pub(super) erase_filler: Keyspace,
     /// `len ‖ output ‖ len ‖ key ‖ seq` → nothing, for pending records with a key.
     pub(super) outbox_chains: Keyspace,
+    /// `len ‖ output ‖ group ‖ 0 ‖ status name` → count.
+    pub(super) outbox_group_counts: Keyspace,
 }
 
 impl Keyspaces {
@@ -160,6 +162,7 @@ impl Keyspaces {
             outbox_counts: keyspace("outbox_counts")?,
             erase_filler: keyspace("erase_filler")?,
             outbox_chains: keyspace("outbox_chains")?,
+            outbox_group_counts: keyspace("outbox_group_counts")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -238,6 +241,7 @@ impl FjallStore {
             due: ks.outbox_due.clone(),
             counts: ks.outbox_counts.clone(),
             chains: ks.outbox_chains.clone(),
+            group_counts: ks.outbox_group_counts.clone(),
             persist,
             last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
             floors: Default::default(),
@@ -641,6 +645,10 @@ impl Store for FjallStore {
 
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         self.outbox.counts(output)
+    }
+
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
+        self.outbox.group_counts(output, prefix)
     }
 
     fn outbox_remove_for(

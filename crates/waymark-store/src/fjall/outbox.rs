@@ -17,7 +17,7 @@ use super::backend;
 use super::keys;
 use super::open::decode;
 use super::outbox_floor::Floors;
-use crate::outbox::{DeliveryStatus, OutboxQuery, OutboxRecord, zero_counts};
+use crate::outbox::{DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, zero_counts};
 use crate::store::StoreError;
 
 /// The outbox's keyspaces.
@@ -33,6 +33,8 @@ pub(super) struct Outbox {
     pub(super) counts: Keyspace,
     /// `output ‖ key ‖ seq` → nothing, for pending records with a key.
     pub(super) chains: Keyspace,
+    /// `output ‖ group ‖ 0 ‖ status name` → count.
+    pub(super) group_counts: Keyspace,
     pub(super) persist: PersistMode,
     /// Held by every write; the last seq given.
     pub(super) last_seq: Mutex<u64>,
@@ -65,6 +67,7 @@ struct Staged {
     due: BTreeMap<Vec<u8>, bool>,
     chains: BTreeMap<Vec<u8>, bool>,
     counts: HashMap<Vec<u8>, u64>,
+    group_counts: HashMap<Vec<u8>, u64>,
 }
 
 impl Outbox {
@@ -79,6 +82,7 @@ impl Outbox {
         for record in &records {
             crate::check_name("a delivery id", &record.id)?;
             crate::check_name("an output", &record.output)?;
+            check_group(record)?;
         }
         let mut last_seq = self.lock()?;
         let mut staged = Staged::default();
@@ -122,6 +126,7 @@ impl Outbox {
     ) -> Result<Vec<bool>, StoreError> {
         for record in &records {
             crate::check_name("an output", &record.output)?;
+            check_group(record)?;
         }
         let _guard = self.lock()?;
         let mut staged = Staged::default();
@@ -208,6 +213,10 @@ impl Outbox {
                 }
             }
             self.bump(staged, keys::outbox_count(&prefix, old.status.as_str()), -1)?;
+            if let Some(group) = &old.group {
+                let key = keys::outbox_group_count(&prefix, group, old.status.as_str());
+                self.bump_group(staged, key, -1)?;
+            }
         }
         let prefix = keys::output(&new.output);
         if new.status == DeliveryStatus::Pending {
@@ -221,6 +230,10 @@ impl Outbox {
             }
         }
         self.bump(staged, keys::outbox_count(&prefix, new.status.as_str()), 1)?;
+        if let Some(group) = &new.group {
+            let key = keys::outbox_group_count(&prefix, group, new.status.as_str());
+            self.bump_group(staged, key, 1)?;
+        }
         staged.records.insert(new.seq, new);
         Ok(())
     }
@@ -232,6 +245,17 @@ impl Outbox {
         };
         let next = current.saturating_add_signed(by);
         staged.counts.insert(key, next);
+        Ok(())
+    }
+
+    fn bump_group(&self, staged: &mut Staged, key: Vec<u8>, by: i64) -> Result<(), StoreError> {
+        let current = match staged.group_counts.get(&key) {
+            Some(&n) => n,
+            None => read_count(self.group_counts.get(&key).map_err(backend)?.as_deref())?,
+        };
+        staged
+            .group_counts
+            .insert(key, current.saturating_add_signed(by));
         Ok(())
     }
 
@@ -270,6 +294,9 @@ impl Outbox {
         }
         for (key, count) in staged.counts {
             batch.insert(&self.counts, key, count.to_be_bytes());
+        }
+        for (key, count) in staged.group_counts {
+            batch.insert(&self.group_counts, key, count.to_be_bytes());
         }
         batch.commit().map_err(backend)?;
         self.db.persist(self.persist).map_err(backend)?;
@@ -421,6 +448,44 @@ impl Outbox {
         }
         Ok(counts)
     }
+
+    /// Counts per status of `output`'s groups that start with `prefix`, from the counters.
+    pub(super) fn group_counts(
+        &self,
+        output: &str,
+        prefix: &str,
+    ) -> Result<GroupCounts, StoreError> {
+        let snapshot = self.db.snapshot();
+        let output_prefix = keys::output(output);
+        let mut out = GroupCounts::new();
+        let scan = keys::outbox_group_prefix(&output_prefix, prefix);
+        for guard in snapshot.prefix(&self.group_counts, &scan) {
+            let (key, value) = guard.into_inner().map_err(backend)?;
+            let rest = key.get(output_prefix.len()..).unwrap_or_default();
+            let Some(nul) = rest.iter().rposition(|b| *b == 0) else {
+                return Err(StoreError::Backend("a malformed group count key".into()));
+            };
+            let group = String::from_utf8_lossy(&rest[..nul]).into_owned();
+            let status = String::from_utf8_lossy(&rest[nul + 1..]).into_owned();
+            out.entry(group)
+                .or_insert_with(zero_counts)
+                .insert(status, read_count(Some(&value))?);
+        }
+        Ok(out)
+    }
+}
+
+/// Refuses a group that a counter key could not hold.
+fn check_group(record: &OutboxRecord) -> Result<(), StoreError> {
+    if let Some(group) = &record.group {
+        crate::check_name("a delivery group", group)?;
+        if group.contains('\0') {
+            return Err(StoreError::Backend(
+                "a delivery group holds a NUL byte".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn read_count(value: Option<&[u8]>) -> Result<u64, StoreError> {

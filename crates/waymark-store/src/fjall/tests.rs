@@ -144,6 +144,7 @@ fn delivery(id: &str, next_attempt_at: Millis) -> OutboxRecord {
         updated_at: 0,
         key: None,
         attempt_log: Vec::new(),
+        group: None,
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use waymark_engine::time::Millis;
 
-use crate::outbox::{DeliveryStatus, OutboxQuery, OutboxRecord, zero_counts};
+use crate::outbox::{DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, zero_counts};
 use crate::store::StoreError;
 
 /// Every outbox record and its indexes.
@@ -178,6 +178,20 @@ impl Outbox {
                 .or_default() += 1;
         }
         counts
+    }
+
+    /// Counts per status of `output`'s groups that start with `prefix`.
+    pub(super) fn group_counts(&self, output: &str, prefix: &str) -> GroupCounts {
+        let mut out = GroupCounts::new();
+        for record in self.records.values().filter(|r| r.output == output) {
+            if let Some(group) = record.group.as_ref().filter(|g| g.starts_with(prefix)) {
+                *out.entry(group.clone())
+                    .or_insert_with(zero_counts)
+                    .entry(record.status.as_str().to_string())
+                    .or_default() += 1;
+            }
+        }
+        out
     }
 
     /// Discards the matching pending records of `output`.
