@@ -136,8 +136,24 @@ impl OutboxQuery {
     }
 }
 
-/// Per group, counts per status name (every status present).
+/// Per group, counts per status name (every status present), where a pending record that
+/// has failed at least once counts as `failed` rather than `pending`.
 pub type GroupCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The name a record counts under in its group's counts.
+pub(crate) fn group_status(record: &OutboxRecord) -> &'static str {
+    match record.status {
+        DeliveryStatus::Pending if record.attempts > 0 => "failed",
+        status => status.as_str(),
+    }
+}
+
+/// Group counts with every name present.
+pub(crate) fn zero_group_counts() -> BTreeMap<String, u64> {
+    let mut counts = zero_counts();
+    counts.insert("failed".into(), 0);
+    counts
+}
 
 /// Counts per status name, every status present.
 pub(crate) fn zero_counts() -> BTreeMap<String, u64> {

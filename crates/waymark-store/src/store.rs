@@ -189,7 +189,8 @@ pub trait Store: Send + Sync + 'static {
     /// ([`crate::DeliveryStatus::as_str`]); every status is present, zero or not.
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError>;
     /// For every `group` of `output`'s records that starts with `prefix`, how many records
-    /// are in each status (every status present), by group.
+    /// are in each status (every status present, and `failed`: pending records that have
+    /// failed at least once, which do not count as `pending` here), by group.
     fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError>;
     /// Marks the pending records of `output` for which `pred` holds `Discarded` (all or
     /// none, durably) and returns how many there were. `updated_at` is left as it was.

@@ -1595,6 +1595,13 @@ pub fn outbox_group_counts_per_group(store: &dyn Store) {
     assert_eq!(store.outbox_group_counts("hook", "ja").unwrap().len(), 3);
     assert_eq!(store.outbox_group_counts("other", "").unwrap().len(), 1);
     assert!(store.outbox_group_counts("hook", "zz").unwrap().is_empty());
+    // A pending record that failed once counts as failed, not pending.
+    let mut a3 = store.outbox_get("a3").unwrap().unwrap();
+    a3.attempts = 1;
+    store.outbox_update(vec![a3]).unwrap();
+    let two = &store.outbox_group_counts("hook", "ja/2").unwrap()["ja/2/c"];
+    assert_eq!((two["pending"], two["failed"]), (0, 1));
+    assert_eq!(store.outbox_counts("hook").unwrap()["pending"], 4);
     store
         .outbox_remove_for("hook", &|r: &OutboxRecord| r.id == "a2")
         .unwrap();

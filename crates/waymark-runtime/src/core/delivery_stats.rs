@@ -87,10 +87,11 @@ impl Core {
         for r in self.runners.iter().filter(|r| r.journey_id == journey) {
             for (step, connections) in r.step_ids.iter().zip(&r.connections) {
                 for c in connections.iter().filter(|c| c.output == output) {
-                    let mut counts: BTreeMap<String, u64> = ["pending", "dead", "discarded"]
-                        .iter()
-                        .map(|s| (s.to_string(), 0))
-                        .collect();
+                    let mut counts: BTreeMap<String, u64> =
+                        ["pending", "failed", "dead", "discarded"]
+                            .iter()
+                            .map(|s| (s.to_string(), 0))
+                            .collect();
                     counts.insert("delivered".into(), held.get(step).copied().unwrap_or(0));
                     out.insert(format!("{journey}/{}/{}", r.version, c.id), counts);
                 }
@@ -102,5 +103,5 @@ impl Core {
 
 /// Every status at zero.
 fn zero() -> Value {
-    json!({"pending": 0, "delivered": 0, "dead": 0, "discarded": 0})
+    json!({"pending": 0, "failed": 0, "delivered": 0, "dead": 0, "discarded": 0})
 }

@@ -110,6 +110,18 @@ fn deactivating_a_connection_cancels_its_queued_deliveries() {
         |r| r.len() == 1 && r[0].attempts == 1,
     );
 
+    // The journey's stats show it failing (SPEC §11).
+    let stats = h.stats("j");
+    let conn = &version_stats(&stats, 1)["steps"][0]["connections"][0];
+    assert_eq!(
+        (
+            conn["deliveries"]["failed"].as_u64(),
+            conn["deliveries"]["pending"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{stats:#}"
+    );
+
     h.set_time(T0 + 2 * SECOND);
     h.runtime
         .patch_journey(

@@ -17,7 +17,10 @@ use super::backend;
 use super::keys;
 use super::open::decode;
 use super::outbox_floor::Floors;
-use crate::outbox::{DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, zero_counts};
+use crate::outbox::{
+    DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, group_status, zero_counts,
+    zero_group_counts,
+};
 use crate::store::StoreError;
 
 /// The outbox's keyspaces.
@@ -214,7 +217,7 @@ impl Outbox {
             }
             self.bump(staged, keys::outbox_count(&prefix, old.status.as_str()), -1)?;
             if let Some(group) = &old.group {
-                let key = keys::outbox_group_count(&prefix, group, old.status.as_str());
+                let key = keys::outbox_group_count(&prefix, group, group_status(old));
                 self.bump_group(staged, key, -1)?;
             }
         }
@@ -231,7 +234,7 @@ impl Outbox {
         }
         self.bump(staged, keys::outbox_count(&prefix, new.status.as_str()), 1)?;
         if let Some(group) = &new.group {
-            let key = keys::outbox_group_count(&prefix, group, new.status.as_str());
+            let key = keys::outbox_group_count(&prefix, group, group_status(&new));
             self.bump_group(staged, key, 1)?;
         }
         staged.records.insert(new.seq, new);
@@ -468,7 +471,7 @@ impl Outbox {
             let group = String::from_utf8_lossy(&rest[..nul]).into_owned();
             let status = String::from_utf8_lossy(&rest[nul + 1..]).into_owned();
             out.entry(group)
-                .or_insert_with(zero_counts)
+                .or_insert_with(zero_group_counts)
                 .insert(status, read_count(Some(&value))?);
         }
         Ok(out)

@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use waymark_engine::time::Millis;
 
-use crate::outbox::{DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, zero_counts};
+use crate::outbox::{
+    DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, group_status, zero_counts,
+    zero_group_counts,
+};
 use crate::store::StoreError;
 
 /// Every outbox record and its indexes.
@@ -186,8 +189,8 @@ impl Outbox {
         for record in self.records.values().filter(|r| r.output == output) {
             if let Some(group) = record.group.as_ref().filter(|g| g.starts_with(prefix)) {
                 *out.entry(group.clone())
-                    .or_insert_with(zero_counts)
-                    .entry(record.status.as_str().to_string())
+                    .or_insert_with(zero_group_counts)
+                    .entry(group_status(record).to_string())
                     .or_default() += 1;
             }
         }
