@@ -48,6 +48,9 @@ pub(crate) struct Core {
     /// The profile each key names now (the reverse of `profile_keys`): outbox record ids
     /// are derived from it, as it survives an identify that changes the key.
     slots: HashMap<String, (String, ProfileId)>,
+    /// While a merged-away profile's user leaves its journeys: the profile it was, so that
+    /// its exits keep their place behind its entries on every output (per-user order).
+    leaving: Option<(String, (String, ProfileId))>,
     pub(crate) outputs: BTreeMap<String, OutputDoc>,
     /// The delivery workers: the engine thread (re)starts an output's worker after each
     /// write of its document, so a worker always runs with what the document says.
@@ -85,6 +88,7 @@ impl Core {
             identities: HashMap::new(),
             profile_keys: HashMap::new(),
             slots: HashMap::new(),
+            leaving: None,
             outputs,
             workers,
             outbox: Vec::new(),
@@ -281,8 +285,11 @@ impl Core {
                 if let Some(old) = self.profile_keys.remove(&(ws.clone(), *merged))
                     && old != key
                 {
-                    self.slots.remove(&old);
+                    // Its record ids stay identifier-based (a rebuild after the merge
+                    // replays no exit for it); its order key stays the profile's.
+                    self.leaving = self.slots.remove(&old).map(|slot| (old.clone(), slot));
                     self.remove_user(&old, false);
+                    self.leaving = None;
                 }
             }
             let slot = (ws.clone(), applied.profile);
@@ -426,7 +433,12 @@ impl Core {
                 let slot = self.slots.get(&key);
                 let (id, order) = match slot {
                     Some(slot) => (record_id(slot, &delivery), format!("{}/{}", slot.0, slot.1)),
-                    None => (delivery.message_id(), format!("key:{key}")),
+                    None => match &self.leaving {
+                        Some((left, slot)) if *left == key => {
+                            (delivery.message_id(), format!("{}/{}", slot.0, slot.1))
+                        }
+                        _ => (delivery.message_id(), format!("key:{key}")),
+                    },
                 };
                 let payload = DeliveryPayload::of(&delivery, slot.cloned(), conn.traits.clone());
                 self.outbox.push(OutboxRecord {

@@ -171,3 +171,58 @@ fn a_list_fed_by_two_journeys_keeps_each_membership() {
     h.track("u1", "Left B");
     h.wait_for("no membership", || h.members("members"), Vec::is_empty);
 }
+
+/// A profile merged away leaves its journeys: its exit too waits for its entry being
+/// retried (the order key is the profile, not the identifiers).
+#[test]
+fn a_merged_away_profile_s_exit_waits_for_its_retried_entry() {
+    let h = Harness::memory_with(local_http());
+    let seen = Mutex::new(HashSet::new());
+    let receiver = Receiver::start(Box::new(move |body, _| {
+        let who = body["userId"]
+            .as_str()
+            .or(body["anonymousId"].as_str())
+            .unwrap_or("?")
+            .to_string();
+        if who == "anon-2" && seen.lock().unwrap().insert(who) {
+            Answer::status(500)
+        } else {
+            Answer::status(200)
+        }
+    }));
+    h.webhook_output("hook", &receiver.url, json!({}));
+    h.publish(signup_journey("j", "event", true), false);
+    h.set_time(T0 + SECOND);
+    h.ingest(vec![
+        track(Who::user("u2"), "Signed Up", T0 + SECOND),
+        track(Who::anon("anon-2"), "Signed Up", T0 + SECOND),
+    ]);
+    receiver.wait_until("both entries tried", |r, _| r.len() == 2);
+    h.wait_for(
+        "anon-2's entry to wait for its retry",
+        || h.outbox("hook"),
+        |r| {
+            r.iter()
+                .any(|r| r.attempts == 1 && r.status == DeliveryStatus::Pending)
+        },
+    );
+
+    // anon-2 is merged into u2 and leaves.
+    h.set_time(T0 + 2 * SECOND);
+    h.ingest(vec![alias("u2", "anon-2", T0 + 2 * SECOND)]);
+    h.settle();
+    h.set_time_and_wake(T0 + MINUTE, "hook");
+    h.wait_delivered("hook", 3);
+    let anon: Vec<String> = receiver
+        .accepted()
+        .iter()
+        .filter(|b| b["anonymousId"] == "anon-2" && b.get("userId").is_none())
+        .map(kind)
+        .collect();
+    assert_eq!(
+        anon,
+        ["Audience Entered", "Audience Exited"],
+        "{:?}",
+        receiver.requests()
+    );
+}
