@@ -209,3 +209,28 @@ fn a_410_disables_the_output_through_the_engine_thread() {
     assert_eq!(records[0].attempts, 2);
     assert_eq!(receiver.accepted().len(), 1);
 }
+
+/// Issue 8 item 11: the request timeout is the output's own.
+#[test]
+fn the_timeout_is_per_output() {
+    let h = Harness::memory_with(local_http());
+    let receiver = Receiver::ok();
+    receiver.close();
+    h.webhook_output("hook", &receiver.url, json!({"timeout_ms": 200}));
+    h.publish(signup_journey(), false);
+    sign_up(&h, 1, T0 + SECOND);
+    let records = h.wait_for(
+        "the attempt to time out",
+        || h.outbox("hook"),
+        |r| r.len() == 1 && r[0].attempts == 1,
+    );
+    let attempt = &records[0].attempt_log[0];
+    assert_eq!(
+        attempt.error.as_deref(),
+        Some("request timed out"),
+        "{attempt:?}"
+    );
+    assert_eq!(attempt.status, None);
+    assert!(attempt.latency_ms >= 200, "{attempt:?}");
+    receiver.open();
+}
