@@ -32,6 +32,18 @@ pub struct Delivery {
     pub entry_number: u32,
     /// When the change happened (milliseconds since the epoch).
     pub at: Millis,
+    /// What the message carries so that downstream tools can personalise.
+    pub personalisation: Personalisation,
+}
+
+/// The user's email when known, and the traits the connection names (SPEC §8). Not part
+/// of the message id: a retry with fresher traits is still the same message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Personalisation {
+    /// The profile's email (its `email` identity, else its `email` trait).
+    pub email: Option<String>,
+    /// The named traits' current values, by path as the connection writes it.
+    pub traits: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The identifiers a message carries for its user; at least one is expected.
@@ -114,6 +126,7 @@ pub(crate) mod tests {
             },
             entry_number: 1,
             at: 1_763_812_009_961,
+            personalisation: Personalisation::default(),
         }
     }
 

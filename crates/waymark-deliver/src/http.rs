@@ -192,11 +192,26 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// The most bytes of a response body kept as its excerpt.
+pub const EXCERPT_BYTES: usize = 512;
+
+/// What a receiver answered: its status and the start of its body (at most
+/// [`EXCERPT_BYTES`], cut at a character boundary), for the attempt log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The start of the body, as text (invalid UTF-8 replaced).
+    pub excerpt: String,
+}
+
 /// A guarded HTTP client with a per-request timeout; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     guard: Arc<Guard>,
+    /// Overrides the client's timeout for each request (an output's own setting).
+    timeout: Option<Duration>,
 }
 
 impl HttpClient {
@@ -214,7 +229,51 @@ impl HttpClient {
             .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver(Arc::clone(&guard))))
             .build()?;
-        Ok(Self { client, guard })
+        Ok(Self {
+            client,
+            guard,
+            timeout: None,
+        })
+    }
+
+    /// The same client with its own whole-request timeout.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            timeout: Some(timeout),
+            ..self.clone()
+        }
+    }
+
+    /// Checks a destination URL now, as a send would: an IP literal or every address its
+    /// name resolves to must be public or allowed. Blocks on the system resolver, so call
+    /// it from a thread that may block. A name that does not resolve is `Resolve`: the
+    /// caller decides whether that is fatal (it may resolve later).
+    pub fn check_destination(&self, url: &str) -> Result<(), DestinationError> {
+        use std::net::ToSocketAddrs as _;
+        let parsed = parse_url(url)?;
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| ConfigError::Url(url.to_owned()))?;
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let port = parsed.port_or_known_default().unwrap_or(0);
+        let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => (bare, port)
+                .to_socket_addrs()
+                .map_err(|e| GuardError::Resolve {
+                    host: host.to_owned(),
+                    reason: e.to_string(),
+                })?
+                .collect(),
+        };
+        match addrs.iter().find(|a| !self.guard.permits(a.ip())) {
+            Some(addr) => Err(GuardError::Blocked {
+                host: host.to_owned(),
+                ip: addr.ip(),
+            }
+            .into()),
+            None => Ok(()),
+        }
     }
 
     /// POSTs `body` to `url` once, with the headers and, if given, Basic auth with this
@@ -225,7 +284,7 @@ impl HttpClient {
         headers: &[(&'static str, String)],
         basic_auth: Option<&str>,
         body: Vec<u8>,
-    ) -> Result<(), SendError> {
+    ) -> Result<Answer, SendError> {
         let host = url
             .host_str()
             .ok_or_else(|| SendError::NoHost(url.to_string()))?;
@@ -239,23 +298,62 @@ impl HttpClient {
             return Err(GuardError::Blocked { host, ip }.into());
         }
         let mut request = self.client.post(url.clone()).body(body);
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
         for (name, value) in headers {
             request = request.header(*name, value);
         }
         if let Some(user) = basic_auth {
             request = request.basic_auth(user, Some(""));
         }
-        let response = request.send().await.map_err(transport_error)?;
+        let mut response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok());
-        match classify_status(status, retry_after, jiff::Timestamp::now()) {
-            Verdict::Success => Ok(()),
-            verdict => Err(SendError::Status { status, verdict }),
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let verdict = classify_status(status, retry_after.as_deref(), jiff::Timestamp::now());
+        let answer = Answer {
+            status,
+            excerpt: excerpt(&mut response).await,
+        };
+        match verdict {
+            Verdict::Success => Ok(answer),
+            verdict => Err(SendError::Status { answer, verdict }),
         }
     }
+}
+
+/// The start of a response body: reads at most [`EXCERPT_BYTES`] (a body that fails half
+/// way keeps what came), never the whole of a large body.
+async fn excerpt(response: &mut reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < EXCERPT_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(EXCERPT_BYTES);
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    // A multi-byte character cut at the end shows as one replacement character.
+    if text.ends_with('\u{fffd}') && bytes.len() == EXCERPT_BYTES {
+        text.pop();
+    }
+    text
+}
+
+/// Why a destination is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DestinationError {
+    /// The URL is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The guard refused it, or its name does not resolve.
+    #[error(transparent)]
+    Guard(#[from] GuardError),
 }
 
 /// Parses an output's URL: absolute http or https with a host.

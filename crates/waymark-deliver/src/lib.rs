@@ -21,7 +21,7 @@ pub mod retry;
 pub mod segment;
 pub mod webhook;
 
-pub use delivery::{Delivery, User};
+pub use delivery::{Delivery, Personalisation, User};
 pub use output::{Outcome, Output, SendError};
 pub use retry::Verdict;
 pub use waymark_engine::Change;

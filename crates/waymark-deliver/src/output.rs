@@ -1,7 +1,7 @@
 //! The [`Output`] trait every output kind implements, and what one send comes to.
 
 use crate::delivery::Delivery;
-use crate::http::GuardError;
+use crate::http::{Answer, GuardError};
 use crate::payload::PayloadError;
 use crate::retry::Verdict;
 use std::future::Future;
@@ -23,20 +23,39 @@ pub struct Outcome {
     /// Why the rest were not; `None` when all were accepted. It concerns the delivery at
     /// index `sent`, or, for an output that sends the slice as one batch, the whole slice.
     pub error: Option<SendError>,
+    /// The last answer received (the failing one when there is an error), if any.
+    pub answer: Option<Answer>,
 }
 
 impl Outcome {
     /// All `sent` deliveries were accepted.
     pub fn success(sent: usize) -> Self {
-        Self { sent, error: None }
+        Self {
+            sent,
+            error: None,
+            answer: None,
+        }
     }
 
     /// The first `sent` deliveries were accepted, and then `error` stopped the send.
     pub fn failed(sent: usize, error: SendError) -> Self {
+        let answer = match &error {
+            SendError::Status { answer, .. } => Some(answer.clone()),
+            _ => None,
+        };
         Self {
             sent,
             error: Some(error),
+            answer,
         }
+    }
+
+    /// The same outcome with the answer that ended it.
+    pub fn answered(mut self, answer: Option<Answer>) -> Self {
+        if self.answer.is_none() {
+            self.answer = answer;
+        }
+        self
     }
 
     /// What to do with the deliveries that were not accepted.
@@ -66,10 +85,10 @@ pub enum SendError {
     #[error("request failed: {0}")]
     Transport(String),
     /// The receiver answered with a status other than 2xx.
-    #[error("receiver answered HTTP {status}")]
+    #[error("receiver answered HTTP {}", answer.status)]
     Status {
-        /// The status code.
-        status: u16,
+        /// The status code and the start of the body.
+        answer: Answer,
         /// What it means ([`crate::retry::classify_status`]).
         verdict: Verdict,
     },
@@ -79,6 +98,14 @@ pub enum SendError {
 }
 
 impl SendError {
+    /// The receiver's HTTP status, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            SendError::Status { answer, .. } => Some(answer.status),
+            _ => None,
+        }
+    }
+
     /// What to do about this error.
     pub fn verdict(&self) -> Verdict {
         match self {

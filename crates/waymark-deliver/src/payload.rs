@@ -22,13 +22,19 @@ pub enum PayloadError {
 /// Both carry the user's ids, `messageId` ([`Delivery::message_id`]), `timestamp` (RFC 3339,
 /// milliseconds, UTC) and `context.personas` with `computation_class: "journey_step"`,
 /// `computation_key` (the step key), `computation_id` (`<journey id>/<step id>`), and the
-/// journey id, step id and version.
+/// journey id, step id and version. The user's email, when known, and the traits the
+/// connection names go where Segment keeps a user's traits: an `identify`'s `traits`, a
+/// `track`'s `context.traits`.
 pub fn message(delivery: &Delivery) -> Result<Value, PayloadError> {
     let key = delivery.step_key.as_str();
     let member = delivery.action == Change::Entered;
     let timestamp = jiff::Timestamp::from_millisecond(delivery.at)
         .map_err(|_| PayloadError::Instant(delivery.at))?;
     let mut message = Map::new();
+    let mut personal = delivery.personalisation.traits.clone();
+    if let Some(email) = &delivery.personalisation.email {
+        personal.insert("email".into(), email.as_str().into());
+    }
     match delivery.mode {
         ConnectionMode::Event => {
             message.insert("type".into(), "track".into());
@@ -44,7 +50,7 @@ pub fn message(delivery: &Delivery) -> Result<Value, PayloadError> {
         }
         ConnectionMode::Identify => {
             message.insert("type".into(), "identify".into());
-            let mut traits = Map::new();
+            let mut traits = std::mem::take(&mut personal);
             traits.insert(key.into(), member.into());
             message.insert("traits".into(), traits.into());
         }
@@ -58,17 +64,18 @@ pub fn message(delivery: &Delivery) -> Result<Value, PayloadError> {
     }
     message.insert("messageId".into(), delivery.message_id().into());
     message.insert("timestamp".into(), timestamp.to_string().into());
-    message.insert(
-        "context".into(),
-        json!({"personas": {
-            "computation_class": "journey_step",
-            "computation_key": key,
-            "computation_id": format!("{}/{}", delivery.journey_id, delivery.step_id),
-            "journey_id": delivery.journey_id,
-            "step_id": delivery.step_id,
-            "version": delivery.journey_version,
-        }}),
-    );
+    let mut context = json!({"personas": {
+        "computation_class": "journey_step",
+        "computation_key": key,
+        "computation_id": format!("{}/{}", delivery.journey_id, delivery.step_id),
+        "journey_id": delivery.journey_id,
+        "step_id": delivery.step_id,
+        "version": delivery.journey_version,
+    }});
+    if !personal.is_empty() {
+        context["traits"] = personal.into();
+    }
+    message.insert("context".into(), context);
     Ok(message.into())
 }
 
@@ -96,6 +103,28 @@ mod tests {
         let mut d = sample(ConnectionMode::Identify, Change::Exited);
         d.user.anonymous_id = None;
         insta::assert_json_snapshot!(message(&d).unwrap());
+    }
+
+    #[test]
+    fn email_and_named_traits_ride_along() {
+        let mut d = sample(ConnectionMode::Event, Change::Entered);
+        d.personalisation.email = Some("ada@example.com".into());
+        d.personalisation.traits.insert("plan".into(), json!("pro"));
+        let m = message(&d).unwrap();
+        assert_eq!(
+            m["context"]["traits"],
+            json!({"email": "ada@example.com", "plan": "pro"})
+        );
+        assert_eq!(
+            m["messageId"],
+            sample(ConnectionMode::Event, Change::Entered).message_id()
+        );
+        d.mode = ConnectionMode::Identify;
+        let m = message(&d).unwrap();
+        assert_eq!(m["traits"]["email"], "ada@example.com");
+        assert_eq!(m["traits"]["plan"], "pro");
+        assert_eq!(m["traits"][&d.step_key], true);
+        assert!(m["context"].get("traits").is_none());
     }
 
     #[test]

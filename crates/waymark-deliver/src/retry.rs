@@ -1,9 +1,10 @@
 //! The retry policy as pure functions: what a response means, and when to try again.
 //!
-//! The schedule follows Standard Webhooks (wire.md §5): attempts go out immediately, then
-//! after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h; a delivery that fails its
-//! tenth attempt is dead. Each wait is drawn with full jitter, uniformly in `[0, nominal]`,
-//! from a random number the caller supplies, so tests are deterministic.
+//! The default schedule follows Standard Webhooks (wire.md §5): attempts go out
+//! immediately, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h; a
+//! delivery that fails its tenth attempt is dead. Each output may have its own
+//! [`RetryPolicy`]. Each wait is drawn with full jitter, uniformly in `[0, nominal]`, from a
+//! random number the caller supplies, so tests are deterministic.
 
 use std::time::Duration;
 
@@ -68,17 +69,53 @@ pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> 
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// How long to wait before the next attempt, given how many attempts were already made and
-/// the receiver's `Retry-After`; `None` when the delivery is dead.
-///
-/// The wait is full jitter over the nominal [`SCHEDULE`] entry — `random` (any uniformly
-/// distributed `u64`) picks a point in `[0, nominal]` at millisecond resolution — and never
-/// less than `after`.
-pub fn next_delay(attempts_made: u32, after: Option<Duration>, random: u64) -> Option<Duration> {
-    let nominal = SCHEDULE.get(usize::try_from(attempts_made).ok()?)?;
-    let span = u64::try_from(nominal.as_millis()).unwrap_or(u64::MAX);
-    let jittered = Duration::from_millis(random % span.saturating_add(1));
-    Some(jittered.max(after.unwrap_or(Duration::ZERO)))
+/// When to retry a delivery, and when to give up on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The nominal wait after each failed attempt: the first entry after the first attempt,
+    /// and so on; the last entry repeats when there are more attempts than entries.
+    pub waits: Vec<Duration>,
+    /// Attempts in all (at least 1): a delivery that fails its last attempt is dead.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    /// The Standard Webhooks schedule: ten attempts.
+    fn default() -> Self {
+        Self {
+            waits: SCHEDULE[1..].to_vec(),
+            max_attempts: SCHEDULE.len() as u32,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// How long to wait before the next attempt, given how many attempts were already made
+    /// and the receiver's `Retry-After`; `None` when the delivery is dead.
+    ///
+    /// The wait is full jitter over the nominal wait — `random` (any uniformly distributed
+    /// `u64`) picks a point in `[0, nominal]` at millisecond resolution — and never less
+    /// than `after`.
+    pub fn next_delay(
+        &self,
+        attempts_made: u32,
+        after: Option<Duration>,
+        random: u64,
+    ) -> Option<Duration> {
+        if attempts_made >= self.max_attempts.max(1) {
+            return None;
+        }
+        let index = usize::try_from(attempts_made.max(1) - 1).ok()?;
+        let nominal = self
+            .waits
+            .get(index)
+            .or(self.waits.last())
+            .copied()
+            .unwrap_or(Duration::ZERO);
+        let span = u64::try_from(nominal.as_millis()).unwrap_or(u64::MAX);
+        let jittered = Duration::from_millis(random % span.saturating_add(1));
+        Some(jittered.max(after.unwrap_or(Duration::ZERO)))
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +178,10 @@ mod tests {
         assert_eq!(classify_status(400, Some("2"), now()), Verdict::Fail);
     }
 
+    fn next_delay(attempts_made: u32, after: Option<Duration>, random: u64) -> Option<Duration> {
+        RetryPolicy::default().next_delay(attempts_made, after, random)
+    }
+
     #[test]
     fn schedule_and_dead() {
         // The largest random value lands on the nominal wait.
@@ -148,11 +189,34 @@ mod tests {
             let span = SCHEDULE[n as usize].as_millis() as u64 + 1;
             next_delay(n, None, span - 1)
         };
-        assert_eq!(next_delay(0, None, 12345), Some(Duration::ZERO));
         assert_eq!(top(1), Some(Duration::from_secs(5)));
         assert_eq!(top(9), Some(Duration::from_secs(24 * 3600)));
         assert_eq!(next_delay(10, None, 0), None);
         assert_eq!(next_delay(u32::MAX, None, 0), None);
+    }
+
+    #[test]
+    fn a_policy_of_its_own() {
+        let policy = RetryPolicy {
+            waits: vec![Duration::from_secs(1), Duration::from_secs(2)],
+            max_attempts: 4,
+        };
+        let top = |n: u32, nominal: u64| policy.next_delay(n, None, nominal * 1000);
+        assert_eq!(top(1, 1), Some(Duration::from_secs(1)));
+        assert_eq!(top(2, 2), Some(Duration::from_secs(2)));
+        // The last wait repeats until the attempts run out.
+        assert_eq!(top(3, 2), Some(Duration::from_secs(2)));
+        assert_eq!(top(4, 2), None);
+        let once = RetryPolicy {
+            waits: Vec::new(),
+            max_attempts: 1,
+        };
+        assert_eq!(once.next_delay(1, None, 7), None);
+        let no_waits = RetryPolicy {
+            waits: Vec::new(),
+            max_attempts: 3,
+        };
+        assert_eq!(no_waits.next_delay(1, None, 7), Some(Duration::ZERO));
     }
 
     #[test]

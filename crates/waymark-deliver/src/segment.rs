@@ -2,7 +2,7 @@
 //! Waymark's own `/v1/batch`).
 
 use crate::delivery::Delivery;
-use crate::http::{ConfigError, HttpClient, parse_url};
+use crate::http::{Answer, ConfigError, HttpClient, parse_url};
 use crate::output::{Outcome, Output, SendError};
 use crate::payload;
 use reqwest::Url;
@@ -30,7 +30,7 @@ impl SegmentOutput {
         })
     }
 
-    async fn send_batch(&self, deliveries: &[Delivery]) -> Result<(), SendError> {
+    async fn send_batch(&self, deliveries: &[Delivery]) -> Result<Answer, SendError> {
         let batch = deliveries
             .iter()
             .map(payload::message)
@@ -50,7 +50,7 @@ impl Output for SegmentOutput {
             return Outcome::success(0);
         }
         match self.send_batch(deliveries).await {
-            Ok(()) => Outcome::success(deliveries.len()),
+            Ok(answer) => Outcome::success(deliveries.len()).answered(Some(answer)),
             Err(error) => Outcome::failed(0, error),
         }
     }

@@ -6,7 +6,7 @@
 //! `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `"{id}.{timestamp}.{body}"`).
 
 use crate::delivery::Delivery;
-use crate::http::{ConfigError, HttpClient, parse_url};
+use crate::http::{Answer, ConfigError, HttpClient, parse_url};
 use crate::output::{Outcome, Output, SendError};
 use crate::payload;
 use base64::Engine as _;
@@ -145,7 +145,7 @@ impl WebhookOutput {
         }
     }
 
-    async fn send_one(&self, delivery: &Delivery) -> Result<(), SendError> {
+    async fn send_one(&self, delivery: &Delivery) -> Result<Answer, SendError> {
         let body = payload::message(delivery)?.to_string().into_bytes();
         let id = delivery.message_id();
         let timestamp = jiff::Timestamp::now().as_second();
@@ -162,12 +162,14 @@ impl WebhookOutput {
 
 impl Output for WebhookOutput {
     async fn send(&self, deliveries: &[Delivery]) -> Outcome {
+        let mut last = None;
         for (sent, delivery) in deliveries.iter().enumerate() {
-            if let Err(error) = self.send_one(delivery).await {
-                return Outcome::failed(sent, error);
+            match self.send_one(delivery).await {
+                Ok(answer) => last = Some(answer),
+                Err(error) => return Outcome::failed(sent, error),
             }
         }
-        Outcome::success(deliveries.len())
+        Outcome::success(deliveries.len()).answered(last)
     }
 }
 

@@ -5,6 +5,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use waymark_engine::validate::Limits;
 
+use crate::delivery::settings::{Wait, default_retry_waits};
+
 /// Journey limits and delivery settings (SPEC §9; each configurable).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -19,8 +21,21 @@ pub struct RuntimeConfig {
     /// due instant but still on their way to the engine apply first (the order a replay of
     /// the log gives).
     pub timer_grace_ms: i64,
-    /// Per-request timeout of webhook and Segment deliveries, in milliseconds.
+    /// Per-request timeout of webhook and Segment deliveries, in milliseconds (an output's
+    /// `delivery.timeout_ms` overrides it).
     pub delivery_timeout_ms: u64,
+    /// Requests each output keeps in flight at once, across users (`delivery.concurrency`).
+    pub delivery_concurrency: u32,
+    /// Requests per second each output may make; unlimited when unset
+    /// (`delivery.rate_per_second`).
+    pub delivery_rate_per_second: Option<f64>,
+    /// Waits after each failed attempt, the last repeating (`delivery.retry_waits`);
+    /// Standard Webhooks' schedule by default.
+    pub delivery_retry_waits: Vec<Wait>,
+    /// Attempts in all before a delivery is dead (`delivery.max_attempts`).
+    pub delivery_max_attempts: u32,
+    /// Failed attempts in a row that pause a whole output (`delivery.pause_after_failures`).
+    pub delivery_pause_after_failures: u32,
     /// CIDRs of private or loopback destinations that outputs may reach anyway.
     pub allow_private: Vec<String>,
     /// How long a rotated-out webhook secret keeps signing beside the new one, in
@@ -36,6 +51,11 @@ impl Default for RuntimeConfig {
             max_steps: Limits::default().max_steps,
             timer_grace_ms: 100,
             delivery_timeout_ms: 10_000,
+            delivery_concurrency: 16,
+            delivery_rate_per_second: None,
+            delivery_retry_waits: default_retry_waits(),
+            delivery_max_attempts: 10,
+            delivery_pause_after_failures: 5,
             allow_private: Vec::new(),
             secret_rotation_grace_ms: 24 * 60 * 60 * 1000,
         }

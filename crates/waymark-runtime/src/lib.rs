@@ -32,4 +32,4 @@ pub use config::RuntimeConfig;
 pub use core::LIST_PREFIX;
 pub use error::RuntimeError;
 pub use owner::Owner;
-pub use runtime::Runtime;
+pub use runtime::{DeliveryFilter, DeliveryPage, Runtime};

@@ -126,6 +126,10 @@ pub struct Metrics {
     pub outbox_pending: LabeledCounter,
     /// Deliveries enqueued, by output.
     pub enqueued: LabeledCounter,
+    /// 1 while an output is paused (a 429, or failures in a row), by output.
+    pub output_paused: LabeledCounter,
+    /// Requests under way, by output.
+    pub in_flight: LabeledCounter,
     /// From the transition that caused a delivery to its acceptance by the receiver.
     pub delivery_latency: Histogram,
     /// Time the engine thread spent on one batch of commits.
@@ -189,6 +193,20 @@ impl Metrics {
             &mut out,
             "waymark_outbox_pending",
             "Deliveries waiting in the outbox, by output.",
+            "gauge",
+            &["output"],
+        );
+        self.output_paused.render(
+            &mut out,
+            "waymark_output_paused",
+            "1 while the output is paused after a 429 or failures in a row.",
+            "gauge",
+            &["output"],
+        );
+        self.in_flight.render(
+            &mut out,
+            "waymark_delivery_in_flight",
+            "Delivery requests under way, by output.",
             "gauge",
             &["output"],
         );

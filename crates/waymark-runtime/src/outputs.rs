@@ -10,6 +10,7 @@ use waymark_deliver::{Delivery, Outcome, Output};
 use waymark_engine::time::Millis;
 
 use crate::RuntimeError;
+use crate::delivery::DeliverySettings;
 use crate::owner::Owner;
 
 /// The collection outputs are stored in.
@@ -74,6 +75,10 @@ pub struct OutputDoc {
     /// Webhook: until when `previous_secret` still signs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_until: Option<Millis>,
+    /// Its own delivery settings (concurrency, rate, retries, timeout); the deployment's
+    /// defaults fill the rest.
+    #[serde(default, skip_serializing_if = "DeliverySettings::is_empty")]
+    pub delivery: DeliverySettings,
 }
 
 /// Fields the server sets, which a request body may not (`created_at` is overwritten
@@ -115,6 +120,7 @@ impl OutputDoc {
     /// Checks the fields its kind needs.
     pub fn check(&self) -> Result<(), RuntimeError> {
         crate::ids::check_id("output id", &self.id)?;
+        self.delivery.check()?;
         let missing = |field: &str| {
             RuntimeError::invalid(
                 "invalid_output",
@@ -149,6 +155,16 @@ impl OutputDoc {
             OutputKind::List => {}
         }
         Ok(())
+    }
+
+    /// The URL a webhook or Segment output sends to (checked against the SSRF guard when
+    /// the output is made or edited, not only at send time).
+    pub fn destination(&self) -> Option<&str> {
+        match self.kind {
+            OutputKind::Webhook => self.url.as_deref(),
+            OutputKind::Segment => self.endpoint.as_deref(),
+            OutputKind::File | OutputKind::List => None,
+        }
     }
 
     /// The sender for this output (`None` for a list, which Waymark keeps itself).
@@ -253,6 +269,15 @@ impl Sender {
             Sender::Webhook(_) => 1,
             Sender::Segment(_) => 100,
             Sender::File(_) => 1000,
+        }
+    }
+
+    /// Most sends at once, whatever the settings: a file takes one writer at a time, so
+    /// that each send's lines are synced together.
+    pub fn max_concurrency(&self) -> usize {
+        match self {
+            Sender::Webhook(_) | Sender::Segment(_) => usize::MAX,
+            Sender::File(_) => 1,
         }
     }
 }

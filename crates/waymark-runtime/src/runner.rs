@@ -43,6 +43,8 @@ pub struct ConnectionInfo {
     pub active: bool,
     /// Changes before this instant are not delivered (when it was activated).
     pub active_since: Millis,
+    /// Trait paths every message of this connection carries.
+    pub traits: Vec<String>,
 }
 
 /// Totals of one step since the runner was built.
@@ -276,6 +278,16 @@ fn connection_info(c: &Value, version: &VersionDoc) -> Option<ConnectionInfo> {
             .get(&id)
             .copied()
             .unwrap_or(Millis::MIN),
+        traits: c
+            .get("traits")
+            .and_then(Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
         id,
     })
 }

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use waymark_deliver::http::HttpClient;
-use waymark_store::{Commit, DeliveryStatus, Store, TokenScope};
+use waymark_store::{Commit, Store, TokenScope};
 
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
 use crate::core::{Core, LIST_PREFIX};
-use crate::delivery::worker::Workers;
+use crate::delivery::worker::{Disabler, WorkerDeps, Workers};
 use crate::journeys::{JourneyDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::owner::Owner;
@@ -27,6 +27,10 @@ const BATCH: usize = 256;
 const BATCH_TIME: Duration = Duration::from_millis(20);
 /// The longest the engine thread sleeps.
 const IDLE_MS: i64 = 1000;
+
+mod deliveries;
+
+pub use deliveries::{DeliveryFilter, DeliveryPage};
 
 type Call = Box<dyn FnOnce(&mut Core) + Send>;
 
@@ -47,7 +51,8 @@ struct Inner {
     commands: Mutex<Sender<Command>>,
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
-    workers: Arc<Workers>,
+    /// Checks outputs' destinations when they are made or edited.
+    http: HttpClient,
     config: RuntimeConfig,
     clock: Arc<dyn Clock>,
     /// Keeps the workers' async runtime alive; dropping it stops them.
@@ -67,17 +72,27 @@ impl Runtime {
         let http = HttpClient::new(&config.http())
             .map_err(|e| RuntimeError::invalid("invalid_config", e.to_string()))?;
         let (handle, stop_workers) = worker_runtime()?;
-        let workers = Arc::new(Workers::new(
-            handle,
-            Arc::clone(&store),
-            Arc::clone(&shared),
-            Arc::clone(&clock),
-            http,
-        ));
         // Subscribe before the replay, so that nothing committed meanwhile is missed (what
         // the replay already applied is skipped by arrival number).
         let feed = store.subscribe();
         let (commands, receiver) = mpsc::channel::<Command>();
+        let to_engine = Mutex::new(commands.clone());
+        let disable: Disabler = Arc::new(move |output: String, reason: String| {
+            let call: Call = Box::new(move |core| core.disable_output(&output, &reason));
+            let to_engine = to_engine.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = to_engine.send(Command::Call(call));
+        });
+        let workers = Arc::new(Workers::new(
+            handle,
+            WorkerDeps {
+                store: Arc::clone(&store),
+                shared: Arc::clone(&shared),
+                clock: Arc::clone(&clock),
+                http: http.clone(),
+                config: config.clone(),
+                disable,
+            },
+        ));
         let forward = commands.clone();
         let queue = Arc::clone(&shared);
         std::thread::Builder::new()
@@ -100,7 +115,7 @@ impl Runtime {
             std::thread::Builder::new()
                 .name("waymark-engine".into())
                 .spawn(
-                    move || match Core::start(store, engine_clock, config, shared) {
+                    move || match Core::start(store, engine_clock, config, shared, workers) {
                         Ok(core) => {
                             let _ = ready_tx.send(Ok(()));
                             engine_loop(core, &receiver);
@@ -113,17 +128,12 @@ impl Runtime {
                 .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
         }
         ready_rx.recv().map_err(|_| RuntimeError::unavailable())??;
-        for (_, value) in store.documents(outputs::COLLECTION)? {
-            if let Ok(doc) = serde_json::from_value::<OutputDoc>(value) {
-                workers.restart(&doc);
-            }
-        }
         Ok(Self {
             inner: Arc::new(Inner {
                 commands: Mutex::new(commands),
                 store,
                 shared,
-                workers,
+                http,
                 config,
                 clock,
                 _stop_workers: stop_workers,
@@ -339,8 +349,24 @@ impl Runtime {
     // ----- outputs -----
 
     fn output_view(&self, doc: &OutputDoc) -> Result<Value, RuntimeError> {
-        let counts = self.inner.store.outbox_counts(&doc.id)?;
-        Ok(view::output(doc, json!(counts)))
+        let counts = self.delivery_counts(doc)?;
+        let state = self.inner.shared.output_state(&doc.id);
+        Ok(view::output(doc, counts, &state))
+    }
+
+    /// An output's deliveries per status. A list output has no outbox: what it delivered
+    /// is the memberships it holds.
+    fn delivery_counts(&self, doc: &OutputDoc) -> Result<Value, RuntimeError> {
+        let mut counts = self.inner.store.outbox_counts(&doc.id)?;
+        if doc.kind == OutputKind::List {
+            let members = self
+                .inner
+                .store
+                .documents(&format!("{LIST_PREFIX}{}", doc.id))?
+                .len();
+            counts.insert("delivered".into(), members as u64);
+        }
+        Ok(json!(counts))
     }
 
     /// Every output a caller with `scope` may see.
@@ -378,17 +404,21 @@ impl Runtime {
         self.output_view(&self.output_doc(scope, id)?)
     }
 
-    /// Creates an output owned by `owner` and starts its worker; the answer carries its
-    /// secret, the only time it is shown.
+    /// Creates an output owned by `owner` (its destination checked against the SSRF guard
+    /// first); the engine thread starts its worker. The answer carries its secret, the only
+    /// time it is shown.
     pub fn create_output(&self, owner: Owner, body: Value) -> Result<Value, RuntimeError> {
+        for field in ["url", "endpoint"] {
+            self.check_destination(body.get(field))?;
+        }
         let doc = self.call(move |core| core.create_output(owner, body))?;
-        self.inner.workers.restart(&doc);
-        let counts = self.inner.store.outbox_counts(&doc.id)?;
-        Ok(view::output_with_secret(&doc, json!(counts)))
+        let counts = self.delivery_counts(&doc)?;
+        let state = self.inner.shared.output_state(&doc.id);
+        Ok(view::output_with_secret(&doc, counts, &state))
     }
 
-    /// Rotates an output's secret (see `Core::rotate_output`); the answer carries the new
-    /// secret, the only time it is shown.
+    /// Rotates an output's secret (see `Core::rotate_output`; the engine thread restarts
+    /// its worker); the answer carries the new secret, the only time it is shown.
     pub fn rotate_output(
         &self,
         scope: &TokenScope,
@@ -398,12 +428,13 @@ impl Runtime {
         self.output_doc(scope, id)?;
         let id = id.to_string();
         let doc = self.call(move |core| core.rotate_output(&id, body))?;
-        self.inner.workers.restart(&doc);
-        let counts = self.inner.store.outbox_counts(&doc.id)?;
-        Ok(view::output_with_secret(&doc, json!(counts)))
+        let counts = self.delivery_counts(&doc)?;
+        let state = self.inner.shared.output_state(&doc.id);
+        Ok(view::output_with_secret(&doc, counts, &state))
     }
 
-    /// Edits an output and restarts its worker.
+    /// Edits an output (a new destination checked against the SSRF guard first); the
+    /// engine thread restarts its worker.
     pub fn patch_output(
         &self,
         scope: &TokenScope,
@@ -411,20 +442,37 @@ impl Runtime {
         patch: Value,
     ) -> Result<Value, RuntimeError> {
         self.output_doc(scope, id)?;
+        for field in ["url", "endpoint"] {
+            self.check_destination(patch.get(field))?;
+        }
         let id = id.to_string();
         let doc = self.call(move |core| core.patch_output(&id, patch))?;
-        self.inner.workers.restart(&doc);
         self.inner.shared.wake(&doc.id);
         self.output_view(&doc)
     }
 
-    /// Deletes an output no connection names.
+    /// Refuses a destination that resolves to a private or loopback address that
+    /// `allow_private` does not permit (a name that does not resolve yet is checked again
+    /// at every send). Runs on the caller's thread, which may block on DNS.
+    fn check_destination(&self, url: Option<&Value>) -> Result<(), RuntimeError> {
+        use waymark_deliver::http::{DestinationError, GuardError};
+        let Some(url) = url.and_then(Value::as_str) else {
+            return Ok(());
+        };
+        match self.inner.http.check_destination(url) {
+            Err(DestinationError::Guard(e @ GuardError::Blocked { .. })) => Err(
+                RuntimeError::invalid("destination_not_allowed", e.to_string()),
+            ),
+            // A malformed URL is reported by the output's own check.
+            _ => Ok(()),
+        }
+    }
+
+    /// Deletes an output no connection names; the engine thread stops its worker.
     pub fn delete_output(&self, scope: &TokenScope, id: &str) -> Result<(), RuntimeError> {
         self.output_doc(scope, id)?;
         let owned = id.to_string();
-        self.call(move |core| core.delete_output(&owned))?;
-        self.inner.workers.stop(id);
-        Ok(())
+        self.call(move |core| core.delete_output(&owned))
     }
 
     /// A list output's members.
@@ -443,49 +491,6 @@ impl Runtime {
             .into_iter()
             .map(|(_, v)| v)
             .collect())
-    }
-
-    /// An output's deliveries, by status.
-    pub fn deliveries(
-        &self,
-        scope: &TokenScope,
-        output: &str,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Result<Vec<Value>, RuntimeError> {
-        self.output_doc(scope, output)?;
-        Ok(self
-            .inner
-            .store
-            .outbox_list(Some(output), status, limit)?
-            .into_iter()
-            .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-            .collect())
-    }
-
-    /// Sends a dead (or delivered) delivery again, at once.
-    pub fn replay(&self, scope: &TokenScope, delivery: &str) -> Result<Value, RuntimeError> {
-        let now = self.inner.clock.now();
-        let mut record = self
-            .inner
-            .store
-            .outbox_get(delivery)?
-            .ok_or_else(|| RuntimeError::not_found("delivery", delivery))?;
-        self.output_doc(scope, &record.output)
-            .map_err(|_| RuntimeError::not_found("delivery", delivery))?;
-        if record.status == DeliveryStatus::Pending {
-            return Err(RuntimeError::conflict(
-                "already_pending",
-                "the delivery is already waiting to be sent",
-            ));
-        }
-        record.status = DeliveryStatus::Pending;
-        record.attempts = 0;
-        record.next_attempt_at = now;
-        record.updated_at = now;
-        self.inner.store.outbox_update(vec![record.clone()])?;
-        self.inner.shared.wake(&record.output);
-        Ok(serde_json::to_value(record).unwrap_or(Value::Null))
     }
 
     /// The Prometheus text, with the outbox gauges refreshed.

@@ -3,9 +3,12 @@
 use serde_json::{Value, json};
 use waymark_engine::time::Millis;
 
+use waymark_store::OutboxRecord;
+
+use crate::delivery::DeliveryPayload;
 use crate::journeys::{JourneyDoc, rules};
 use crate::outputs::OutputDoc;
-use crate::shared::Progress;
+use crate::shared::{OutputState, Progress};
 
 /// An instant as RFC 3339 text (`null` when absent).
 pub fn instant(at: Option<Millis>) -> Value {
@@ -71,10 +74,11 @@ pub fn journey_summary(doc: &JourneyDoc) -> Value {
     })
 }
 
-/// An output with delivery counts. Its secrets are never shown here: the webhook signing
-/// secret and the Segment write key are answered once, when made or rotated (SPEC §1), so
-/// whoever reads outputs later cannot impersonate Waymark to the receiver.
-pub fn output(doc: &OutputDoc, counts: Value) -> Value {
+/// An output with delivery counts and its worker's state (paused, in flight, latest
+/// error). Its secrets are never shown here: the webhook signing secret and the Segment
+/// write key are answered once, when made or rotated (SPEC §1), so whoever reads outputs
+/// later cannot impersonate Waymark to the receiver.
+pub fn output(doc: &OutputDoc, counts: Value, state: &OutputState) -> Value {
     let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
     if let Value::Object(fields) = &mut v {
         for secret in ["secret", "write_key", "previous_secret"] {
@@ -89,13 +93,34 @@ pub fn output(doc: &OutputDoc, counts: Value) -> Value {
         fields.insert("created_at".into(), instant(Some(doc.created_at)));
     }
     v["deliveries"] = counts;
+    v["state"] = json!({
+        "paused": state.paused_until.is_some(),
+        "paused_until": instant(state.paused_until),
+        "consecutive_failures": state.consecutive_failures,
+        "in_flight": state.in_flight,
+        "last_error": state.last_error,
+        "last_error_at": instant(state.last_error_at),
+    });
+    v
+}
+
+/// A delivery: its outbox record (with every attempt), the `messageId` receivers see, and
+/// whom it is about.
+pub fn delivery(record: &OutboxRecord, payload: Option<&DeliveryPayload>) -> Value {
+    let mut v = serde_json::to_value(record).unwrap_or(Value::Null);
+    if let Some(p) = payload {
+        v["message_id"] = json!(p.delivery().message_id());
+        v["user_id"] = json!(p.user_id);
+        v["anonymous_id"] = json!(p.anonymous_id);
+    }
+    v["cursor"] = json!(record.seq);
     v
 }
 
 /// An output as answered when it is made or its secret rotated: the view plus the secret,
 /// shown this once.
-pub fn output_with_secret(doc: &OutputDoc, counts: Value) -> Value {
-    let mut v = output(doc, counts);
+pub fn output_with_secret(doc: &OutputDoc, counts: Value, state: &OutputState) -> Value {
+    let mut v = output(doc, counts, state);
     if let Some(secret) = &doc.secret {
         v["secret"] = Value::String(secret.clone());
     }

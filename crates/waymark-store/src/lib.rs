@@ -30,7 +30,10 @@ pub use crate::fjall::{FjallOptions, FjallStore};
 pub use feed::{Applied, Commit, CommittedBatch};
 pub use memory::MemoryStore;
 pub use model::*;
-pub use outbox::{DeliveryStatus, OutboxRecord};
+pub use outbox::{
+    Attempt, AttemptOutcome, DeliveryStatus, GroupCounts, MAX_ATTEMPT_LOG, OutboxQuery,
+    OutboxRecord,
+};
 pub use store::{IngestSummary, Store, StoreError};
 
 /// The error for a write key that another input already has; the key is a secret, so only

@@ -20,7 +20,7 @@ use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, Input, MAX_REJECTED_KEPT, Profile, ProfileId,
     RejectedMessage, StoredEvent, Workspace,
 };
-use crate::outbox::{DeliveryStatus, OutboxRecord};
+use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -581,21 +581,24 @@ impl Store for MemoryStore {
         self.lock()?.outbox.update(records)
     }
 
+    fn outbox_settle(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.lock()?.outbox.settle(records)
+    }
+
     fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
         Ok(self.lock()?.outbox.get(id))
     }
 
-    fn outbox_list(
-        &self,
-        output: Option<&str>,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
-        Ok(self.lock()?.outbox.list(output, status, limit))
+    fn outbox_list(&self, query: &OutboxQuery) -> Result<Vec<OutboxRecord>, StoreError> {
+        Ok(self.lock()?.outbox.list(query))
     }
 
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         Ok(self.lock()?.outbox.counts(output))
+    }
+
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
+        Ok(self.lock()?.outbox.group_counts(output, prefix))
     }
 
     fn outbox_remove_for(

@@ -63,6 +63,96 @@ pub struct OutboxRecord {
     pub created_at: Millis,
     /// When it last changed.
     pub updated_at: Millis,
+    /// The ordering key (the user, for deliveries): [`crate::Store::outbox_due`] offers
+    /// only the first pending record of each (output, key), so that a later message never
+    /// overtakes an earlier one that is still being retried. `None`: no order to keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The attempts made, oldest first (the sender keeps at most [`MAX_ATTEMPT_LOG`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempt_log: Vec<Attempt>,
+    /// What the record counts toward besides its output (for deliveries: the journey,
+    /// version and connection), so that [`crate::Store::outbox_group_counts`] can count one
+    /// journey's deliveries to a shared output. Holds no NUL byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// The most attempts a record remembers: a record replayed many times keeps its latest.
+pub const MAX_ATTEMPT_LOG: usize = 50;
+
+/// One attempt to send a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// When the attempt started.
+    pub at: Millis,
+    /// How long it took, in milliseconds.
+    pub latency_ms: u64,
+    /// The receiver's HTTP status, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// What came of it.
+    pub outcome: AttemptOutcome,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The start of the response body (bounded by the sender).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Accepted.
+    Delivered,
+    /// Failed; another attempt is scheduled.
+    Retry,
+    /// Failed for good (a permanent failure, or the last attempt).
+    Dead,
+    /// The receiver asked to stop (410): the output was disabled; the delivery waits.
+    Disabled,
+}
+
+/// Which records [`crate::Store::outbox_list`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxQuery {
+    /// Only this output's.
+    pub output: Option<String>,
+    /// Only in this status.
+    pub status: Option<DeliveryStatus>,
+    /// Only records with a greater seq (the cursor of the previous page; 0 from the start).
+    pub after: u64,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl OutboxQuery {
+    /// Whether a record matches the output and status filters.
+    pub(crate) fn matches(&self, record: &OutboxRecord) -> bool {
+        self.output.as_ref().is_none_or(|o| &record.output == o)
+            && self.status.is_none_or(|s| record.status == s)
+    }
+}
+
+/// Per group, counts per status name (every status present), where a pending record that
+/// has failed at least once counts as `failed` rather than `pending`.
+pub type GroupCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The name a record counts under in its group's counts.
+pub(crate) fn group_status(record: &OutboxRecord) -> &'static str {
+    match record.status {
+        DeliveryStatus::Pending if record.attempts > 0 => "failed",
+        status => status.as_str(),
+    }
+}
+
+/// Group counts with every name present.
+pub(crate) fn zero_group_counts() -> BTreeMap<String, u64> {
+    let mut counts = zero_counts();
+    counts.insert("failed".into(), 0);
+    counts
 }
 
 /// Counts per status name, every status present.

@@ -12,7 +12,7 @@ use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, RejectedMessage,
     StoredEvent, Workspace,
 };
-use crate::outbox::{DeliveryStatus, OutboxRecord};
+use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +185,9 @@ pub trait Store: Send + Sync + 'static {
     /// whatever status; a repeat within the call counts as existing too).
     fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError>;
     /// Up to `limit` pending records of `output` due at `now` (`next_attempt_at <= now`),
-    /// by (`next_attempt_at`, `seq`).
+    /// by (`next_attempt_at`, `seq`), leaving out every record that has a pending record
+    /// with the same `key` and a lower `seq` on the output (per-key order: a later record
+    /// waits while an earlier one is retried).
     fn outbox_due(
         &self,
         output: &str,
@@ -197,18 +199,23 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces records by id, all or none, durably; `NotFound` when one does not exist.
     /// The stored `seq` is kept whatever the given one says.
     fn outbox_update(&self, records: Vec<OutboxRecord>) -> Result<(), StoreError>;
+    /// Records the result of attempts: replaces each given record (by id) that is still
+    /// pending, all in one durable write; a record that is no longer pending (discarded, or
+    /// settled meanwhile) is left as it is. Per record: whether it was replaced;
+    /// `NotFound` when one does not exist.
+    fn outbox_settle(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError>;
     /// One record by id.
     fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError>;
-    /// Up to `limit` records, optionally of one output and/or in one status, by `seq`.
-    fn outbox_list(
-        &self,
-        output: Option<&str>,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// Up to `query.limit` records with a seq above `query.after`, optionally of one output
+    /// and/or in one status, by `seq`.
+    fn outbox_list(&self, query: &OutboxQuery) -> Result<Vec<OutboxRecord>, StoreError>;
     /// How many records of `output` are in each status, by status name
-    /// ([`DeliveryStatus::as_str`]); every status is present, zero or not.
+    /// ([`crate::DeliveryStatus::as_str`]); every status is present, zero or not.
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError>;
+    /// For every `group` of `output`'s records that starts with `prefix`, how many records
+    /// are in each status (every status present, and `failed`: pending records that have
+    /// failed at least once, which do not count as `pending` here), by group.
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError>;
     /// Marks the pending records of `output` for which `pred` holds `Discarded` (all or
     /// none, durably) and returns how many there were. `updated_at` is left as it was.
     /// `pred` runs while outbox writes are locked out: it must not call the store.

@@ -23,7 +23,7 @@ use crate::model::{
     AdminToken, DocumentWrite, Input, InputKind, MAX_REJECTED_KEPT, Profile, RejectedMessage,
     StoredEvent, TokenScope, Workspace,
 };
-use crate::outbox::{DeliveryStatus, OutboxRecord};
+use crate::outbox::{Attempt, AttemptOutcome, DeliveryStatus, OutboxQuery, OutboxRecord};
 use crate::store::{IngestSummary, Store, StoreError};
 
 /// What a suite constructor may return: a store, or a store with a guard kept alive
@@ -93,6 +93,9 @@ macro_rules! store_conformance_suite {
                 rejected_messages_are_kept_newest_first_and_counted,
                 the_oldest_rejected_messages_make_room,
                 a_timestamp_adjusted_flag_is_stored,
+                outbox_due_offers_only_the_first_pending_record_of_a_key,
+                outbox_settle_leaves_records_no_longer_pending,
+                outbox_group_counts_per_group,
             );
         }
     };
@@ -1176,7 +1179,27 @@ fn delivery(id: &str, output: &str, next_attempt_at: Millis) -> OutboxRecord {
         last_error: None,
         created_at: 1,
         updated_at: 1,
+        key: None,
+        attempt_log: Vec::new(),
+        group: None,
     }
+}
+
+fn list(
+    store: &dyn Store,
+    output: Option<&str>,
+    status: Option<DeliveryStatus>,
+    after: u64,
+    limit: usize,
+) -> Vec<OutboxRecord> {
+    store
+        .outbox_list(&OutboxQuery {
+            output: output.map(str::to_string),
+            status,
+            after,
+            limit,
+        })
+        .unwrap()
 }
 
 fn ids(records: &[OutboxRecord]) -> Vec<&str> {
@@ -1332,31 +1355,34 @@ pub fn outbox_list_and_counts(store: &dyn Store) {
     h2.status = DeliveryStatus::Dead;
     store.outbox_update(vec![h2]).unwrap();
     assert_eq!(
-        ids(&store.outbox_list(None, None, 100).unwrap()),
+        ids(&list(store, None, None, 0, 100)),
         ["h1", "f1", "h2", "h3"]
     );
     assert_eq!(
-        ids(&store.outbox_list(Some("hook"), None, 100).unwrap()),
+        ids(&list(store, Some("hook"), None, 0, 100)),
         ["h1", "h2", "h3"]
     );
     assert_eq!(
-        ids(&store
-            .outbox_list(Some("hook"), Some(DeliveryStatus::Pending), 100)
-            .unwrap()),
+        ids(&list(
+            store,
+            Some("hook"),
+            Some(DeliveryStatus::Pending),
+            0,
+            100
+        )),
         ["h1", "h3"]
     );
     assert_eq!(
-        ids(&store
-            .outbox_list(None, Some(DeliveryStatus::Pending), 2)
-            .unwrap()),
+        ids(&list(store, None, Some(DeliveryStatus::Pending), 0, 2)),
         ["h1", "f1"]
     );
-    assert!(
-        store
-            .outbox_list(Some("hook"), Some(DeliveryStatus::Discarded), 100)
-            .unwrap()
-            .is_empty()
-    );
+    // Paging: the cursor is the last seq of the previous page.
+    let first = list(store, Some("hook"), None, 0, 2);
+    assert_eq!(ids(&first), ["h1", "h2"]);
+    let next = list(store, Some("hook"), None, first[1].seq, 2);
+    assert_eq!(ids(&next), ["h3"]);
+    assert!(list(store, Some("hook"), None, next[0].seq, 2).is_empty());
+    assert!(list(store, Some("hook"), Some(DeliveryStatus::Discarded), 0, 100).is_empty());
     let counts = store.outbox_counts("hook").unwrap();
     let expected = [
         ("dead", 1),
@@ -1421,6 +1447,171 @@ pub fn outbox_remove_for_discards_matching_pending_records(store: &dyn Store) {
     );
     assert_eq!(store.outbox_remove_for("hook", &of_u1).unwrap(), 0);
     assert_eq!(store.outbox_remove_for("nope", &|_| true).unwrap(), 0);
+}
+
+/// `outbox_due` leaves out a record while an earlier pending record of the same output
+/// and key waits (per-user order); records without a key, other keys and other outputs
+/// are not held.
+pub fn outbox_due_offers_only_the_first_pending_record_of_a_key(store: &dyn Store) {
+    let keyed = |id: &str, output: &str, key: Option<&str>, at: Millis| OutboxRecord {
+        key: key.map(str::to_string),
+        ..delivery(id, output, at)
+    };
+    store
+        .outbox_add(vec![
+            keyed("u1-entered", "hook", Some("u1"), 50),
+            keyed("u2-entered", "hook", Some("u2"), 1),
+            keyed("u1-exited", "hook", Some("u1"), 1),
+            keyed("u1-other", "file", Some("u1"), 1),
+            keyed("loose", "hook", None, 1),
+            keyed("u2-exited", "hook", Some("u2"), 1),
+        ])
+        .unwrap();
+    // u1's entry is being retried (due at 50): its exit waits; u2's exit waits behind
+    // u2's entry, which is due.
+    assert_eq!(
+        ids(&store.outbox_due("hook", 10, 100).unwrap()),
+        ["u2-entered", "loose"]
+    );
+    assert_eq!(
+        ids(&store.outbox_due("hook", 10, 1).unwrap()),
+        ["u2-entered"]
+    );
+    assert_eq!(
+        ids(&store.outbox_due("file", 10, 100).unwrap()),
+        ["u1-other"]
+    );
+    // Settling the first of a key lets the next one through.
+    let mut entered = store.outbox_get("u2-entered").unwrap().unwrap();
+    entered.status = DeliveryStatus::Delivered;
+    store.outbox_update(vec![entered]).unwrap();
+    assert_eq!(
+        ids(&store.outbox_due("hook", 10, 100).unwrap()),
+        ["loose", "u2-exited"]
+    );
+    // Dead counts as settled too; once u1's entry is due it goes first, its exit after.
+    assert_eq!(
+        ids(&store.outbox_due("hook", 60, 100).unwrap()),
+        ["loose", "u2-exited", "u1-entered"]
+    );
+    let mut entered = store.outbox_get("u1-entered").unwrap().unwrap();
+    entered.status = DeliveryStatus::Dead;
+    store.outbox_update(vec![entered]).unwrap();
+    assert_eq!(
+        ids(&store.outbox_due("hook", 10, 100).unwrap()),
+        ["u1-exited", "loose", "u2-exited"]
+    );
+    // A discarded head lets the rest through as well.
+    let n = store
+        .outbox_remove_for("hook", &|r: &OutboxRecord| r.id == "u1-exited")
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        ids(&store.outbox_due("hook", 10, 100).unwrap()),
+        ["loose", "u2-exited"]
+    );
+}
+
+/// `outbox_settle` replaces records that are still pending and leaves the others (say,
+/// discarded while the attempt was under way) as they are.
+pub fn outbox_settle_leaves_records_no_longer_pending(store: &dyn Store) {
+    store
+        .outbox_add(vec![delivery("a", "hook", 1), delivery("b", "hook", 1)])
+        .unwrap();
+    store
+        .outbox_remove_for("hook", &|r: &OutboxRecord| r.id == "b")
+        .unwrap();
+    let attempt = Attempt {
+        at: 5,
+        latency_ms: 3,
+        status: Some(200),
+        outcome: AttemptOutcome::Delivered,
+        error: None,
+        response: Some("ok".into()),
+    };
+    let settle = |id: &str| OutboxRecord {
+        status: DeliveryStatus::Delivered,
+        attempts: 1,
+        attempt_log: vec![attempt.clone()],
+        ..store.outbox_get(id).unwrap().unwrap()
+    };
+    assert_eq!(
+        store.outbox_settle(vec![settle("a"), settle("b")]).unwrap(),
+        [true, false]
+    );
+    let a = store.outbox_get("a").unwrap().unwrap();
+    assert_eq!(a.status, DeliveryStatus::Delivered);
+    assert_eq!(a.attempt_log, vec![attempt.clone()]);
+    assert_eq!(
+        store.outbox_get("b").unwrap().unwrap().status,
+        DeliveryStatus::Discarded
+    );
+    // Settled once, a record is no longer pending.
+    assert_eq!(store.outbox_settle(vec![settle("a")]).unwrap(), [false]);
+    assert!(store.outbox_due("hook", 10, 10).unwrap().is_empty());
+    let counts = store.outbox_counts("hook").unwrap();
+    assert_eq!(
+        (counts["delivered"], counts["discarded"], counts["pending"]),
+        (1, 1, 0)
+    );
+    assert!(matches!(
+        store.outbox_settle(vec![delivery("zz", "hook", 1)]),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// `outbox_group_counts`: per group with the prefix, per status, kept as records change.
+pub fn outbox_group_counts_per_group(store: &dyn Store) {
+    let grouped = |id: &str, output: &str, group: Option<&str>| OutboxRecord {
+        group: group.map(str::to_string),
+        ..delivery(id, output, 1)
+    };
+    store
+        .outbox_add(vec![
+            grouped("a1", "hook", Some("ja/1/c")),
+            grouped("a2", "hook", Some("ja/1/c")),
+            grouped("a3", "hook", Some("ja/2/c")),
+            grouped("b1", "hook", Some("jab/1/c")),
+            grouped("o1", "other", Some("ja/1/c")),
+            grouped("n1", "hook", None),
+        ])
+        .unwrap();
+    let mut a1 = store.outbox_get("a1").unwrap().unwrap();
+    a1.status = DeliveryStatus::Delivered;
+    store.outbox_update(vec![a1]).unwrap();
+    let counts = store.outbox_group_counts("hook", "ja/").unwrap();
+    assert_eq!(
+        counts.keys().collect::<Vec<_>>(),
+        ["ja/1/c", "ja/2/c"],
+        "{counts:?}"
+    );
+    let one = &counts["ja/1/c"];
+    assert_eq!(
+        (
+            one["pending"],
+            one["delivered"],
+            one["dead"],
+            one["discarded"]
+        ),
+        (1, 1, 0, 0)
+    );
+    assert_eq!(counts["ja/2/c"]["pending"], 1);
+    // A prefix is a prefix: `ja` reaches `jab` too.
+    assert_eq!(store.outbox_group_counts("hook", "ja").unwrap().len(), 3);
+    assert_eq!(store.outbox_group_counts("other", "").unwrap().len(), 1);
+    assert!(store.outbox_group_counts("hook", "zz").unwrap().is_empty());
+    // A pending record that failed once counts as failed, not pending.
+    let mut a3 = store.outbox_get("a3").unwrap().unwrap();
+    a3.attempts = 1;
+    store.outbox_update(vec![a3]).unwrap();
+    let two = &store.outbox_group_counts("hook", "ja/2").unwrap()["ja/2/c"];
+    assert_eq!((two["pending"], two["failed"]), (0, 1));
+    assert_eq!(store.outbox_counts("hook").unwrap()["pending"], 4);
+    store
+        .outbox_remove_for("hook", &|r: &OutboxRecord| r.id == "a2")
+        .unwrap();
+    let one = &store.outbox_group_counts("hook", "ja/1/").unwrap()["ja/1/c"];
+    assert_eq!((one["pending"], one["discarded"]), (0, 1));
 }
 
 /// A profile's key as the API names it.

@@ -62,3 +62,39 @@ async fn blocked_requests_never_leave() {
     }
     assert!(receiver.requests().is_empty());
 }
+
+/// Outputs are checked when they are made, before anything is sent.
+#[test]
+fn destinations_are_checked_before_sending() {
+    use waymark_deliver::http::DestinationError;
+    let strict = HttpClient::new(&HttpConfig::default()).unwrap();
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://[::1]/hook",
+        "http://localhost:8080/hook",
+        "https://169.254.169.254/latest",
+    ] {
+        assert!(
+            matches!(
+                strict.check_destination(url),
+                Err(DestinationError::Guard(GuardError::Blocked { .. }))
+            ),
+            "{url}"
+        );
+    }
+    assert!(matches!(
+        strict.check_destination("ftp://example.com"),
+        Err(DestinationError::Config(_))
+    ));
+    assert!(strict.check_destination("https://1.1.1.1/hook").is_ok());
+    let allowing = HttpClient::new(&HttpConfig {
+        allow_private: vec!["127.0.0.0/8".into()],
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    assert!(
+        allowing
+            .check_destination("http://127.0.0.1:9/hook")
+            .is_ok()
+    );
+}

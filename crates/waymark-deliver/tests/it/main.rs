@@ -24,5 +24,6 @@ pub fn delivery(mode: ConnectionMode, action: Change, entry: u32) -> Delivery {
         },
         entry_number: entry,
         at: 1_795_000_000_000,
+        personalisation: Default::default(),
     }
 }

@@ -27,13 +27,15 @@ async fn retry_after_500_reuses_the_message_id() {
     let first = out.send(std::slice::from_ref(&d)).await;
     assert_eq!(first.sent, 0);
     assert_eq!(first.verdict(), Verdict::Retry { after: None });
-    assert!(matches!(
-        first.error,
-        Some(SendError::Status { status: 500, .. })
-    ));
+    assert_eq!(first.error.as_ref().and_then(SendError::status), Some(500));
+    // The receiver's answer is kept for the attempt log.
+    let answer = first.answer.as_ref().expect("an answer");
+    assert_eq!(answer.status, 500);
+    assert!(answer.excerpt.len() <= waymark_deliver::http::EXCERPT_BYTES);
 
     let second = out.send(std::slice::from_ref(&d)).await;
     assert_eq!((second.sent, second.verdict()), (1, Verdict::Success));
+    assert_eq!(second.answer.map(|a| a.status), Some(200));
 
     let requests = receiver.requests();
     assert_eq!(requests.len(), 2);

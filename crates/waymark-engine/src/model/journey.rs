@@ -210,6 +210,10 @@ pub struct Connection {
     pub active: bool,
     /// How membership is sent.
     pub mode: ConnectionMode,
+    /// Trait paths (`plan`, `address.city`) whose values every message of this connection
+    /// carries, so that downstream tools can personalise (SPEC §8).
+    #[serde(default)]
+    pub traits: Vec<String>,
 }
 
 /// How a connection sends membership changes.

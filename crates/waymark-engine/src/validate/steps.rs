@@ -19,7 +19,7 @@ const STEP_FIELDS: [&str; 10] = [
     "steps",
 ];
 const STEP_TYPES: [&str; 5] = ["milestone", "remaining", "wait", "send", "exit"];
-const CONNECTION_FIELDS: [&str; 4] = ["id", "output", "active", "mode"];
+const CONNECTION_FIELDS: [&str; 5] = ["id", "output", "active", "mode", "traits"];
 const CONNECTION_MODES: [&str; 3] = ["event", "identify", "list"];
 
 /// What the sibling rules need to know about a child step.
@@ -228,6 +228,9 @@ impl<'a> Checker<'a> {
         }
         if let Some(active) = self.required(map, path, "active") {
             self.boolean(active, &field(path, "active"));
+        }
+        if let Some(traits) = map.get("traits") {
+            self.strings(traits, &field(path, "traits"));
         }
         if let Some(mode) = self.required(map, path, "mode") {
             let mode_path = field(path, "mode");

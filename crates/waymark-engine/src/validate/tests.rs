@@ -1937,3 +1937,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn connection_traits_are_non_empty_strings() {
+    let mut doc = full_journey();
+    doc["entry"]["connections"][0]["traits"] = json!(["plan", "address.city"]);
+    assert!(found(&doc).is_empty(), "{:?}", found(&doc));
+    let loaded = load_journey(&doc.to_string(), &Limits::default()).unwrap();
+    assert_eq!(
+        loaded.entry.connections[0].traits,
+        ["plan".to_string(), "address.city".to_string()]
+    );
+    doc["entry"]["connections"][0]["traits"] = json!(["plan", ""]);
+    assert_eq!(
+        found(&doc),
+        [(
+            "$.entry.connections[0].traits[1]".to_string(),
+            "empty_value"
+        )]
+    );
+    doc["entry"]["connections"][0]["traits"] = json!("plan");
+    assert_eq!(found(&doc).len(), 1);
+}

@@ -330,6 +330,7 @@ impl Builder {
                     output: format!("o{}", 1 + self.next_connection % 2),
                     active: *active,
                     mode: *mode,
+                    traits: Vec::new(),
                 }
             })
             .collect()

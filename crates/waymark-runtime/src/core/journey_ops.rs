@@ -192,6 +192,7 @@ impl Core {
         }
         let now = self.clock.now();
         let newly = rules::newly_active(&old, &definition);
+        let stopped = rules::newly_inactive(&old, &definition);
         let same_steps = rules::steps(&old).iter().map(|s| s.id).collect::<Vec<_>>()
             == rules::steps(&definition)
                 .iter()
@@ -206,6 +207,7 @@ impl Core {
         }
         self.save(&journey)?;
         let version = journey.latest().clone();
+        self.discard_queued(&id, version.version, &rules::outputs_named(&old), &stopped)?;
         if same_steps {
             if let Some(i) = self.runner_index(&id, version.version) {
                 self.runners[i].refresh_connections(&version);
@@ -496,10 +498,8 @@ impl Core {
                 versions.push(last.clone());
             }
         }
-        let mut outputs = serde_json::Map::new();
-        for o in rules::outputs_named(&journey.latest().definition) {
-            outputs.insert(o.clone(), json!(self.store.outbox_counts(&o)?));
-        }
+        let named = rules::outputs_named(&journey.latest().definition);
+        let outputs = self.delivery_stats(id, &named, &mut versions)?;
         Ok(json!({"id": id, "versions": versions, "deliveries_by_output": outputs}))
     }
 

@@ -1,6 +1,7 @@
 //! The engine thread's state: running versions, who is who, outputs, and what is waiting to
 //! be written to the outbox. Only the engine thread touches it.
 
+mod delivery_stats;
 mod history;
 mod journey_ops;
 mod output_ops;
@@ -22,6 +23,7 @@ use crate::RuntimeError;
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
 use crate::delivery::DeliveryPayload;
+use crate::delivery::worker::Workers;
 use crate::journeys::{JourneyDoc, VersionDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
@@ -46,7 +48,13 @@ pub(crate) struct Core {
     /// The profile each key names now (the reverse of `profile_keys`): outbox record ids
     /// are derived from it, as it survives an identify that changes the key.
     slots: HashMap<String, (String, ProfileId)>,
+    /// While a merged-away profile's user leaves its journeys: the profile it was, so that
+    /// its exits keep their place behind its entries on every output (per-user order).
+    leaving: Option<(String, (String, ProfileId))>,
     pub(crate) outputs: BTreeMap<String, OutputDoc>,
+    /// The delivery workers: the engine thread (re)starts an output's worker after each
+    /// write of its document, so a worker always runs with what the document says.
+    pub(crate) workers: Arc<Workers>,
     outbox: Vec<OutboxRecord>,
     lists: Vec<DocumentWrite>,
 }
@@ -58,8 +66,9 @@ impl Core {
         clock: Arc<dyn Clock>,
         config: RuntimeConfig,
         shared: Arc<Shared>,
+        workers: Arc<Workers>,
     ) -> Result<Self, RuntimeError> {
-        let outputs = store
+        let outputs: BTreeMap<String, OutputDoc> = store
             .documents(outputs::COLLECTION)?
             .into_iter()
             .filter_map(|(id, v)| match serde_json::from_value::<OutputDoc>(v) {
@@ -79,7 +88,9 @@ impl Core {
             identities: HashMap::new(),
             profile_keys: HashMap::new(),
             slots: HashMap::new(),
+            leaving: None,
             outputs,
+            workers,
             outbox: Vec::new(),
             lists: Vec::new(),
         };
@@ -94,6 +105,9 @@ impl Core {
             }
         }
         core.flush()?;
+        for doc in core.outputs.values() {
+            core.workers.restart(doc);
+        }
         Ok(core)
     }
 
@@ -271,8 +285,11 @@ impl Core {
                 if let Some(old) = self.profile_keys.remove(&(ws.clone(), *merged))
                     && old != key
                 {
-                    self.slots.remove(&old);
+                    // Its record ids stay identifier-based (a rebuild after the merge
+                    // replays no exit for it); its order key stays the profile's.
+                    self.leaving = self.slots.remove(&old).map(|slot| (old.clone(), slot));
                     self.remove_user(&old, false);
+                    self.leaving = None;
                 }
             }
             let slot = (ws.clone(), applied.profile);
@@ -408,26 +425,36 @@ impl Core {
                 user,
                 entry_number: t.entry,
                 at: t.at,
+                personalisation: Default::default(),
             };
             if output.kind == OutputKind::List {
                 self.lists.push(list_write(&output.id, &key, &delivery));
             } else if !deleted && conn.mode != ConnectionMode::List {
-                let id = match self.slots.get(&key) {
-                    Some(slot) => record_id(slot, &delivery),
-                    None => delivery.message_id(),
+                let slot = self.slots.get(&key);
+                let (id, order) = match slot {
+                    Some(slot) => (record_id(slot, &delivery), format!("{}/{}", slot.0, slot.1)),
+                    None => match &self.leaving {
+                        Some((left, slot)) if *left == key => {
+                            (delivery.message_id(), format!("{}/{}", slot.0, slot.1))
+                        }
+                        _ => (delivery.message_id(), format!("key:{key}")),
+                    },
                 };
+                let payload = DeliveryPayload::of(&delivery, slot.cloned(), conn.traits.clone());
                 self.outbox.push(OutboxRecord {
                     id,
                     output: output.id.clone(),
                     seq: 0,
-                    payload: serde_json::to_value(DeliveryPayload::of(&delivery))
-                        .unwrap_or_default(),
+                    payload: serde_json::to_value(payload).unwrap_or_default(),
                     status: DeliveryStatus::Pending,
                     attempts: 0,
                     next_attempt_at: now,
                     last_error: None,
                     created_at: now,
                     updated_at: now,
+                    key: Some(order),
+                    attempt_log: Vec::new(),
+                    group: Some(delivery_group(&delivery)),
                 });
             }
         }
@@ -456,6 +483,33 @@ impl Core {
         }
         for output in woken {
             self.shared.wake(&output);
+        }
+        Ok(())
+    }
+
+    /// Discards what a connection that is no longer active still has queued (SPEC §8:
+    /// deactivating stops deliveries, including those queued).
+    pub(crate) fn discard_queued(
+        &self,
+        journey_id: &str,
+        version: u32,
+        outputs: &[String],
+        connections: &[(String, String)],
+    ) -> Result<(), RuntimeError> {
+        if connections.is_empty() {
+            return Ok(());
+        }
+        let pred = |r: &OutboxRecord| {
+            serde_json::from_value::<DeliveryPayload>(r.payload.clone()).is_ok_and(|p| {
+                p.journey_id == journey_id
+                    && p.journey_version == version
+                    && connections
+                        .iter()
+                        .any(|(s, c)| *s == p.step_id && *c == p.connection_id)
+            })
+        };
+        for output in outputs {
+            self.store.outbox_remove_for(output, &pred)?;
         }
         Ok(())
     }
@@ -512,14 +566,23 @@ fn record_id(slot: &(String, ProfileId), d: &Delivery) -> String {
     ])
 }
 
-/// A list output's member change.
+/// What a delivery counts toward in its journey's statistics: `<journey>/<version>/<connection>`
+/// (journey ids hold no `/`; connection ids are unique within a journey).
+pub(crate) fn delivery_group(d: &Delivery) -> String {
+    format!("{}/{}/{}", d.journey_id, d.journey_version, d.connection_id)
+}
+
+/// A list output's member change. A list keeps one membership per step key (SPEC §8): the
+/// document id is `<step key>/<user key>` (step keys hold no `/`), so leaving one step
+/// never removes the membership another step still holds.
 fn list_write(output: &str, key: &str, d: &Delivery) -> DocumentWrite {
     DocumentWrite {
         collection: format!("{LIST_PREFIX}{output}"),
-        id: key.to_string(),
+        id: format!("{}/{key}", d.step_key),
         body: (d.action == Change::Entered).then(|| {
             json!({
                 "key": key,
+                "step_key": d.step_key,
                 "user_id": d.user.user_id,
                 "anonymous_id": d.user.anonymous_id,
                 "entered_at": d.at,

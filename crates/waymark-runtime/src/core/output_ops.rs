@@ -21,8 +21,7 @@ impl Core {
         Ok(())
     }
 
-    /// The stored output (the worker may have disabled it since the engine thread last
-    /// looked).
+    /// The stored output.
     pub(crate) fn output_doc(&self, id: &str) -> Result<OutputDoc, RuntimeError> {
         let value = self
             .store
@@ -47,7 +46,26 @@ impl Core {
         }
         self.save_output(&doc)?;
         self.outputs.insert(doc.id.clone(), doc.clone());
+        self.workers.restart(&doc);
         Ok(doc)
+    }
+
+    /// The output's worker was answered 410: the output is disabled until re-enabled by
+    /// PATCH. The engine thread is the only writer of output documents, so this cannot
+    /// lose a concurrent edit.
+    pub(crate) fn disable_output(&mut self, id: &str, reason: &str) {
+        let Ok(mut doc) = self.output_doc(id) else {
+            return;
+        };
+        doc.disabled = true;
+        doc.disabled_reason = Some(format!("the receiver asked to stop: {reason}"));
+        match self.save_output(&doc) {
+            Ok(()) => {
+                self.outputs.insert(doc.id.clone(), doc.clone());
+                self.workers.restart(&doc);
+            }
+            Err(e) => tracing::error!(output = %id, error = %e, "cannot disable the output"),
+        }
     }
 
     /// `PATCH /api/outputs/{id}`: fields merged; the id and kind stay.
@@ -97,6 +115,7 @@ impl Core {
         doc.check()?;
         self.save_output(&doc)?;
         self.outputs.insert(doc.id.clone(), doc.clone());
+        self.workers.restart(&doc);
         Ok(doc)
     }
 
@@ -145,6 +164,7 @@ impl Core {
         doc.check()?;
         self.save_output(&doc)?;
         self.outputs.insert(doc.id.clone(), doc.clone());
+        self.workers.restart(&doc);
         Ok(doc)
     }
 
@@ -168,6 +188,7 @@ impl Core {
             body: None,
         }])?;
         self.outputs.remove(id);
+        self.workers.stop(id);
         Ok(())
     }
 }

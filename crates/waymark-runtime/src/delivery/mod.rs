@@ -1,6 +1,10 @@
-//! Deliveries: the outbox payload and the per-output workers that send it.
+//! Deliveries: the outbox payload, per-output settings, what an attempt comes to, and the
+//! per-output workers that send.
 
+mod attempt;
 pub mod payload;
+pub mod settings;
 pub mod worker;
 
 pub use payload::DeliveryPayload;
+pub use settings::DeliverySettings;

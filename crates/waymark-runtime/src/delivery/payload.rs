@@ -2,8 +2,9 @@
 //! be retried and replayed without the journey that produced it.
 
 use serde::{Deserialize, Serialize};
-use waymark_deliver::{Change, ConnectionMode, Delivery, User};
+use waymark_deliver::{Change, ConnectionMode, Delivery, Personalisation, User};
 use waymark_engine::time::Millis;
+use waymark_store::ProfileId;
 
 /// A delivery as stored in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,11 +31,18 @@ pub struct DeliveryPayload {
     pub entry_number: u32,
     /// When the membership changed.
     pub at: Millis,
+    /// The profile's workspace and id, when known: the worker reads its email and the
+    /// named traits when it sends (so the outbox keeps no more personal data than ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<(String, ProfileId)>,
+    /// Trait paths the connection names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traits: Vec<String>,
 }
 
 impl DeliveryPayload {
-    /// From a delivery.
-    pub fn of(d: &Delivery) -> Self {
+    /// From a delivery, with the profile to personalise it from and the traits to add.
+    pub fn of(d: &Delivery, profile: Option<(String, ProfileId)>, traits: Vec<String>) -> Self {
         Self {
             journey_id: d.journey_id.clone(),
             journey_version: d.journey_version,
@@ -52,10 +60,12 @@ impl DeliveryPayload {
             anonymous_id: d.user.anonymous_id.clone(),
             entry_number: d.entry_number,
             at: d.at,
+            profile,
+            traits,
         }
     }
 
-    /// Back to a delivery.
+    /// Back to a delivery (not personalised yet: see [`DeliveryPayload::personalise`]).
     pub fn delivery(&self) -> Delivery {
         Delivery {
             journey_id: self.journey_id.clone(),
@@ -79,6 +89,38 @@ impl DeliveryPayload {
             },
             entry_number: self.entry_number,
             at: self.at,
+            personalisation: Personalisation::default(),
         }
     }
+
+    /// The email and named traits of `profile` (the one this payload names).
+    pub fn personalise(&self, profile: &waymark_store::Profile) -> Personalisation {
+        let email = profile
+            .identities
+            .get("email")
+            .cloned()
+            .or_else(|| profile.traits.get("email")?.as_str().map(str::to_string));
+        let traits = self
+            .traits
+            .iter()
+            .filter_map(|path| Some((path.clone(), trait_at(&profile.traits, path)?.clone())))
+            .collect();
+        Personalisation { email, traits }
+    }
+}
+
+/// A trait by path: top-level key first, then dotted segments into objects.
+fn trait_at<'a>(
+    traits: &'a serde_json::Map<String, serde_json::Value>,
+    path: &str,
+) -> Option<&'a serde_json::Value> {
+    if let Some(v) = traits.get(path) {
+        return Some(v);
+    }
+    let mut parts = path.split('.');
+    let mut value = traits.get(parts.next()?)?;
+    for part in parts {
+        value = value.get(part)?;
+    }
+    Some(value)
 }

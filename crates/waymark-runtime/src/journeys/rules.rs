@@ -110,6 +110,12 @@ pub fn newly_active(old: &Value, new: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Connections active in `old` and not in `new` (deactivated or removed):
+/// `(step id, connection id)`.
+pub fn newly_inactive(old: &Value, new: &Value) -> Vec<(String, String)> {
+    newly_active(new, old)
+}
+
 /// Every active connection: `(step id, connection id)`.
 pub fn active_connections(definition: &Value) -> Vec<(String, String)> {
     steps(definition)

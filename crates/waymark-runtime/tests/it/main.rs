@@ -1,10 +1,16 @@
 //! Integration tests of the live runtime: journeys published over a store, fed by its commit
 //! feed, with a manual clock, delivering to file and list outputs.
 
+mod receiver;
 mod support;
 
 mod activation;
 mod deletion;
+mod delivery_inspect;
+mod delivery_order;
+mod delivery_pace;
+mod delivery_payload;
+mod delivery_stats;
 mod historical;
 mod identity;
 mod lists;

@@ -13,8 +13,8 @@ use waymark_engine::message::{Identity, Message, MessageKind};
 use waymark_engine::time::Millis;
 use waymark_runtime::{ManualClock, Owner, Runtime, RuntimeConfig};
 use waymark_store::{
-    DeliveryStatus, FjallStore, Input, InputKind, MemoryStore, OutboxRecord, Store, TokenScope,
-    Workspace,
+    DeliveryStatus, FjallStore, Input, InputKind, MemoryStore, OutboxQuery, OutboxRecord, Store,
+    TokenScope, Workspace,
 };
 
 /// The account-wide caller.
@@ -216,7 +216,11 @@ impl Harness {
     /// Outbox records of an output, by seq.
     pub fn outbox(&self, output: &str) -> Vec<OutboxRecord> {
         self.store
-            .outbox_list(Some(output), None, 10_000)
+            .outbox_list(&OutboxQuery {
+                output: Some(output.to_string()),
+                limit: 10_000,
+                ..OutboxQuery::default()
+            })
             .expect("outbox list")
     }
 
@@ -493,4 +497,42 @@ pub fn send(id: &str, connections: Vec<Value>) -> Value {
 /// How many lines an NDJSON file has.
 pub fn line_count(path: &Path) -> usize {
     lines(path).len()
+}
+
+/// Settings for tests that deliver to a receiver on this machine.
+pub fn local_http() -> RuntimeConfig {
+    RuntimeConfig {
+        allow_private: vec!["127.0.0.0/8".into()],
+        ..config()
+    }
+}
+
+/// The Standard Webhooks test secret.
+pub const SECRET: &str = "whsec_am91cm5leS1lbmdpbmUtdGVzdC1zZWNyZXQtMzJieXRl";
+
+impl Harness {
+    /// Creates a webhook output `id` to `url` with these delivery settings.
+    pub fn webhook_output(&self, id: &str, url: &str, delivery: Value) -> Value {
+        self.runtime
+            .create_output(
+                Owner::Account,
+                json!({"id": id, "kind": "webhook", "url": url,
+                       "secret": SECRET, "delivery": delivery}),
+            )
+            .expect("create webhook output")
+    }
+
+    /// Moves the clock and wakes an output's worker.
+    pub fn set_time_and_wake(&self, at: Millis, output: &str) {
+        self.set_time(at);
+        self.runtime.shared().wake(output);
+    }
+
+    /// Records of an output in one status.
+    pub fn in_status(&self, output: &str, status: DeliveryStatus) -> Vec<OutboxRecord> {
+        self.outbox(output)
+            .into_iter()
+            .filter(|r| r.status == status)
+            .collect()
+    }
 }

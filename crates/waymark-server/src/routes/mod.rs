@@ -254,9 +254,23 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     ep(
         "get",
         "/api/outputs/{id}/deliveries",
-        "An output's deliveries by status (dead letters with status=dead)",
+        "An output's deliveries, filtered (status, user, message_id, since, until) and paged by cursor",
         Auth::Admin,
         || get(outputs::deliveries),
+    ),
+    ep(
+        "post",
+        "/api/outputs/{id}/deliveries/replay",
+        "Send every dead delivery of the output (since a time) again",
+        Auth::Admin,
+        || post(outputs::replay_dead),
+    ),
+    ep(
+        "get",
+        "/api/deliveries/{id}",
+        "A delivery with every attempt",
+        Auth::Admin,
+        || get(outputs::delivery),
     ),
     ep(
         "post",

@@ -9,6 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use waymark_engine::time::parse_instant;
+use waymark_runtime::DeliveryFilter;
 use waymark_store::DeliveryStatus;
 
 use super::Path;
@@ -114,10 +116,30 @@ pub(crate) async fn members_csv(
 #[serde(deny_unknown_fields)]
 pub(crate) struct DeliveriesQuery {
     status: Option<DeliveryStatus>,
+    user: Option<String>,
+    message_id: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<u64>,
     limit: Option<usize>,
 }
 
-/// `GET /api/outputs/{id}/deliveries?status=dead&limit=N`.
+/// An RFC 3339 query parameter.
+fn instant(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|v| {
+            parse_instant(v).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("`{name}` must be an RFC 3339 time, e.g. 2026-01-05T12:00:00Z"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// `GET /api/outputs/{id}/deliveries?status=&user=&message_id=&since=&until=&cursor=&limit=`:
+/// oldest first, with `next_cursor` while there may be more.
 pub(crate) async fn deliveries(
     State(state): State<AppState>,
     admin: Admin,
@@ -125,11 +147,31 @@ pub(crate) async fn deliveries(
     query: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let list = state
-        .run(move |r| r.deliveries(&admin.0, &id, q.status, limit))
+    let filter = DeliveryFilter {
+        status: q.status,
+        user: q.user,
+        message_id: q.message_id,
+        since: instant("since", q.since.as_deref())?,
+        until: instant("until", q.until.as_deref())?,
+        cursor: q.cursor.unwrap_or(0),
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    let page = state
+        .run(move |r| r.deliveries(&admin.0, &id, &filter))
         .await?;
-    Ok(Json(json!({ "deliveries": list })))
+    Ok(Json(json!({
+        "deliveries": page.deliveries,
+        "next_cursor": page.next_cursor,
+    })))
+}
+
+/// `GET /api/deliveries/{id}`: one delivery with every attempt.
+pub(crate) async fn delivery(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(state.run(move |r| r.delivery(&admin.0, &id)).await?))
 }
 
 /// `POST /api/deliveries/{id}/replay`.
@@ -140,4 +182,28 @@ pub(crate) async fn replay(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let record = state.run(move |r| r.replay(&admin.0, &id)).await?;
     Ok((StatusCode::ACCEPTED, Json(record)))
+}
+
+/// Body of the bulk replay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplayDead {
+    since: Option<String>,
+}
+
+/// `POST /api/outputs/{id}/deliveries/replay {"since": TIME?}`: every dead delivery of the
+/// output (that died since `since`) goes again.
+pub(crate) async fn replay_dead(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    b: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: ReplayDead = serde_json::from_value(optional_body(b)?)
+        .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+    let since = instant("since", body.since.as_deref())?;
+    let replayed = state
+        .run(move |r| r.replay_dead(&admin.0, &id, since))
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": replayed }))))
 }

@@ -290,6 +290,21 @@ fn matrix() -> Vec<Row> {
             None,
             SHOP_ONLY,
         ),
+        // Nothing is dead yet: nothing to replay, but the call is allowed.
+        row(
+            "post",
+            "/api/outputs/{id}/deliveries/replay",
+            "/api/outputs/shop-hook/deliveries/replay",
+            None,
+            [401, 401, 404, 202, 202],
+        ),
+        row(
+            "get",
+            "/api/deliveries/{id}",
+            "/api/deliveries/{delivery}",
+            None,
+            SHOP_ONLY,
+        ),
         // Still pending (the receiver does not exist): replay refuses with a conflict.
         row(
             "post",

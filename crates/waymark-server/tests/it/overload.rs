@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use waymark_engine::Message;
 use waymark_engine::time::Millis;
 use waymark_store::{
-    AdminToken, ArrivedEvent, Commit, DeliveryStatus, DocumentWrite, IngestSummary, Input,
-    MemoryStore, OutboxRecord, Profile, ProfileId, RejectedMessage, Store, StoreError, StoredEvent,
-    Workspace,
+    AdminToken, ArrivedEvent, Commit, DocumentWrite, GroupCounts, IngestSummary, Input,
+    MemoryStore, OutboxQuery, OutboxRecord, Profile, ProfileId, RejectedMessage, Store, StoreError,
+    StoredEvent, Workspace,
 };
 
 use crate::support::*;
@@ -190,16 +190,17 @@ impl Store for FaultyStore {
     fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
         self.inner.outbox_get(id)
     }
-    fn outbox_list(
-        &self,
-        output: Option<&str>,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
-        self.inner.outbox_list(output, status, limit)
+    fn outbox_settle(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.inner.outbox_settle(records)
+    }
+    fn outbox_list(&self, query: &OutboxQuery) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.inner.outbox_list(query)
     }
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         self.inner.outbox_counts(output)
+    }
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
+        self.inner.outbox_group_counts(output, prefix)
     }
     fn outbox_remove_for(
         &self,

@@ -164,6 +164,37 @@ pub(super) fn outbox_due_parts(key: &[u8], prefix_len: usize) -> Option<(Millis,
     Some((at, seq))
 }
 
+/// The prefix of a key's chain: `output ‖ len ‖ key`.
+pub(super) fn outbox_chain_prefix(output_prefix: &[u8], key: &str) -> Vec<u8> {
+    let mut prefix = output_prefix.to_vec();
+    push_str(&mut prefix, key);
+    prefix
+}
+
+/// The chain index: `output ‖ len ‖ key ‖ seq`, so a key's pending records come in seq
+/// order.
+pub(super) fn outbox_chain(chain_prefix: &[u8], seq: u64) -> Vec<u8> {
+    let mut key = chain_prefix.to_vec();
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Group counters: `output ‖ group ‖ 0 ‖ status name`, so that the groups that start with
+/// a prefix are one prefix scan (groups hold no NUL byte).
+pub(super) fn outbox_group_count(output_prefix: &[u8], group: &str, status: &str) -> Vec<u8> {
+    let mut key = outbox_group_prefix(output_prefix, group);
+    key.push(0);
+    key.extend_from_slice(status.as_bytes());
+    key
+}
+
+/// The start of the group counters of `output` whose group starts with `group`.
+pub(super) fn outbox_group_prefix(output_prefix: &[u8], group: &str) -> Vec<u8> {
+    let mut key = output_prefix.to_vec();
+    key.extend_from_slice(group.as_bytes());
+    key
+}
+
 /// Outbox counters: `output ‖ status name`.
 pub(super) fn outbox_count(output_prefix: &[u8], status: &str) -> Vec<u8> {
     let mut key = output_prefix.to_vec();

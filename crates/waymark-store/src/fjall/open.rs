@@ -27,7 +27,7 @@ use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, RejectedMessage,
     StoredEvent, Workspace,
 };
-use crate::outbox::{DeliveryStatus, OutboxRecord};
+use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -110,11 +110,15 @@ pub(super) struct Keyspaces {
     pub(super) rejected: Keyspace,
     /// `ws ‖ input id` → how many of its messages were rejected.
     pub(super) rejected_counts: Keyspace,
+    /// `len ‖ output ‖ len ‖ key ‖ seq` → nothing, for pending records with a key.
+    pub(super) outbox_chains: Keyspace,
+    /// `len ‖ output ‖ group ‖ 0 ‖ status name` → count.
+    pub(super) outbox_group_counts: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace, for whole-database maintenance.
-    pub(super) fn all(&self) -> [&Keyspace; 19] {
+    pub(super) fn all(&self) -> [&Keyspace; 21] {
         [
             &self.meta,
             &self.workspaces,
@@ -135,6 +139,8 @@ impl Keyspaces {
             &self.erase_filler,
             &self.rejected,
             &self.rejected_counts,
+            &self.outbox_chains,
+            &self.outbox_group_counts,
         ]
     }
 
@@ -167,6 +173,8 @@ impl Keyspaces {
             erase_filler: keyspace("erase_filler")?,
             rejected: keyspace("rejected")?,
             rejected_counts: keyspace("rejected_counts")?,
+            outbox_chains: keyspace("outbox_chains")?,
+            outbox_group_counts: keyspace("outbox_group_counts")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -245,6 +253,8 @@ impl FjallStore {
             ids: ks.outbox_ids.clone(),
             due: ks.outbox_due.clone(),
             counts: ks.outbox_counts.clone(),
+            chains: ks.outbox_chains.clone(),
+            group_counts: ks.outbox_group_counts.clone(),
             persist,
             last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
             floors: Default::default(),
@@ -669,21 +679,24 @@ impl Store for FjallStore {
         self.outbox.update(records)
     }
 
+    fn outbox_settle(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.outbox.settle(records)
+    }
+
     fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
         self.outbox.get(id)
     }
 
-    fn outbox_list(
-        &self,
-        output: Option<&str>,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
-        self.outbox.list(output, status, limit)
+    fn outbox_list(&self, query: &OutboxQuery) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.outbox.list(query)
     }
 
     fn outbox_counts(&self, output: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         self.outbox.counts(output)
+    }
+
+    fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
+        self.outbox.group_counts(output, prefix)
     }
 
     fn outbox_remove_for(

@@ -1,6 +1,8 @@
 //! The outbox on fjall. Records live under their seq; an id index finds them by delivery
 //! id; the due index (`output ‖ next attempt ‖ seq`) holds exactly the pending records, so
-//! due and next-due are prefix scans; counters per output and status spare counting scans.
+//! due and next-due are prefix scans; the chain index (`output ‖ key ‖ seq`) holds the
+//! pending records that have a key, so "is this the first of its key?" is one short prefix
+//! scan; counters per output and status spare counting scans.
 //!
 //! Writes run on the caller's thread, one at a time (a mutex), each as one batch synced
 //! before returning. Reads need no lock: they read a snapshot.
@@ -15,7 +17,10 @@ use super::backend;
 use super::keys;
 use super::open::decode;
 use super::outbox_floor::Floors;
-use crate::outbox::{DeliveryStatus, OutboxRecord, zero_counts};
+use crate::outbox::{
+    DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, group_status, zero_counts,
+    zero_group_counts,
+};
 use crate::store::StoreError;
 
 /// The outbox's keyspaces.
@@ -29,6 +34,10 @@ pub(super) struct Outbox {
     pub(super) due: Keyspace,
     /// `output ‖ status name` → count.
     pub(super) counts: Keyspace,
+    /// `output ‖ key ‖ seq` → nothing, for pending records with a key.
+    pub(super) chains: Keyspace,
+    /// `output ‖ group ‖ 0 ‖ status name` → count.
+    pub(super) group_counts: Keyspace,
     pub(super) persist: PersistMode,
     /// Held by every write; the last seq given.
     pub(super) last_seq: Mutex<u64>,
@@ -59,7 +68,9 @@ struct Staged {
     records: BTreeMap<u64, OutboxRecord>,
     ids: BTreeMap<Vec<u8>, u64>,
     due: BTreeMap<Vec<u8>, bool>,
+    chains: BTreeMap<Vec<u8>, bool>,
     counts: HashMap<Vec<u8>, u64>,
+    group_counts: HashMap<Vec<u8>, u64>,
 }
 
 impl Outbox {
@@ -74,6 +85,7 @@ impl Outbox {
         for record in &records {
             crate::check_name("a delivery id", &record.id)?;
             crate::check_name("an output", &record.output)?;
+            check_group(record)?;
         }
         let mut last_seq = self.lock()?;
         let mut staged = Staged::default();
@@ -101,11 +113,27 @@ impl Outbox {
 
     /// Replaces records by id, all or none.
     pub(super) fn update(&self, records: Vec<OutboxRecord>) -> Result<(), StoreError> {
+        self.replace_where(records, |_| true).map(|_| ())
+    }
+
+    /// Replaces the records that are still pending.
+    pub(super) fn settle(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        self.replace_where(records, |old| old.status == DeliveryStatus::Pending)
+    }
+
+    /// Replaces each record by id whose current version passes `keep`, in one write.
+    fn replace_where(
+        &self,
+        records: Vec<OutboxRecord>,
+        keep: impl Fn(&OutboxRecord) -> bool,
+    ) -> Result<Vec<bool>, StoreError> {
         for record in &records {
             crate::check_name("an output", &record.output)?;
+            check_group(record)?;
         }
         let _guard = self.lock()?;
         let mut staged = Staged::default();
+        let mut replaced = Vec::with_capacity(records.len());
         for mut record in records {
             let seq = match self.ids.get(keys::outbox_id(&record.id)).map_err(backend)? {
                 Some(bytes) => keys::read_u64(&bytes)
@@ -113,10 +141,15 @@ impl Outbox {
                 None => return Err(not_found(&record.id)),
             };
             let old = self.current(&staged, seq)?;
-            record.seq = seq;
-            self.replace(&mut staged, Some(&old), record)?;
+            let replace = keep(&old);
+            replaced.push(replace);
+            if replace {
+                record.seq = seq;
+                self.replace(&mut staged, Some(&old), record)?;
+            }
         }
-        self.commit(staged)
+        self.commit(staged)?;
+        Ok(replaced)
     }
 
     /// Discards the matching pending records of `output`.
@@ -175,15 +208,35 @@ impl Outbox {
             if old.status == DeliveryStatus::Pending {
                 let key = keys::outbox_due(&prefix, old.next_attempt_at, old.seq);
                 staged.due.insert(key, false);
+                if let Some(chain) = &old.key {
+                    let chain = keys::outbox_chain_prefix(&prefix, chain);
+                    staged
+                        .chains
+                        .insert(keys::outbox_chain(&chain, old.seq), false);
+                }
             }
             self.bump(staged, keys::outbox_count(&prefix, old.status.as_str()), -1)?;
+            if let Some(group) = &old.group {
+                let key = keys::outbox_group_count(&prefix, group, group_status(old));
+                self.bump_group(staged, key, -1)?;
+            }
         }
         let prefix = keys::output(&new.output);
         if new.status == DeliveryStatus::Pending {
             let key = keys::outbox_due(&prefix, new.next_attempt_at, new.seq);
             staged.due.insert(key, true);
+            if let Some(chain) = &new.key {
+                let chain = keys::outbox_chain_prefix(&prefix, chain);
+                staged
+                    .chains
+                    .insert(keys::outbox_chain(&chain, new.seq), true);
+            }
         }
         self.bump(staged, keys::outbox_count(&prefix, new.status.as_str()), 1)?;
+        if let Some(group) = &new.group {
+            let key = keys::outbox_group_count(&prefix, group, group_status(&new));
+            self.bump_group(staged, key, 1)?;
+        }
         staged.records.insert(new.seq, new);
         Ok(())
     }
@@ -195,6 +248,17 @@ impl Outbox {
         };
         let next = current.saturating_add_signed(by);
         staged.counts.insert(key, next);
+        Ok(())
+    }
+
+    fn bump_group(&self, staged: &mut Staged, key: Vec<u8>, by: i64) -> Result<(), StoreError> {
+        let current = match staged.group_counts.get(&key) {
+            Some(&n) => n,
+            None => read_count(self.group_counts.get(&key).map_err(backend)?.as_deref())?,
+        };
+        staged
+            .group_counts
+            .insert(key, current.saturating_add_signed(by));
         Ok(())
     }
 
@@ -224,8 +288,18 @@ impl Outbox {
                 batch.remove(&self.due, key);
             }
         }
+        for (key, present) in staged.chains {
+            if present {
+                batch.insert(&self.chains, key, &b""[..]);
+            } else {
+                batch.remove(&self.chains, key);
+            }
+        }
         for (key, count) in staged.counts {
             batch.insert(&self.counts, key, count.to_be_bytes());
+        }
+        for (key, count) in staged.group_counts {
+            batch.insert(&self.group_counts, key, count.to_be_bytes());
         }
         batch.commit().map_err(backend)?;
         self.db.persist(self.persist).map_err(backend)?;
@@ -271,7 +345,12 @@ impl Outbox {
                 .get(&self.records, keys::outbox_record(seq))
                 .map_err(backend)?
             {
-                Some(bytes) => due.push(decode(&bytes)?),
+                Some(bytes) => {
+                    let record: OutboxRecord = decode(&bytes)?;
+                    if self.is_first(&snapshot, &prefix, &record)? {
+                        due.push(record);
+                    }
+                }
                 None => {
                     return Err(StoreError::Backend(format!(
                         "the outbox due index points at record {seq}, which does not exist"
@@ -283,6 +362,30 @@ impl Outbox {
             self.floors.raise(&prefix, seen, first.as_deref());
         }
         Ok(due)
+    }
+
+    /// Whether no pending record of the same output and key comes before `record`.
+    fn is_first(
+        &self,
+        snapshot: &::fjall::Snapshot,
+        output_prefix: &[u8],
+        record: &OutboxRecord,
+    ) -> Result<bool, StoreError> {
+        let Some(key) = &record.key else {
+            return Ok(true);
+        };
+        let chain = keys::outbox_chain_prefix(output_prefix, key);
+        match snapshot.prefix(&self.chains, &chain).next() {
+            Some(guard) => {
+                let first = guard.key().map_err(backend)?;
+                let seq = first
+                    .get(chain.len()..)
+                    .and_then(keys::read_u64)
+                    .ok_or_else(|| StoreError::Backend("a malformed outbox chain key".into()))?;
+                Ok(seq >= record.seq)
+            }
+            None => Ok(true),
+        }
     }
 
     /// The earliest next attempt among `output`'s pending records.
@@ -320,22 +423,16 @@ impl Outbox {
         }
     }
 
-    /// Records by seq, filtered (a scan of the whole outbox).
-    pub(super) fn list(
-        &self,
-        output: Option<&str>,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
+    /// Records by seq after the cursor, filtered (a scan of the outbox from the cursor).
+    pub(super) fn list(&self, query: &OutboxQuery) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut found = Vec::new();
-        for guard in self.records.iter() {
-            if found.len() >= limit {
+        let from = keys::outbox_record(query.after.saturating_add(1));
+        for guard in self.records.range(from..) {
+            if found.len() >= query.limit {
                 break;
             }
             let record: OutboxRecord = decode(&guard.value().map_err(backend)?)?;
-            if output.is_none_or(|o| record.output == o)
-                && status.is_none_or(|s| record.status == s)
-            {
+            if query.matches(&record) {
                 found.push(record);
             }
         }
@@ -354,6 +451,44 @@ impl Outbox {
         }
         Ok(counts)
     }
+
+    /// Counts per status of `output`'s groups that start with `prefix`, from the counters.
+    pub(super) fn group_counts(
+        &self,
+        output: &str,
+        prefix: &str,
+    ) -> Result<GroupCounts, StoreError> {
+        let snapshot = self.db.snapshot();
+        let output_prefix = keys::output(output);
+        let mut out = GroupCounts::new();
+        let scan = keys::outbox_group_prefix(&output_prefix, prefix);
+        for guard in snapshot.prefix(&self.group_counts, &scan) {
+            let (key, value) = guard.into_inner().map_err(backend)?;
+            let rest = key.get(output_prefix.len()..).unwrap_or_default();
+            let Some(nul) = rest.iter().rposition(|b| *b == 0) else {
+                return Err(StoreError::Backend("a malformed group count key".into()));
+            };
+            let group = String::from_utf8_lossy(&rest[..nul]).into_owned();
+            let status = String::from_utf8_lossy(&rest[nul + 1..]).into_owned();
+            out.entry(group)
+                .or_insert_with(zero_group_counts)
+                .insert(status, read_count(Some(&value))?);
+        }
+        Ok(out)
+    }
+}
+
+/// Refuses a group that a counter key could not hold.
+fn check_group(record: &OutboxRecord) -> Result<(), StoreError> {
+    if let Some(group) = &record.group {
+        crate::check_name("a delivery group", group)?;
+        if group.contains('\0') {
+            return Err(StoreError::Backend(
+                "a delivery group holds a NUL byte".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn read_count(value: Option<&[u8]>) -> Result<u64, StoreError> {

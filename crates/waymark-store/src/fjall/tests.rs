@@ -15,7 +15,7 @@ use super::writer::Request;
 use super::{FjallOptions, FjallStore};
 use crate::{
     AdminToken, ArrivedEvent, Commit, DeliveryStatus, DocumentWrite, Input, InputKind, MemoryStore,
-    OutboxRecord, Profile, Store, StoreError, StoredEvent, TokenScope, Workspace,
+    OutboxQuery, OutboxRecord, Profile, Store, StoreError, StoredEvent, TokenScope, Workspace,
 };
 
 fn workspace(store: &dyn Store, id: &str) {
@@ -124,6 +124,13 @@ fn reopening_sees_everything_acknowledged() {
     assert_eq!(fresh.id, 3);
 }
 
+fn all() -> OutboxQuery {
+    OutboxQuery {
+        limit: 100,
+        ..OutboxQuery::default()
+    }
+}
+
 fn delivery(id: &str, next_attempt_at: Millis) -> OutboxRecord {
     OutboxRecord {
         id: id.into(),
@@ -136,6 +143,9 @@ fn delivery(id: &str, next_attempt_at: Millis) -> OutboxRecord {
         last_error: None,
         created_at: 0,
         updated_at: 0,
+        key: None,
+        attempt_log: Vec::new(),
+        group: None,
     }
 }
 
@@ -176,7 +186,7 @@ fn reopening_keeps_documents_and_the_outbox() {
         d3.status = DeliveryStatus::Delivered;
         store.outbox_update(vec![d3]).unwrap();
         (
-            store.outbox_list(None, None, 100).unwrap(),
+            store.outbox_list(&all()).unwrap(),
             store.outbox_counts("hook").unwrap(),
         )
     };
@@ -185,7 +195,7 @@ fn reopening_keeps_documents_and_the_outbox() {
         store.documents("journeys").unwrap(),
         [("j1".to_string(), json!({"name": "Welcome"}))]
     );
-    assert_eq!(store.outbox_list(None, None, 100).unwrap(), records);
+    assert_eq!(store.outbox_list(&all()).unwrap(), records);
     assert_eq!(store.outbox_counts("hook").unwrap(), counts);
     let due: Vec<String> = store
         .outbox_due("hook", 100, 10)

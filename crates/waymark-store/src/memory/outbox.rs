@@ -1,11 +1,14 @@
-//! The in-memory outbox: records by seq, with an id index and a due index like the durable
-//! backend's.
+//! The in-memory outbox: records by seq, with an id index, a due index and a chain index
+//! (pending records by output and key) like the durable backend's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use waymark_engine::time::Millis;
 
-use crate::outbox::{DeliveryStatus, OutboxRecord, zero_counts};
+use crate::outbox::{
+    DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, group_status, zero_counts,
+    zero_group_counts,
+};
 use crate::store::StoreError;
 
 /// Every outbox record and its indexes.
@@ -17,6 +20,8 @@ pub(super) struct Outbox {
     ids: HashMap<String, u64>,
     /// Pending records: (output, next attempt, seq).
     due: BTreeSet<(String, Millis, u64)>,
+    /// Pending records with a key: (output, key, seq).
+    chains: BTreeSet<(String, String, u64)>,
     /// The last seq given.
     last_seq: u64,
 }
@@ -53,6 +58,10 @@ impl Outbox {
         if record.status == DeliveryStatus::Pending {
             self.due
                 .insert((record.output.clone(), record.next_attempt_at, record.seq));
+            if let Some(key) = &record.key {
+                self.chains
+                    .insert((record.output.clone(), key.clone(), record.seq));
+            }
         }
         self.ids.insert(record.id.clone(), record.seq);
         self.records.insert(record.seq, record);
@@ -62,18 +71,36 @@ impl Outbox {
         let record = self.records.remove(&seq)?;
         self.due
             .remove(&(record.output.clone(), record.next_attempt_at, record.seq));
+        if let Some(key) = &record.key {
+            self.chains
+                .remove(&(record.output.clone(), key.clone(), record.seq));
+        }
         Some(record)
     }
 
-    /// Pending records of `output` due at `now`.
+    /// Pending records of `output` due at `now`, each the first pending one of its key.
     pub(super) fn due(&self, output: &str, now: Millis, limit: usize) -> Vec<OutboxRecord> {
         let from = (output.to_string(), Millis::MIN, 0);
         let to = (output.to_string(), now, u64::MAX);
         self.due
             .range(from..=to)
+            .filter_map(|(_, _, seq)| self.records.get(seq))
+            .filter(|r| self.is_first(r))
             .take(limit)
-            .filter_map(|(_, _, seq)| self.records.get(seq).cloned())
+            .cloned()
             .collect()
+    }
+
+    /// Whether no pending record of the same output and key comes before `record`.
+    fn is_first(&self, record: &OutboxRecord) -> bool {
+        let Some(key) = &record.key else {
+            return true;
+        };
+        let from = (record.output.clone(), key.clone(), 0);
+        self.chains
+            .range(from..)
+            .next()
+            .is_none_or(|(o, k, seq)| o != &record.output || k != key || *seq >= record.seq)
     }
 
     /// The earliest next attempt of `output`'s pending records.
@@ -105,6 +132,27 @@ impl Outbox {
         Ok(())
     }
 
+    /// Replaces the records that are still pending.
+    pub(super) fn settle(&mut self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {
+        if let Some(missing) = records.iter().find(|r| !self.ids.contains_key(&r.id)) {
+            return Err(not_found(&missing.id));
+        }
+        let mut settled = Vec::with_capacity(records.len());
+        let mut replace = Vec::new();
+        for record in records {
+            let pending = self
+                .get(&record.id)
+                .is_some_and(|r| r.status == DeliveryStatus::Pending)
+                && !replace.iter().any(|r: &OutboxRecord| r.id == record.id);
+            settled.push(pending);
+            if pending {
+                replace.push(record);
+            }
+        }
+        self.update(replace)?;
+        Ok(settled)
+    }
+
     /// One record by id.
     pub(super) fn get(&self, id: &str) -> Option<OutboxRecord> {
         self.ids
@@ -114,17 +162,12 @@ impl Outbox {
     }
 
     /// Records by seq, filtered.
-    pub(super) fn list(
-        &self,
-        output: Option<&str>,
-        status: Option<DeliveryStatus>,
-        limit: usize,
-    ) -> Vec<OutboxRecord> {
+    pub(super) fn list(&self, query: &OutboxQuery) -> Vec<OutboxRecord> {
         self.records
-            .values()
-            .filter(|r| output.is_none_or(|o| r.output == o))
-            .filter(|r| status.is_none_or(|s| r.status == s))
-            .take(limit)
+            .range(query.after.saturating_add(1)..)
+            .map(|(_, r)| r)
+            .filter(|r| query.matches(r))
+            .take(query.limit)
             .cloned()
             .collect()
     }
@@ -138,6 +181,20 @@ impl Outbox {
                 .or_default() += 1;
         }
         counts
+    }
+
+    /// Counts per status of `output`'s groups that start with `prefix`.
+    pub(super) fn group_counts(&self, output: &str, prefix: &str) -> GroupCounts {
+        let mut out = GroupCounts::new();
+        for record in self.records.values().filter(|r| r.output == output) {
+            if let Some(group) = record.group.as_ref().filter(|g| g.starts_with(prefix)) {
+                *out.entry(group.clone())
+                    .or_insert_with(zero_group_counts)
+                    .entry(group_status(record).to_string())
+                    .or_default() += 1;
+            }
+        }
+        out
     }
 
     /// Discards the matching pending records of `output`.

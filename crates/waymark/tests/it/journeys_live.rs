@@ -791,6 +791,94 @@ fn retry_after_500_keeps_message_id() {
 }
 
 // ---------------------------------------------------------------------------------------
+// 3b. Issue 8 item 10: an exit never overtakes its entry being retried.
+
+#[test]
+fn exit_waits_for_its_retried_entry() {
+    let h = Harness::start("journeys-order-retry", "", "");
+    // The first request (the entry) fails; everything after it is accepted.
+    let receiver = Receiver::start(&h.dir, "hook", Some("500,200"));
+    h.create_hook("hook", &receiver);
+    let mut journey = entry_only("order");
+    journey["settings"] = json!({"exit": {"event": "Cancelled"}});
+    let view = h.publish(journey);
+    let key = view["keys"]["entry"].as_str().unwrap().to_string();
+
+    assert_eq!(h.send(vec![track("o-1", "Signed Up", "o-1-s")]), 200);
+    receiver.wait_for("the failed entry", |l| !l.is_empty());
+    // The user leaves while the entry waits for its retry (0–5 s away).
+    assert_eq!(h.send(vec![track("o-1", "Cancelled", "o-1-c")]), 200);
+    h.wait_count("hook", "delivered", 2);
+    let lines = receiver.lines();
+    assert_signed_and_unique(&lines);
+    let accepted: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l["status"] == 200)
+        .map(what)
+        .collect();
+    assert_eq!(
+        accepted,
+        [
+            ("Audience Entered".to_string(), key.clone()),
+            ("Audience Exited".to_string(), key.clone()),
+        ],
+        "the last message accepted says the user left:\n{}",
+        summary(&lines)
+    );
+
+    // Every attempt is inspectable: the entry failed once with 500, then went through.
+    let list = h.expect(
+        "GET",
+        "/api/outputs/hook/deliveries?user=o-1&limit=1",
+        None,
+        200,
+    );
+    let first = &list["deliveries"][0];
+    assert_eq!(first["message_id"], lines[0]["webhook_id"], "{list:#}");
+    let cursor = list["next_cursor"].as_u64().expect("a next page");
+    let rest = h.expect(
+        "GET",
+        &format!("/api/outputs/hook/deliveries?user=o-1&cursor={cursor}"),
+        None,
+        200,
+    );
+    assert_eq!(rest["deliveries"].as_array().unwrap().len(), 1, "{rest:#}");
+    assert!(rest["next_cursor"].is_null(), "{rest:#}");
+    let id = first["id"].as_str().unwrap();
+    let one = h.expect("GET", &format!("/api/deliveries/{id}"), None, 200);
+    let statuses: Vec<&Value> = one["attempt_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["status"])
+        .collect();
+    assert_eq!(statuses, [&json!(500), &json!(200)], "{one:#}");
+    let (status, body) = h.api("GET", "/api/deliveries/nope", None);
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    let replayed = h.expect(
+        "POST",
+        "/api/outputs/hook/deliveries/replay",
+        Some(json!({"since": "2020-01-01T00:00:00Z"})),
+        202,
+    );
+    assert_eq!(replayed["replayed"], 0, "nothing is dead: {replayed}");
+    let output = h.expect("GET", "/api/outputs/hook", None, 200);
+    assert_eq!(output["state"]["paused"], false, "{output:#}");
+
+    // A private destination that the configuration does not allow is refused at once.
+    let (status, body) = h.api(
+        "POST",
+        "/api/outputs",
+        Some(json!({"id": "inside", "kind": "webhook", "url": "http://10.0.0.1/hook"})),
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("destination_not_allowed")),
+        "{body}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // 4. A 410 disables the output until PATCH re-enables it.
 
 /// CPU time (user + system) of a process, in clock ticks.
@@ -1399,7 +1487,10 @@ fn v1_member_does_not_also_enter_v2() {
         200
     );
     receiver.wait_for("the v2 entry", |l| !of_user(l, "v2-a").is_empty());
-    // One worker sends in outbox order: anything for v1-a was sent before v2-a's entry.
+    // Anything for v1-a was queued with v2-a's entry: once three deliveries in all are
+    // made and nothing waits, a wrong entry of v1-a would have been sent.
+    h.wait_count("hook", "delivered", 3);
+    assert_eq!(h.count("hook", "pending"), 0);
     let lines = receiver.lines();
     assert_eq!(
         of_user(&lines, "v1-a").len(),
