@@ -152,17 +152,19 @@ function EventEditor({ c, onChange, prefix }: { c: EventCriterion; onChange: (c:
   const windowKind = c.between ? "between" : c.within ? "within" : "ever";
   const count = c.count ?? { op: ">=" as CountOp, value: 1 };
   const set = (patch: Partial<EventCriterion>) => onChange(clean({ ...c, ...patch }));
+  // The default count (>= 1) is left out, as the server reads a missing count.
+  const setCount = (n: { op: CountOp; value: number }) => set({ count: n.op === ">=" && n.value === 1 ? undefined : n });
   return (
     <div className="crit-body">
       <div className="row">
         <input aria-label={`${prefix} event name`} placeholder="Event name, e.g. Order Completed" value={c.event}
           onChange={(e) => set({ event: e.target.value })} aria-invalid={c.event === "" ? true : undefined} />
         <span className="muted">count</span>
-        <select aria-label={`${prefix} count operator`} value={count.op} onChange={(e) => set({ count: { ...count, op: e.target.value as CountOp } })}>
+        <select aria-label={`${prefix} count operator`} value={count.op} onChange={(e) => setCount({ ...count, op: e.target.value as CountOp })}>
           {([">=", ">", "=", "<", "<="] as CountOp[]).map((o) => <option key={o}>{o}</option>)}
         </select>
         <input aria-label={`${prefix} count`} type="number" min={0} className="num" value={count.value}
-          onChange={(e) => set({ count: { ...count, value: Math.max(0, Number(e.target.value) || 0) } })} />
+          onChange={(e) => setCount({ ...count, value: Math.max(0, Number(e.target.value) || 0) })} />
       </div>
       <div className="row">
         <select aria-label={`${prefix} time window`} value={windowKind}

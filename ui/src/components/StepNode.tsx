@@ -36,7 +36,7 @@ const TYPE_LABEL: Record<string, string> = {
   send: "Send",
   exit: "Exit",
 };
-const TYPE_ICON: Record<string, string> = { entry: "▶", milestone: "◆", remaining: "↳", wait: "⏱", send: "✉", exit: "■" };
+const TYPE_ICON: Record<string, string> = { entry: "▶", milestone: "◆", remaining: "↳", wait: "◔", send: "✉", exit: "■" };
 
 function describe(step: AnyStep): string {
   if (step.id === "entry") {

@@ -149,13 +149,13 @@ export function stepOfPath(j: Journey, path: string): string | null {
   return cur.id;
 }
 
-/** An empty journey over some inputs, with an event entry. */
-export function blankJourney(id: string, name: string, inputs: string[]): Journey {
-  return {
-    id,
-    name,
-    inputs,
-    entry: { id: "entry", name: "Entry", criteria: { event: "" }, on: "event", steps: [] },
-    settings: {},
-  };
+/**
+ * An empty journey over some inputs: users enter on each `event`, or, without one, every
+ * profile enters when it is first seen (SPEC §6).
+ */
+export function blankJourney(id: string, name: string, inputs: string[], event?: string): Journey {
+  const entry: Journey["entry"] = event
+    ? { id: "entry", name: `On ${event}`, criteria: { event }, on: "event", steps: [] }
+    : { id: "entry", name: "Entry", steps: [] };
+  return { id, name, inputs, entry, settings: {} };
 }

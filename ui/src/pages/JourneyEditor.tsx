@@ -43,6 +43,7 @@ function NewJourney({ workspaces, wsError }: { workspaces: Workspace[]; wsError:
   const [id, setId] = useState("");
   const [idTouched, setIdTouched] = useState(false);
   const [inputs, setInputs] = useState<string[]>([]);
+  const [entryEvent, setEntryEvent] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const nav = useNavigate();
@@ -59,8 +60,7 @@ function NewJourney({ workspaces, wsError }: { workspaces: Workspace[]; wsError:
     setBusy(true);
     setError(null);
     try {
-      const j = blankJourney(effectiveId, name.trim(), inputs);
-      j.entry.name = "Entry";
+      const j = blankJourney(effectiveId, name.trim(), inputs, entryEvent.trim() || undefined);
       await call("post", "/api/journeys", { body: j });
       await qc.invalidateQueries({ queryKey: ["journeys"] });
       nav(`/journeys/${encodeURIComponent(effectiveId)}`);
@@ -79,6 +79,8 @@ function NewJourney({ workspaces, wsError }: { workspaces: Workspace[]; wsError:
         {nameErr && <div id="jname-err" className="error-text" role="alert">{nameErr}</div>}
         <label htmlFor="jid">Journey id</label>
         <input id="jid" value={effectiveId} onChange={(e) => { setIdTouched(true); setId(e.target.value); }} required pattern="[A-Za-z0-9_\-]+" title="letters, digits, - and _" />
+        <label htmlFor="jentry">Users enter on the event (optional)</label>
+        <input id="jentry" value={entryEvent} onChange={(e) => setEntryEvent(e.target.value)} placeholder="e.g. Product Added; empty: every profile when first seen" />
         <fieldset>
           <legend>Inputs whose events count</legend>
           <ErrorBox error={wsError ?? inputQueries.error} title="Could not load the workspaces and inputs" />
@@ -357,7 +359,8 @@ function Editor({ id }: { id: string }) {
       )}
       {latestStatus !== "draft" && <p className="note small">{latestStatus === "published" ? PUBLISHED_RULE : "This journey is stopped: clone it or make a new version to run it again."}</p>}
       {notice && <div className="notice" role="status">{notice}</div>}
-      <ErrorBox error={actionError} title="The server refused" />
+      {/* An invalid journey's problems are listed below and on their steps, not twice. */}
+      {!(actionError instanceof ApiError && actionError.problems.length > 0) && <ErrorBox error={actionError} title="The server refused" />}
       {problems.length > 0 && (
         <div className="problems" role="alert" aria-label="Problems">
           <strong>{problems.length} problem{problems.length > 1 ? "s" : ""}</strong> (also shown on the steps):
@@ -367,7 +370,7 @@ function Editor({ id }: { id: string }) {
       <div className="workspace">
         <div className="canvas" aria-label="Journey canvas">
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesConnectable={false} nodesDraggable={false}
-            elementsSelectable={false} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }} fitView>
+            elementsSelectable={false} onNodeClick={(_, n) => { setSelected(n.id); setPanel("step"); }} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }} fitView>
             <Background gap={20} color="#e5e7eb" />
             <Controls showInteractive={false} />
           </ReactFlow>
