@@ -73,6 +73,8 @@ try {
   await page.getByLabel("Webhook URL").fill(hookUrl);
   await page.getByRole("button", { name: "Create output" }).click();
   await page.getByText("Its signing secret is shown once").waitFor();
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  await page.getByText(/New signing secret for hook/).waitFor();
   await shot(page, "03-outputs");
   await a11y(page, "outputs");
 
@@ -179,6 +181,8 @@ try {
   await page.getByTestId("journey-status").filter({ hasText: "published" }).waitFor();
   await page.getByRole("tab", { name: "Versions" }).click();
   await page.getByRole("button", { name: /v2 live/ }).waitFor();
+  await page.getByRole("button", { name: /v1 finishing/ }).waitFor();
+  check((await page.getByRole("button", { name: /live/ }).count()) === 1, "more than one live version");
   await page.getByRole("button", { name: /^v1/ }).click();
   await shot(page, "09-versions");
   const versions = (await api("GET", "/api/journeys/browser-journey")).body.versions;
@@ -215,7 +219,7 @@ try {
   const blog = await api("POST", "/api/journeys", {
     id: "blog-readers", name: "Blog readers", inputs: ["blog/web"],
     entry: { id: "entry", name: "Read a post", criteria: { event: "Post Read" }, steps: [] },
-  });
+  }, WS_TOKEN);
   check(blog.status === 201, "blog journey " + JSON.stringify(blog));
   const other = await newPage(browser);
   await signIn(other, WS_TOKEN);

@@ -146,7 +146,9 @@ function Editor({ id }: { id: string }) {
   }, [view.data, dirty]);
 
   const v = view.data;
-  const liveVersion = v?.versions.find((x) => x.status === "published")?.version;
+  // The live version takes new entrants: the newest published one. Older published versions
+  // keep running only for the users already in them.
+  const liveVersion = v?.versions.filter((x) => x.status === "published").reduce<number | undefined>((m, x) => Math.max(m ?? 0, x.version), undefined);
   const latestStatus = v?.latest_status ?? v?.status;
   const shownVersion = statsVersion ?? liveVersion ?? v?.version ?? 1;
   const ctx: BuilderContext = useMemo(() => ({
@@ -400,7 +402,10 @@ function Editor({ id }: { id: string }) {
                 {[...v.versions].reverse().map((x) => (
                   <li key={x.version}>
                     <button type="button" className={`version ${shownVersion === x.version ? "current" : ""}`} aria-pressed={shownVersion === x.version} onClick={() => setStatsVersion(x.version)}>
-                      v{x.version} <span className={`badge st-${x.status}`}>{x.status === "published" ? "live" : x.status}</span>
+                      v{x.version}{" "}
+                      <span className={`badge st-${x.version === liveVersion ? "published" : x.status === "published" ? "finishing" : x.status}`}>
+                        {x.version === liveVersion ? "live" : x.status === "published" ? "finishing: no new entrants" : x.status}
+                      </span>
                       {x.published_at && <span className="muted small"> published {new Date(x.published_at).toLocaleString()}</span>}
                     </button>
                   </li>

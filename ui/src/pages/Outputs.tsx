@@ -107,6 +107,7 @@ export function Outputs() {
   const q = useQuery({ queryKey: ["outputs"], queryFn: () => call<{ outputs: Output[] }, "get">("get", "/api/outputs"), refetchInterval: 3000 });
   const [open, setOpen] = useState<string | null>(null);
   const [created, setCreated] = useState<Output | null>(null);
+  const [rotated, setRotated] = useState<Output | null>(null);
   const [err, setErr] = useState<unknown>(null);
   const outputs = q.data?.outputs ?? [];
   return (
@@ -115,6 +116,7 @@ export function Outputs() {
       <p className="muted">Where step audiences go: signed webhooks, Segment-compatible endpoints, NDJSON files and lists. Deliveries are at least once, retried, and kept as dead letters when they keep failing.</p>
       <CreateOutput onCreated={(o) => { setCreated(o); void qc.invalidateQueries({ queryKey: ["outputs"] }); }} />
       {created?.secret && <div className="notice" role="status">Output <code>{created.id}</code> created. Its signing secret is shown once: <code>{created.secret}</code></div>}
+      {rotated?.secret && <div className="notice" role="status">New signing secret for <code>{rotated.id}</code>, shown once: <code>{rotated.secret}</code>. The previous one keeps working for a grace period.</div>}
       <ErrorBox error={q.error ?? err} title="Outputs" />
       {q.isLoading && <Loading what="outputs" />}
       {q.data && outputs.length === 0 && <Empty>No outputs yet. Create one above, then connect journey steps to it on the canvas.</Empty>}
@@ -128,6 +130,10 @@ export function Outputs() {
                   setErr(null);
                   try { await call("patch", "/api/outputs/{id}", { params: { id: o.id }, body: { disabled: false } }); await qc.invalidateQueries({ queryKey: ["outputs"] }); } catch (x) { setErr(x); }
                 }}
+                onRotate={async () => {
+                  setErr(null);
+                  try { setRotated(await call<Output, "post">("post", "/api/outputs/{id}/rotate", { params: { id: o.id }, body: {} })); } catch (x) { setErr(x); }
+                }}
                 onCsv={() => download("/api/outputs/{id}/members.csv", { id: o.id }, `${o.id}-members.csv`).catch(setErr)} />
             ))}
           </tbody>
@@ -137,7 +143,7 @@ export function Outputs() {
   );
 }
 
-function FragmentRow({ o, open, onOpen, onEnable, onCsv }: { o: Output; open: boolean; onOpen: () => void; onEnable: () => void; onCsv: () => void }) {
+function FragmentRow({ o, open, onOpen, onEnable, onCsv, onRotate }: { o: Output; open: boolean; onOpen: () => void; onEnable: () => void; onCsv: () => void; onRotate: () => void }) {
   const c = o.deliveries ?? { pending: 0, delivered: 0, dead: 0 };
   return (
     <>
@@ -152,6 +158,7 @@ function FragmentRow({ o, open, onOpen, onEnable, onCsv }: { o: Output; open: bo
         <td className="row">
           <button type="button" aria-expanded={open} onClick={onOpen}>{open ? "Hide deliveries" : "Deliveries"}</button>
           {o.kind === "list" && <button type="button" onClick={onCsv}>Members CSV</button>}
+          {o.kind === "webhook" && <button type="button" onClick={onRotate}>Rotate secret</button>}
         </td>
       </tr>
       {open && <tr><td colSpan={7}><Deliveries output={o} /></td></tr>}
