@@ -126,6 +126,22 @@ try {
   await shot(page, "05-canvas-problems");
   await page.getByLabel("Milestone criteria event name").fill("Upgraded");
 
+  // Journey settings: exit criteria, goal, frequency cap, time zone; limits as you type.
+  await page.getByRole("tab", { name: "Settings" }).click();
+  const exit = page.getByRole("region", { name: "Exit criteria" });
+  await exit.getByRole("button", { name: "+ add a condition" }).click();
+  await page.getByLabel("Exit criteria event name").fill("Unsubscribed");
+  await page.getByLabel("Track a goal").check();
+  await page.getByLabel("Goal criteria event name").fill("Order Completed");
+  await page.getByLabel("Control group (% held out, 0–50)").fill("60");
+  await page.getByText("Between 0 and 50").waitFor();
+  await page.getByLabel("Control group (% held out, 0–50)").fill("");
+  await page.getByLabel("Frequency cap on sends per user").check();
+  await page.getByLabel("At most").fill("2");
+  await page.getByLabel("Time zone for users without a timezone trait").fill("Europe/Paris");
+  await shot(page, "06a-settings");
+  await a11y(page, "settings");
+
   await page.getByRole("button", { name: "Save draft" }).click();
   await page.getByText("Saved. No problems found.").waitFor();
   await shot(page, "06-canvas-built");
@@ -138,6 +154,11 @@ try {
   check(wait.type === "wait" && wait.wait.duration === "1s" && wait.branching === "decide", "wait " + JSON.stringify(wait));
   check(wait.steps[0].criteria.event === "Upgraded" && wait.steps[1].type === "remaining", "split " + JSON.stringify(wait.steps));
   const send = wait.steps[0].steps[0];
+  const st = saved.settings;
+  check(JSON.stringify(st.exit) === JSON.stringify({ event: "Unsubscribed" }) && st.goal.criteria.event === "Order Completed"
+    && st.frequency_cap.max === 2 && st.frequency_cap.per === "7d" && st.timezone === "Europe/Paris" && st.control_group === undefined,
+    "settings " + JSON.stringify(st));
+  check(JSON.stringify(saved.inputs) === JSON.stringify(["shop/web"]), "inputs " + JSON.stringify(saved.inputs));
   check(send.type === "send" && send.connections[0].output === "hook" && send.connections[0].active, "send " + JSON.stringify(send));
 
   // ---- Publish, then events from the real Segment client.
@@ -154,6 +175,14 @@ try {
   await page.getByRole("img", { name: "Funnel chart" }).waitFor();
   await shot(page, "07-canvas-live-stats");
   await a11y(page, "statistics");
+
+  // A dry run over the stored history: who would enter which step.
+  await page.getByRole("tab", { name: "Simulate" }).click();
+  await page.getByRole("button", { name: "Simulate over stored history" }).click();
+  const simRow = page.getByRole("table", { name: "Simulated entries per step" }).getByRole("row", { name: /Send welcome/ });
+  await simRow.waitFor();
+  check(/Send welcome\s*1\b/.test(await simRow.innerText()), "simulated send row: " + (await simRow.innerText()));
+  await shot(page, "07a-simulate");
 
   // ---- Switch the connection off: a new upgrader is not sent; on again: sent.
   const sw = page.getByRole("switch", { name: /Connection .* on Send welcome/ });

@@ -1,9 +1,9 @@
 // Journey-wide settings (SPEC §6): exit criteria, timeout, goal, control group, quiet hours
 // with time zone, frequency cap.
-import type { Journey, Settings } from "../journey/model";
+import type { Input, Journey, Settings } from "../journey/model";
 import { CriteriaBuilder, durationError, type BuilderContext } from "./CriteriaBuilder";
 
-export function SettingsPanel({ journey, onChange, ctx, editable }: { journey: Journey; onChange: (j: Journey) => void; ctx: BuilderContext; editable: boolean }) {
+export function SettingsPanel({ journey, onChange, ctx, editable, available }: { journey: Journey; onChange: (j: Journey) => void; ctx: BuilderContext; editable: boolean; available: Input[] }) {
   const s = journey.settings ?? {};
   const set = (patch: Partial<Settings>) => {
     const next = { ...s, ...patch } as Record<string, unknown>;
@@ -18,6 +18,20 @@ export function SettingsPanel({ journey, onChange, ctx, editable }: { journey: J
         <label className="field">Description
           <textarea rows={2} value={journey.description ?? ""} onChange={(e) => onChange({ ...journey, description: e.target.value || undefined })} />
         </label>
+        <fieldset>
+          <legend>Inputs whose events count</legend>
+          {available.length === 0 && <span className="muted small">No inputs visible to this token.</span>}
+          {available.map((i) => {
+            const ref = `${i.workspace}/${i.id}`;
+            const on = (journey.inputs ?? []).includes(ref);
+            return (
+              <label key={ref} className="check input-check">
+                <input type="checkbox" checked={on} onChange={(e) => onChange({ ...journey, inputs: e.target.checked ? [...(journey.inputs ?? []), ref] : (journey.inputs ?? []).filter((x) => x !== ref) })} />
+                {i.name} <span className="muted small">{ref}</span>
+              </label>
+            );
+          })}
+        </fieldset>
         <CriteriaBuilder label="Exit criteria" optional value={s.exit} ctx={ctx} onChange={(exit) => set({ exit })} />
         <div className="grid2">
           <label className="field">Longest stay in the journey (timeout)

@@ -24,6 +24,8 @@ export interface StepNodeData extends Record<string, unknown> {
   onSplit: (id: string, kind: SplitKind) => void;
   onToggle: (step: string, connection: string, active: boolean) => void;
   toggling: string | null;
+  /** The journey's inputs, shown on the entry. */
+  inputs?: string[];
 }
 
 export type StepFlowNode = Node<StepNodeData, "step">;
@@ -116,6 +118,11 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
         <span className="step-type"><span aria-hidden>{TYPE_ICON[type]}</span> {TYPE_LABEL[type]}</span>
         <span className="step-name">{s.name || <em>unnamed</em>}</span>
         <span className="step-desc">{describe(s)}</span>
+        {d.inputs && (
+          <span className="step-inputs" aria-label="Inputs">
+            {d.inputs.length ? d.inputs.map((i) => <span key={i} className="chip">{i}</span>) : <span className="muted">all inputs</span>}
+          </span>
+        )}
         {d.stepKey && <span className="step-key" title="key sent to outputs">{d.stepKey}</span>}
       </button>
       <div className="audience" aria-label={`Audience of ${s.name}`}>

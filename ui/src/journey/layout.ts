@@ -23,7 +23,8 @@ export function layout(j: Journey, problemSteps: Set<string>): Placed[] {
   g.setDefaultEdgeLabel(() => ({}));
   const all = walk(j);
   for (const { step } of all) {
-    g.setNode(step.id, { width: NODE_WIDTH, height: nodeHeight(step.connections?.length ?? 0, problemSteps.has(step.id)) });
+    const extra = step.id === "entry" ? 22 : 0; // the entry's inputs
+    g.setNode(step.id, { width: NODE_WIDTH, height: extra + nodeHeight(step.connections?.length ?? 0, problemSteps.has(step.id)) });
   }
   for (const { step, parent } of all) if (parent) g.setEdge(parent.id, step.id);
   dagre.layout(g);

@@ -37,6 +37,12 @@ export function JourneyEditor({ id: fixedId }: { id?: string | null }) {
   );
 }
 
+/** Every input of every workspace the token sees. */
+async function listInputs(): Promise<Input[]> {
+  const ws = await call<Workspace[], "get">("get", "/api/workspaces");
+  return (await Promise.all(ws.map((w) => call<Input[], "get">("get", "/api/workspaces/{ws}/inputs", { params: { ws: w.id } })))).flat();
+}
+
 /** mParticle's Create Journey dialog: name, id, workspaces and inputs. */
 function NewJourney({ workspaces, wsError }: { workspaces: Workspace[]; wsError: unknown }) {
   const [name, setName] = useState("");
@@ -128,6 +134,7 @@ function Editor({ id }: { id: string }) {
   });
   const outputs = useQuery({ queryKey: ["outputs"], queryFn: () => call<{ outputs: Output[] }, "get">("get", "/api/outputs") });
   const journeys = useQuery({ queryKey: ["journeys"], queryFn: () => call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys") });
+  const allInputs = useQuery({ queryKey: ["all-inputs"], queryFn: listInputs });
 
   const [draft, setDraft] = useState<Journey | null>(null);
   const [dirty, setDirty] = useState(false);
@@ -152,9 +159,9 @@ function Editor({ id }: { id: string }) {
   const latestStatus = v?.latest_status ?? v?.status;
   const shownVersion = statsVersion ?? liveVersion ?? v?.version ?? 1;
   const ctx: BuilderContext = useMemo(() => ({
-    inputs: draft?.inputs ?? [],
+    inputs: (allInputs.data ?? []).map((i) => `${i.workspace}/${i.id}`),
     journeys: (journeys.data?.journeys ?? []).map((j) => ({ id: j.id, steps: j.id === id && draft ? walk(draft).map((l) => l.step.id) : [] })),
-  }), [draft, journeys.data, id]);
+  }), [draft, journeys.data, id, allInputs.data]);
 
   const problemsByStep = useMemo(() => {
     const m = new Map<string, string[]>();
@@ -210,6 +217,7 @@ function Editor({ id }: { id: string }) {
         data: {
           step,
           stepKey: v?.keys[p.id],
+          inputs: p.id === "entry" ? draft.inputs ?? [] : undefined,
           audience: v?.audiences[p.id],
           stats: st ? { at: st.at, entered: st.entered, audience: st.audience } : undefined,
           problems: problemsByStep.get(p.id) ?? [],
@@ -365,7 +373,7 @@ function Editor({ id }: { id: string }) {
       {!(actionError instanceof ApiError && actionError.problems.length > 0) && <ErrorBox error={actionError} title="The server refused" />}
       {problems.length > 0 && (
         <div className="problems" role="alert" aria-label="Problems">
-          <strong>{problems.length} problem{problems.length > 1 ? "s" : ""}</strong> (also shown on the steps):
+          <strong>{problems.length} problem{problems.length > 1 ? "s" : ""}</strong> at the last validation (also shown on the steps):
           <ul>{problems.map((p, i) => <li key={i}><code>{p.path}</code> {p.message} <span className="muted">[{p.code}]</span></li>)}</ul>
         </div>
       )}
@@ -392,7 +400,7 @@ function Editor({ id }: { id: string }) {
               onChange={(s: AnyStep) => edit((j) => updateStep(j, sel.step.id, () => s))}
               onRemove={() => { edit((j) => removeStep(j, sel.step.id)); setSelected(sel.parent?.id ?? "entry"); }} />
           ) : <Empty>Select a step on the canvas.</Empty>)}
-          {panel === "settings" && <SettingsPanel journey={draft} ctx={ctx} editable onChange={(j) => edit(() => j)} />}
+          {panel === "settings" && <SettingsPanel journey={draft} ctx={ctx} editable available={allInputs.data ?? []} onChange={(j) => edit(() => j)} />}
           {panel === "stats" && <StatsPanel journey={draft} stats={stats.data} version={shownVersion} />}
           {panel === "versions" && (
             <aside className="panel" aria-label="Versions">
@@ -431,7 +439,8 @@ function SimulatePanel({ id, journey, dirty }: { id: string; journey: Journey; d
     setBusy(true);
     setErr(null);
     try {
-      const r = await call<{ trace: TraceLine[] }, "post">("post", "/api/journeys/{id}/simulate", { params: { id }, body: {} });
+      // Up to now, so that waits that ended since the last event are counted.
+      const r = await call<{ trace: TraceLine[] }, "post">("post", "/api/journeys/{id}/simulate", { params: { id }, body: { until: new Date().toISOString() } });
       setTrace(r.trace);
     } catch (x) {
       setErr(x);
