@@ -34,7 +34,7 @@ export async function newPage(browser) {
   page.on("console", (m) => {
     if (m.type() === "error" && !/Failed to load resource/.test(m.text())) page.errors.push(`console: ${m.text()}`);
   });
-  page.setDefaultTimeout(15000);
+  page.setDefaultTimeout(45000);
   return page;
 }
 
@@ -62,7 +62,7 @@ export function check(cond, message) {
 }
 
 /** Polls `f` until it returns a truthy value. */
-export async function eventually(what, f, timeoutMs = 30000) {
+export async function eventually(what, f, timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;
   let last;
   while (Date.now() < end) {

@@ -168,8 +168,8 @@ try {
   await track("ana", "Upgraded");
   await track("ben", "Signed Up");
   await eventually("two entries on the entry node", async () => (await page.getByTestId("entered-entry").textContent()) === "2");
-  await eventually("one user on the send node", async () => (await page.getByTestId(`entered-${send.id}`).textContent()) === "1", 20000);
-  await eventually("a delivery for ana at the receiver", async () => deliveredTo("ana").length > 0, 20000);
+  await eventually("one user on the send node", async () => (await page.getByTestId(`entered-${send.id}`).textContent()) === "1", 60000);
+  await eventually("a delivery for ana at the receiver", async () => deliveredTo("ana").length > 0, 60000);
   check(deliveredTo("ben").length === 0, "ben did not upgrade and must not be sent");
   await page.getByRole("tab", { name: "Statistics" }).click();
   await page.getByRole("img", { name: "Funnel chart" }).waitFor();
@@ -192,13 +192,13 @@ try {
   check(off.active === false, "the server kept the connection on: " + JSON.stringify(off));
   await track("cem", "Signed Up");
   await track("cem", "Upgraded");
-  await eventually("cem on the send node", async () => (await page.getByTestId(`entered-${send.id}`).textContent()) === "2", 20000);
+  await eventually("cem on the send node", async () => (await page.getByTestId(`entered-${send.id}`).textContent()) === "2", 60000);
   await new Promise((r) => setTimeout(r, 1500));
   check(deliveredTo("cem").length === 0, "a switched-off connection delivered");
   await shot(page, "08-connection-off");
   await sw.click();
   await eventually("the switch on", async () => (await sw.getAttribute("aria-checked")) === "true");
-  await eventually("cem delivered once the connection is on again", async () => deliveredTo("cem").length > 0, 20000);
+  await eventually("cem delivered once the connection is on again", async () => deliveredTo("cem").length > 0, 60000);
 
   // ---- A change a published journey cannot take makes a new version.
   await page.getByRole("button", { name: /^Step Signed up/ }).click();

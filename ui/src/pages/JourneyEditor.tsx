@@ -1,6 +1,6 @@
 // The journey page: the canvas with the step tree, the toolbar of lifecycle actions, and a
 // side panel (the selected step, settings, statistics, versions, simulation).
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Background, Controls, ReactFlow, ReactFlowProvider, useReactFlow, type Edge } from "@xyflow/react";
@@ -8,7 +8,7 @@ import { ApiError, call } from "../api/client";
 import type { AnyStep, Input, Journey, JourneyStats, JourneySummary, JourneyView, Output, Workspace } from "../journey/model";
 import { LIMITS } from "../journey/model";
 import { addChild, blankJourney, countSteps, findStep, newStep, removeStep, slug, split, stepOfPath, updateStep, walk } from "../journey/tree";
-import { layout } from "../journey/layout";
+import { NODE_WIDTH, layout } from "../journey/layout";
 import { StepNode, type AddKind, type SplitKind, type StepFlowNode } from "../components/StepNode";
 import { StepPanel } from "../components/StepPanel";
 import { SettingsPanel } from "../components/SettingsPanel";
@@ -202,9 +202,9 @@ function Editor({ id }: { id: string }) {
     }
   };
 
+  const placed = useMemo(() => (draft ? layout(draft, new Set(problemsByStep.keys())) : []), [draft, problemsByStep]);
   const nodes: StepFlowNode[] = useMemo(() => {
     if (!draft) return [];
-    const placed = layout(draft, new Set(problemsByStep.keys()));
     const statSteps = stats.data?.versions.find((x) => x.version === shownVersion)?.steps ?? [];
     return placed.map((p) => {
       const step = findStep(draft, p.id)!.step;
@@ -238,7 +238,7 @@ function Editor({ id }: { id: string }) {
       };
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [draft, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty]);
+  }, [draft, placed, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty]);
 
   const edges: Edge[] = useMemo(() => {
     if (!draft) return [];
@@ -251,10 +251,23 @@ function Editor({ id }: { id: string }) {
     }));
   }, [draft]);
 
-  const nodeCount = nodes.length;
+  // Show the tree from its top, as large as fits but never so small that cards cannot be
+  // read (a tall tree is then scrolled by dragging); the Fit control shows all of it.
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const nodeCount = placed.length;
   useEffect(() => {
-    const t = setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1 }), 50);
+    const t = setTimeout(() => {
+      const el = canvasRef.current;
+      if (!el || placed.length === 0) return;
+      const minX = Math.min(...placed.map((n) => n.x));
+      const maxX = Math.max(...placed.map((n) => n.x)) + NODE_WIDTH;
+      const minY = Math.min(...placed.map((n) => n.y));
+      const maxY = Math.max(...placed.map((n) => n.y + n.height));
+      const zoom = Math.min(1, Math.max(0.7, Math.min(el.clientWidth / (maxX - minX + 60), el.clientHeight / (maxY - minY + 60))));
+      void flow.setViewport({ x: (el.clientWidth - (maxX - minX) * zoom) / 2 - minX * zoom, y: 24 - minY * zoom, zoom });
+    }, 50);
     return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [nodeCount, flow]);
 
   if (view.isLoading) return <Loading what="the journey" />;
@@ -378,9 +391,9 @@ function Editor({ id }: { id: string }) {
         </div>
       )}
       <div className="workspace">
-        <div className="canvas" aria-label="Journey canvas">
+        <div className="canvas" aria-label="Journey canvas" ref={canvasRef}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesConnectable={false} nodesDraggable={false}
-            elementsSelectable={false} onNodeClick={(_, n) => { setSelected(n.id); setPanel("step"); }} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }} fitView>
+            elementsSelectable={false} onNodeClick={(_, n) => { setSelected(n.id); setPanel("step"); }} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }}>
             <Background gap={20} color="#e5e7eb" />
             <Controls showInteractive={false} />
           </ReactFlow>
