@@ -510,10 +510,303 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `{"attribute": NAME, "op": OP, "value"?}`. */
+        AttributeCondition: {
+            /** @description The computed attribute's name. */
+            attribute: string;
+            /** @description The comparison. */
+            op: components["schemas"]["Op"];
+            /** @description The operand. */
+            value?: unknown;
+        };
+        /** @description A fixed interval of event time, both ends included. */
+        Between: {
+            /** @description First instant counted. */
+            from: string;
+            /** @description Last instant counted. */
+            to: string;
+        };
+        /** @description How a step's children are chosen. */
+        Branching: "wait" | "decide" | "all" | "random" | "live";
+        /** @description A link from a step's audience to an output. */
+        Connection: {
+            /** @description Only active connections deliver. */
+            active: boolean;
+            /** @description Unique within the journey. */
+            id: string;
+            /** @description How membership is sent. */
+            mode: components["schemas"]["ConnectionMode"];
+            /** @description The output's id. */
+            output: string;
+        };
+        /** @description How a connection sends membership changes. */
+        ConnectionMode: "event" | "identify" | "list";
+        /** @description `{"consent": PURPOSE, "granted": bool}`. */
+        ConsentCondition: {
+            /** @description The purpose (`marketing`, `analytics`, …). */
+            consent: string;
+            /** @description `true`: consent is granted; `false`: it is not. */
+            granted: boolean;
+        };
+        /** @description The control group. */
+        ControlGroup: {
+            /**
+             * Format: double
+             * @description Percent of entrants, 0–50.
+             */
+            percent: number;
+        };
+        /** @description A comparison of the number of matching events. */
+        Count: {
+            /** @description The comparison. */
+            op: components["schemas"]["CountOp"];
+            /**
+             * Format: uint32
+             * @description The number compared against.
+             */
+            value: number;
+        };
+        /** @description A count comparison operator. */
+        CountOp: ">=" | ">" | "=" | "<" | "<=";
+        /** @description A condition over a user's events, traits, attributes, consent, inputs and memberships (SPEC §4). */
+        Criteria: {
+            all: components["schemas"]["Criteria"][];
+        } | {
+            any: components["schemas"]["Criteria"][];
+        } | {
+            not: components["schemas"]["Criteria"];
+        } | {
+            /** @constant */
+            everyone: true;
+        } | components["schemas"]["EventCondition"] | components["schemas"]["TraitCondition"] | components["schemas"]["AttributeCondition"] | {
+            is?: boolean;
+            member_of: components["schemas"]["MemberTarget"];
+        } | components["schemas"]["ConsentCondition"] | {
+            input: string[];
+        };
+        /** @description What makes a user enter. */
+        EntryOn: "qualify" | "event";
+        /** @description The entry step: who enters, when, and how they move on. */
+        EntryStep: {
+            /** @description How the children are chosen. */
+            branching?: components["schemas"]["Branching"];
+            /** @description Outputs that hear of the entry step's audience. */
+            connections?: components["schemas"]["Connection"][];
+            /** @description Entry criteria; none means every profile enters when it first appears. */
+            criteria?: components["schemas"]["Criteria"] | null;
+            /**
+             * @description No entries at or after this instant.
+             * @default null
+             */
+            end_at?: string | null;
+            /**
+             * @description On publish, evaluate the criteria over stored history.
+             * @default false
+             */
+            historical?: boolean;
+            /** @description Always `entry`. */
+            id: string;
+            /**
+             * @description Leave as soon as the entry criteria stop holding.
+             * @default false
+             */
+            live?: boolean;
+            /** @description Display name. */
+            name: string;
+            /** @description Enter when the criteria turn true (`qualify`) or on each matching event (`event`). */
+            on?: components["schemas"]["EntryOn"];
+            /** @description Whether and when a user who left may enter again. */
+            reentry?: components["schemas"]["Reentry"];
+            /**
+             * @description No entries before this instant.
+             * @default null
+             */
+            start_at?: string | null;
+            /** @description Children, left to right. */
+            steps?: components["schemas"]["Step"][];
+            /** @description With `wait` branching: when the `remaining` child takes over. */
+            timeout?: string | null;
+        };
         Error: {
             code: string;
             message: string;
             problems?: Record<string, never>[];
+        };
+        /** @description `{"event": NAME, "where"?, "count"?, "within"?, "between"?, "since"?}`. */
+        EventCondition: {
+            /** @description Only events in this fixed interval count. */
+            between?: components["schemas"]["Between"] | null;
+            /** @description How the count of matching events is compared (default `>= 1`). */
+            count?: components["schemas"]["Count"];
+            /** @description The event name (`Order Completed`, `Page Viewed`, …). */
+            event: string;
+            /** @description Only events after entry or after reaching the step count. */
+            since?: components["schemas"]["Since"] | null;
+            /** @description Property filters; all must hold for an event to match. */
+            where?: components["schemas"]["Filter"][];
+            /** @description Only events in the sliding window `(now − within, now]` count. */
+            within?: string | null;
+        };
+        /** @description A property filter on an event: `{"property": PATH, "op": OP, "value"?}`. */
+        Filter: {
+            /** @description The comparison. */
+            op: components["schemas"]["Op"];
+            /** @description Dotted path into the event's properties, or into its context with `context.`. */
+            property: string;
+            /** @description The operand (absent for `exists` / `not_exists`). */
+            value?: unknown;
+        };
+        /** @description The frequency cap. */
+        FrequencyCap: {
+            /**
+             * Format: uint32
+             * @description Most delivering sends in any window of `per`.
+             */
+            max: number;
+            /** @description The sliding window. */
+            per: string;
+        };
+        /** @description The journey's goal. */
+        Goal: {
+            /** @description Converting means these criteria hold. */
+            criteria: components["schemas"]["Criteria"];
+            /**
+             * @description Leave the journey on converting.
+             * @default false
+             */
+            exit_on_goal?: boolean;
+            /** @description Only within this long after entry. */
+            within?: string | null;
+        };
+        /** @description A journey (SPEC §6). */
+        Journey: {
+            /** @description Free text. */
+            description?: string | null;
+            /** @description The root step. */
+            entry: components["schemas"]["EntryStep"];
+            /** @description Stable id; part of every hash and delivery id. */
+            id: string;
+            /**
+             * @description Inputs whose events count; all inputs when empty.
+             * @default []
+             */
+            inputs?: string[];
+            /** @description Display name (at most 73 characters). */
+            name: string;
+            /** @description Journey-wide rules. */
+            settings?: components["schemas"]["Settings"];
+            /**
+             * Format: uint32
+             * @description Version number (stamped by the server; 1 for a file).
+             * @default 1
+             */
+            version?: number;
+        };
+        /** @description The audience a `member_of` criterion refers to. */
+        MemberTarget: {
+            /** @description Journey id. */
+            journey: string;
+            /** @description Step id. */
+            step: string;
+        } | {
+            /** @description Audience id. */
+            audience: string;
+        };
+        /** @description A comparison operator for traits, properties and attributes. */
+        Op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "contains" | "not_contains" | "starts_with" | "ends_with" | "in" | "not_in" | "exists" | "not_exists" | "between";
+        /** @description What quiet hours do to a send. */
+        QuietFallback: "delay" | "skip";
+        /** @description Quiet hours for send steps. */
+        QuietHours: {
+            /** @description Local time the window closes. */
+            end: string;
+            /** @description What happens to a user who would reach a send step inside the window. */
+            fallback: components["schemas"]["QuietFallback"];
+            /** @description Local time the window opens. */
+            start: string;
+        };
+        /** @description Whether a user who left may enter again. */
+        Reentry: "never" | "after_exit" | {
+            cooldown: string;
+        };
+        /** @description Journey-wide rules. */
+        Settings: {
+            /** @description Share of entrants held out. */
+            control_group?: components["schemas"]["ControlGroup"] | null;
+            /** @description Leave at once when this holds. */
+            exit?: components["schemas"]["Criteria"] | null;
+            /** @description At most this many delivering sends per user per period. */
+            frequency_cap?: components["schemas"]["FrequencyCap"] | null;
+            /** @description What counts as converting. */
+            goal?: components["schemas"]["Goal"] | null;
+            /** @description No sends inside this local-time window. */
+            quiet_hours?: components["schemas"]["QuietHours"] | null;
+            /** @description The longest a user stays in the journey. */
+            timeout?: string | null;
+            /** @description Time zone for users without a `timezone` trait or context. */
+            timezone?: string | null;
+        };
+        /** @description Where an event count starts. */
+        Since: "entry" | "step";
+        /** @description A step below the entry. */
+        Step: {
+            /** @description How the children are chosen. */
+            branching?: components["schemas"]["Branching"];
+            /** @description Outputs that hear of this step's audience. */
+            connections?: components["schemas"]["Connection"][];
+            /** @description Milestone criteria (its guard). */
+            criteria?: components["schemas"]["Criteria"] | null;
+            /** @description Unique within the journey. */
+            id: string;
+            /** @description Display name (at most 170 characters). */
+            name: string;
+            /** @description Children, left to right. */
+            steps?: components["schemas"]["Step"][];
+            /** @description With `wait` branching: when the `remaining` child takes over. */
+            timeout?: string | null;
+            /** @description What the step does. */
+            type: components["schemas"]["StepKind"];
+            /** @description What a wait step waits for. */
+            wait?: components["schemas"]["Wait"] | null;
+            /**
+             * Format: uint32
+             * @description Share of users, as a child of a `random` step.
+             */
+            weight?: number | null;
+        };
+        /** @description The kind of a step. */
+        StepKind: "milestone" | "remaining" | "wait" | "send" | "exit";
+        /** @description `{"trait": PATH, "op": OP, "value"?, "for"?}`. */
+        TraitCondition: {
+            /** @description The comparison must have held continuously for this long. */
+            for?: string | null;
+            /** @description The comparison. */
+            op: components["schemas"]["Op"];
+            /** @description Dotted path into the profile's traits. */
+            trait: string;
+            /** @description The operand. */
+            value?: unknown;
+        };
+        /** @description The moment a wait ends. */
+        Until: {
+            /** @description Allowed days (every day when empty). */
+            days?: string[];
+            /** @description Local clock time. */
+            time: string;
+        } | {
+            /** @description The instant. */
+            at: string;
+        } | {
+            /** @description Added to the trait's time (negative: before it). */
+            offset?: string | null;
+            /** @description Trait path holding an RFC 3339 time. */
+            trait: string;
+        };
+        /** @description What a wait step waits for. */
+        Wait: {
+            duration: string;
+        } | {
+            until: components["schemas"]["Until"];
         };
     };
     responses: never;
@@ -645,9 +938,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["Journey"];
             };
         };
         responses: {

@@ -191,3 +191,25 @@ export interface Output {
 
 /** The limits of SPEC §9. */
 export const LIMITS = { journeyName: 73, stepName: 170, key: 255, steps: 20 };
+
+// ---- The server's own schemas (generated from the engine's model types into the OpenAPI
+// document, then into `schema.d.ts`). The UI edits its own, more precise types above; these
+// checks make the build fail when what the UI writes stops being what the server reads.
+import type { components } from "../api/schema";
+
+type Server = components["schemas"];
+type Assert<T extends true> = T;
+type Fits<A, B> = [A] extends [B] ? true : false;
+/* eslint-disable @typescript-eslint/no-unused-vars */
+export type ModelChecks = [
+  Assert<Fits<Journey, Server["Journey"]>>,
+  Assert<Fits<Step, Server["Step"]>>,
+  Assert<Fits<Settings, Server["Settings"]>>,
+  Assert<Fits<Connection, Server["Connection"]>>,
+  Assert<Fits<Wait, Server["Wait"]>>,
+  Assert<Fits<Criteria, Server["Criteria"]>>,
+  Assert<Fits<Filter, Server["Filter"]>>,
+  Assert<Fits<Op, Server["Op"]>>,
+  Assert<Fits<Branching, Server["Branching"]>>,
+  Assert<Fits<StepType, Server["StepKind"]>>,
+];
