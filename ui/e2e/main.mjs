@@ -232,6 +232,69 @@ try {
   await page.getByRole("heading", { name: "Journeys" }).waitFor();
   check((await api("GET", "/api/journeys/browser-journey-copy")).status === 404, "the clone was not deleted");
 
+  // ---- A second journey, like the seeds' consent-based channel choice: a multi-branch
+  // split on consent, a random A/B split with weights, and an exit.
+  await page.getByRole("link", { name: "Journeys" }).click();
+  await page.getByRole("link", { name: "New Journey" }).click();
+  await page.getByLabel(/Journey name/).fill("Consent channel");
+  await page.getByLabel("Shop web").check();
+  await page.getByLabel("Users enter on the event").fill("Product Viewed");
+  await page.getByRole("button", { name: "Create journey" }).click();
+  await page.getByTestId("journey-status").filter({ hasText: "draft" }).waitFor();
+  await page.getByRole("button", { name: "Add a step under On Product Viewed" }).click();
+  await page.getByRole("menuitem", { name: "Wait", exact: true }).click();
+  await page.getByLabel("Step name").fill("Wait a moment");
+  await page.getByLabel("Duration").fill("1s");
+  await page.getByRole("button", { name: "Split the path under Wait a moment" }).click();
+  await page.getByRole("menuitem", { name: "Multi-branch split" }).click();
+  for (const [branch, name, purpose] of [["Branch 1", "Email allowed", "email"], ["Branch 2", "SMS allowed", "sms"]]) {
+    await page.getByRole("button", { name: new RegExp(`^Step ${branch}`) }).click();
+    await page.getByLabel("Step name").fill(name);
+    await page.getByLabel("Milestone criteria kind").selectOption("consent");
+    await page.getByLabel("Milestone criteria consent purpose").fill(purpose);
+  }
+  await page.getByRole("button", { name: "Add a step under Email allowed" }).click();
+  await page.getByRole("menuitem", { name: "Send to outputs" }).click();
+  await page.getByLabel("Step name").fill("Email nudge");
+  await page.getByRole("button", { name: "+ add a connection" }).click();
+  await page.getByLabel("Connection 1 output").selectOption("hook");
+  await page.getByRole("button", { name: "Split the path under SMS allowed" }).click();
+  await page.getByRole("menuitem", { name: "Random split (A/B)" }).click();
+  await page.getByRole("button", { name: /^Step Variant B/ }).click();
+  await page.getByLabel("Weight (share of users)").fill("30");
+  // From the keyboard: Enter opens the menu on its first choice, Escape closes it, and a
+  // choice is taken with Enter.
+  await page.getByRole("button", { name: "Add a step under Everyone else" }).focus();
+  await page.keyboard.press("Enter");
+  await eventually("the first choice focused", async () => (await page.evaluate(() => document.activeElement?.textContent)) === "Milestone (wait for condition)");
+  await page.keyboard.press("Escape");
+  await eventually("the menu closed", async () => (await page.getByRole("menu").count()) === 0);
+  await page.getByRole("button", { name: "Add a step under Everyone else" }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("menuitem", { name: "Exit" }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: /^Step Exit/ }).waitFor();
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await page.getByText("Saved. No problems found.").waitFor();
+  const consent = (await api("GET", "/api/journeys/consent-channel")).body.definition;
+  const cwait = consent.entry.steps[0];
+  check(cwait.branching === "decide" && cwait.steps.length === 3, "multi-branch " + JSON.stringify(cwait));
+  const [email, sms, rest] = cwait.steps;
+  check(JSON.stringify(email.criteria) === JSON.stringify({ consent: "email", granted: true }) && sms.criteria.consent === "sms", "consent branches " + JSON.stringify([email.criteria, sms.criteria]));
+  check(sms.branching === "random" && sms.steps.map((x) => x.weight).join() === "50,30", "random split " + JSON.stringify(sms));
+  check(rest.type === "remaining" && rest.steps[0].type === "exit", "else path " + JSON.stringify(rest));
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByTestId("journey-status").filter({ hasText: "published" }).waitFor();
+  await shot(page, "12a-consent-channel");
+  await new Promise((resolve, reject) => analytics.track({
+    userId: "dia", event: "Product Viewed", context: { consent: { categoryPreferences: { email: true, sms: false } } },
+  }, (err) => (err ? reject(err) : resolve())));
+  await track("eli", "Product Viewed");
+  await eventually("dia on the email send", async () => (await page.getByTestId(`entered-${email.steps[0].id}`).textContent()) === "1", 60000);
+  await eventually("eli on the exit path", async () => (await page.getByTestId(`entered-${rest.id}`).textContent()) === "1", 60000);
+  await eventually("a delivery for dia", async () => deliveredTo("dia").length > 0, 60000);
+  check(deliveredTo("eli").length === 0, "eli gave no consent and must not be sent");
+
   // ---- Profiles.
   await page.getByRole("link", { name: "Profiles" }).click();
   await page.getByLabel("Workspace").selectOption("shop");

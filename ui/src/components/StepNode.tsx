@@ -2,7 +2,7 @@
 // status) with its connections and their on/off switches, and the controls that continue or
 // split the path below it.
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { AnyStep, Connection, StepType } from "../journey/model";
 import { NODE_WIDTH } from "../journey/layout";
 
@@ -58,6 +58,11 @@ function describe(step: AnyStep): string {
 
 function Menu({ label, items, onPick, disabled }: { label: string; items: [string, string][]; onPick: (k: string) => void; disabled?: boolean }) {
   const [open, setOpen] = useState(false);
+  const list = useRef<HTMLSpanElement>(null);
+  // Opening moves the focus to the first choice, so the menu works from the keyboard.
+  useEffect(() => {
+    if (open) list.current?.querySelector<HTMLButtonElement>("button")?.focus();
+  }, [open]);
   const short = label.startsWith("Add") ? (
     "+"
   ) : (
@@ -66,13 +71,15 @@ function Menu({ label, items, onPick, disabled }: { label: string; items: [strin
     </svg>
   );
   return (
-    <span className="menu nodrag nopan">
+    <span className="menu nodrag nopan"
+      onKeyDown={(e) => { if (e.key === "Escape") setOpen(false); }}
+      onBlur={(e) => { if (!e.currentTarget.contains(e.relatedTarget as HTMLElement | null)) setOpen(false); }}>
       <button type="button" className="round" aria-label={label} title={label} aria-expanded={open} disabled={disabled}
         onClick={(e) => { e.stopPropagation(); setOpen(!open); }}>
         {short}
       </button>
       {open && (
-        <span className="menu-list" role="menu" aria-label={label}>
+        <span className="menu-list" role="menu" aria-label={label} ref={list}>
           {items.map(([k, text]) => (
             <button type="button" role="menuitem" key={k}
               onClick={(e) => { e.stopPropagation(); setOpen(false); onPick(k); }}>

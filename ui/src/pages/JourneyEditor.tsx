@@ -314,7 +314,7 @@ function Editor({ id }: { id: string }) {
     setProblems([]);
     setStatsVersion(null);
     setNotice(`Published version ${next.version}.`);
-    await Promise.all(["journeys", "account"].map((k) => qc.invalidateQueries({ queryKey: [k] })));
+    await Promise.all([["journeys"], ["account"], ["stats", id]].map((k) => qc.invalidateQueries({ queryKey: k })));
   });
 
   const stop = () => act("stop", async () => {
