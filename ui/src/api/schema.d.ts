@@ -397,7 +397,7 @@ export interface paths {
         get: operations["get_api_workspaces__ws__profiles__user_id_"];
         put?: never;
         post?: never;
-        /** Delete a profile (right to be forgotten) */
+        /** Delete a profile (right to be forgotten; `suppress=true` drops its later messages, `erase=now` erases it from disk before answering) */
         delete: operations["delete_api_workspaces__ws__profiles__user_id_"];
         options?: never;
         head?: never;
@@ -416,6 +416,40 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{ws}/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Identifiers whose messages are dropped since a delete with suppress */
+        get: operations["get_api_workspaces__ws__suppressions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{ws}/suppressions/{identifier}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Let an identifier's messages in again */
+        delete: operations["delete_api_workspaces__ws__suppressions__identifier_"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1789,6 +1823,65 @@ export interface operations {
             path: {
                 ws: string;
                 user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_workspaces__ws__suppressions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_api_workspaces__ws__suppressions__identifier_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
+                identifier: string;
             };
             cookie?: never;
         };
