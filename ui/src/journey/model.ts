@@ -112,7 +112,15 @@ export type AnyStep = EntryStep | Step;
 
 export type JourneyStatus = "draft" | "published" | "stopped";
 
-export interface JourneySummary { id: string; name: string; status: JourneyStatus; version: number; credits?: number }
+/** Who owns a journey or an output: the account, or one workspace (shown as given). */
+export type Owner = string | { workspace: string } | null | undefined;
+export function ownerLabel(o: Owner): string {
+  if (!o) return "";
+  if (typeof o === "string") return o;
+  return `workspace ${o.workspace}`;
+}
+
+export interface JourneySummary { id: string; name: string; status: JourneyStatus; version: number; draft_version?: number | null; credits?: number; owner?: Owner }
 
 export interface VersionInfo {
   version: number;
@@ -186,7 +194,7 @@ export interface Output {
   disabled: boolean;
   disabled_reason?: string | null;
   deliveries?: DeliveryCounts;
-  owner?: unknown;
+  owner?: Owner;
 }
 
 /** The limits of SPEC §9. */

@@ -1,7 +1,7 @@
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { call, ApiError } from "../api/client";
-import type { Account, JourneyStats, JourneySummary } from "../journey/model";
+import { ownerLabel, type Account, type JourneyStats, type JourneySummary } from "../journey/model";
 import { Empty, ErrorBox, Loading } from "../components/common";
 
 /** Audience credits (SPEC §9), shown under the New Journey button as mParticle does. */
@@ -59,7 +59,7 @@ export function JourneysList() {
       {journeys.length > 0 && (
         <table className="table" aria-label="Journeys">
           <thead>
-            <tr><th>Name</th><th>Status</th><th>Version</th><th className="num">Entered</th><th className="num">In journey</th><th className="num">Credits</th></tr>
+            <tr><th>Name</th><th>Owner</th><th>Status</th><th>Version</th><th className="num">Entered</th><th className="num">In journey</th><th className="num">Credits</th></tr>
           </thead>
           <tbody>
             {journeys.map((j, i) => {
@@ -70,8 +70,9 @@ export function JourneysList() {
               return (
                 <tr key={j.id}>
                   <td><Link to={`/journeys/${encodeURIComponent(j.id)}`}>{j.name}</Link><div className="muted small">{j.id}</div></td>
+                  <td className="small">{ownerLabel(j.owner)}</td>
                   <td><span className={`badge st-${j.status}`}>{j.status}</span></td>
-                  <td>v{j.version}</td>
+                  <td>v{j.version}{j.draft_version && j.draft_version !== j.version ? <span className="muted small"> · draft v{j.draft_version}</span> : null}</td>
                   <td className="num" data-testid={`entered-${j.id}`}>{entered?.toLocaleString() ?? "…"}</td>
                   <td className="num">{inJourney?.toLocaleString() ?? "…"}</td>
                   <td className="num">{j.credits ?? 0}</td>

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { call, download } from "../api/client";
-import type { Output } from "../journey/model";
+import { ownerLabel, type Output } from "../journey/model";
 import { Empty, ErrorBox, Loading } from "../components/common";
 
 interface Delivery { id: string; status?: string; attempts?: unknown; last_error?: string | null; [k: string]: unknown }
@@ -149,7 +149,7 @@ function FragmentRow({ o, open, onOpen, onEnable, onCsv, onRotate }: { o: Output
     <>
       <tr>
         <td><strong>{o.name ?? o.id}</strong><div className="muted small">{o.id} {o.url ?? o.endpoint ?? o.path ?? ""}</div></td>
-        <td>{o.kind}</td>
+        <td>{o.kind}<div className="muted small">{ownerLabel(o.owner)}</div></td>
         <td className="num">{c.pending}</td>
         <td className="num" data-testid={`delivered-${o.id}`}>{c.delivered}</td>
         <td className="num">{c.dead}</td>
