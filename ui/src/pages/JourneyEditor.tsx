@@ -1,7 +1,7 @@
 // The journey page: the canvas with the step tree, the toolbar of lifecycle actions, and a
 // side panel (the selected step, settings, statistics, versions, simulation).
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import { useNavigate, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Background, Controls, ReactFlow, ReactFlowProvider, useReactFlow, type Edge } from "@xyflow/react";
 import { ApiError, call } from "../api/client";
@@ -271,7 +271,14 @@ function Editor({ id }: { id: string }) {
   }, [nodeCount, flow]);
 
   if (view.isLoading) return <Loading what="the journey" />;
-  if (view.error) return <div className="page"><ErrorBox error={view.error} title={`Could not load journey ${id}`} /></div>;
+  if (view.error) {
+    return (
+      <div className="page">
+        <ErrorBox error={view.error} title={`Could not load journey ${id}`} />
+        <Link to="/journeys">Back to the journeys</Link>
+      </div>
+    );
+  }
   if (!draft || !v) return null;
 
   const stepCount = countSteps(draft);
