@@ -39,6 +39,12 @@ const track = async (userId, event) => {
   await new Promise((resolve, reject) => analytics.track({ userId, event }, (err) => (err ? reject(err) : resolve())));
 };
 
+/** The canvas's Fit control: a tall tree opens at its top, so lower steps need it (or a drag). */
+const fitView = async (p) => {
+  await p.getByRole("button", { name: "Fit View" }).click();
+  await new Promise((r) => setTimeout(r, 300));
+};
+
 const failures = [];
 const a11y = async (page, screen) => {
   const v = await axeCritical(page);
@@ -186,6 +192,7 @@ try {
 
   // ---- Switch the connection off: a new upgrader is not sent; on again: sent.
   const sw = page.getByRole("switch", { name: /Connection .* on Send welcome/ });
+  await fitView(page);
   await sw.click();
   await eventually("the switch off", async () => (await sw.getAttribute("aria-checked")) === "false");
   const off = (await api("GET", "/api/journeys/browser-journey")).body.definition.entry.steps[0].steps[0].steps[0].connections[0];
@@ -196,6 +203,7 @@ try {
   await new Promise((r) => setTimeout(r, 1500));
   check(deliveredTo("cem").length === 0, "a switched-off connection delivered");
   await shot(page, "08-connection-off");
+  await fitView(page);
   await sw.click();
   await eventually("the switch on", async () => (await sw.getAttribute("aria-checked")) === "true");
   await eventually("cem delivered once the connection is on again", async () => deliveredTo("cem").length > 0, 60000);

@@ -159,3 +159,33 @@ export function blankJourney(id: string, name: string, inputs: string[], event?:
     : { id: "entry", name: "Entry", steps: [] };
   return { id, name, inputs, entry, settings: {} };
 }
+
+const DURATION_RE = /^\d+[smhdw]$/;
+
+/** A problem found in the browser before the server sees the journey. */
+export interface LocalProblem {
+  /** The step it concerns, or null for the journey. */
+  step: string | null;
+  message: string;
+}
+
+/**
+ * The limits and formats checked as the user types (SPEC §9 limits: journey name 73, step
+ * name 170, 20 steps as Segment counts them; durations), so that saving is not even tried
+ * while they are broken. The server checks everything again.
+ */
+export function localProblems(j: Journey, limits: { journeyName: number; stepName: number; steps: number }): LocalProblem[] {
+  const out: LocalProblem[] = [];
+  if (j.name.trim() === "") out.push({ step: null, message: "The journey needs a name" });
+  if (j.name.length > limits.journeyName) out.push({ step: null, message: `Journey names are at most ${limits.journeyName} characters` });
+  const n = countSteps(j);
+  if (n > limits.steps) out.push({ step: null, message: `${n} steps: a journey has at most ${limits.steps} (as Segment counts them)` });
+  for (const { step } of walk(j)) {
+    if (step.name.trim() === "") out.push({ step: step.id, message: "A step needs a name" });
+    if (step.name.length > limits.stepName) out.push({ step: step.id, message: `Step names are at most ${limits.stepName} characters` });
+    const w = (step as Step).wait;
+    if (w && "duration" in w && !DURATION_RE.test(w.duration)) out.push({ step: step.id, message: "The wait needs a duration such as 30m, 1d or 2w" });
+    if (step.timeout !== undefined && !DURATION_RE.test(step.timeout)) out.push({ step: step.id, message: "The timeout needs a duration such as 3d" });
+  }
+  return out;
+}

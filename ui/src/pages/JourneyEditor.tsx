@@ -7,7 +7,7 @@ import { Background, Controls, ReactFlow, ReactFlowProvider, useReactFlow, type 
 import { ApiError, call } from "../api/client";
 import type { AnyStep, Input, Journey, JourneyStats, JourneySummary, JourneyView, Output, Workspace } from "../journey/model";
 import { LIMITS } from "../journey/model";
-import { addChild, blankJourney, countSteps, findStep, newStep, removeStep, slug, split, stepOfPath, updateStep, walk } from "../journey/tree";
+import { addChild, blankJourney, countSteps, findStep, localProblems, newStep, removeStep, slug, split, stepOfPath, updateStep, walk } from "../journey/tree";
 import { NODE_WIDTH, layout } from "../journey/layout";
 import { StepNode, type AddKind, type SplitKind, type StepFlowNode } from "../components/StepNode";
 import { StepPanel } from "../components/StepPanel";
@@ -163,15 +163,17 @@ function Editor({ id }: { id: string }) {
     journeys: (journeys.data?.journeys ?? []).map((j) => ({ id: j.id, steps: j.id === id && draft ? walk(draft).map((l) => l.step.id) : [] })),
   }), [draft, journeys.data, id, allInputs.data]);
 
+  const local = useMemo(() => (draft ? localProblems(draft, LIMITS) : []), [draft]);
   const problemsByStep = useMemo(() => {
     const m = new Map<string, string[]>();
     if (!draft) return m;
+    for (const p of local) if (p.step) m.set(p.step, [...(m.get(p.step) ?? []), p.message]);
     for (const p of problems) {
       const s = stepOfPath(draft, p.path) ?? "entry";
       m.set(s, [...(m.get(s) ?? []), p.message]);
     }
     return m;
-  }, [problems, draft]);
+  }, [problems, draft, local]);
 
   const edit = (f: (j: Journey) => Journey) => {
     setDraft((d) => (d ? f(d) : d));
@@ -263,7 +265,7 @@ function Editor({ id }: { id: string }) {
       const maxX = Math.max(...placed.map((n) => n.x)) + NODE_WIDTH;
       const minY = Math.min(...placed.map((n) => n.y));
       const maxY = Math.max(...placed.map((n) => n.y + n.height));
-      const zoom = Math.min(1, Math.max(0.7, Math.min(el.clientWidth / (maxX - minX + 60), el.clientHeight / (maxY - minY + 60))));
+      const zoom = Math.min(1, Math.max(0.6, Math.min(el.clientWidth / (maxX - minX + 60), el.clientHeight / (maxY - minY + 60))));
       void flow.setViewport({ x: (el.clientWidth - (maxX - minX) * zoom) / 2 - minX * zoom, y: 24 - minY * zoom, zoom });
     }, 50);
     return () => clearTimeout(t);
@@ -369,9 +371,9 @@ function Editor({ id }: { id: string }) {
           {dirty && <span className="badge unsaved">unsaved</span>}
         </div>
         <div className="actions">
-          <button type="button" onClick={save} disabled={!!busy || !dirty || !!nameErr}>{busy === "save" ? "Saving…" : "Save draft"}</button>
-          <button type="button" onClick={save} disabled={!!busy} title="Save and show every problem the server finds">Validate</button>
-          <button type="button" className="primary" onClick={publish} disabled={!!busy || latestStatus === "stopped" || (latestStatus === "published" && !dirty) || tooMany}>
+          <button type="button" onClick={save} disabled={!!busy || !dirty || local.length > 0}>{busy === "save" ? "Saving…" : "Save draft"}</button>
+          <button type="button" onClick={save} disabled={!!busy || local.length > 0} title="Save and show every problem the server finds">Validate</button>
+          <button type="button" className="primary" onClick={publish} disabled={!!busy || latestStatus === "stopped" || (latestStatus === "published" && !dirty) || local.length > 0}>
             {busy === "publish" ? "Publishing…" : "Publish"}
           </button>
           <button type="button" onClick={stop} disabled={!!busy || v.status !== "published"}>Stop</button>
@@ -380,7 +382,12 @@ function Editor({ id }: { id: string }) {
           <button type="button" className="danger" onClick={del} disabled={!!busy} title={DELETE_RULE}>Delete</button>
         </div>
       </div>
-      {nameErr && <div className="error-text" role="alert">{nameErr}</div>}
+      {local.length > 0 && (
+        <div className="problems" role="alert" aria-label="Fix before saving">
+          <strong>Fix before saving:</strong>
+          <ul>{local.map((p, i) => <li key={i}>{p.step ? <><code>{p.step}</code> </> : null}{p.message}</li>)}</ul>
+        </div>
+      )}
       {v.backfill?.state === "running" && (
         <div className="note" role="status">
           Historical backfill: {v.backfill.processed.toLocaleString()} / {v.backfill.total.toLocaleString()} events
