@@ -147,6 +147,14 @@ function Editor({ id }: { id: string }) {
   const [toggling, setToggling] = useState<string | null>(null);
   const [statsVersion, setStatsVersion] = useState<number | null>(null);
 
+  // Unsaved edits are not lost silently: leaving the page asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
   // Take the server's definition whenever there are no local edits.
   useEffect(() => {
     if (view.data && !dirty) setDraft(view.data.definition);

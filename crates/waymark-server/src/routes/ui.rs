@@ -112,6 +112,72 @@ mod tests {
         );
     }
 
+    fn header(resp: &Response, name: header::HeaderName) -> &str {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    #[tokio::test]
+    async fn client_routes_get_the_page_assets_are_immutable_and_the_api_keeps_its_404() {
+        let page = index().await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(header(&page, header::CACHE_CONTROL), "no-cache");
+        assert_eq!(
+            header(&page, header::CONTENT_TYPE),
+            "text/html; charset=utf-8"
+        );
+
+        let route = fallback(Method::GET, "/journeys/cart?x=1".parse().unwrap()).await;
+        assert_eq!(route.status(), StatusCode::OK);
+        assert_eq!(
+            header(&route, header::CONTENT_TYPE),
+            "text/html; charset=utf-8"
+        );
+
+        let js = DIST
+            .get_dir("assets")
+            .unwrap()
+            .files()
+            .find(|f| f.path().extension().is_some_and(|e| e == "js"))
+            .unwrap();
+        let uri = format!("/{}", js.path().display());
+        let asset = fallback(Method::GET, uri.parse().unwrap()).await;
+        assert_eq!(asset.status(), StatusCode::OK);
+        assert_eq!(
+            header(&asset, header::CACHE_CONTROL),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(
+            header(&asset, header::CONTENT_TYPE),
+            "text/javascript; charset=utf-8"
+        );
+
+        for (method, path) in [
+            (Method::GET, "/api/nothing"),
+            (Method::GET, "/api"),
+            (Method::GET, "/v1/nothing/else"),
+            (Method::GET, "/v2"),
+            (Method::GET, "/metrics/x"),
+            (Method::GET, "/healthz/x"),
+            (Method::GET, "/assets/gone-1234.js"),
+            (Method::GET, "/favicon.ico"),
+            (Method::POST, "/journeys"),
+        ] {
+            let resp = fallback(method.clone(), path.parse().unwrap()).await;
+            assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{method} {path}");
+            assert_eq!(
+                header(&resp, header::CONTENT_TYPE),
+                "application/json",
+                "{method} {path}"
+            );
+        }
+        // A path that only starts like an API prefix is a client route.
+        let apis = fallback(Method::GET, "/apis".parse().unwrap()).await;
+        assert_eq!(apis.status(), StatusCode::OK);
+    }
+
     #[test]
     fn content_types() {
         assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
