@@ -14,19 +14,28 @@ const WS_TOKEN = process.env.WAYMARK_WS_TOKEN;
 const WRITE_KEY = process.env.WAYMARK_WRITE_KEY;
 check(WS_TOKEN && WRITE_KEY, "WAYMARK_WS_TOKEN and WAYMARK_WRITE_KEY are required");
 
-// ---- A local webhook receiver: every POST body, parsed.
+// ---- A local webhook receiver: every accepted POST body, parsed. `/gone` answers its
+// first request 410 (which disables the output) and `/bad` its first 400 (a permanent
+// failure: a dead delivery); after that both accept.
 const received = [];
+const refused = { "/gone": 410, "/bad": 400 };
 const receiver = http.createServer((req, res) => {
   let body = "";
   req.on("data", (c) => (body += c));
   req.on("end", () => {
-    try { received.push(JSON.parse(body)); } catch { received.push({ raw: body }); }
+    const status = refused[req.url];
+    if (status) {
+      delete refused[req.url];
+      res.writeHead(status).end("no");
+      return;
+    }
+    try { received.push({ path: req.url, body: JSON.parse(body) }); } catch { received.push({ path: req.url, raw: body }); }
     res.writeHead(200).end("ok");
   });
 });
 await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
 const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
-const deliveredTo = (user) => received.filter((b) => JSON.stringify(b).includes(`"${user}"`));
+const deliveredTo = (user, path = "/hook") => received.filter((b) => b.path === path && JSON.stringify(b).includes(`"${user}"`));
 
 const api = async (method, path, body, token = TOKEN) => {
   const r = await fetch(BASE + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
@@ -46,6 +55,9 @@ const fitView = async (p) => {
 };
 
 const failures = [];
+const t0 = Date.now();
+/** Progress with elapsed seconds, so a slow phase shows in the log. */
+const step = (what) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}`);
 const a11y = async (page, screen) => {
   const v = await axeCritical(page);
   if (v.length) failures.push(`${screen}: axe critical violations:\n  ${v.join("\n  ")}`);
@@ -240,6 +252,17 @@ try {
   await page.getByRole("heading", { name: "Journeys" }).waitFor();
   check((await api("GET", "/api/journeys/browser-journey-copy")).status === 404, "the clone was not deleted");
 
+  step("outputs that refuse");
+  // ---- Two more outputs whose receivers refuse at first.
+  await page.getByRole("link", { name: "Outputs" }).click();
+  for (const [id, name] of [["gone", "Gone hook"], ["bad", "Bad hook"]]) {
+    await page.getByLabel("Output id").fill(id);
+    await page.getByLabel("Name").fill(name);
+    await page.getByLabel("Webhook URL").fill(hookUrl.replace("/hook", `/${id}`));
+    await page.getByRole("button", { name: "Create output" }).click();
+    await page.getByRole("row", { name: new RegExp(name) }).waitFor();
+  }
+
   // ---- A second journey, like the seeds' consent-based channel choice: a multi-branch
   // split on consent, a random A/B split with weights, and an exit.
   await page.getByRole("link", { name: "Journeys" }).click();
@@ -264,8 +287,11 @@ try {
   await page.getByRole("button", { name: "Add a step under Email allowed" }).click();
   await page.getByRole("menuitem", { name: "Send to outputs" }).click();
   await page.getByLabel("Step name").fill("Email nudge");
-  await page.getByRole("button", { name: "+ add a connection" }).click();
-  await page.getByLabel("Connection 1 output").selectOption("hook");
+  for (const [n, output] of [[1, "hook"], [2, "gone"], [3, "bad"]]) {
+    await page.getByRole("button", { name: "+ add a connection" }).click();
+    await page.getByLabel(`Connection ${n} output`).selectOption(output);
+    await page.getByLabel(`Connection ${n} id`).fill(`email-${output}`);
+  }
   await page.getByRole("button", { name: "Split the path under SMS allowed" }).click();
   await page.getByRole("menuitem", { name: "Random split (A/B)" }).click();
   await page.getByRole("button", { name: /^Step Variant B/ }).click();
@@ -303,6 +329,22 @@ try {
   await eventually("a delivery for dia", async () => deliveredTo("dia").length > 0, 60000);
   check(deliveredTo("eli").length === 0, "eli gave no consent and must not be sent");
 
+  step("consent journey delivered");
+  // ---- The outputs page: the 410 disabled `gone`, re-enabled here, then delivered; the 400
+  // made a dead delivery on `bad`, replayed here, then delivered.
+  await page.getByRole("link", { name: "Outputs" }).click();
+  const goneRow = page.getByRole("row", { name: /Gone hook/ });
+  await goneRow.getByRole("button", { name: "Re-enable" }).click({ timeout: 60000 });
+  await eventually("gone delivered after re-enabling", async () => deliveredTo("dia", "/gone").length > 0, 60000);
+  await eventually("gone counted as delivered", async () => (await page.getByTestId("delivered-gone").textContent()) === "1", 60000);
+  step("gone re-enabled and delivered");
+  const badRow = page.getByRole("row", { name: /Bad hook/ });
+  await badRow.getByRole("button", { name: "Deliveries" }).click();
+  await page.getByRole("button", { name: "Replay" }).first().click({ timeout: 60000 });
+  await eventually("bad delivered after the replay", async () => deliveredTo("dia", "/bad").length > 0, 60000);
+  step("bad replayed and delivered");
+  await shot(page, "12b-outputs-replayed");
+
   // ---- Profiles.
   await page.getByRole("link", { name: "Profiles" }).click();
   await page.getByLabel("Workspace").selectOption("shop");
@@ -338,6 +380,8 @@ try {
 } finally {
   await browser.close();
   await analytics.closeAndFlush({ timeout: 2000 }).catch(() => {});
+  // Waymark keeps its connections to the receiver alive; close them rather than wait.
+  receiver.closeAllConnections();
   receiver.close();
 }
 if (failures.length) {
@@ -346,3 +390,4 @@ if (failures.length) {
   process.exit(1);
 }
 console.log(`ui e2e: main flow passed (${received.length} webhook deliveries received)`);
+process.exit(0);
