@@ -14,7 +14,7 @@ pub use bootstrap::{Bootstrap, apply_config, apply_outputs, apply_tenancy};
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
 pub use ingest_metrics::IngestMetrics;
-pub use routes::{ProfileView, router};
+pub use routes::{ProfileView, openapi_document, router};
 pub use state::AppState;
 
 use std::future::Future;

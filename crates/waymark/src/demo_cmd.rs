@@ -192,22 +192,15 @@ fn ingest(store: &dyn Store, messages: Vec<demo::DemoMessage>) -> Result<()> {
     Ok(())
 }
 
-/// Sends live events at `rate` per second, stamped now, forever.
+/// Sends live events, about `rate` a second, as their time comes, forever.
 fn trickle(store: &dyn Store, users: usize, rate: u32) {
-    let mut round = 0u64;
+    let mut live = demo::Trickle::new(SEED, users, rate, SystemClock.now());
     loop {
         let started = Instant::now();
-        let now = SystemClock.now();
-        let messages = demo::live(SEED.wrapping_add(round), users, now, rate as usize);
-        for mut m in messages {
-            m.message.event.at = now;
-            m.message.received_at = now;
-            if let Err(e) = store.ingest(m.workspace, m.input, vec![m.message]) {
-                eprintln!("demo: a live event was not stored: {e}");
-            }
+        if let Err(e) = ingest(store, live.due(SystemClock.now())) {
+            eprintln!("demo: live events were not stored: {e}");
         }
-        round += 1;
-        std::thread::sleep(Duration::from_secs(1).saturating_sub(started.elapsed()));
+        std::thread::sleep(Duration::from_millis(250).saturating_sub(started.elapsed()));
     }
 }
 
@@ -215,7 +208,7 @@ fn print_welcome(address: &str, data: &Path) {
     let base = format!("http://{address}");
     println!();
     println!("Waymark is listening on {base}");
-    println!("  UI and API:     {base}/  (the web UI is not built yet; the API is)");
+    println!("  UI and API:     {base}/  (sign in with the admin token)");
     println!("  admin token:    {TOKEN}");
     println!("  data:           {}", data.display());
     println!(

@@ -35,6 +35,9 @@ enum Command {
     Import(import::Args),
     /// Write a workspace's profiles and their events as NDJSON.
     Export(export::Args),
+    /// Print the admin API's OpenAPI document (what `/api/openapi.json` serves); the web
+    /// UI's API types are generated from it.
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,11 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
+        Command::Openapi => {
+            let doc = waymark_server::openapi_document();
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

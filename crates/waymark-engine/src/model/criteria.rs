@@ -31,7 +31,7 @@ pub enum Criteria {
 }
 
 /// `{"event": NAME, "where"?, "count"?, "within"?, "between"?, "since"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventCondition {
     /// The event name (`Order Completed`, `Page Viewed`, …).
@@ -43,6 +43,7 @@ pub struct EventCondition {
     #[serde(default)]
     pub count: Count,
     /// Only events in the sliding window `(now − within, now]` count.
+    #[schemars(with = "Option<String>")]
     pub within: Option<Duration>,
     /// Only events in this fixed interval count.
     pub between: Option<Between>,
@@ -51,7 +52,7 @@ pub struct EventCondition {
 }
 
 /// A comparison of the number of matching events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Count {
     /// The comparison.
@@ -89,7 +90,7 @@ impl Count {
 }
 
 /// A count comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum CountOp {
     /// `>=`
     #[serde(rename = ">=")]
@@ -109,19 +110,21 @@ pub enum CountOp {
 }
 
 /// A fixed interval of event time, both ends included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Between {
     /// First instant counted.
     #[serde(deserialize_with = "instant")]
+    #[schemars(with = "String")]
     pub from: Millis,
     /// Last instant counted.
     #[serde(deserialize_with = "instant")]
+    #[schemars(with = "String")]
     pub to: Millis,
 }
 
 /// Where an event count starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Since {
     /// After the user entered the journey.
@@ -131,7 +134,7 @@ pub enum Since {
 }
 
 /// A property filter on an event: `{"property": PATH, "op": OP, "value"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Dotted path into the event's properties, or into its context with `context.`.
@@ -143,7 +146,7 @@ pub struct Filter {
 }
 
 /// `{"trait": PATH, "op": OP, "value"?, "for"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraitCondition {
     /// Dotted path into the profile's traits.
@@ -155,11 +158,12 @@ pub struct TraitCondition {
     pub value: Option<Value>,
     /// The comparison must have held continuously for this long.
     #[serde(rename = "for")]
+    #[schemars(with = "Option<String>")]
     pub held_for: Option<Duration>,
 }
 
 /// `{"attribute": NAME, "op": OP, "value"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttributeCondition {
     /// The computed attribute's name.
@@ -180,7 +184,7 @@ pub struct MemberOf {
 }
 
 /// The audience a `member_of` criterion refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum MemberTarget {
     /// A step's audience in a journey.
@@ -198,7 +202,7 @@ pub enum MemberTarget {
 }
 
 /// `{"consent": PURPOSE, "granted": bool}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentCondition {
     /// The purpose (`marketing`, `analytics`, …).
@@ -208,7 +212,7 @@ pub struct ConsentCondition {
 }
 
 /// A comparison operator for traits, properties and attributes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Equal.
@@ -364,5 +368,42 @@ impl Criteria {
             Criteria::Not(inner) => inner.visit(visit),
             _ => {}
         }
+    }
+}
+
+/// The JSON Schema of criteria (SPEC §4), for the OpenAPI document and the UI's generated
+/// types. Written by hand because criteria are read by hand (`from_map`): one object with
+/// exactly one kind key.
+impl schemars::JsonSchema for Criteria {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Criteria".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let me = generator.subschema_for::<Criteria>();
+        let one = |key: &str, value: serde_json::Value| {
+            serde_json::json!({"type": "object", "properties": {key: value},
+                               "required": [key], "additionalProperties": false})
+        };
+        let list = serde_json::json!({"type": "array", "items": me});
+        let member = serde_json::json!({"type": "object", "properties": {
+                "member_of": generator.subschema_for::<MemberTarget>(),
+                "is": {"type": "boolean"}},
+            "required": ["member_of"], "additionalProperties": false});
+        schemars::json_schema!({
+            "description": "A condition over a user's events, traits, attributes, consent, inputs and memberships (SPEC §4).",
+            "anyOf": [
+                one("all", list.clone()),
+                one("any", list),
+                one("not", serde_json::to_value(&me).unwrap_or_default()),
+                one("everyone", serde_json::json!({"const": true})),
+                generator.subschema_for::<EventCondition>(),
+                generator.subschema_for::<TraitCondition>(),
+                generator.subschema_for::<AttributeCondition>(),
+                member,
+                generator.subschema_for::<ConsentCondition>(),
+                one("input", serde_json::json!({"type": "array", "items": {"type": "string"}})),
+            ]
+        })
     }
 }

@@ -6,7 +6,7 @@ use super::criteria::{Criteria, optional_instant};
 use crate::time::{ClockTime, Day, Duration, Millis, SignedDuration};
 
 /// A journey (SPEC §6).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Journey {
     /// Stable id; part of every hash and delivery id.
@@ -33,7 +33,7 @@ fn first_version() -> u32 {
 }
 
 /// The entry step: who enters, when, and how they move on.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryStep {
     /// Always `entry`.
@@ -56,9 +56,11 @@ pub struct EntryStep {
     pub reentry: Reentry,
     /// No entries before this instant.
     #[serde(default, deserialize_with = "optional_instant")]
+    #[schemars(with = "Option<String>")]
     pub start_at: Option<Millis>,
     /// No entries at or after this instant.
     #[serde(default, deserialize_with = "optional_instant")]
+    #[schemars(with = "Option<String>")]
     pub end_at: Option<Millis>,
     /// Outputs that hear of the entry step's audience.
     #[serde(default)]
@@ -67,6 +69,7 @@ pub struct EntryStep {
     #[serde(default)]
     pub branching: Branching,
     /// With `wait` branching: when the `remaining` child takes over.
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<Duration>,
     /// Children, left to right.
     #[serde(default)]
@@ -74,7 +77,7 @@ pub struct EntryStep {
 }
 
 /// What makes a user enter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryOn {
     /// When the entry criteria turn from false to true.
@@ -85,7 +88,7 @@ pub enum EntryOn {
 }
 
 /// Whether a user who left may enter again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reentry {
     /// Only users who never entered.
@@ -94,11 +97,11 @@ pub enum Reentry {
     /// Any time after leaving.
     AfterExit,
     /// This long after leaving.
-    Cooldown(Duration),
+    Cooldown(#[schemars(with = "String")] Duration),
 }
 
 /// A step below the entry.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Unique within the journey.
@@ -121,6 +124,7 @@ pub struct Step {
     #[serde(default)]
     pub branching: Branching,
     /// With `wait` branching: when the `remaining` child takes over.
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<Duration>,
     /// Children, left to right.
     #[serde(default)]
@@ -128,7 +132,7 @@ pub struct Step {
 }
 
 /// The kind of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// Reached when its criteria hold.
@@ -144,7 +148,7 @@ pub enum StepKind {
 }
 
 /// How a step's children are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Branching {
     /// Stay until a child's guard holds; leftmost wins.
@@ -161,31 +165,34 @@ pub enum Branching {
 }
 
 /// What a wait step waits for.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum Wait {
     /// A fixed time after reaching the step.
-    Duration(Duration),
+    Duration(#[schemars(with = "String")] Duration),
     /// A local time, a fixed instant, or a time held in a trait.
     Until(Until),
 }
 
 /// The moment a wait ends.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum Until {
     /// The next such local time, on one of `days`, in the user's time zone.
     LocalTime {
         /// Local clock time.
+        #[schemars(with = "String")]
         time: ClockTime,
         /// Allowed days (every day when empty).
         #[serde(default)]
+        #[schemars(with = "Vec<String>")]
         days: Vec<Day>,
     },
     /// A fixed instant.
     At {
         /// The instant.
         #[serde(deserialize_with = "super::criteria::required_instant")]
+        #[schemars(with = "String")]
         at: Millis,
     },
     /// The time held in a trait, plus an offset.
@@ -194,12 +201,13 @@ pub enum Until {
         #[serde(rename = "trait")]
         path: String,
         /// Added to the trait's time (negative: before it).
+        #[schemars(with = "Option<String>")]
         offset: Option<SignedDuration>,
     },
 }
 
 /// A link from a step's audience to an output.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Connection {
     /// Unique within the journey.
@@ -217,7 +225,7 @@ pub struct Connection {
 }
 
 /// How a connection sends membership changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionMode {
     /// `track` `Audience Entered` / `Audience Exited`.
@@ -229,12 +237,13 @@ pub enum ConnectionMode {
 }
 
 /// Journey-wide rules.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Leave at once when this holds.
     pub exit: Option<Criteria>,
     /// The longest a user stays in the journey.
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<Duration>,
     /// What counts as converting.
     pub goal: Option<Goal>,
@@ -249,12 +258,13 @@ pub struct Settings {
 }
 
 /// The journey's goal.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
     /// Converting means these criteria hold.
     pub criteria: Criteria,
     /// Only within this long after entry.
+    #[schemars(with = "Option<String>")]
     pub within: Option<Duration>,
     /// Leave the journey on converting.
     #[serde(default)]
@@ -262,7 +272,7 @@ pub struct Goal {
 }
 
 /// The control group.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlGroup {
     /// Percent of entrants, 0–50.
@@ -270,19 +280,21 @@ pub struct ControlGroup {
 }
 
 /// Quiet hours for send steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     /// Local time the window opens.
+    #[schemars(with = "String")]
     pub start: ClockTime,
     /// Local time the window closes.
+    #[schemars(with = "String")]
     pub end: ClockTime,
     /// What happens to a user who would reach a send step inside the window.
     pub fallback: QuietFallback,
 }
 
 /// What quiet hours do to a send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuietFallback {
     /// Wait at the parent until the window ends.
@@ -292,11 +304,12 @@ pub enum QuietFallback {
 }
 
 /// The frequency cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FrequencyCap {
     /// Most delivering sends in any window of `per`.
     pub max: u32,
     /// The sliding window.
+    #[schemars(with = "String")]
     pub per: Duration,
 }

@@ -1,25 +1,10 @@
-//! Health and the fallback for unknown paths.
+//! Health and the answers for unknown paths and methods.
 
 use axum::Json;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::ApiError;
-
-/// `GET /`: a start page (the canvas UI is not built yet).
-pub(crate) async fn index() -> axum::response::Html<&'static str> {
-    axum::response::Html(concat!(
-        "<!doctype html><meta charset=utf-8><title>Waymark</title>",
-        "<h1>Waymark</h1><p>Customer journey orchestration. The canvas UI is not built yet; ",
-        "everything is available through the admin API (send <code>Authorization: Bearer ",
-        "&lt;token&gt;</code>).</p><ul>",
-        "<li><a href=/api/openapi.json>/api/openapi.json</a>: the API</li>",
-        "<li><a href=/api/journeys>/api/journeys</a>: journeys</li>",
-        "<li><a href=/api/outputs>/api/outputs</a>: outputs</li>",
-        "<li><a href=/metrics>/metrics</a>: Prometheus metrics</li>",
-        "<li><a href=/healthz>/healthz</a>: health</li></ul>",
-    ))
-}
 
 /// `GET /healthz`.
 pub(crate) async fn healthz() -> Json<Value> {

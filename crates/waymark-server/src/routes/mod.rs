@@ -11,6 +11,7 @@ mod openapi;
 mod outputs;
 mod rejected;
 mod segment;
+mod ui;
 mod views;
 
 use axum::Router;
@@ -22,6 +23,11 @@ use serde::de::DeserializeOwned;
 use crate::{ApiError, AppState};
 
 pub use views::ProfileView;
+
+/// The OpenAPI document of the admin API (for `waymark openapi`).
+pub fn openapi_document() -> serde_json::Value {
+    openapi::openapi()
+}
 
 /// axum's `Path`, except that a segment that is not UTF-8 once percent-decoded is answered
 /// `400 {"code":"invalid_path","message"}` like every other error (axum's own rejection is
@@ -82,9 +88,7 @@ const fn ep(
 
 /// Every endpoint.
 pub(crate) const ENDPOINTS: &[Endpoint] = &[
-    ep("get", "/", "A start page with links", Auth::None, || {
-        get(health::index)
-    }),
+    ep("get", "/", "The web UI", Auth::None, || get(ui::index)),
     ep("get", "/healthz", "Health", Auth::None, || {
         get(health::healthz)
     }),
@@ -366,7 +370,7 @@ pub fn router(state: AppState) -> Router {
     ENDPOINTS
         .iter()
         .fold(Router::new(), |r, e| r.route(e.path, (e.route)()))
-        .fallback(health::not_found)
+        .fallback(ui::fallback)
         .method_not_allowed_fallback(health::method_not_allowed)
         .with_state(state)
 }

@@ -10,6 +10,23 @@ pub(crate) async fn document() -> Json<Value> {
     Json(openapi())
 }
 
+/// JSON Schemas of the journey JSON (SPEC §6) and criteria (SPEC §4), generated from the
+/// engine's own model types, under `#/components/schemas/`. The web UI's API types are
+/// generated from this document, so a change to the model shows up in the UI's build.
+fn model_schemas() -> Map<String, Value> {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas/".into();
+    let mut generator = settings.into_generator();
+    generator.subschema_for::<waymark_engine::model::Journey>();
+    generator.subschema_for::<waymark_engine::model::Criteria>();
+    generator.take_definitions(true)
+}
+
+/// The journey JSON as a request body.
+fn journey_body() -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Journey"}}}})
+}
+
 /// The document.
 pub(crate) fn openapi() -> Value {
     let mut paths = Map::new();
@@ -37,12 +54,21 @@ pub(crate) fn openapi() -> Value {
         if !params.is_empty() {
             op["parameters"] = json!(params);
         }
-        if matches!(e.method, "post" | "patch") {
+        if (e.method, e.path) == ("post", "/api/journeys") {
+            op["requestBody"] = journey_body();
+        } else if matches!(e.method, "post" | "patch") {
             op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});
         }
         let item = paths.entry(e.path.to_string()).or_insert_with(|| json!({}));
         item[e.method] = op;
     }
+    let mut schemas = model_schemas();
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "problems": {"type": "array", "items": {"type": "object"}}}}),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Waymark", "version": env!("CARGO_PKG_VERSION"),
@@ -53,11 +79,7 @@ pub(crate) fn openapi() -> Value {
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "writeKey": {"type": "http", "scheme": "basic"},
             },
-            "schemas": {
-                "Error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"},
-                    "problems": {"type": "array", "items": {"type": "object"}}}},
-            },
+            "schemas": schemas,
         },
     })
 }
@@ -73,5 +95,45 @@ mod tests {
         let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
         assert_eq!(operations, ENDPOINTS.len());
         assert!(paths["/api/journeys/{id}/publish"]["post"]["parameters"][0]["name"] == "id");
+    }
+
+    #[test]
+    fn the_journey_model_is_described_and_every_reference_resolves() {
+        let doc = openapi();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in [
+            "Journey",
+            "EntryStep",
+            "Step",
+            "Settings",
+            "Criteria",
+            "EventCondition",
+        ] {
+            assert!(schemas.contains_key(name), "no schema {name}");
+        }
+        assert_eq!(
+            doc["paths"]["/api/journeys"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/Journey"
+        );
+        fn refs(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    m.values().for_each(|x| refs(x, out));
+                }
+                Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(all.len() > 20);
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").expect(&r);
+            assert!(schemas.contains_key(name), "dangling {r}");
+        }
     }
 }

@@ -37,7 +37,7 @@ async fn unknown_paths_are_404() {
             .await;
         assert_eq!(resp.status, StatusCode::NOT_FOUND, "{path}");
     }
-    app.rejects(get("/nothing/here"), StatusCode::NOT_FOUND, "not_found")
+    app.rejects(get("/api/nothing/here"), StatusCode::NOT_FOUND, "not_found")
         .await;
     // `/` is the start page: it takes GET only.
     app.rejects(

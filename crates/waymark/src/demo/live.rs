@@ -1,5 +1,12 @@
-//! Live traffic: a trickle of sessions by existing demo users, starting at a given moment,
-//! for a server to send as time passes.
+//! Live traffic: a continuous trickle of sessions, for a server to send as time passes.
+//!
+//! Sessions start one after another and their events are released when their time comes,
+//! so a session goes on across seconds (a product view, then an add to cart, a checkout,
+//! an order) instead of being cut to its first events. Session time is compressed
+//! ([`COMPRESS`]) so that a first-time visitor of `waymark demo` sees whole funnels within a
+//! minute, and sessions are spaced by their size so that the messages average `rate` per
+//! second. Some sessions are brand-new users signing up (users past the history's), which
+//! moves the onboarding and trial journeys.
 
 use serde_json::json;
 use waymark_engine::time::Millis;
@@ -13,55 +20,144 @@ use super::timeline::{SECOND, Timeline};
 /// Salt of the live stream.
 const LIVE_SALT: u64 = 0x4C49_5645_5452_4B4C;
 
-/// Mean time between two session starts.
-const MEAN_GAP: f64 = 1_500.0;
+/// How much faster than the history a live session runs (its 6–80 s pauses become ~1–10 s).
+pub const COMPRESS: Millis = 8;
 
-/// The first `count` messages, in time order, of sessions by users `0..users` that start at
-/// `now` and follow each other about every 1.5 s. Message ids are `demo-<seed>-live-<now>-<n>`.
-pub fn live(seed: u64, users: usize, now: Millis, count: usize) -> Vec<DemoMessage> {
-    if users == 0 || count == 0 {
-        return Vec::new();
+/// Share of sessions that are a new user signing up.
+const SIGN_UPS: f64 = 0.05;
+
+/// A generator of live traffic, deterministic for a seed, a user count, a rate and a start.
+pub struct Trickle {
+    seed: u64,
+    users: usize,
+    rate: f64,
+    rng: Rng,
+    next_session: Millis,
+    session: u64,
+    new_users: usize,
+    /// The first new user's index: past the history's users, and apart for each start, so a
+    /// restarted demo does not sign the same people up again.
+    first_new: usize,
+    start: Millis,
+    /// Generated and not yet due, unordered.
+    pending: Vec<DemoMessage>,
+    prefix: String,
+    released: usize,
+}
+
+impl Trickle {
+    /// A trickle of about `rate` messages a second for users `0..users` (and new users after
+    /// them), its first session at `start`. Message ids are `demo-<seed>-live-<start>-<n>`.
+    pub fn new(seed: u64, users: usize, rate: u32, start: Millis) -> Self {
+        Trickle {
+            seed,
+            users,
+            rate: f64::from(rate),
+            rng: Rng::stream(seed ^ LIVE_SALT, start as u64),
+            next_session: start,
+            session: 0,
+            new_users: 0,
+            first_new: users + (start / 1_000).rem_euclid(1_000_000) as usize * 100_000,
+            start,
+            pending: Vec::new(),
+            prefix: format!("demo-{seed}-live-{start}-"),
+            released: 0,
+        }
     }
-    let mut rng = Rng::stream(seed ^ LIVE_SALT, now as u64);
-    let mut out = Vec::with_capacity(count + 64);
-    let mut start = now;
-    // Once `count` messages exist, `cutoff` bounds the time of the count-th earliest one;
-    // sessions starting after it cannot change the answer.
-    let mut cutoff = Millis::MAX;
-    let mut session = 0u64;
-    while start <= cutoff {
-        let persona = Persona::new(seed, rng.below(users as u64) as usize);
+
+    /// The messages whose time is at or before `now` and that were not returned yet, in time
+    /// order.
+    pub fn due(&mut self, now: Millis) -> Vec<DemoMessage> {
+        if self.users == 0 || self.rate <= 0.0 {
+            return Vec::new();
+        }
+        while self.next_session <= now {
+            let start = self.next_session;
+            let before = self.pending.len();
+            self.session_at(start);
+            let made = (self.pending.len() - before).max(1) as f64;
+            // Spacing sessions by their size keeps the average at `rate` messages a second.
+            let gap = self.rng.exp(made * 1_000.0 / self.rate) as Millis + 1;
+            self.next_session += gap;
+            self.session += 1;
+        }
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|m| m.message.event.at <= now);
+        self.pending = later;
+        let mut due = in_time_order(due, usize::MAX, "");
+        for m in &mut due {
+            m.message.message_id = Some(format!("{}{}", self.prefix, self.released));
+            self.released += 1;
+        }
+        due
+    }
+
+    /// One session starting at `start`, its times compressed.
+    fn session_at(&mut self, start: Millis) {
+        let sign_up = self.rng.chance(SIGN_UPS);
+        let index = if sign_up {
+            self.new_users += 1;
+            self.first_new + self.new_users - 1
+        } else {
+            self.rng.below(self.users as u64) as usize
+        };
+        let persona = Persona::new(self.seed, index);
+        let mut made = Vec::new();
         let mut timeline = Timeline {
             persona: &persona,
-            rng: Rng::stream(rng.next_u64(), session),
-            lo: now,
+            rng: Rng::stream(self.rng.next_u64(), self.session),
+            lo: start,
             hi: Millis::MAX,
-            consent_period: (now, now),
-            identified_at: if persona.starts_anonymous && rng.chance(0.15) {
+            consent_period: (start, start),
+            identified_at: if persona.starts_anonymous && self.rng.chance(0.15) {
                 Millis::MAX
             } else {
                 Millis::MIN
             },
-            ltv: persona.ltv_base + (rng.exp(120.0) * 100.0).round() / 100.0,
-            tag: format!("-L{now}-{session}"),
+            ltv: persona.ltv_base + (self.rng.exp(120.0) * 100.0).round() / 100.0,
+            tag: format!("-L{}-{}", self.start, self.session),
             carts: 0,
             stated: None,
-            out: &mut out,
+            out: &mut made,
         };
-        session_for(&mut timeline, start, &mut rng);
-        if cutoff == Millis::MAX && out.len() >= count {
-            let mut times: Vec<Millis> = out.iter().map(|m| m.message.event.at).collect();
-            let (_, nth, _) = times.select_nth_unstable(count - 1);
-            cutoff = *nth;
+        if sign_up && persona.new_user && persona.workspace != "blog" {
+            signup_session(&mut timeline, start);
+        } else {
+            session_for(&mut timeline, start, &mut self.rng);
         }
-        start += rng.exp(MEAN_GAP) as Millis + 1;
-        session += 1;
+        for mut m in made {
+            let at = start + (m.message.event.at - start) / COMPRESS;
+            m.message.event.at = at;
+            m.message.received_at = at;
+            self.pending.push(m);
+        }
     }
-    in_time_order(out, count, &format!("demo-{seed}-live-{now}-"))
 }
 
-/// One live session of a user: reading for blog users; for shop users mostly shopping,
-/// sometimes a plan upgrade or a completed onboarding step.
+/// A new shop user signs up: traits (trial or free plan), `Signed Up`, the trial, and often
+/// a first onboarding step and some shopping.
+fn signup_session(tl: &mut Timeline<'_>, at: Millis) {
+    let p = tl.persona;
+    tl.identified_at = at;
+    let traits = tl.profile_traits(at, p.plan.as_str());
+    tl.identify(at, false, traits);
+    tl.track(at + SECOND, false, "Signed Up", json!({"method": "email"}));
+    if p.plan == Plan::Trial {
+        let props = json!({"trial_plan": "pro", "trial_days": 14});
+        tl.track(at + 2 * SECOND, false, "Trial Started", props);
+    }
+    if tl.rng.chance(0.6) {
+        let props = json!({"fields_completed": 6});
+        tl.track(at + 40 * SECOND, false, "Profile Completed", props);
+    }
+    if tl.rng.chance(0.5) {
+        tl.shop_session(at + 90 * SECOND, false);
+    }
+}
+
+/// One live session of an existing user: reading for blog users; for shop users mostly
+/// shopping, sometimes a plan upgrade or a completed onboarding step.
 fn session_for(tl: &mut Timeline<'_>, at: Millis, rng: &mut Rng) {
     let p = tl.persona;
     if p.workspace == "blog" {

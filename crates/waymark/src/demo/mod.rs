@@ -103,13 +103,7 @@ pub fn history(seed: u64, users: usize, start: Millis, end: Millis) -> Vec<DemoM
     history::history(seed, users, start, end)
 }
 
-/// A live trickle: the next `count` messages for existing demo users (`user-00000` up to
-/// `users`) starting at `now` (to be sent over time, about one session every 1.5 s),
-/// sorted by time. Message ids are `demo-<seed>-live-<now>-<n>`, so calls with different
-/// `now` never collide.
-pub fn live(seed: u64, users: usize, now: Millis, count: usize) -> Vec<DemoMessage> {
-    live::live(seed, users, now, count)
-}
+pub use live::Trickle;
 
 /// The sample journeys (`examples/demo/journeys/*.json`), as (id, JSON text).
 pub fn journeys() -> Vec<(&'static str, &'static str)> {

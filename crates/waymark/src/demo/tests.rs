@@ -7,7 +7,7 @@ use waymark_engine::MessageKind;
 use waymark_engine::time::Millis;
 use waymark_engine::validate::{Limits, load_journey, validate_journey};
 
-use super::{DemoMessage, WORKSPACES, history, journeys, live};
+use super::{DemoMessage, Trickle, WORKSPACES, history, journeys};
 
 /// 2026-01-01T00:00:00Z.
 const START: Millis = 1_767_225_600_000;
@@ -284,37 +284,63 @@ fn smaller_runs_are_subsets() {
 fn empty_inputs_give_no_messages() {
     assert!(history(1, 0, START, END).is_empty());
     assert!(history(1, 10, END, START).is_empty());
-    assert!(live(1, 0, START, 10).is_empty());
-    assert!(live(1, 10, START, 0).is_empty());
+    assert!(Trickle::new(1, 0, 20, START).due(START + 60_000).is_empty());
+    assert!(Trickle::new(1, 10, 0, START).due(START + 60_000).is_empty());
+}
+
+/// A minute of the trickle, polled every 250 ms as `waymark demo` does.
+fn minute_of_trickle(seed: u64, rate: u32) -> Vec<DemoMessage> {
+    let mut t = Trickle::new(seed, 1_000, rate, END);
+    let mut out = Vec::new();
+    for tick in 1..=240 {
+        let now = END + tick * 250;
+        let due = t.due(now);
+        assert!(
+            due.iter().all(|m| m.message.event.at <= now),
+            "a message before its time"
+        );
+        out.extend(due);
+    }
+    out
 }
 
 #[test]
-fn live_is_deterministic_sorted_and_sized() {
-    let now = END;
-    let a = live(7, 1_000, now, 500);
-    assert_eq!(a, live(7, 1_000, now, 500));
-    assert_ne!(a, live(7, 1_000, now + 1, 500));
-    assert_eq!(a.len(), 500);
+fn the_trickle_keeps_its_rate_and_moves_every_funnel_within_a_minute() {
+    let a = minute_of_trickle(7, 20);
+    assert_eq!(a, minute_of_trickle(7, 20), "not deterministic");
+    // About 20 a second (the demo's `--rate`), not a tenth of it.
+    assert!(
+        (900..=1_500).contains(&a.len()),
+        "{} messages in a minute",
+        a.len()
+    );
+    let ten = minute_of_trickle(7, 10).len();
+    assert!((400..=800).contains(&ten), "{ten} messages at 10/s");
     assert!(
         a.windows(2)
             .all(|w| w[0].message.event.at <= w[1].message.event.at)
     );
-    assert!(a.iter().all(|m| m.message.event.at >= now));
+    assert!(a.iter().all(|m| m.message.event.at >= END));
+    let ids: HashSet<_> = a.iter().map(|m| m.message.message_id.clone()).collect();
+    assert_eq!(ids.len(), a.len(), "message ids repeat");
     check_well_formed(&a);
-    for m in &a {
-        if let Some(user) = m.message.identity.user_id.as_deref() {
-            let n: usize = user["user-".len()..].parse().expect("user number");
-            assert!(n < 1_000);
-        }
-    }
-    // A longer run starts with the shorter one.
-    let longer = live(7, 1_000, now, 800);
-    assert_eq!(&longer[..500], &a[..]);
+    // Whole sessions, not only their first views: what the sample journeys enter on.
     let counts = names(&a);
-    assert!(
-        counts.get("Product Viewed").copied().unwrap_or(0) > 50,
-        "{counts:?}"
-    );
+    for (event, at_least) in [
+        ("Product Viewed", 50),
+        ("Product Added", 10),
+        ("Checkout Started", 4),
+        ("Order Completed", 2),
+        ("Signed Up", 2),
+    ] {
+        let n = counts.get(event).copied().unwrap_or(0);
+        assert!(n >= at_least, "{event}: {n} in a minute ({counts:?})");
+    }
+    let trials = a
+        .iter()
+        .filter(|m| m.message.event.traits.get("plan").and_then(|p| p.as_str()) == Some("trial"))
+        .count();
+    assert!(trials >= 1, "no new trial user in a minute");
 }
 
 #[test]

@@ -10,6 +10,8 @@
 //! - `journeys_live`: journeys, outputs and deliveries end to end over HTTP: a Python
 //!   Standard Webhooks receiver (`tests/e2e`), restarts, retries, 410, a hanging receiver.
 //! - `live`: a running server, a tiny HTTP/1.1 client and a fault-injecting proxy.
+//! - `ui`: the web UI: committed build and API types match the sources, Vitest component
+//!   tests, and the Playwright browser flow in Chromium against `waymark serve`.
 
 mod cli;
 mod clients;
@@ -19,3 +21,4 @@ mod journeys_live;
 mod live;
 mod scenarios;
 mod support;
+mod ui;
