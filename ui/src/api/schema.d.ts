@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A delivery with every attempt */
+        get: operations["get_api_deliveries__id_"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/deliveries/{id}/replay": {
         parameters: {
             query?: never;
@@ -272,10 +289,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An output's deliveries by status (dead letters with status=dead) */
+        /** An output's deliveries, filtered (status, user, message_id, since, until) and paged by cursor */
         get: operations["get_api_outputs__id__deliveries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outputs/{id}/deliveries/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send every dead delivery of the output (since a time) again */
+        post: operations["post_api_outputs__id__deliveries_replay"];
         delete?: never;
         options?: never;
         head?: never;
@@ -413,6 +447,23 @@ export interface paths {
         };
         /** A profile's events */
         get: operations["get_api_workspaces__ws__profiles__user_id__events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{ws}/rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages that failed validation, newest first, with counts per input */
+        get: operations["get_api_workspaces__ws__rejected"];
         put?: never;
         post?: never;
         delete?: never;
@@ -572,6 +623,12 @@ export interface components {
             mode: components["schemas"]["ConnectionMode"];
             /** @description The output's id. */
             output: string;
+            /**
+             * @description Trait paths (`plan`, `address.city`) whose values every message of this connection
+             *     carries, so that downstream tools can personalise (SPEC §8).
+             * @default []
+             */
+            traits?: string[];
         };
         /** @description How a connection sends membership changes. */
         ConnectionMode: "event" | "identify" | "list";
@@ -883,6 +940,35 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_deliveries__id_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -1516,6 +1602,39 @@ export interface operations {
             };
         };
     };
+    post_api_outputs__id__deliveries_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_api_outputs__id__members: {
         parameters: {
             query?: never;
@@ -1823,6 +1942,35 @@ export interface operations {
             path: {
                 ws: string;
                 user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_workspaces__ws__rejected: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
             };
             cookie?: never;
         };
