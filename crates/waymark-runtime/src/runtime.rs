@@ -168,6 +168,22 @@ impl Runtime {
         view::journey(doc, self.inner.shared.progress_of(&doc.id))
     }
 
+    // ----- profiles -----
+
+    /// Deletes the profile `key` names in `workspace` (the right to be forgotten),
+    /// suppressing its identifiers when asked: when this answers, the profile has left
+    /// every journey and list and its deliveries are gone from every listing. Whether
+    /// there was a profile.
+    pub fn delete_profile(
+        &self,
+        workspace: &str,
+        key: &str,
+        suppress: bool,
+    ) -> Result<bool, RuntimeError> {
+        let (workspace, key) = (workspace.to_string(), key.to_string());
+        self.call(move |core| core.delete_profile(&workspace, &key, suppress))
+    }
+
     // ----- journeys -----
 
     /// Every journey a caller with `scope` may see, as summaries. A journey that cannot be

@@ -407,6 +407,9 @@ impl Store for MemoryStore {
         let Some(deleted) = apply::delete_profile(space, key, suppress)? else {
             return Ok(false);
         };
+        let mut identifiers = deleted.identifiers();
+        identifiers.push(key.to_string());
+        space.rejected.retain(|r| !r.mentions(&identifiers));
         state.feed.send(Commit::ProfileDeleted {
             workspace: workspace.to_string(),
             profile: deleted.id,
@@ -607,5 +610,9 @@ impl Store for MemoryStore {
         pred: &dyn Fn(&OutboxRecord) -> bool,
     ) -> Result<usize, StoreError> {
         Ok(self.lock()?.outbox.remove_for(output, pred))
+    }
+
+    fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError> {
+        Ok(self.lock()?.outbox.erase_keys(keys))
     }
 }

@@ -203,5 +203,29 @@ pub struct RejectedMessage {
     pub excerpt: String,
 }
 
+impl RejectedMessage {
+    /// Whether its excerpt or reason names one of `identifiers` as a JSON string (quoted,
+    /// so `u1` does not match `u12`): such a record goes when that user is forgotten.
+    pub fn mentions(&self, identifiers: &[String]) -> bool {
+        identifiers.iter().any(|id| {
+            let quoted = Value::String(id.clone()).to_string();
+            self.excerpt.contains(&quoted) || self.message.contains(&quoted)
+        })
+    }
+}
+
+impl Profile {
+    /// Every identifier that names this profile: its user id, anonymous ids and other
+    /// identities (email, …).
+    pub fn identifiers(&self) -> Vec<String> {
+        self.user_id
+            .iter()
+            .chain(&self.anonymous_ids)
+            .chain(self.identities.values())
+            .cloned()
+            .collect()
+    }
+}
+
 /// How many rejected messages a workspace keeps; older ones are dropped as new ones come.
 pub const MAX_REJECTED_KEPT: u64 = 10_000;

@@ -224,4 +224,9 @@ pub trait Store: Send + Sync + 'static {
         output: &str,
         pred: &dyn Fn(&OutboxRecord) -> bool,
     ) -> Result<usize, StoreError>;
+    /// Erases every record whose ordering key is one of `keys`, of any output and in any
+    /// status, as if it had never been added (its id may be added again; counts drop), and
+    /// returns how many there were. The right to be forgotten: a deleted user's deliveries
+    /// leave every listing at once and the files within the erasure bound.
+    fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError>;
 }

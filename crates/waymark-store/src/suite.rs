@@ -90,7 +90,9 @@ macro_rules! store_conformance_suite {
                 outbox_update_moves_records_between_indexes,
                 outbox_list_and_counts,
                 outbox_remove_for_discards_matching_pending_records,
+                outbox_erase_removes_every_record_of_the_keys,
                 rejected_messages_are_kept_newest_first_and_counted,
+                deleting_a_profile_forgets_the_rejected_messages_naming_it,
                 the_oldest_rejected_messages_make_room,
                 a_timestamp_adjusted_flag_is_stored,
                 outbox_due_offers_only_the_first_pending_record_of_a_key,
@@ -746,6 +748,40 @@ pub fn deleting_a_profile_removes_everything(store: &dyn Store) {
     assert!(fresh.traits.is_empty());
     assert!(fresh.anonymous_ids.is_empty());
     assert_eq!(names(&all_events(store, "w", "u")), ["Back"]);
+}
+
+/// Deleting a profile removes the rejected messages whose excerpt names one of its
+/// identifiers (quoted, so a longer id that starts the same stays); counts stay.
+pub fn deleting_a_profile_forgets_the_rejected_messages_naming_it(store: &dyn Store) {
+    workspace(store, "w");
+    ingest(
+        store,
+        "w",
+        vec![identify(Some("u"), Some("a"), 10, json!({"plan": "pro"}))],
+    );
+    let naming = |excerpt: &str, seq| RejectedMessage {
+        excerpt: excerpt.to_string(),
+        ..rejected("web", "bad_field_type", seq)
+    };
+    store
+        .record_rejected(
+            "w",
+            vec![
+                naming(r#"{"userId":"u","timestamp":{"x":1}}"#, 1),
+                naming(r#"{"anonymousId":"a","event":7}"#, 2),
+                naming(r#"{"userId":"u2","event":7}"#, 3),
+            ],
+        )
+        .unwrap();
+    assert!(store.delete_profile("w", "u", false).unwrap());
+    let left: Vec<_> = store
+        .rejected("w", None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.excerpt)
+        .collect();
+    assert_eq!(left, [r#"{"userId":"u2","event":7}"#]);
+    assert_eq!(store.rejected_counts("w").unwrap()["web"], 3);
 }
 
 /// `events` returns the latest `limit` events, in time order, whatever the arrival order.
@@ -1447,6 +1483,58 @@ pub fn outbox_remove_for_discards_matching_pending_records(store: &dyn Store) {
     );
     assert_eq!(store.outbox_remove_for("hook", &of_u1).unwrap(), 0);
     assert_eq!(store.outbox_remove_for("nope", &|_| true).unwrap(), 0);
+}
+
+/// `outbox_erase` removes every record of the given keys, of any output and status, with
+/// its place in the due order, the counts and the group counts; other keys stay; an erased
+/// id may be added again.
+pub fn outbox_erase_removes_every_record_of_the_keys(store: &dyn Store) {
+    let keyed = |id: &str, output: &str, key: &str, status: DeliveryStatus| OutboxRecord {
+        key: Some(key.to_string()),
+        status,
+        group: Some("j1/1/c".into()),
+        ..delivery(id, output, 10)
+    };
+    store
+        .outbox_add(vec![
+            keyed("u1-a", "hook", "ws/1", DeliveryStatus::Pending),
+            keyed("u1-b", "hook", "ws/1", DeliveryStatus::Delivered),
+            keyed("u1-c", "other", "ws/1", DeliveryStatus::Dead),
+            keyed("u1-d", "hook", "key:u1", DeliveryStatus::Pending),
+            keyed("u2-a", "hook", "ws/2", DeliveryStatus::Pending),
+            delivery("none", "hook", 10),
+        ])
+        .unwrap();
+    let erased = store
+        .outbox_erase(&["ws/1".to_string(), "key:u1".to_string()])
+        .unwrap();
+    assert_eq!(erased, 4);
+    for id in ["u1-a", "u1-b", "u1-c", "u1-d"] {
+        assert_eq!(store.outbox_get(id).unwrap(), None, "{id}");
+    }
+    assert_eq!(
+        ids(&store.outbox_due("hook", 100, 100).unwrap()),
+        ["u2-a", "none"]
+    );
+    let listed = store
+        .outbox_list(&OutboxQuery {
+            limit: 100,
+            ..OutboxQuery::default()
+        })
+        .unwrap();
+    assert_eq!(ids(&listed), ["u2-a", "none"]);
+    let counts = store.outbox_counts("hook").unwrap();
+    assert_eq!((counts["pending"], counts["delivered"]), (2, 0));
+    assert_eq!(store.outbox_counts("other").unwrap()["dead"], 0);
+    let groups = store.outbox_group_counts("hook", "j1/").unwrap();
+    assert_eq!(groups["j1/1/c"]["pending"], 1);
+    assert_eq!(groups["j1/1/c"]["delivered"], 0);
+    assert_eq!(store.outbox_erase(&["ws/1".to_string()]).unwrap(), 0);
+    let again = store
+        .outbox_add(vec![keyed("u1-a", "hook", "ws/1", DeliveryStatus::Pending)])
+        .unwrap();
+    assert_eq!(again, [true]);
+    assert_eq!(store.outbox_erase(&["ws/1".to_string()]).unwrap(), 1);
 }
 
 /// `outbox_due` leaves out a record while an earlier pending record of the same output

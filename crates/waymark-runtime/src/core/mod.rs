@@ -3,10 +3,11 @@
 
 mod delivery_stats;
 mod history;
+mod forget;
 mod journey_ops;
 mod output_ops;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -51,6 +52,8 @@ pub(crate) struct Core {
     /// While a merged-away profile's user leaves its journeys: the profile it was, so that
     /// its exits keep their place behind its entries on every output (per-user order).
     leaving: Option<(String, (String, ProfileId))>,
+    /// Profiles deleted through the runtime whose deletion commit has not arrived yet.
+    deleted: HashSet<(String, ProfileId)>,
     pub(crate) outputs: BTreeMap<String, OutputDoc>,
     /// The delivery workers: the engine thread (re)starts an output's worker after each
     /// write of its document, so a worker always runs with what the document says.
@@ -89,6 +92,7 @@ impl Core {
             profile_keys: HashMap::new(),
             slots: HashMap::new(),
             leaving: None,
+            deleted: HashSet::new(),
             outputs,
             workers,
             outbox: Vec::new(),
@@ -238,25 +242,7 @@ impl Core {
                 profile,
                 user_id,
                 anonymous_id,
-            } => {
-                let Some(key) = user_id.or(anonymous_id) else {
-                    return;
-                };
-                self.profile_keys.remove(&(workspace, profile));
-                self.slots.remove(&key);
-                self.remove_user(&key, true);
-                self.identities.remove(&key);
-                let pred = |r: &OutboxRecord| {
-                    serde_json::from_value::<DeliveryPayload>(r.payload.clone()).is_ok_and(|p| {
-                        p.user_id.as_deref().or(p.anonymous_id.as_deref()) == Some(key.as_str())
-                    })
-                };
-                for output in self.outputs.keys() {
-                    if let Err(e) = self.store.outbox_remove_for(output, &pred) {
-                        tracing::error!(error = %e, "cannot discard a deleted profile's deliveries");
-                    }
-                }
-            }
+            } => self.on_profile_deleted(&workspace, profile, user_id.or(anonymous_id)),
         }
     }
 
@@ -274,6 +260,9 @@ impl Core {
             let Some(key) = applied.key().map(str::to_string) else {
                 continue;
             };
+            if self.is_deleted(&ws, applied.profile) {
+                continue;
+            }
             self.identities.insert(
                 key.clone(),
                 User {

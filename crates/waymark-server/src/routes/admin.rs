@@ -171,7 +171,7 @@ pub(crate) async fn delete_profile(
     let key = user.clone();
     let suppress = q.suppress;
     let deleted = state
-        .blocking(move |s| s.delete_profile(&ws, &key, suppress))
+        .run(move |r| r.delete_profile(&ws, &key, suppress))
         .await?;
     if !deleted && !suppress {
         return Err(ApiError::not_found(format!("no profile `{user}`")));

@@ -205,6 +205,7 @@ async fn erase_now_leaves_nothing_on_disk_across_a_restart() {
     const BASKET: &str = "basket-of-secrets-8c0d";
     {
         let app = open(dir.path());
+        deliver_checkouts(&app).await;
         app.batch_ok(
             WEB_KEY,
             json!([
@@ -216,6 +217,8 @@ async fn erase_now_leaves_nothing_on_disk_across_a_restart() {
         )
         .await;
         assert!(on_disk(dir.path(), EMAIL), "the email was never written");
+        let queued = wait_for_deliveries(&app).await;
+        assert!(queued.contains("forget-me"), "no delivery names the user: {queued}");
         app.send(
             delete(&format!(
                 "/api/workspaces/{SHOP}/profiles/forget-me?erase=now"
@@ -224,10 +227,58 @@ async fn erase_now_leaves_nothing_on_disk_across_a_restart() {
         )
         .await
         .assert_status(StatusCode::NO_CONTENT);
+        let listed = deliveries(&app).await;
+        assert!(!listed.contains("forget-me"), "still listed: {listed}");
+        assert!(!listed.contains(EMAIL), "still listed: {listed}");
     }
     assert!(!on_disk(dir.path(), EMAIL), "the email survived");
     assert!(!on_disk(dir.path(), BASKET), "the event property survived");
+    assert!(!on_disk(dir.path(), "forget-me"), "the user id survived");
     let app = open(dir.path());
     app.assert_no_profile(SHOP, "forget-me").await;
     assert_eq!(names(&app.events(SHOP, "kept").await), ["Stays"]);
+}
+
+/// A webhook output and a published journey that sends it every `Checked Out` user (the
+/// receiver does not resolve, so deliveries stay queued, retrying).
+async fn deliver_checkouts(app: &App) {
+    let output = json!({"id": "hook", "kind": "webhook", "url": "https://receiver.invalid/hook",
+        "secret": "whsec_c2hvcC1zZW50aW5lbC1zZWNyZXQta2V5LTI0Ynl0ZXM="});
+    app.send(post("/api/outputs").bearer(SHOP_TOKEN).json(&output))
+        .await
+        .assert_status(StatusCode::CREATED);
+    let journey = json!({"id": "checkouts", "name": "Checkouts", "inputs": ["web"],
+        "entry": {"id": "entry", "name": "Checked out", "on": "event",
+            "criteria": {"event": "Checked Out"},
+            "connections": [{"id": "c", "output": "hook", "active": true, "mode": "event"}]}});
+    app.send(post("/api/journeys").bearer(SHOP_TOKEN).json(&journey))
+        .await
+        .assert_status(StatusCode::CREATED);
+    app.send(post("/api/journeys/checkouts/publish").bearer(SHOP_TOKEN))
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+/// The deliveries of `hook`, as text.
+async fn deliveries(app: &App) -> String {
+    let resp = app
+        .send(get("/api/outputs/hook/deliveries").bearer(SHOP_TOKEN))
+        .await;
+    resp.assert_status(StatusCode::OK);
+    resp.text()
+}
+
+/// The deliveries of `hook` once the runtime has queued one (it follows the store's
+/// commits on its own thread).
+async fn wait_for_deliveries(app: &App) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let listed = deliveries(app).await;
+        if serde_json::from_str::<serde_json::Value>(&listed).unwrap()["deliveries"][0].is_object()
+        {
+            return listed;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing queued: {listed}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

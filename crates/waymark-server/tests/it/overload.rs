@@ -209,6 +209,9 @@ impl Store for FaultyStore {
     ) -> Result<usize, StoreError> {
         self.inner.outbox_remove_for(output, pred)
     }
+    fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError> {
+        self.inner.outbox_erase(keys)
+    }
     fn record_rejected(
         &self,
         workspace: &str,

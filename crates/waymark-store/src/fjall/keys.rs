@@ -171,6 +171,21 @@ pub(super) fn outbox_chain_prefix(output_prefix: &[u8], key: &str) -> Vec<u8> {
     prefix
 }
 
+/// The key index: `len ‖ key ‖ seq`, so every record of one ordering key (one user's
+/// deliveries, whatever their output or status) is one prefix scan: erasing a user needs it.
+pub(super) fn outbox_by_key(key: &str, seq: u64) -> Vec<u8> {
+    let mut bytes = outbox_by_key_prefix(key);
+    bytes.extend_from_slice(&seq.to_be_bytes());
+    bytes
+}
+
+/// The prefix of [`outbox_by_key`] for one key.
+pub(super) fn outbox_by_key_prefix(key: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(4 + key.len() + 8);
+    push_str(&mut bytes, key);
+    bytes
+}
+
 /// The chain index: `output ‖ len ‖ key ‖ seq`, so a key's pending records come in seq
 /// order.
 pub(super) fn outbox_chain(chain_prefix: &[u8], seq: u64) -> Vec<u8> {

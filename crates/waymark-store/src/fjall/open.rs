@@ -114,11 +114,13 @@ pub(super) struct Keyspaces {
     pub(super) outbox_chains: Keyspace,
     /// `len ‖ output ‖ group ‖ 0 ‖ status name` → count.
     pub(super) outbox_group_counts: Keyspace,
+    /// `len ‖ key ‖ seq` → nothing, for every outbox record with a key.
+    pub(super) outbox_by_key: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace, for whole-database maintenance.
-    pub(super) fn all(&self) -> [&Keyspace; 21] {
+    pub(super) fn all(&self) -> [&Keyspace; 22] {
         [
             &self.meta,
             &self.workspaces,
@@ -141,6 +143,7 @@ impl Keyspaces {
             &self.rejected_counts,
             &self.outbox_chains,
             &self.outbox_group_counts,
+            &self.outbox_by_key,
         ]
     }
 
@@ -175,6 +178,7 @@ impl Keyspaces {
             rejected_counts: keyspace("rejected_counts")?,
             outbox_chains: keyspace("outbox_chains")?,
             outbox_group_counts: keyspace("outbox_group_counts")?,
+            outbox_by_key: keyspace("outbox_by_key")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -255,10 +259,12 @@ impl FjallStore {
             counts: ks.outbox_counts.clone(),
             chains: ks.outbox_chains.clone(),
             group_counts: ks.outbox_group_counts.clone(),
+            by_key: ks.outbox_by_key.clone(),
             persist,
             last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
             floors: Default::default(),
         };
+        outbox.build_key_index(&ks.meta)?;
         let erase_within = options.erase_within;
         let rejected = Rejected {
             db: ks.db.clone(),
@@ -557,12 +563,21 @@ impl Store for FjallStore {
     ) -> Result<bool, StoreError> {
         // Marked before the delete is written, so a crash in between errs toward erasing.
         self.eraser.mark_pending()?;
-        self.call(false, |reply| Request::DeleteProfile {
+        let mut identifiers = match self.profile(workspace, key)? {
+            Some(profile) => profile.identifiers(),
+            None => Vec::new(),
+        };
+        identifiers.push(key.to_string());
+        let deleted = self.call(false, |reply| Request::DeleteProfile {
             workspace: workspace.to_string(),
             key: key.to_string(),
             suppress,
             reply,
-        })
+        })?;
+        if deleted {
+            self.rejected.forget(workspace, &identifiers)?;
+        }
+        Ok(deleted)
     }
 
     fn unsuppress(&self, workspace: &str, identifier: &str) -> Result<bool, StoreError> {
@@ -705,5 +720,11 @@ impl Store for FjallStore {
         pred: &dyn Fn(&OutboxRecord) -> bool,
     ) -> Result<usize, StoreError> {
         self.outbox.remove_for(output, pred)
+    }
+
+    fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError> {
+        // Marked first, so a crash in between errs toward erasing.
+        self.eraser.mark_pending()?;
+        self.outbox.erase_keys(keys)
     }
 }

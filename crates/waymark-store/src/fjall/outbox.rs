@@ -38,6 +38,8 @@ pub(super) struct Outbox {
     pub(super) chains: Keyspace,
     /// `output ‖ group ‖ 0 ‖ status name` → count.
     pub(super) group_counts: Keyspace,
+    /// `key ‖ seq` → nothing, for every record with a key.
+    pub(super) by_key: Keyspace,
     pub(super) persist: PersistMode,
     /// Held by every write; the last seq given.
     pub(super) last_seq: Mutex<u64>,
@@ -71,6 +73,10 @@ struct Staged {
     chains: BTreeMap<Vec<u8>, bool>,
     counts: HashMap<Vec<u8>, u64>,
     group_counts: HashMap<Vec<u8>, u64>,
+    /// Key-index entries of new records.
+    by_key: Vec<Vec<u8>>,
+    /// Records erased: their seq, id-index key and key-index key.
+    erased: Vec<(u64, Vec<u8>, Vec<u8>)>,
 }
 
 impl Outbox {
@@ -179,6 +185,49 @@ impl Outbox {
         Ok(removed)
     }
 
+    /// Erases every record whose ordering key is one of `keys`, whatever its output or
+    /// status, with its index entries; the counts drop as if it had never been added.
+    pub(super) fn erase_keys(&self, keys_: &[String]) -> Result<usize, StoreError> {
+        let _guard = self.lock()?;
+        let mut staged = Staged::default();
+        for key in keys_ {
+            for guard in self.by_key.prefix(keys::outbox_by_key_prefix(key)) {
+                let index_key = guard.key().map_err(backend)?;
+                let seq = index_key
+                    .len()
+                    .checked_sub(8)
+                    .and_then(|at| keys::read_u64(&index_key[at..]))
+                    .ok_or_else(|| StoreError::Backend("a malformed outbox key index".into()))?;
+                let old = self.current(&staged, seq)?;
+                self.unindex(&mut staged, &old)?;
+                staged
+                    .erased
+                    .push((seq, keys::outbox_id(&old.id), index_key.to_vec()));
+            }
+        }
+        let erased = staged.erased.len();
+        self.commit(staged)?;
+        Ok(erased)
+    }
+
+    /// Builds the key index from the records when the store predates it (once, at open).
+    pub(super) fn build_key_index(&self, meta: &Keyspace) -> Result<(), StoreError> {
+        const BUILT: &str = "outbox_key_index";
+        if meta.get(BUILT).map_err(backend)?.is_some() {
+            return Ok(());
+        }
+        let mut batch = self.db.batch();
+        for guard in self.records.iter() {
+            let record: OutboxRecord = decode(&guard.value().map_err(backend)?)?;
+            if let Some(key) = &record.key {
+                batch.insert(&self.by_key, keys::outbox_by_key(key, record.seq), &b""[..]);
+            }
+        }
+        batch.insert(meta, BUILT, &b"1"[..]);
+        batch.commit().map_err(backend)?;
+        self.db.persist(PersistMode::SyncAll).map_err(backend)
+    }
+
     /// A record as it stands with the staged changes.
     fn current(&self, staged: &Staged, seq: u64) -> Result<OutboxRecord, StoreError> {
         if let Some(record) = staged.records.get(&seq) {
@@ -203,22 +252,12 @@ impl Outbox {
         old: Option<&OutboxRecord>,
         new: OutboxRecord,
     ) -> Result<(), StoreError> {
-        if let Some(old) = old {
-            let prefix = keys::output(&old.output);
-            if old.status == DeliveryStatus::Pending {
-                let key = keys::outbox_due(&prefix, old.next_attempt_at, old.seq);
-                staged.due.insert(key, false);
-                if let Some(chain) = &old.key {
-                    let chain = keys::outbox_chain_prefix(&prefix, chain);
-                    staged
-                        .chains
-                        .insert(keys::outbox_chain(&chain, old.seq), false);
+        match old {
+            Some(old) => self.unindex(staged, old)?,
+            None => {
+                if let Some(key) = &new.key {
+                    staged.by_key.push(keys::outbox_by_key(key, new.seq));
                 }
-            }
-            self.bump(staged, keys::outbox_count(&prefix, old.status.as_str()), -1)?;
-            if let Some(group) = &old.group {
-                let key = keys::outbox_group_count(&prefix, group, group_status(old));
-                self.bump_group(staged, key, -1)?;
             }
         }
         let prefix = keys::output(&new.output);
@@ -238,6 +277,27 @@ impl Outbox {
             self.bump_group(staged, key, 1)?;
         }
         staged.records.insert(new.seq, new);
+        Ok(())
+    }
+
+    /// Stages the removal of `old`'s due and chain entries and its share of the counts.
+    fn unindex(&self, staged: &mut Staged, old: &OutboxRecord) -> Result<(), StoreError> {
+        let prefix = keys::output(&old.output);
+        if old.status == DeliveryStatus::Pending {
+            let key = keys::outbox_due(&prefix, old.next_attempt_at, old.seq);
+            staged.due.insert(key, false);
+            if let Some(chain) = &old.key {
+                let chain = keys::outbox_chain_prefix(&prefix, chain);
+                staged
+                    .chains
+                    .insert(keys::outbox_chain(&chain, old.seq), false);
+            }
+        }
+        self.bump(staged, keys::outbox_count(&prefix, old.status.as_str()), -1)?;
+        if let Some(group) = &old.group {
+            let key = keys::outbox_group_count(&prefix, group, group_status(old));
+            self.bump_group(staged, key, -1)?;
+        }
         Ok(())
     }
 
@@ -264,13 +324,21 @@ impl Outbox {
 
     /// Writes the staged changes as one batch and syncs.
     fn commit(&self, staged: Staged) -> Result<(), StoreError> {
-        if staged.records.is_empty() {
+        if staged.records.is_empty() && staged.erased.is_empty() {
             return Ok(());
         }
         let mut batch = self.db.batch();
         for (seq, record) in &staged.records {
             let bytes = serde_json::to_vec(record).map_err(backend)?;
             batch.insert(&self.records, keys::outbox_record(*seq), bytes);
+        }
+        for key in staged.by_key {
+            batch.insert(&self.by_key, key, &b""[..]);
+        }
+        for (seq, id_key, index_key) in staged.erased {
+            batch.remove(&self.records, keys::outbox_record(seq));
+            batch.remove(&self.ids, id_key);
+            batch.remove(&self.by_key, index_key);
         }
         for (key, seq) in staged.ids {
             batch.insert(&self.ids, key, seq.to_be_bytes());

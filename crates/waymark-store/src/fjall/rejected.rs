@@ -82,6 +82,30 @@ impl Rejected {
         self.db.persist(self.persist).map_err(backend)
     }
 
+    /// Removes the records that mention one of `identifiers` (a forgotten user's); the
+    /// counts stay, as they name no one.
+    pub(super) fn forget(&self, workspace: &str, identifiers: &[String]) -> Result<(), StoreError> {
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| StoreError::Backend("the rejected-message lock is poisoned".into()))?;
+        let mut batch = self.db.batch();
+        let mut removed = 0;
+        for guard in self.records.prefix(keys::ws(workspace)) {
+            let (key, value) = guard.into_inner().map_err(backend)?;
+            let record: RejectedMessage = decode(&value)?;
+            if record.mentions(identifiers) {
+                batch.remove(&self.records, key);
+                removed += 1;
+            }
+        }
+        if removed == 0 {
+            return Ok(());
+        }
+        batch.commit().map_err(backend)?;
+        self.db.persist(self.persist).map_err(backend)
+    }
+
     /// Newest first, at most `limit` records with `seq` below `before`.
     pub(super) fn list(
         &self,

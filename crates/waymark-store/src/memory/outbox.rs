@@ -219,4 +219,20 @@ impl Outbox {
         }
         matching.len()
     }
+
+    /// Erases every record whose key is one of `keys`.
+    pub(super) fn erase_keys(&mut self, keys: &[String]) -> usize {
+        let matching: Vec<u64> = self
+            .records
+            .values()
+            .filter(|r| r.key.as_ref().is_some_and(|k| keys.contains(k)))
+            .map(|r| r.seq)
+            .collect();
+        for &seq in &matching {
+            if let Some(record) = self.take(seq) {
+                self.ids.remove(&record.id);
+            }
+        }
+        matching.len()
+    }
 }

@@ -1,0 +1,76 @@
+//! The right to be forgotten on the engine thread (SPEC §3): a deleted profile leaves
+//! every journey, list and delivery listing before the API answers, not when the store's
+//! feed catches up.
+
+use waymark_store::ProfileId;
+
+use super::Core;
+use crate::error::RuntimeError;
+
+impl Core {
+    /// Deletes the profile `key` names in `workspace` (suppressing its identifiers when
+    /// asked) and forgets it at once: it leaves every journey without deliveries, its list
+    /// memberships go, and every outbox record of it is erased. Whether there was a profile.
+    ///
+    /// Messages of that profile still queued on the feed (committed before the deletion)
+    /// are skipped until the deletion's own commit arrives, so they cannot bring it back.
+    pub(crate) fn delete_profile(
+        &mut self,
+        workspace: &str,
+        key: &str,
+        suppress: bool,
+    ) -> Result<bool, RuntimeError> {
+        let profile = self.store.profile(workspace, key)?;
+        let deleted = self.store.delete_profile(workspace, key, suppress)?;
+        if let Some(profile) = profile.filter(|_| deleted) {
+            let fallback = profile
+                .user_id
+                .clone()
+                .or_else(|| profile.anonymous_ids.first().cloned());
+            self.deleted
+                .insert((workspace.to_string(), profile.id));
+            self.forget(workspace, profile.id, fallback)?;
+        }
+        Ok(deleted)
+    }
+
+    /// The store's commit of a deletion (made here or by another caller of the store).
+    pub(crate) fn on_profile_deleted(
+        &mut self,
+        workspace: &str,
+        profile: ProfileId,
+        fallback_key: Option<String>,
+    ) {
+        self.deleted.remove(&(workspace.to_string(), profile));
+        if let Err(e) = self.forget(workspace, profile, fallback_key) {
+            tracing::error!(error = %e, "cannot forget a deleted profile's deliveries");
+        }
+    }
+
+    /// Whether messages of this profile are to be skipped (deleted, commit still queued).
+    pub(crate) fn is_deleted(&self, workspace: &str, profile: ProfileId) -> bool {
+        !self.deleted.is_empty() && self.deleted.contains(&(workspace.to_string(), profile))
+    }
+
+    /// Removes the profile from the engine and erases its outbox records (both order keys
+    /// it may have used: its profile slot, and its identifier before it had one).
+    fn forget(
+        &mut self,
+        workspace: &str,
+        profile: ProfileId,
+        fallback_key: Option<String>,
+    ) -> Result<(), RuntimeError> {
+        let slot = (workspace.to_string(), profile);
+        let key = self.profile_keys.remove(&slot).or(fallback_key);
+        let mut order_keys = vec![format!("{workspace}/{profile}")];
+        if let Some(key) = key {
+            self.slots.remove(&key);
+            self.remove_user(&key, true);
+            self.identities.remove(&key);
+            order_keys.push(format!("key:{key}"));
+        }
+        self.flush()?;
+        self.store.outbox_erase(&order_keys)?;
+        Ok(())
+    }
+}
