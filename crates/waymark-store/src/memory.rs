@@ -17,8 +17,8 @@ use waymark_engine::time::Millis;
 use crate::apply::{self, Tx};
 use crate::feed::{Commit, CommittedBatch, Feed};
 use crate::model::{
-    AdminToken, ArrivedEvent, DocumentWrite, Input, MAX_REJECTED_KEPT, Profile, ProfileId,
-    RejectedMessage, StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, MAX_REJECTED_KEPT, Profile,
+    ProfileId, RejectedMessage, StoredEvent, Workspace,
 };
 use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
@@ -383,6 +383,58 @@ impl Store for MemoryStore {
             .unwrap_or_default();
         events.reverse();
         Ok(Some(events))
+    }
+
+    fn events_page(
+        &self,
+        workspace: &str,
+        key: &str,
+        before: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Option<Vec<(EventPosition, StoredEvent)>>, StoreError> {
+        let state = self.lock()?;
+        let Some(space) = state.workspaces.get(workspace) else {
+            return Ok(None);
+        };
+        let Some(id) = space.find(key) else {
+            return Ok(None);
+        };
+        let end = before.map_or((Millis::MAX, u64::MAX), |p| (p.at, p.seq));
+        Ok(Some(
+            space
+                .events
+                .get(&id)
+                .map(|e| {
+                    e.range(..end)
+                        .rev()
+                        .take(limit)
+                        .map(|(&(at, seq), event)| (EventPosition { at, seq }, event.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ))
+    }
+
+    fn profiles_page(
+        &self,
+        workspace: &str,
+        after: Option<ProfileId>,
+        limit: usize,
+        keep: &dyn Fn(&Profile) -> bool,
+    ) -> Result<Vec<Profile>, StoreError> {
+        let state = self.lock()?;
+        let Some(space) = state.workspaces.get(workspace) else {
+            return Ok(Vec::new());
+        };
+        let from = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        Ok(space
+            .profiles
+            .range((from, std::ops::Bound::Unbounded))
+            .map(|(_, p)| p)
+            .filter(|p| keep(p))
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError> {

@@ -150,6 +150,16 @@ pub struct StoredEvent {
     pub timestamp_adjusted: bool,
 }
 
+/// Where an event stands in its profile's history: event time, then the workspace's
+/// arrival number. Pages of events are cut at one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventPosition {
+    /// Event time.
+    pub at: Millis,
+    /// Arrival number.
+    pub seq: u64,
+}
+
 /// An event with the profile that owns it, as [`Store::for_each_event_by_arrival`]
 /// visits it.
 ///

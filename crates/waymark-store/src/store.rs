@@ -9,8 +9,8 @@ use waymark_engine::time::Millis;
 
 use crate::feed::{Applied, Commit};
 use crate::model::{
-    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, RejectedMessage,
-    StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, Profile, ProfileId,
+    RejectedMessage, StoredEvent, Workspace,
 };
 use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 
@@ -127,6 +127,26 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         limit: usize,
     ) -> Result<Option<Vec<StoredEvent>>, StoreError>;
+    /// One page of a profile's events, newest first: at most `limit` events that come
+    /// before `before` (by event time, then arrival), each with its position (the cursor
+    /// of the next page). `None` when no profile has that key.
+    fn events_page(
+        &self,
+        workspace: &str,
+        key: &str,
+        before: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Option<Vec<(EventPosition, StoredEvent)>>, StoreError>;
+    /// One page of a workspace's profiles by internal id: at most `limit` profiles with an
+    /// id above `after` for which `keep` holds. `keep` runs while the store reads; it must
+    /// not call the store.
+    fn profiles_page(
+        &self,
+        workspace: &str,
+        after: Option<ProfileId>,
+        limit: usize,
+        keep: &dyn Fn(&Profile) -> bool,
+    ) -> Result<Vec<Profile>, StoreError>;
     /// The profile with this internal id.
     fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError>;
     /// Deletes the profile, its events and its identifiers; `false` when there was none.

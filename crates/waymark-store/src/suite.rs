@@ -73,6 +73,8 @@ macro_rules! store_conformance_suite {
                 a_second_user_id_gets_its_own_profile,
                 two_anonymous_histories_merge_under_a_new_user,
                 deleting_a_profile_removes_everything,
+                events_are_paged_newest_first_with_a_cursor,
+                profiles_are_paged_by_id_with_a_filter,
                 a_suppressed_profile_stays_away_until_unsuppressed,
                 erasing_keeps_what_was_not_deleted,
                 events_limit_keeps_the_latest_in_time_order,
@@ -782,6 +784,82 @@ pub fn deleting_a_profile_forgets_the_rejected_messages_naming_it(store: &dyn St
         .collect();
     assert_eq!(left, [r#"{"userId":"u2","event":7}"#]);
     assert_eq!(store.rejected_counts("w").unwrap()["web"], 3);
+}
+
+/// `events_page` gives a profile's events newest first (by event time, then arrival),
+/// cut at the position it returns, until none are left.
+pub fn events_are_paged_newest_first_with_a_cursor(store: &dyn Store) {
+    workspace(store, "w");
+    ingest(
+        store,
+        "w",
+        vec![
+            track(Some("u"), None, 30, "C"),
+            track(Some("u"), None, 10, "A"),
+            track(Some("u"), None, 20, "B1"),
+            track(Some("u"), None, 20, "B2"),
+            track(Some("v"), None, 15, "Other"),
+        ],
+    );
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.events_page("w", "u", before, 2).unwrap().unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        before = page.last().map(|(p, _)| *p);
+        seen.extend(page.into_iter().map(|(_, e)| e.name.unwrap()));
+    }
+    assert_eq!(seen, ["C", "B2", "B1", "A"]);
+    assert_eq!(store.events_page("w", "nobody", None, 2).unwrap(), None);
+    assert_eq!(store.events_page("nope", "u", None, 2).unwrap(), None);
+}
+
+/// `profiles_page` lists profiles by internal id after a cursor, keeping those the filter
+/// accepts, at most `limit`.
+pub fn profiles_are_paged_by_id_with_a_filter(store: &dyn Store) {
+    workspace(store, "w");
+    workspace(store, "x");
+    for (i, user) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        let email = format!(
+            "{user}@{}",
+            if i % 2 == 0 { "even.test" } else { "odd.test" }
+        );
+        ingest(
+            store,
+            "w",
+            vec![identify(Some(user), None, 10, json!({"email": email}))],
+        );
+    }
+    ingest(store, "x", vec![track(Some("z"), None, 10, "Elsewhere")]);
+    let users = |page: &[Profile]| -> Vec<String> {
+        page.iter().map(|p| p.user_id.clone().unwrap()).collect()
+    };
+    let first = store.profiles_page("w", None, 2, &|_| true).unwrap();
+    assert_eq!(users(&first), ["a", "b"]);
+    let second = store
+        .profiles_page("w", Some(first[1].id), 2, &|_| true)
+        .unwrap();
+    assert_eq!(users(&second), ["c", "d"]);
+    let even = |p: &Profile| {
+        p.identities
+            .get("email")
+            .is_some_and(|e| e.ends_with("even.test"))
+    };
+    let page = store.profiles_page("w", None, 10, &even).unwrap();
+    assert_eq!(users(&page), ["a", "c", "e"]);
+    let page = store
+        .profiles_page("w", Some(page[0].id), 1, &even)
+        .unwrap();
+    assert_eq!(users(&page), ["c"]);
+    assert!(
+        store
+            .profiles_page("nope", None, 10, &|_| true)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// `events` returns the latest `limit` events, in time order, whatever the arrival order.

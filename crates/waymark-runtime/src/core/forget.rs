@@ -27,8 +27,7 @@ impl Core {
                 .user_id
                 .clone()
                 .or_else(|| profile.anonymous_ids.first().cloned());
-            self.deleted
-                .insert((workspace.to_string(), profile.id));
+            self.deleted.insert((workspace.to_string(), profile.id));
             self.forget(workspace, profile.id, fallback)?;
         }
         Ok(deleted)

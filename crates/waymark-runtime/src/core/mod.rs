@@ -2,8 +2,8 @@
 //! be written to the outbox. Only the engine thread touches it.
 
 mod delivery_stats;
-mod history;
 mod forget;
+mod history;
 mod journey_ops;
 mod output_ops;
 

@@ -44,8 +44,15 @@ fn a_deleted_profile_leaves_lists_and_loses_its_deliveries_at_once() {
     assert_eq!(h.members("members"), vec!["u2".to_string()]);
     assert_eq!(h.in_journey("j", 1), 1);
     let records = h.outbox("out");
-    let users: Vec<_> = records.iter().map(|r| r.payload["user_id"].clone()).collect();
-    assert_eq!(users, [json!("u2")], "u1's delivery is erased: {records:#?}");
+    let users: Vec<_> = records
+        .iter()
+        .map(|r| r.payload["user_id"].clone())
+        .collect();
+    assert_eq!(
+        users,
+        [json!("u2")],
+        "u1's delivery is erased: {records:#?}"
+    );
     assert_eq!(records[0].status, DeliveryStatus::Pending);
     assert!(!h.runtime.delete_profile(WS, "u1", false).unwrap());
 

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use waymark_store::{Input, InputKind, TokenScope, Workspace};
+use waymark_store::{EventPosition, Input, InputKind, ProfileId, TokenScope, Workspace};
 
 use super::Path;
 use super::views::{EventView, ProfileView};
@@ -212,12 +212,16 @@ pub(crate) async fn unsuppress(
 
 /// Query of the events call.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EventsQuery {
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
-/// `GET /api/workspaces/{ws}/profiles/{user_id}/events?limit=N`: the latest events, oldest
-/// first.
+/// `GET /api/workspaces/{ws}/profiles/{user_id}/events?limit=N&cursor=C`: one page of
+/// events, oldest first: the latest `limit` events before the cursor (none: the latest of
+/// all). `next_cursor` pages on to earlier events while there may be some.
 pub(crate) async fn profile_events(
     State(state): State<AppState>,
     admin: Admin,
@@ -227,11 +231,99 @@ pub(crate) async fn profile_events(
     admin.require_workspace(&ws)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_EVENTS);
+    let before = query
+        .cursor
+        .as_deref()
+        .map(parse_event_cursor)
+        .transpose()?;
     let key = user.clone();
-    let events = state.blocking(move |s| s.events(&ws, &key, limit)).await?;
-    let events = events.ok_or_else(|| ApiError::not_found(format!("no profile `{user}`")))?;
-    let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
-    Ok(Json(json!({ "events": views })))
+    let page = state
+        .blocking(move |s| s.events_page(&ws, &key, before, limit))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no profile `{user}`")))?;
+    let next_cursor = match page.last() {
+        Some((p, _)) if page.len() == limit => Some(format!("{}.{}", p.at, p.seq)),
+        _ => None,
+    };
+    let views: Vec<EventView> = page
+        .into_iter()
+        .rev()
+        .map(|(_, e)| EventView::from(e))
+        .collect();
+    Ok(Json(json!({ "events": views, "next_cursor": next_cursor })))
+}
+
+/// An events cursor: `<event time ms>.<arrival number>`.
+fn parse_event_cursor(cursor: &str) -> Result<EventPosition, ApiError> {
+    cursor
+        .split_once('.')
+        .and_then(|(at, seq)| {
+            Some(EventPosition {
+                at: at.parse().ok()?,
+                seq: seq.parse().ok()?,
+            })
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_cursor",
+                format!("`{cursor}` is not an events cursor"),
+            )
+        })
+}
+
+/// Query of the profile list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProfilesQuery {
+    /// Keeps the profiles with an identifier (user id, anonymous id, email or another
+    /// identity) that contains it, ignoring case.
+    q: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The most profiles one page holds.
+const MAX_PROFILES: usize = 500;
+
+/// `GET /api/workspaces/{ws}/profiles?q=&cursor=&limit=`: profiles in the order they were
+/// created, filtered by `q`; `next_cursor` pages on while there may be more. An exact
+/// identifier is one way to find a user; a fragment (part of an email) finds every match.
+pub(crate) async fn list_profiles(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(ws): Path<String>,
+    query: Result<Query<ProfilesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_workspace(&ws)?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PROFILES);
+    let after = match query.cursor.as_deref() {
+        Some(c) => Some(c.parse::<ProfileId>().map_err(|_| {
+            ApiError::bad_request("invalid_cursor", format!("`{c}` is not a profiles cursor"))
+        })?),
+        None => None,
+    };
+    existing_workspace(&state, &ws).await?;
+    let needle = query.q.unwrap_or_default().to_lowercase();
+    let page = state
+        .blocking(move |s| {
+            s.profiles_page(&ws, after, limit, &|p| {
+                needle.is_empty()
+                    || p.identifiers()
+                        .iter()
+                        .any(|id| id.to_lowercase().contains(&needle))
+            })
+        })
+        .await?;
+    let next_cursor = match page.last() {
+        Some(p) if page.len() == limit => Some(p.id.to_string()),
+        _ => None,
+    };
+    let views: Vec<ProfileView> = page.into_iter().map(ProfileView::from).collect();
+    Ok(Json(
+        json!({ "profiles": views, "next_cursor": next_cursor }),
+    ))
 }
 
 async fn existing_workspace(state: &AppState, ws: &str) -> Result<Workspace, ApiError> {

@@ -170,6 +170,13 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     ),
     ep(
         "get",
+        "/api/workspaces/{ws}/profiles",
+        "Profiles, filtered by any identifier (`q`), a page at a time (`cursor`)",
+        Auth::Admin,
+        || get(admin::list_profiles),
+    ),
+    ep(
+        "get",
         "/api/workspaces/{ws}/profiles/{user_id}",
         "A profile",
         Auth::Admin,

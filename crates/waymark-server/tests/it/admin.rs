@@ -683,6 +683,94 @@ async fn events_limit_returns_the_latest_oldest_first() {
 }
 
 #[tokio::test]
+async fn events_page_back_through_history_with_a_cursor() {
+    let app = App::new();
+    let items: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({"type": "track", "userId": "u1", "event": format!("E{i}"),
+                   "messageId": mid(), "timestamp": format!("2026-01-01T00:00:0{i}Z")})
+        })
+        .collect();
+    app.batch_ok(WEB_KEY, Value::Array(items)).await;
+    let path = format!("/api/workspaces/{SHOP}/profiles/u1/events?limit=2");
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}&cursor={c}"),
+            None => path.clone(),
+        };
+        let resp = app.send(get(&url).bearer(ACCOUNT_TOKEN)).await;
+        resp.assert_status(StatusCode::OK);
+        let body = resp.json();
+        pages.push(names(body["events"].as_array().unwrap()));
+        match body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [vec!["E3", "E4"], vec!["E1", "E2"], vec!["E0"]]);
+    for bad in ["abc", "1", "1.x"] {
+        app.rejects(
+            get(&format!("{path}&cursor={bad}")).bearer(ACCOUNT_TOKEN),
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn profiles_are_found_by_any_identifier_and_listed_in_pages() {
+    let app = App::new();
+    app.batch_ok(
+        WEB_KEY,
+        json!([
+            identify("ada", json!({"email": "Ada@Example.com"})),
+            {"type": "track", "anonymousId": "anon-7", "event": "Viewed", "messageId": mid()},
+            identify("bob", json!({"email": "bob@other.test"})),
+            track("cy", "Viewed"),
+        ]),
+    )
+    .await;
+    let list =
+        |query: &str| get(&format!("/api/workspaces/{SHOP}/profiles{query}")).bearer(SHOP_TOKEN);
+    let found = |resp: Resp| -> Vec<Value> {
+        resp.assert_status(StatusCode::OK);
+        resp.json()["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["user_id"].clone())
+            .collect()
+    };
+    assert_eq!(
+        found(app.send(list("?q=ada%40example.com")).await),
+        [json!("ada")]
+    );
+    assert_eq!(found(app.send(list("?q=EXAMPLE")).await), [json!("ada")]);
+    assert_eq!(found(app.send(list("?q=anon-7")).await), [Value::Null]);
+    assert_eq!(found(app.send(list("?q=bob")).await), [json!("bob")]);
+    assert!(found(app.send(list("?q=nobody")).await).is_empty());
+    let first = app.send(list("?limit=3")).await;
+    let cursor = first.json()["next_cursor"].as_str().unwrap().to_string();
+    assert_eq!(found(first), [json!("ada"), Value::Null, json!("bob")]);
+    let rest = app.send(list(&format!("?limit=3&cursor={cursor}"))).await;
+    assert_eq!(rest.json()["next_cursor"], Value::Null);
+    assert_eq!(found(rest), [json!("cy")]);
+    app.rejects(list("?cursor=x"), StatusCode::BAD_REQUEST, "invalid_cursor")
+        .await;
+    app.rejects(list("?qq=1"), StatusCode::BAD_REQUEST, "invalid_query")
+        .await;
+    app.rejects(
+        get(&format!("/api/workspaces/{SHOP}/profiles")).bearer(OTHER_TOKEN),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn an_invalid_events_limit_is_400() {
     let app = App::new();
     app.batch_ok(WEB_KEY, json!([track("u1", "A")])).await;

@@ -199,6 +199,13 @@ fn matrix() -> Vec<Row> {
         ),
         row(
             "get",
+            "/api/workspaces/{ws}/profiles",
+            "/api/workspaces/shop/profiles",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "get",
             "/api/workspaces/{ws}/profiles/{user_id}",
             &format!("/api/workspaces/shop/profiles/{SHOP_USER}"),
             None,

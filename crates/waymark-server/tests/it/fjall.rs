@@ -218,7 +218,10 @@ async fn erase_now_leaves_nothing_on_disk_across_a_restart() {
         .await;
         assert!(on_disk(dir.path(), EMAIL), "the email was never written");
         let queued = wait_for_deliveries(&app).await;
-        assert!(queued.contains("forget-me"), "no delivery names the user: {queued}");
+        assert!(
+            queued.contains("forget-me"),
+            "no delivery names the user: {queued}"
+        );
         app.send(
             delete(&format!(
                 "/api/workspaces/{SHOP}/profiles/forget-me?erase=now"
@@ -278,7 +281,10 @@ async fn wait_for_deliveries(app: &App) -> String {
         {
             return listed;
         }
-        assert!(std::time::Instant::now() < deadline, "nothing queued: {listed}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing queued: {listed}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use waymark_engine::Message;
 use waymark_engine::time::Millis;
 use waymark_store::{
-    AdminToken, ArrivedEvent, Commit, DocumentWrite, GroupCounts, IngestSummary, Input,
-    MemoryStore, OutboxQuery, OutboxRecord, Profile, ProfileId, RejectedMessage, Store, StoreError,
-    StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, Commit, DocumentWrite, EventPosition, GroupCounts, IngestSummary,
+    Input, MemoryStore, OutboxQuery, OutboxRecord, Profile, ProfileId, RejectedMessage, Store,
+    StoreError, StoredEvent, Workspace,
 };
 
 use crate::support::*;
@@ -208,6 +208,24 @@ impl Store for FaultyStore {
         pred: &dyn Fn(&OutboxRecord) -> bool,
     ) -> Result<usize, StoreError> {
         self.inner.outbox_remove_for(output, pred)
+    }
+    fn events_page(
+        &self,
+        workspace: &str,
+        key: &str,
+        before: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Option<Vec<(EventPosition, StoredEvent)>>, StoreError> {
+        self.inner.events_page(workspace, key, before, limit)
+    }
+    fn profiles_page(
+        &self,
+        workspace: &str,
+        after: Option<ProfileId>,
+        limit: usize,
+        keep: &dyn Fn(&Profile) -> bool,
+    ) -> Result<Vec<Profile>, StoreError> {
+        self.inner.profiles_page(workspace, after, limit, keep)
     }
     fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError> {
         self.inner.outbox_erase(keys)

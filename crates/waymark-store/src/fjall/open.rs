@@ -24,8 +24,8 @@ use super::writer::{Reply, Request, Writer};
 use crate::apply;
 use crate::feed::Commit;
 use crate::model::{
-    AdminToken, ArrivedEvent, DocumentWrite, Input, Profile, ProfileId, RejectedMessage,
-    StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, Profile, ProfileId,
+    RejectedMessage, StoredEvent, Workspace,
 };
 use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
@@ -545,6 +545,66 @@ impl Store for FjallStore {
             Some(id) => self.events_of(&snapshot, &ws_prefix, id, limit).map(Some),
             None => Ok(None),
         }
+    }
+
+    fn events_page(
+        &self,
+        workspace: &str,
+        key: &str,
+        before: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Option<Vec<(EventPosition, StoredEvent)>>, StoreError> {
+        let snapshot = self.ks.db.snapshot();
+        let ws_prefix = keys::ws(workspace);
+        let Some(id) = self.find(&snapshot, &ws_prefix, key)? else {
+            return Ok(None);
+        };
+        let start = keys::events_of(&ws_prefix, id);
+        let end = match before {
+            Some(p) => keys::event(&ws_prefix, id, p.at, p.seq),
+            None => keys::event(&ws_prefix, id, Millis::MAX, u64::MAX),
+        };
+        let mut page = Vec::new();
+        for guard in snapshot.range(&self.ks.events, start.clone()..end).rev() {
+            if page.len() >= limit {
+                break;
+            }
+            let (key, value) = guard.into_inner().map_err(backend)?;
+            let position = key
+                .get(start.len()..)
+                .filter(|rest| rest.len() == 16)
+                .and_then(|rest| Some((keys::read_time(&rest[..8])?, keys::read_u64(&rest[8..])?)))
+                .map(|(at, seq)| EventPosition { at, seq })
+                .ok_or_else(|| StoreError::Backend("a malformed event key".into()))?;
+            page.push((position, decode::<StoredEvent>(&value)?));
+        }
+        Ok(Some(page))
+    }
+
+    fn profiles_page(
+        &self,
+        workspace: &str,
+        after: Option<ProfileId>,
+        limit: usize,
+        keep: &dyn Fn(&Profile) -> bool,
+    ) -> Result<Vec<Profile>, StoreError> {
+        let ws_prefix = keys::ws(workspace);
+        let start = match after {
+            Some(id) => keys::profile(&ws_prefix, id.saturating_add(1)),
+            None => ws_prefix.clone(),
+        };
+        let end = keys::profile(&ws_prefix, ProfileId::MAX);
+        let mut page = Vec::new();
+        for guard in self.ks.db.snapshot().range(&self.ks.profiles, start..=end) {
+            if page.len() >= limit {
+                break;
+            }
+            let profile: Profile = decode(&guard.value().map_err(backend)?)?;
+            if keep(&profile) {
+                page.push(profile);
+            }
+        }
+        Ok(page)
     }
 
     fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError> {
