@@ -5,10 +5,11 @@ use jiff::tz::TimeZone;
 use serde_json::Value;
 use smallvec::SmallVec;
 
+use crate::audience_order::evaluation_order;
 use crate::catalog::{Catalog, CounterSpec};
 use crate::model::{
-    Branching, Count, Criteria, EntryOn, Journey, MemberTarget, Op, QuietFallback, Reentry, Since,
-    Step, StepKind, Until, Wait,
+    Audience, Branching, Count, Criteria, EntryOn, Journey, MemberTarget, Op, QuietFallback,
+    Reentry, Since, Step, StepKind, Until, Wait,
 };
 use crate::time::{ClockTime, DailyWindow, DaySet, Millis, parse_time_zone};
 
@@ -42,6 +43,11 @@ pub(crate) enum Crit {
     MemberOf {
         journey: u16,
         step: Option<StepIndex>,
+        is: bool,
+    },
+    /// Membership of a standalone audience of the same engine.
+    InAudience {
+        audience: u16,
         is: bool,
     },
     Consent {
@@ -148,7 +154,34 @@ impl CompiledJourney {
     }
 }
 
-/// Why a set of journeys could not be compiled.
+/// A standalone audience ready to run: a user is a member exactly while `criteria` hold
+/// (and, with `inputs`, once they have sent an event from one of them).
+#[derive(Debug)]
+pub struct CompiledAudience {
+    pub(crate) id: String,
+    pub(crate) criteria: Crit,
+    pub(crate) inputs: Option<Vec<u32>>,
+    pub(crate) connections: Vec<CompiledConnection>,
+}
+
+impl CompiledAudience {
+    /// The audience's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// A connection's id by index.
+    pub fn connection_id(&self, connection: u16) -> &str {
+        &self.connections[usize::from(connection)].id
+    }
+
+    /// How many connections the audience has.
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+}
+
+/// Why a set of journeys and audiences could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CompileError {
     /// Two journeys share an id.
@@ -157,47 +190,118 @@ pub enum CompileError {
     /// More steps than the engine's step index can hold.
     #[error("journey `{0}` has more than 65535 steps")]
     TooManySteps(String),
+    /// Two audiences share an id.
+    #[error("two audiences have the id `{0}`")]
+    DuplicateAudience(String),
+    /// More journeys or audiences than one engine can index.
+    #[error("one engine holds at most {MAX_TARGETS} journeys and {MAX_TARGETS} audiences")]
+    TooManyTargets,
 }
 
-/// Compiles journeys against one catalog; `member_of` may refer to any of them.
+/// The most journeys, and the most audiences, one engine holds (a transition's target index
+/// keeps one bit to tell them apart).
+pub const MAX_TARGETS: usize = 0x7fff;
+
+/// Everything one engine runs, compiled against one catalog.
+pub(crate) struct Compiled {
+    pub(crate) journeys: Vec<CompiledJourney>,
+    pub(crate) audiences: Vec<CompiledAudience>,
+    /// Audience indices in evaluation order (an audience after those it reads).
+    pub(crate) audience_order: Vec<u16>,
+}
+
+/// Compiles journeys and audiences against one catalog; `member_of` may refer to any of
+/// them (`{"audience": ID}` names a standalone audience, else a journey with that id).
 pub(crate) fn compile_all(
     journeys: &[Journey],
+    audiences: &[Audience],
     catalog: &mut Catalog,
-) -> Result<Vec<CompiledJourney>, CompileError> {
+) -> Result<Compiled, CompileError> {
+    if journeys.len() > MAX_TARGETS || audiences.len() > MAX_TARGETS {
+        return Err(CompileError::TooManyTargets);
+    }
     for (i, j) in journeys.iter().enumerate() {
         if journeys[..i].iter().any(|o| o.id == j.id) {
             return Err(CompileError::DuplicateJourney(j.id.clone()));
         }
     }
-    journeys
+    let mut by_id = std::collections::HashMap::new();
+    for (i, a) in audiences.iter().enumerate() {
+        if by_id.insert(a.id.as_str(), i).is_some() {
+            return Err(CompileError::DuplicateAudience(a.id.clone()));
+        }
+    }
+    let compiled_journeys = journeys
         .iter()
-        .map(|j| {
-            Compiler {
-                catalog,
-                all: journeys,
-                inputs: None,
-            }
-            .journey(j)
+        .map(|j| Compiler::new(catalog, journeys, audiences).journey(j))
+        .collect::<Result<Vec<_>, _>>()?;
+    let compiled_audiences: Vec<CompiledAudience> = audiences
+        .iter()
+        .map(|a| Compiler::new(catalog, journeys, audiences).audience(a))
+        .collect();
+    let deps: Vec<Vec<usize>> = audiences
+        .iter()
+        .map(|a| {
+            let mut on = Vec::new();
+            a.criteria.visit(&mut |c| {
+                if let Criteria::MemberOf(m) = c
+                    && let MemberTarget::Audience { audience } = &m.target
+                    && let Some(&i) = by_id.get(audience.as_str())
+                {
+                    on.push(i);
+                }
+            });
+            on
         })
-        .collect()
+        .collect();
+    let (order, _) = evaluation_order(&deps);
+    Ok(Compiled {
+        journeys: compiled_journeys,
+        audiences: compiled_audiences,
+        audience_order: order.into_iter().map(|a| a as u16).collect(),
+    })
 }
 
 struct Compiler<'a> {
     catalog: &'a mut Catalog,
     all: &'a [Journey],
+    audiences: &'a [Audience],
     inputs: Option<Vec<u32>>,
 }
 
-impl Compiler<'_> {
-    fn journey(mut self, j: &Journey) -> Result<CompiledJourney, CompileError> {
-        if !j.inputs.is_empty() {
+impl<'a> Compiler<'a> {
+    fn new(catalog: &'a mut Catalog, all: &'a [Journey], audiences: &'a [Audience]) -> Self {
+        Self {
+            catalog,
+            all,
+            audiences,
+            inputs: None,
+        }
+    }
+
+    fn set_inputs(&mut self, inputs: &[String]) {
+        if !inputs.is_empty() {
             self.inputs = Some(
-                j.inputs
+                inputs
                     .iter()
                     .map(|i| self.catalog.inputs.intern(i))
                     .collect(),
             );
         }
+    }
+
+    fn audience(mut self, a: &Audience) -> CompiledAudience {
+        self.set_inputs(&a.inputs);
+        CompiledAudience {
+            id: a.id.clone(),
+            criteria: self.crit(&a.criteria, None),
+            connections: connections(&a.connections),
+            inputs: self.inputs,
+        }
+    }
+
+    fn journey(mut self, j: &Journey) -> Result<CompiledJourney, CompileError> {
+        self.set_inputs(&j.inputs);
         let mut steps = Vec::new();
         let entry = &j.entry;
         steps.push(StepNode {
@@ -354,7 +458,16 @@ impl Compiler<'_> {
     fn member_of(&mut self, target: &MemberTarget, is: bool) -> Crit {
         let (journey_id, step_id) = match target {
             MemberTarget::Step { journey, step } => (journey.as_str(), Some(step.as_str())),
-            MemberTarget::Audience { audience } => (audience.as_str(), None),
+            MemberTarget::Audience { audience } => {
+                if let Some(a) = self.audiences.iter().position(|a| a.id == *audience) {
+                    return Crit::InAudience {
+                        audience: a as u16,
+                        is,
+                    };
+                }
+                // No standalone audience has the id: a journey's audience as a whole.
+                (audience.as_str(), None)
+            }
         };
         let Some(j) = self.all.iter().position(|j| j.id == journey_id) else {
             return Crit::Const(!is);

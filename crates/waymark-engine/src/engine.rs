@@ -5,18 +5,22 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::catalog::Catalog;
-use crate::compile::{CompileError, CompiledJourney, compile_all};
+use crate::compile::{CompileError, CompiledAudience, CompiledJourney, compile_all};
 use crate::eval::Memberships;
 use crate::event::Event;
 use crate::journey_state::{JourneyState, Status};
 use crate::machine::{Machine, Trigger};
-use crate::model::Journey;
+use crate::model::{Audience, Criteria, Journey};
 use crate::profile::Profile;
 use crate::time::Millis;
 use crate::transition::{Transition, UserIndex};
 
+#[path = "engine_audiences.rs"]
+mod audiences;
 #[path = "engine_live.rs"]
 mod live;
+pub use audiences::AudienceMember;
+use audiences::AudienceState;
 pub use live::{StepCounts, StepMember};
 
 /// One user's whole state.
@@ -24,6 +28,7 @@ pub use live::{StepCounts, StepMember};
 struct UserState {
     profile: Profile,
     journeys: Vec<JourneyState>,
+    audiences: Vec<AudienceState>,
     /// The user's pending timer, also present in the engine's queue.
     timer: Option<Millis>,
     /// Removed (deleted or merged away): its key no longer names it.
@@ -32,11 +37,18 @@ struct UserState {
     entry_blocked: bool,
 }
 
-/// Runs journeys over a time-ordered stream of events on a clock it is given.
+/// Runs journeys and standalone audiences over a time-ordered stream of events on a clock
+/// it is given, with one profile per user that all of them read.
 #[derive(Debug)]
 pub struct Engine {
     catalog: Catalog,
     journeys: Vec<CompiledJourney>,
+    audiences: Vec<CompiledAudience>,
+    /// Audience indices in evaluation order (an audience after those it reads).
+    audience_order: Vec<u16>,
+    /// Some audience reads a journey's membership: audiences are evaluated again after the
+    /// journeys when those changed.
+    audiences_read_journeys: bool,
     uses_membership: bool,
     keys: Vec<Box<str>>,
     index: HashMap<Box<str>, UserIndex>,
@@ -48,13 +60,42 @@ pub struct Engine {
 impl Engine {
     /// An engine running these journeys (as published; `member_of` may refer to any of them).
     pub fn new(journeys: &[Journey]) -> Result<Self, CompileError> {
+        Self::with_audiences(journeys, &[])
+    }
+
+    /// An engine running these journeys and standalone audiences over one profile per
+    /// user; `member_of` may refer to any of them.
+    pub fn with_audiences(
+        journeys: &[Journey],
+        audiences: &[Audience],
+    ) -> Result<Self, CompileError> {
         let mut catalog = Catalog::default();
-        let compiled = compile_all(journeys, &mut catalog)?;
-        let uses_membership = journeys.iter().any(mentions_membership);
+        let compiled = compile_all(journeys, audiences, &mut catalog)?;
+        let mut mentions = false;
+        journeys
+            .iter()
+            .for_each(|j| journey_criteria(j, &mut |c| mentions |= reads_membership(c)));
+        let mut audiences_read_journeys = false;
+        for a in audiences {
+            mentions |= reads_membership(&a.criteria);
+            a.criteria.visit(&mut |c| {
+                if let Criteria::MemberOf(m) = c {
+                    let names_audience = matches!(
+                        &m.target,
+                        crate::model::MemberTarget::Audience { audience }
+                            if audiences.iter().any(|a| a.id == *audience)
+                    );
+                    audiences_read_journeys |= !names_audience;
+                }
+            });
+        }
         Ok(Self {
             catalog,
-            journeys: compiled,
-            uses_membership,
+            journeys: compiled.journeys,
+            audiences: compiled.audiences,
+            audience_order: compiled.audience_order,
+            audiences_read_journeys,
+            uses_membership: mentions,
             keys: Vec::new(),
             index: HashMap::new(),
             users: Vec::new(),
@@ -127,31 +168,41 @@ impl Engine {
         self.index.insert(key.into(), i);
         self.users.push(UserState {
             journeys: vec![JourneyState::default(); self.journeys.len()],
+            audiences: vec![AudienceState::default(); self.audiences.len()],
             ..UserState::default()
         });
         i
     }
 
-    /// Runs every journey's state machine for one user at the clock, then re-arms the
-    /// user's timer.
+    /// Evaluates every audience and runs every journey's state machine for one user at the
+    /// clock, then re-arms the user's timer.
     fn settle(&mut self, user: UserIndex, trigger: Trigger<'_>, out: &mut Vec<Transition>) {
-        self.run_machines(user, out, |machine, st| machine.settle(st, trigger));
+        let mut due = self.settle_audiences(user, out);
+        let before = out.len();
+        due = earliest(
+            due,
+            self.run_machines(user, out, |m, st| m.settle(st, trigger)),
+        );
+        if self.audiences_read_journeys && out.len() > before {
+            due = earliest(due, self.settle_audiences(user, out));
+        }
+        self.set_timer(user, due);
     }
 
-    /// Calls `step` with the state machine of every journey for one user at the clock, then
-    /// re-arms the user's timer.
+    /// Calls `step` with the state machine of every journey for one user at the clock;
+    /// returns when the journeys next need to look at the user.
     fn run_machines(
         &mut self,
         user: UserIndex,
         out: &mut Vec<Transition>,
         mut step: impl FnMut(&mut Machine<'_>, &mut JourneyState),
-    ) {
+    ) -> Option<Millis> {
         let state = &mut self.users[user as usize];
         let key = &self.keys[user as usize];
         let mut due: Option<Millis> = None;
         for (j, journey) in self.journeys.iter().enumerate() {
             let members = if self.uses_membership {
-                memberships(&state.journeys)
+                memberships(&state.journeys, &state.audiences)
             } else {
                 Memberships::default()
             };
@@ -168,11 +219,9 @@ impl Engine {
                 out,
             };
             step(&mut machine, &mut state.journeys[j]);
-            if let Some(d) = machine.next_due(&state.journeys[j]) {
-                due = Some(due.map_or(d, |x| x.min(d)));
-            }
+            due = earliest(due, machine.next_due(&state.journeys[j]));
         }
-        self.set_timer(user, due);
+        due
     }
 
     /// Replaces a user's pending timer.
@@ -190,9 +239,24 @@ impl Engine {
     }
 }
 
+/// The earlier of two optional instants.
+fn earliest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The audiences a user is in, for `member_of`.
-fn memberships(journeys: &[JourneyState]) -> Memberships {
+fn memberships(journeys: &[JourneyState], audiences: &[AudienceState]) -> Memberships {
     let mut m = Memberships::default();
+    m.audiences.extend(
+        audiences
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.member)
+            .map(|(i, _)| i as u16),
+    );
     for (j, st) in journeys.iter().enumerate() {
         if st.status != Status::Out {
             m.journeys.push(j as u16);
@@ -203,21 +267,24 @@ fn memberships(journeys: &[JourneyState]) -> Memberships {
     m
 }
 
-fn mentions_membership(j: &Journey) -> bool {
+/// Whether criteria read any membership (`member_of`).
+fn reads_membership(c: &Criteria) -> bool {
     let mut found = false;
-    let mut look = |c: &crate::model::Criteria| {
-        c.visit(&mut |c| found |= matches!(c, crate::model::Criteria::MemberOf(_)));
-    };
+    c.visit(&mut |c| found |= matches!(c, Criteria::MemberOf(_)));
+    found
+}
+
+/// Calls `look` with every top-level criteria of a journey.
+fn journey_criteria(j: &Journey, look: &mut impl FnMut(&Criteria)) {
     let entry = &j.entry;
-    entry.criteria.iter().for_each(&mut look);
-    j.settings.exit.iter().for_each(&mut look);
+    entry.criteria.iter().for_each(&mut *look);
+    j.settings.exit.iter().for_each(&mut *look);
     j.settings.goal.iter().for_each(|g| look(&g.criteria));
-    fn steps(list: &[crate::model::Step], look: &mut impl FnMut(&crate::model::Criteria)) {
+    fn steps(list: &[crate::model::Step], look: &mut impl FnMut(&Criteria)) {
         for s in list {
             s.criteria.iter().for_each(&mut *look);
             steps(&s.steps, look);
         }
     }
-    steps(&entry.steps, &mut look);
-    found
+    steps(&entry.steps, look);
 }

@@ -50,8 +50,8 @@ impl Engine {
         }
     }
 
-    /// Stops the journeys at `at` (after the timers due by then): every user still in one
-    /// leaves it, and no timer remains.
+    /// Stops the journeys and audiences at `at` (after the timers due by then): every user
+    /// still in one leaves it, and no timer remains.
     pub fn stop(&mut self, at: Millis, out: &mut Vec<Transition>) {
         self.advance_to(at, out);
         for user in 0..self.users.len() as UserIndex {
@@ -199,8 +199,10 @@ impl Engine {
             .filter_map(move |u| u.journeys.get(usize::from(journey)))
     }
 
-    /// Every journey the user is in, left at the clock.
+    /// Every journey and audience the user is in, left at the clock (the caller sets the
+    /// user's timer).
     fn leave_all(&mut self, user: UserIndex, out: &mut Vec<Transition>) {
+        self.leave_audiences(user, out);
         self.run_machines(user, out, |machine, st| {
             if st.status != Status::Out {
                 machine.leave(st);

@@ -9,13 +9,16 @@ use crate::model::Since;
 use crate::profile::Profile;
 use crate::time::Millis;
 
-/// The audiences a user is in across the engine's journeys, for `member_of`.
+/// The audiences a user is in across the engine's journeys and standalone audiences, for
+/// `member_of`.
 #[derive(Debug, Default)]
 pub(crate) struct Memberships {
     /// (journey, step) pairs whose audience holds the user.
     pub(crate) steps: SmallVec<[(u16, StepIndex); 8]>,
     /// Journeys the user is in (including as control).
     pub(crate) journeys: SmallVec<[u16; 4]>,
+    /// Standalone audiences the user is a member of.
+    pub(crate) audiences: SmallVec<[u16; 4]>,
 }
 
 /// Everything criteria read.
@@ -63,6 +66,7 @@ impl Scope<'_> {
                 };
                 member == *is
             }
+            Crit::InAudience { audience, is } => self.members.audiences.contains(audience) == *is,
             Crit::Consent { purpose, granted } => {
                 let given = self.profile.consent.iter().any(|(p, g)| p == purpose && *g);
                 given == *granted

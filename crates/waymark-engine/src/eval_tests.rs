@@ -62,8 +62,8 @@ impl World {
     fn crit_with(&mut self, criteria: Value, inputs: &[&str], others: Vec<Journey>) -> Crit {
         let mut all = vec![journey("j", Some(criteria), inputs, json!([]))];
         all.extend(others);
-        let mut compiled = compile_all(&all, &mut self.catalog).unwrap();
-        compiled.swap_remove(0).entry_criteria.unwrap()
+        let mut compiled = compile_all(&all, &[], &mut self.catalog).unwrap();
+        compiled.journeys.swap_remove(0).entry_criteria.unwrap()
     }
 
     /// Applies an event; returns its sequence number.
@@ -823,6 +823,7 @@ fn member_of_reads_the_memberships() {
     w.members = Memberships {
         steps: smallvec![(1, 0), (1, 1), (1, 2)],
         journeys: smallvec![1],
+        audiences: smallvec![],
     };
     assert!(w.holds(&in_a1, t));
     assert!(!w.holds(&in_b, t) && w.holds(&not_in_b, t));
@@ -835,6 +836,7 @@ fn member_of_reads_the_memberships() {
     w.members = Memberships {
         steps: smallvec![(1, 3)],
         journeys: smallvec![0, 1],
+        audiences: smallvec![],
     };
     assert!(!w.holds(&in_a1, t));
     assert!(w.holds(&in_b, t) && !w.holds(&not_in_b, t));

@@ -5,6 +5,7 @@
 //! needs to look at each user. Timers are data and time is always an argument: the engine
 //! never reads a clock.
 
+mod audience_order;
 mod catalog;
 pub mod compare;
 mod compile;
@@ -22,8 +23,8 @@ pub mod trace;
 pub mod transition;
 pub mod validate;
 
-pub use compile::{CompileError, CompiledJourney};
-pub use engine::{Engine, StepCounts, StepMember};
+pub use compile::{CompileError, CompiledAudience, CompiledJourney, MAX_TARGETS};
+pub use engine::{AudienceMember, Engine, StepCounts, StepMember};
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};
-pub use transition::{Change, Transition, TransitionKind, UserIndex};
+pub use transition::{AUDIENCE_TARGET, Change, Target, Transition, TransitionKind, UserIndex};

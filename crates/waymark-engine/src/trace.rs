@@ -7,7 +7,7 @@ use crate::engine::Engine;
 use crate::event::Event;
 use crate::model::{Journey, Step};
 use crate::time::{Millis, format_instant};
-use crate::transition::{Transition, TransitionKind};
+use crate::transition::{Target, Transition, TransitionKind};
 
 /// One trace line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,8 +16,11 @@ pub struct TraceLine {
     pub at: String,
     /// The profile key.
     pub user: String,
-    /// `step`, `journey` or `delivery`.
+    /// `step`, `journey` or `delivery`; `audience` for a standalone audience's changes.
     pub kind: &'static str,
+    /// Audience id (audience lines, and deliveries of an audience's connections).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     /// Step id (step and delivery lines).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
@@ -35,15 +38,37 @@ pub struct TraceLine {
 impl TraceLine {
     /// The line for a transition decided by `engine`.
     pub fn of(engine: &Engine, t: &Transition) -> Self {
-        let journey = engine.journey(t.journey);
         let mut line = TraceLine {
             at: format_instant(t.at),
             user: engine.user_key(t.user).to_string(),
             kind: "journey",
+            audience: None,
             step: None,
             connection: None,
             change: None,
             action: None,
+        };
+        let journey = match t.target() {
+            Target::Journey(j) => engine.journey(j),
+            Target::Audience(a) => {
+                let audience = engine.audience(a);
+                line.audience = Some(audience.id().to_string());
+                match t.kind {
+                    TransitionKind::Delivery {
+                        connection, action, ..
+                    } => {
+                        line.kind = "delivery";
+                        line.connection = Some(audience.connection_id(connection).to_string());
+                        line.action = Some(action.as_str());
+                    }
+                    TransitionKind::Journey(change) => {
+                        line.kind = "audience";
+                        line.change = Some(change.as_str());
+                    }
+                    _ => line.kind = "audience",
+                }
+                return line;
+            }
         };
         match t.kind {
             TransitionKind::Step { step, change } => {

@@ -5,19 +5,48 @@ use crate::time::Millis;
 /// Index of a user inside one [`crate::Engine`] (order of first appearance).
 pub type UserIndex = u32;
 
+/// The bit of [`Transition::journey`] that marks a standalone audience's index.
+pub const AUDIENCE_TARGET: u16 = 0x8000;
+
 /// One change the engine decided.
+///
+/// A standalone audience is, as SPEC §6 puts it, a journey with a live entry, re-entry
+/// after exit and no steps, and its changes use the journey kinds: `Journey(Entered)` /
+/// `Journey(Exited)` when the user joins or leaves it, and `Delivery` with `step` 0 for its
+/// connections. Its `journey` field is the audience's index with [`AUDIENCE_TARGET`] set;
+/// [`Transition::target`] tells the two apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
     /// When it happened.
     pub at: Millis,
     /// Whose membership changed.
     pub user: UserIndex,
-    /// Index of the journey in the engine.
+    /// Index of the journey in the engine, or of the audience with [`AUDIENCE_TARGET`] set.
     pub journey: u16,
-    /// The user's entry number in that journey (1 for the first entry).
+    /// The user's entry number in that journey or audience (1 for the first entry).
     pub entry: u32,
     /// What changed.
     pub kind: TransitionKind,
+}
+
+/// What a transition is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A journey, by index ([`crate::Engine::journey`]).
+    Journey(u16),
+    /// A standalone audience, by index ([`crate::Engine::audience`]).
+    Audience(u16),
+}
+
+impl Transition {
+    /// The journey or standalone audience this transition is about.
+    pub fn target(&self) -> Target {
+        if self.journey & AUDIENCE_TARGET == 0 {
+            Target::Journey(self.journey)
+        } else {
+            Target::Audience(self.journey & !AUDIENCE_TARGET)
+        }
+    }
 }
 
 /// The kinds of change (the trace lines of SPEC §12).

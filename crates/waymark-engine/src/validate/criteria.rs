@@ -329,7 +329,10 @@ impl<'a> Checker<'a> {
                 self.report(&target_path, "conflicting_fields", message);
                 return;
             }
-            self.non_empty(&target["audience"], &field(&target_path, "audience"));
+            let audience_path = field(&target_path, "audience");
+            if let Some(id) = self.non_empty(&target["audience"], &audience_path) {
+                self.member_audiences.push((audience_path, id));
+            }
             return;
         }
         let journey = self
@@ -344,6 +347,10 @@ impl<'a> Checker<'a> {
             && journey == self.journey_id
         {
             self.member_steps.push((step_path, step));
+        }
+        if let Some(journey) = journey {
+            self.member_journeys
+                .push((field(&target_path, "journey"), journey));
         }
     }
 }

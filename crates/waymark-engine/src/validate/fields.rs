@@ -33,6 +33,10 @@ pub(super) struct Checker<'a> {
     pub(super) connection_ids: HashMap<&'a str, String>,
     /// `member_of` references to steps of this journey: the path and the step id.
     pub(super) member_steps: Vec<(String, &'a str)>,
+    /// `member_of` references to standalone audiences: the path and the audience id.
+    pub(super) member_audiences: Vec<(String, &'a str)>,
+    /// `member_of` references to journeys: the path of the journey id and the id.
+    pub(super) member_journeys: Vec<(String, &'a str)>,
 }
 
 /// The value of an optional field: absent and `null` both mean "not given".
@@ -51,6 +55,8 @@ impl<'a> Checker<'a> {
             step_ids: HashMap::new(),
             connection_ids: HashMap::new(),
             member_steps: Vec::new(),
+            member_audiences: Vec::new(),
+            member_journeys: Vec::new(),
         }
     }
 

@@ -39,7 +39,14 @@
 //! - Limits ([`Limits`]): `too_many_steps`, `journey_name_too_long`, `step_name_too_long`,
 //!   `key_too_long`.
 //! - [`load_journey`] only: `invalid_json`, `invalid_journey`.
+//!
+//! Standalone audiences ([`validate_audience`], [`validate_audience_set`],
+//! [`load_audiences`]) use the same checks for their fields, criteria (as entry criteria)
+//! and connections, plus `audience_name_too_long` (the journey name limit) and, for a set,
+//! `duplicate_audience_id`, `unknown_audience`, `unknown_journey`, `audience_cycle`;
+//! [`load_audiences`] adds `invalid_json` and `invalid_audience`.
 
+mod audience;
 mod branching;
 mod criteria;
 mod fields;
@@ -58,6 +65,7 @@ use serde_json::Value;
 use crate::model::Journey;
 use fields::Checker;
 
+pub use audience::{load_audiences, validate_audience, validate_audience_set};
 pub use key::step_key;
 pub use limits::{Limits, counted_steps};
 pub use problems::Problem;

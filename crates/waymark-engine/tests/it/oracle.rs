@@ -586,3 +586,34 @@ pub fn branching_follows_criteria(run: &Run, s: &Scenario) -> Check {
     }
     Ok(())
 }
+
+/// Whether generated criteria hold for a user at `now`, given their events up to then in
+/// order, counting only events from `inputs` (all when empty) and holding only once the
+/// user has sent one from them: a standalone audience's membership (SPEC §6).
+pub fn audience_holds(
+    events: &[&Event],
+    now: Millis,
+    criteria: &Criteria,
+    inputs: &[String],
+) -> bool {
+    let seen = inputs.is_empty()
+        || events
+            .iter()
+            .any(|e| e.input.as_ref().is_some_and(|i| inputs.contains(i)));
+    let view = View {
+        events,
+        now,
+        entry_seq: None,
+        step_seq: None,
+        default_since: None,
+        inputs,
+    };
+    seen && view.holds(criteria)
+}
+
+/// How long after an event generated criteria may change with no new event.
+pub fn criteria_durations(c: &Criteria) -> BTreeSet<Millis> {
+    let mut out = BTreeSet::new();
+    durations(c, &mut out);
+    out
+}

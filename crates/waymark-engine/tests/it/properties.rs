@@ -12,7 +12,7 @@ use crate::oracle;
 use crate::run::run;
 
 /// `cases` cases, unless `PROPTEST_CASES` asks for more (or fewer) for a longer soak.
-fn config(cases: u32) -> ProptestConfig {
+pub fn config(cases: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
