@@ -45,10 +45,16 @@ pub(crate) struct CounterSpec {
     pub(crate) inputs: Option<Vec<u32>>,
     /// How many of the latest matching events to keep: the most any comparison needs.
     pub(crate) capacity: u32,
+    /// Events received before this instant are not counted: the counters of a journey
+    /// published without `historical` start empty at its publication (SPEC §7).
+    pub(crate) counting_from: Option<Millis>,
 }
 
 impl CounterSpec {
-    fn matches(&self, event: &Event, input: Option<u32>) -> bool {
+    fn matches(&self, event: &Event, input: Option<u32>, received: Millis) -> bool {
+        if self.counting_from.is_some_and(|from| received < from) {
+            return false;
+        }
         if let Some((from, to)) = self.between
             && (event.at < from || event.at > to)
         {
@@ -79,13 +85,17 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
-    /// The id of a counter equal to `spec` (raising its capacity), or a new one.
-    pub(crate) fn counter(&mut self, spec: CounterSpec) -> u32 {
+    /// The id of a counter equal to `spec`, or a new one. With `may_raise` false, a counter
+    /// that keeps fewer events than `spec` needs is not reused (users already hold fewer
+    /// hits than it would promise): a new one is made.
+    pub(crate) fn counter_with(&mut self, spec: CounterSpec, may_raise: bool) -> u32 {
         let same = |c: &CounterSpec| {
             c.name == spec.name
                 && c.filters == spec.filters
                 && c.between == spec.between
                 && c.inputs == spec.inputs
+                && c.counting_from == spec.counting_from
+                && (may_raise || c.capacity >= spec.capacity)
         };
         if let Some(id) = self.counters.iter().position(same) {
             let existing = &mut self.counters[id];
@@ -113,11 +123,12 @@ impl Catalog {
         }
     }
 
-    /// The counters an event adds to.
+    /// The counters an event received at `received` adds to.
     pub(crate) fn matching_counters(
         &self,
         event: &Event,
         input: Option<u32>,
+        received: Millis,
     ) -> SmallVec<[u32; 4]> {
         let Some(name) = event.name.as_deref().and_then(|n| self.event_names.get(n)) else {
             return SmallVec::new();
@@ -127,7 +138,7 @@ impl Catalog {
             .into_iter()
             .flatten()
             .copied()
-            .filter(|id| self.counters[*id as usize].matches(event, input))
+            .filter(|id| self.counters[*id as usize].matches(event, input, received))
             .collect()
     }
 

@@ -262,11 +262,33 @@ pub(crate) fn compile_all(
     })
 }
 
+/// Compiles one more journey against the catalog of an engine that may already hold
+/// users: `all` and `audiences` are what `member_of` may name (the journey among them);
+/// its counters count events received from `counting_from` on; no existing counter is
+/// made to keep more events.
+pub(crate) fn compile_added(
+    journey: &Journey,
+    all: &[Journey],
+    audiences: &[Audience],
+    catalog: &mut Catalog,
+    counting_from: Option<Millis>,
+) -> Result<CompiledJourney, CompileError> {
+    let mut compiler = Compiler::new(catalog, all, audiences);
+    compiler.counting_from = counting_from;
+    compiler.may_raise = false;
+    compiler.journey(journey)
+}
+
 struct Compiler<'a> {
     catalog: &'a mut Catalog,
     all: &'a [Journey],
     audiences: &'a [Audience],
     inputs: Option<Vec<u32>>,
+    /// Counters made count only events received from then on.
+    counting_from: Option<Millis>,
+    /// Whether an existing counter may be made to keep more events (not once users hold
+    /// hits of it).
+    may_raise: bool,
 }
 
 impl<'a> Compiler<'a> {
@@ -276,6 +298,8 @@ impl<'a> Compiler<'a> {
             all,
             audiences,
             inputs: None,
+            counting_from: None,
+            may_raise: true,
         }
     }
 
@@ -426,9 +450,10 @@ impl<'a> Compiler<'a> {
                     between: e.between.map(|b| (b.from, b.to)),
                     inputs: self.inputs.clone(),
                     capacity: e.count.events_needed(),
+                    counting_from: self.counting_from,
                 };
                 Crit::Event {
-                    counter: self.catalog.counter(spec),
+                    counter: self.catalog.counter_with(spec, self.may_raise),
                     count: e.count,
                     within: e.within.map(|d| d.millis()),
                     since: e.since.or(default_since),

@@ -17,10 +17,14 @@ use crate::transition::{Transition, UserIndex};
 
 #[path = "engine_audiences.rs"]
 mod audiences;
+#[path = "engine_lifecycle.rs"]
+mod lifecycle;
 #[path = "engine_live.rs"]
 mod live;
 pub use audiences::AudienceMember;
 use audiences::AudienceState;
+pub use lifecycle::{Activation, NewSlots};
+use lifecycle::{Lifecycle, Phase};
 pub use live::{StepCounts, StepMember};
 
 /// One user's whole state.
@@ -50,6 +54,15 @@ pub struct Engine {
     /// journeys when those changed.
     audiences_read_journeys: bool,
     uses_membership: bool,
+    /// Per journey: when and for whom it runs.
+    lifecycles: Vec<Lifecycle>,
+    /// Journeys added to start later, by start instant.
+    activations: BTreeSet<(Millis, u16)>,
+    /// The models run, which `member_of` in a journey added later may name.
+    journey_models: Vec<Journey>,
+    audience_models: Vec<Audience>,
+    /// When the event being applied was received, when the caller says so.
+    receipt: Option<Millis>,
     keys: Vec<Box<str>>,
     index: HashMap<Box<str>, UserIndex>,
     users: Vec<UserState>,
@@ -96,6 +109,11 @@ impl Engine {
             audience_order: compiled.audience_order,
             audiences_read_journeys,
             uses_membership: mentions,
+            lifecycles: vec![Lifecycle::from_start(); journeys.len()],
+            activations: BTreeSet::new(),
+            journey_models: journeys.to_vec(),
+            audience_models: audiences.to_vec(),
+            receipt: None,
             keys: Vec::new(),
             index: HashMap::new(),
             users: Vec::new(),
@@ -130,15 +148,26 @@ impl Engine {
     }
 
     /// Fires every timer due at or before `until`, in due order, and moves the clock there.
+    /// Journeys added to start by then start in turn (after the timers due at the same
+    /// instant).
     pub fn advance_to(&mut self, until: Millis, out: &mut Vec<Transition>) {
-        while let Some(&(at, user)) = self.timers.first() {
-            if at > until {
-                break;
+        loop {
+            let timer = self.timers.first().copied().filter(|t| t.0 <= until);
+            let start = self.activations.first().copied().filter(|a| a.0 <= until);
+            match (timer, start) {
+                (Some((at, user)), start) if start.is_none_or(|s| at <= s.0) => {
+                    self.timers.pop_first();
+                    self.users[user as usize].timer = None;
+                    self.clock = self.clock.max(at);
+                    self.settle(user, Trigger::Timer, out);
+                }
+                (_, Some((at, journey))) => {
+                    self.activations.pop_first();
+                    self.clock = self.clock.max(at);
+                    self.start_journey(journey, out);
+                }
+                _ => break,
             }
-            self.timers.pop_first();
-            self.users[user as usize].timer = None;
-            self.clock = self.clock.max(at);
-            self.settle(user, Trigger::Timer, out);
         }
         self.clock = self.clock.max(until);
     }
@@ -148,8 +177,12 @@ impl Engine {
     pub fn apply(&mut self, key: &str, event: &Event, out: &mut Vec<Transition>) {
         self.advance_to(event.at, out);
         let user = self.user_index(key);
+        let received = self.receipt.unwrap_or(self.clock);
         let state = &mut self.users[user as usize];
-        let counters = state.profile.apply(event, &mut self.catalog);
+        for (st, life) in state.journeys.iter_mut().zip(&self.lifecycles) {
+            st.awake |= life.phase == Phase::Running;
+        }
+        let counters = state.profile.apply(event, &mut self.catalog, received);
         self.settle(
             user,
             Trigger::Event {
@@ -201,6 +234,14 @@ impl Engine {
         let key = &self.keys[user as usize];
         let mut due: Option<Millis> = None;
         for (j, journey) in self.journeys.iter().enumerate() {
+            let life = &self.lifecycles[j];
+            if !life.runs_for(&state.journeys[j]) {
+                continue;
+            }
+            let in_older = life
+                .older
+                .iter()
+                .any(|&k| state.journeys[usize::from(k)].status != Status::Out);
             let members = if self.uses_membership {
                 memberships(&state.journeys, &state.audiences)
             } else {
@@ -214,7 +255,7 @@ impl Engine {
                 user_key: key,
                 profile: &state.profile,
                 members: &members,
-                entry_blocked: state.entry_blocked,
+                entry_blocked: state.entry_blocked || in_older,
                 now: self.clock,
                 out,
             };
@@ -265,6 +306,13 @@ fn memberships(journeys: &[JourneyState], audiences: &[AudienceState]) -> Member
             .extend(st.audience.iter().map(|e| (j as u16, e.step)));
     }
     m
+}
+
+/// Whether any criteria of a journey read a membership (`member_of`).
+fn journey_reads_membership(j: &Journey) -> bool {
+    let mut found = false;
+    journey_criteria(j, &mut |c| found |= reads_membership(c));
+    found
 }
 
 /// Whether criteria read any membership (`member_of`).

@@ -36,7 +36,7 @@ impl Engine {
         let user = self.user_index(key);
         self.users[user as usize]
             .profile
-            .apply(event, &mut self.catalog);
+            .apply(event, &mut self.catalog, Millis::MIN);
     }
 
     /// Fires the timers due by `at`, then evaluates every user at `at`: publication with a

@@ -68,7 +68,7 @@ impl World {
 
     /// Applies an event; returns its sequence number.
     fn apply(&mut self, event: Event) -> u32 {
-        self.profile.apply(&event, &mut self.catalog);
+        self.profile.apply(&event, &mut self.catalog, event.at);
         self.profile.seq
     }
 

@@ -71,4 +71,7 @@ pub(crate) struct JourneyState {
     pub(crate) positions: SmallVec<[Position; 2]>,
     /// Times of delivering send steps, latest last (for the frequency cap).
     pub(crate) sends: SmallVec<[Millis; 1]>,
+    /// Whether the user's machine runs in a journey that wakes users one by one (one added
+    /// to a running engine; see `Lifecycle`).
+    pub(crate) awake: bool,
 }

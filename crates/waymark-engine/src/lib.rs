@@ -24,7 +24,7 @@ pub mod transition;
 pub mod validate;
 
 pub use compile::{CompileError, CompiledAudience, CompiledJourney, MAX_TARGETS};
-pub use engine::{AudienceMember, Engine, StepCounts, StepMember};
+pub use engine::{Activation, AudienceMember, Engine, NewSlots, StepCounts, StepMember};
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};
 pub use transition::{AUDIENCE_TARGET, Change, Target, Transition, TransitionKind, UserIndex};

@@ -48,9 +48,14 @@ pub(crate) struct Profile {
 }
 
 impl Profile {
-    /// Applies one event: traits, consent, time zone, inputs and counters. Returns the
-    /// counters the event was added to.
-    pub(crate) fn apply(&mut self, event: &Event, catalog: &mut Catalog) -> SmallVec<[u32; 4]> {
+    /// Applies one event, received at `received`: traits, consent, time zone, inputs and
+    /// counters. Returns the counters the event was added to.
+    pub(crate) fn apply(
+        &mut self,
+        event: &Event,
+        catalog: &mut Catalog,
+        received: Millis,
+    ) -> SmallVec<[u32; 4]> {
         if self.seq == 0 {
             self.first_seen = event.at;
         }
@@ -68,7 +73,7 @@ impl Profile {
         if let Some(Value::Object(prefs)) = lookup(&event.context, "consent.categoryPreferences") {
             self.set_consent(prefs, catalog);
         }
-        let matched = catalog.matching_counters(event, input);
+        let matched = catalog.matching_counters(event, input, received);
         if self.counters.len() < catalog.counters.len() {
             self.counters
                 .resize(catalog.counters.len(), SmallVec::new());
@@ -90,6 +95,22 @@ impl Profile {
             }
         }
         matched
+    }
+
+    /// Adds a stored event's hit to counter `id` only (a backfill: no sequence number, as
+    /// it precedes everything the counter's journeys have seen), keeping time order and
+    /// the counter's capacity.
+    pub(crate) fn backfill_hit(&mut self, id: u32, at: Millis, catalog: &Catalog) {
+        if self.counters.len() < catalog.counters.len() {
+            self.counters
+                .resize(catalog.counters.len(), SmallVec::new());
+        }
+        let hits = &mut self.counters[id as usize];
+        let slot = hits.partition_point(|h| h.at <= at);
+        hits.insert(slot, Hit { at, seq: 0 });
+        if hits.len() > catalog.counters[id as usize].capacity as usize {
+            hits.remove(0);
+        }
     }
 
     /// Merges traits by top-level key; a slot's `since` moves only when its value changes.

@@ -83,12 +83,14 @@ fn a_new_object_replaces_the_old_one() {
     p.apply(
         &identify(t, json!({"address": {"state": "NY"}})),
         &mut catalog,
+        0,
     );
     assert_eq!(value(&p, state), Some(&json!("NY")));
     assert_eq!(value(&p, city), None);
     p.apply(
         &identify(t + MIN, json!({"address": {"city": "X"}})),
         &mut catalog,
+        0,
     );
     assert_eq!(
         value(&p, state),
@@ -111,11 +113,13 @@ fn other_top_level_keys_are_kept() {
     p.apply(
         &identify(t, json!({"name": "Ann", "address": {"state": "NY"}})),
         &mut catalog,
+        0,
     );
-    p.apply(&identify(t + MIN, json!({"plan": "gold"})), &mut catalog);
+    p.apply(&identify(t + MIN, json!({"plan": "gold"})), &mut catalog, 0);
     p.apply(
         &track("Login", t + 2 * MIN, json!({"plan": "ignored"})),
         &mut catalog,
+        0,
     );
     assert_eq!(value(&p, name), Some(&json!("Ann")));
     assert_eq!(since(&p, name), Some(t));
@@ -138,6 +142,7 @@ fn since_moves_only_when_the_value_changes() {
             json!({"plan": "gold", "address": {"state": "NY", "zip": "10001"}}),
         ),
         &mut catalog,
+        0,
     );
     p.apply(
         &identify(
@@ -145,6 +150,7 @@ fn since_moves_only_when_the_value_changes() {
             json!({"plan": "gold", "address": {"state": "NY", "zip": "10001"}}),
         ),
         &mut catalog,
+        0,
     );
     assert_eq!(since(&p, plan), Some(t));
     assert_eq!(since(&p, address), Some(t));
@@ -154,22 +160,25 @@ fn since_moves_only_when_the_value_changes() {
             json!({"address": {"state": "NY", "zip": "10002"}}),
         ),
         &mut catalog,
+        0,
     );
     assert_eq!(since(&p, address), Some(t + 2 * MIN), "the object changed");
     assert_eq!(since(&p, state), Some(t), "the state did not");
     p.apply(
         &identify(t + 3 * MIN, json!({"plan": "silver"})),
         &mut catalog,
+        0,
     );
     assert_eq!(since(&p, plan), Some(t + 3 * MIN));
     p.apply(
         &identify(t + 4 * MIN, json!({"plan": "gold"})),
         &mut catalog,
+        0,
     );
     assert_eq!(since(&p, plan), Some(t + 4 * MIN));
     // Numbers too.
-    p.apply(&identify(t + 5 * MIN, json!({"plan": 1})), &mut catalog);
-    p.apply(&identify(t + 6 * MIN, json!({"plan": 1})), &mut catalog);
+    p.apply(&identify(t + 5 * MIN, json!({"plan": 1})), &mut catalog, 0);
+    p.apply(&identify(t + 6 * MIN, json!({"plan": 1})), &mut catalog, 0);
     assert_eq!(since(&p, plan), Some(t + 5 * MIN));
 }
 
@@ -184,24 +193,28 @@ fn null_removes_a_trait_and_a_scalar_replaces_an_object() {
     p.apply(
         &identify(t, json!({"plan": "gold", "address": {"state": "NY"}})),
         &mut catalog,
+        0,
     );
-    p.apply(&identify(t + MIN, json!({"plan": null})), &mut catalog);
+    p.apply(&identify(t + MIN, json!({"plan": null})), &mut catalog, 0);
     assert_eq!(value(&p, plan), None, "a removed trait reads as missing");
     assert_eq!(value(&p, state), Some(&json!("NY")));
     p.apply(
         &identify(t + 2 * MIN, json!({"address": "unknown"})),
         &mut catalog,
+        0,
     );
     assert_eq!(value(&p, state), None, "a removed trait reads as missing");
     p.apply(
         &identify(t + 3 * MIN, json!({"address": {"state": null}})),
         &mut catalog,
+        0,
     );
     assert_eq!(value(&p, state), None, "a removed trait reads as missing");
     // Set again after removal: a fresh `since`.
     p.apply(
         &identify(t + 4 * MIN, json!({"plan": "gold"})),
         &mut catalog,
+        0,
     );
     assert_eq!(since(&p, plan), Some(t + 4 * MIN));
 }
@@ -214,6 +227,7 @@ fn a_literal_dotted_key_sets_a_dotted_slot() {
     p.apply(
         &identify(t0(), json!({"address.state": "CA"})),
         &mut catalog,
+        0,
     );
     assert_eq!(value(&p, state), Some(&json!("CA")));
 }
@@ -222,10 +236,14 @@ fn a_literal_dotted_key_sets_a_dotted_slot() {
 fn a_slot_named_after_its_traits_were_sent_is_filled_by_the_next_write() {
     let mut catalog = Catalog::default();
     let mut p = Profile::default();
-    p.apply(&identify(t0(), json!({"plan": "gold"})), &mut catalog);
+    p.apply(&identify(t0(), json!({"plan": "gold"})), &mut catalog, 0);
     let plan = catalog.trait_slot("plan");
     assert_eq!(p.trait_value(plan), None);
-    p.apply(&identify(t0() + MIN, json!({"plan": "gold"})), &mut catalog);
+    p.apply(
+        &identify(t0() + MIN, json!({"plan": "gold"})),
+        &mut catalog,
+        0,
+    );
     assert_eq!(since(&p, plan), Some(t0() + MIN));
 }
 
@@ -235,11 +253,12 @@ fn the_latest_write_by_event_time_wins() {
     let plan = slots[0];
     let mut p = Profile::default();
     let t = t0();
-    p.apply(&identify(t, json!({"plan": "gold"})), &mut catalog);
+    p.apply(&identify(t, json!({"plan": "gold"})), &mut catalog, 0);
     // Arrives later, but happened earlier.
     p.apply(
         &identify(t - 10 * MIN, json!({"plan": "silver"})),
         &mut catalog,
+        0,
     );
     assert_eq!(value(&p, plan), Some(&json!("gold")));
     assert_eq!(since(&p, plan), Some(t));
@@ -258,6 +277,7 @@ fn consent_from_context_category_preferences() {
             json!({"consent": {"categoryPreferences": {"marketing": true, "analytics": false}}}),
         ),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "marketing"), Some(true));
     assert_eq!(consent(&p, &catalog, "analytics"), Some(false));
@@ -268,6 +288,7 @@ fn consent_from_context_category_preferences() {
             json!({"consent": {"categoryPreferences": {"marketing": false}}}),
         ),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "marketing"), Some(false));
     assert_eq!(consent(&p, &catalog, "analytics"), Some(false), "kept");
@@ -278,6 +299,7 @@ fn consent_from_context_category_preferences() {
             json!({"consent": {"categoryPreferences": {"marketing": "true", "ads": null}}}),
         ),
         &mut catalog,
+        0,
     );
     p.apply(
         &with_context(
@@ -285,10 +307,12 @@ fn consent_from_context_category_preferences() {
             json!({"consent": {"categoryPreferences": ["marketing"]}}),
         ),
         &mut catalog,
+        0,
     );
     p.apply(
         &with_context(t + 4 * MIN, json!({"consent": true})),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "marketing"), Some(false));
     assert_eq!(consent(&p, &catalog, "ads"), None);
@@ -303,12 +327,14 @@ fn consent_from_a_consent_trait_object() {
     p.apply(
         &identify(t, json!({"consent": {"sms": true, "email": false}})),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "sms"), Some(true));
     assert_eq!(consent(&p, &catalog, "email"), Some(false));
     p.apply(
         &identify(t + MIN, json!({"consent": {"email": true}})),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "email"), Some(true));
     assert_eq!(
@@ -329,6 +355,7 @@ fn consent_from_dotted_consent_traits() {
             json!({"consent.push": true, "consent.email": false, "consentx": true}),
         ),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "push"), Some(true));
     assert_eq!(consent(&p, &catalog, "email"), Some(false));
@@ -338,6 +365,7 @@ fn consent_from_dotted_consent_traits() {
             json!({"consent.push": false, "consent.sms": "yes"}),
         ),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "push"), Some(false));
     assert_eq!(
@@ -356,6 +384,7 @@ fn consent_traits_and_context_update_the_same_purposes() {
     p.apply(
         &identify(t, json!({"consent": {"marketing": true}})),
         &mut catalog,
+        0,
     );
     p.apply(
         &with_context(
@@ -363,11 +392,13 @@ fn consent_traits_and_context_update_the_same_purposes() {
             json!({"consent": {"categoryPreferences": {"marketing": false}}}),
         ),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "marketing"), Some(false));
     p.apply(
         &identify(t + 2 * MIN, json!({"consent.marketing": true})),
         &mut catalog,
+        0,
     );
     assert_eq!(consent(&p, &catalog, "marketing"), Some(true));
     assert_eq!(p.consent.len(), 1);
@@ -384,11 +415,11 @@ fn every_event_gets_the_next_sequence_number_and_inputs_are_recorded_once() {
         input: input.map(str::to_string),
         ..track("Login", t0(), json!({}))
     };
-    p.apply(&from(Some("ios")), &mut catalog);
-    p.apply(&from(None), &mut catalog);
-    p.apply(&from(Some("ios")), &mut catalog);
-    p.apply(&identify(t0(), json!({})), &mut catalog);
-    p.apply(&from(Some("web")), &mut catalog);
+    p.apply(&from(Some("ios")), &mut catalog, 0);
+    p.apply(&from(None), &mut catalog, 0);
+    p.apply(&from(Some("ios")), &mut catalog, 0);
+    p.apply(&identify(t0(), json!({})), &mut catalog, 0);
+    p.apply(&from(Some("web")), &mut catalog, 0);
     assert_eq!(p.seq, 5);
     let ids: Vec<u32> = ["ios", "web"]
         .iter()
@@ -401,24 +432,32 @@ fn every_event_gets_the_next_sequence_number_and_inputs_are_recorded_once() {
 fn counters_keep_the_latest_matching_events_oldest_first() {
     let mut catalog = Catalog::default();
     let name = catalog.event_names.intern("Order Completed");
-    let all = catalog.counter(CounterSpec {
-        name,
-        filters: Vec::new(),
-        between: None,
-        inputs: None,
-        capacity: 2,
-    });
-    let big = catalog.counter(CounterSpec {
-        name,
-        filters: vec![Filter {
-            property: "total".into(),
-            op: Op::Gt,
-            value: Some(json!(100)),
-        }],
-        between: None,
-        inputs: None,
-        capacity: 5,
-    });
+    let all = catalog.counter_with(
+        CounterSpec {
+            name,
+            filters: Vec::new(),
+            between: None,
+            inputs: None,
+            capacity: 2,
+            counting_from: None,
+        },
+        true,
+    );
+    let big = catalog.counter_with(
+        CounterSpec {
+            name,
+            filters: vec![Filter {
+                property: "total".into(),
+                op: Op::Gt,
+                value: Some(json!(100)),
+            }],
+            between: None,
+            inputs: None,
+            capacity: 5,
+            counting_from: None,
+        },
+        true,
+    );
     let mut p = Profile::default();
     let t = t0();
     let totals = [50, 150, 20, 300];
@@ -427,6 +466,7 @@ fn counters_keep_the_latest_matching_events_oldest_first() {
         let matched = p.apply(
             &track("Order Completed", at, json!({"total": total})),
             &mut catalog,
+            0,
         );
         let expected: Vec<u32> = if *total > 100 {
             vec![all, big]
@@ -438,12 +478,13 @@ fn counters_keep_the_latest_matching_events_oldest_first() {
     assert!(
         p.apply(
             &track("Cart Viewed", t, json!({"total": 500})),
-            &mut catalog
+            &mut catalog,
+            0
         )
         .is_empty()
     );
     assert!(
-        p.apply(&identify(t, json!({"total": 500})), &mut catalog)
+        p.apply(&identify(t, json!({"total": 500})), &mut catalog, 0)
             .is_empty()
     );
     let hits = |c| p.hits(c).iter().map(|h| (h.at, h.seq)).collect::<Vec<_>>();

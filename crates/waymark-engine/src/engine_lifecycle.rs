@@ -1,0 +1,301 @@
+//! Journeys joining and leaving an engine that is already running (one live engine for
+//! every journey version, issue 9): a journey added later starts at its publication
+//! instant, with counters that count from then on unless it is `historical`; its new
+//! counters and trait slots can be filled from stored history; it can be closed to new
+//! entrants and stopped on its own.
+//!
+//! Added journeys behave as if each ran in an engine of its own that saw the same events
+//! (what the runtime did before): before its start a journey does not run; without
+//! `historical`, a user's machine first runs on the user's first event from the start on;
+//! with it, everyone is evaluated at the start, and a user in an older version of the
+//! same journey (its family) cannot enter until they have left it.
+
+use serde_json::Value;
+use smallvec::SmallVec;
+
+use super::{Engine, earliest};
+use crate::compile::{CompileError, MAX_TARGETS, compile_added};
+use crate::event::Event;
+use crate::journey_state::{JourneyState, Status};
+use crate::machine::{Machine, Trigger};
+use crate::model::Journey;
+use crate::profile::TraitValue;
+use crate::time::Millis;
+use crate::transition::{Transition, UserIndex};
+
+/// How a journey added to a running engine starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activation {
+    /// Its publication: before this instant it does not run.
+    pub at: Millis,
+    /// Whether its event conditions count what was received before `at`. The counters it
+    /// adds are then empty for the users the engine already holds: fill them with
+    /// [`Engine::backfill_event`] before the clock reaches `at`.
+    pub historical: bool,
+    /// Journeys of one family are versions of one journey: a user in an earlier-added one
+    /// does not enter a later one (SPEC §9: they finish where they are).
+    pub family: Option<String>,
+}
+
+/// Where a journey stands in the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Added, waiting for its start.
+    Waiting,
+    Running,
+    /// Stopped: it never runs again; its users left.
+    Stopped,
+}
+
+/// One journey's place in the engine's life.
+#[derive(Debug, Clone)]
+pub(crate) struct Lifecycle {
+    pub(crate) phase: Phase,
+    /// A user's machine runs only once the user is awake in this journey (added journeys
+    /// without `historical`: from the user's first event after the start).
+    pub(crate) per_user_wake: bool,
+    pub(crate) historical: bool,
+    pub(crate) family: Option<String>,
+    /// Earlier journeys of the same family.
+    pub(crate) older: SmallVec<[u16; 2]>,
+}
+
+impl Lifecycle {
+    /// A journey given to [`Engine::new`]: running from the start, for everyone.
+    pub(crate) fn from_start() -> Self {
+        Self {
+            phase: Phase::Running,
+            per_user_wake: false,
+            historical: true,
+            family: None,
+            older: SmallVec::new(),
+        }
+    }
+
+    /// Whether a user's machine runs in this journey.
+    pub(crate) fn runs_for(&self, state: &JourneyState) -> bool {
+        self.phase == Phase::Running && (!self.per_user_wake || state.awake)
+    }
+}
+
+/// What a journey added to a running engine made that the users held have no values for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewSlots {
+    /// Counters to fill from history ([`Engine::backfill_event`]); empty unless the
+    /// journey is `historical`.
+    pub counters: Vec<u32>,
+    /// Trait paths to fill from the stored profiles ([`Engine::backfill_trait`]).
+    pub traits: Vec<String>,
+}
+
+impl NewSlots {
+    /// Whether nothing needs filling.
+    pub fn is_empty(&self) -> bool {
+        self.counters.is_empty() && self.traits.is_empty()
+    }
+}
+
+impl Engine {
+    /// Adds a journey that starts at `activation.at` (at once when the clock is past it)
+    /// and returns its index with the slots the users held lack. `member_of` in it may name
+    /// the journeys and audiences the engine holds; journey ids are unique in an engine.
+    pub fn add_journey(
+        &mut self,
+        journey: &Journey,
+        activation: Activation,
+    ) -> Result<(u16, NewSlots), CompileError> {
+        if self.journeys.len() >= MAX_TARGETS {
+            return Err(CompileError::TooManyTargets);
+        }
+        if self.journey_models.iter().any(|j| j.id == journey.id) {
+            return Err(CompileError::DuplicateJourney(journey.id.clone()));
+        }
+        let (counters_before, traits_before) =
+            (self.catalog.counters.len(), self.catalog.trait_paths.len());
+        self.journey_models.push(journey.clone());
+        let counting_from = (!activation.historical).then_some(activation.at);
+        let compiled = compile_added(
+            journey,
+            &self.journey_models,
+            &self.audience_models,
+            &mut self.catalog,
+            counting_from,
+        );
+        let compiled = match compiled {
+            Ok(c) => c,
+            Err(e) => {
+                self.journey_models.pop();
+                return Err(e);
+            }
+        };
+        let index = self.journeys.len() as u16;
+        let older = match &activation.family {
+            Some(family) => self
+                .lifecycles
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.family.as_ref() == Some(family))
+                .map(|(i, _)| i as u16)
+                .collect(),
+            None => SmallVec::new(),
+        };
+        self.journeys.push(compiled);
+        self.lifecycles.push(Lifecycle {
+            phase: Phase::Waiting,
+            per_user_wake: true,
+            historical: activation.historical,
+            family: activation.family,
+            older,
+        });
+        self.uses_membership |= super::journey_reads_membership(journey);
+        for user in &mut self.users {
+            if !user.removed {
+                user.journeys.push(JourneyState::default());
+            }
+        }
+        self.activations.insert((activation.at, index));
+        let new = NewSlots {
+            counters: if activation.historical {
+                (counters_before as u32..self.catalog.counters.len() as u32).collect()
+            } else {
+                Vec::new()
+            },
+            traits: self.catalog.trait_paths[traits_before..].to_vec(),
+        };
+        Ok((index, new))
+    }
+
+    /// Starts the journeys due by the clock (those added with a start already past).
+    pub fn start_due(&mut self, out: &mut Vec<Transition>) {
+        let clock = self.clock;
+        self.advance_to(clock, out);
+    }
+
+    /// Starts journey `j` at the clock: with `historical`, everyone is evaluated now.
+    pub(super) fn start_journey(&mut self, j: u16, out: &mut Vec<Transition>) {
+        let life = &mut self.lifecycles[usize::from(j)];
+        if life.phase != Phase::Waiting {
+            return;
+        }
+        life.phase = Phase::Running;
+        if !life.historical {
+            return;
+        }
+        for user in 0..self.users.len() as UserIndex {
+            let state = &mut self.users[user as usize];
+            if state.removed {
+                continue;
+            }
+            state.journeys[usize::from(j)].awake = true;
+            self.settle_one(user, j, out, |m, st| m.settle(st, Trigger::Timer));
+        }
+    }
+
+    /// Closes journey `j` to new entrants from `at` on (a newer version was published);
+    /// its users finish there.
+    pub fn close_journey_entries(&mut self, j: u16, at: Millis) {
+        let journey = &mut self.journeys[usize::from(j)];
+        journey.end_at = Some(journey.end_at.map_or(at, |e| e.min(at)));
+    }
+
+    /// Stops journey `j` at `at` (after the timers due by then): everyone in it leaves it,
+    /// and it never runs again.
+    pub fn stop_journey(&mut self, j: u16, at: Millis, out: &mut Vec<Transition>) {
+        self.advance_to(at, out);
+        self.activations.retain(|&(_, k)| k != j);
+        for user in 0..self.users.len() as UserIndex {
+            let st = &self.users[user as usize];
+            if st.removed || st.journeys[usize::from(j)].status == Status::Out {
+                continue;
+            }
+            self.settle_one(user, j, out, |m, st| m.leave(st));
+        }
+        self.lifecycles[usize::from(j)].phase = Phase::Stopped;
+    }
+
+    /// Whether journey `j` is stopped.
+    pub fn is_stopped(&self, j: u16) -> bool {
+        self.lifecycles[usize::from(j)].phase == Phase::Stopped
+    }
+
+    /// Adds a stored event of user `key` to the counters in `new` only (a historical
+    /// journey's backfill): nothing is evaluated and the clock does not move. Events may
+    /// come in any order; each counter keeps its latest.
+    pub fn backfill_event(&mut self, key: &str, event: &Event, new: &NewSlots) {
+        if new.counters.is_empty() {
+            return;
+        }
+        let user = self.user_index(key);
+        let profile = &mut self.users[user as usize].profile;
+        let input = event
+            .input
+            .as_deref()
+            .and_then(|i| self.catalog.inputs.get(i));
+        for id in self.catalog.matching_counters(event, input, Millis::MAX) {
+            if new.counters.contains(&id) {
+                profile.backfill_hit(id, event.at, &self.catalog);
+            }
+        }
+    }
+
+    /// Sets a trait slot `add_journey` made for user `key` from the stored profile: its
+    /// value, since when it has had it and when it was last written.
+    pub fn backfill_trait(
+        &mut self,
+        key: &str,
+        path: &str,
+        value: Value,
+        since: Millis,
+        written: Millis,
+    ) {
+        let Some(slot) = self.catalog.trait_paths.iter().position(|p| p == path) else {
+            return;
+        };
+        let user = self.user_index(key);
+        let traits = &mut self.users[user as usize].profile.traits;
+        if traits.len() <= slot {
+            traits.resize(slot + 1, None);
+        }
+        traits[slot] = Some(TraitValue {
+            value,
+            since,
+            written,
+        });
+    }
+
+    /// Applies one event of user `key` received at `received` (the live runtime's path:
+    /// counters of journeys published without `historical` count by receipt).
+    pub fn apply_received(
+        &mut self,
+        key: &str,
+        event: &Event,
+        received: Millis,
+        out: &mut Vec<Transition>,
+    ) {
+        self.receipt = Some(received);
+        self.apply(key, event, out);
+        self.receipt = None;
+    }
+
+    /// Runs `action` on journey `j`'s machine for one user at the clock, evaluates the
+    /// audiences again, and re-arms the user's timer.
+    fn settle_one(
+        &mut self,
+        user: UserIndex,
+        j: u16,
+        out: &mut Vec<Transition>,
+        mut action: impl FnMut(&mut Machine<'_>, &mut JourneyState),
+    ) {
+        let journeys_due = self.run_machines(user, out, |m, st| {
+            if m.journey_index == j {
+                action(m, st);
+            }
+        });
+        let audiences_due = self.settle_audiences(user, out);
+        self.set_timer(user, earliest(journeys_due, audiences_due));
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_lifecycle_tests.rs"]
+mod tests;

@@ -1,0 +1,119 @@
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::transition::{Change, TransitionKind};
+
+fn journey(id: &str) -> Journey {
+    serde_json::from_value(json!({
+        "id": id, "name": id,
+        "entry": {"id": "entry", "name": "Entry", "reentry": "after_exit",
+            "criteria": {"trait": "plan", "op": "eq", "value": "trial"},
+            "steps": [{"id": "w", "name": "Wait", "type": "wait", "wait": {"duration": "1h"}}]},
+        "settings": {"exit": {"trait": "plan", "op": "eq", "value": "paid"}}
+    }))
+    .expect("a valid journey")
+}
+
+fn identify(at: Millis, plan: &str) -> Event {
+    let mut traits = Map::new();
+    traits.insert("plan".into(), Value::from(plan));
+    Event {
+        at,
+        name: None,
+        properties: json!({}),
+        context: json!({}),
+        traits,
+        input: None,
+    }
+}
+
+fn version(at: Millis) -> Activation {
+    Activation {
+        at,
+        historical: false,
+        family: Some("j".into()),
+    }
+}
+
+fn entered(out: &[Transition], journey: u16) -> Vec<Millis> {
+    out.iter()
+        .filter(|t| t.journey == journey && t.kind == TransitionKind::Journey(Change::Entered))
+        .map(|t| t.at)
+        .collect()
+}
+
+#[test]
+fn a_user_in_an_older_version_enters_the_newer_only_after_leaving_it() {
+    let mut engine = Engine::new(&[]).unwrap();
+    let mut out = Vec::new();
+    let (v1, _) = engine.add_journey(&journey("j@1"), version(0)).unwrap();
+    engine.apply("u1", &identify(10, "trial"), &mut out);
+    let (v2, new) = engine.add_journey(&journey("j@2"), version(20)).unwrap();
+    assert!(new.is_empty(), "{new:?}");
+    engine.close_journey_entries(v1, 20);
+    engine.start_due(&mut out);
+    engine.apply("u2", &identify(30, "trial"), &mut out);
+    // u1 is in v1: an event of theirs does not take them into v2.
+    engine.apply("u1", &identify(40, "trial"), &mut out);
+    assert_eq!(entered(&out, v1), [10]);
+    assert_eq!(entered(&out, v2), [30]);
+    // Once out of v1 (the exit criteria) and qualifying again, they enter v2 only.
+    engine.apply("u1", &identify(50, "paid"), &mut out);
+    engine.apply("u1", &identify(60, "trial"), &mut out);
+    assert_eq!(entered(&out, v1), [10]);
+    assert_eq!(entered(&out, v2), [30, 60]);
+}
+
+#[test]
+fn a_journey_waits_for_its_start_and_stops_on_its_own() {
+    let mut engine = Engine::new(&[]).unwrap();
+    let mut out = Vec::new();
+    let (a, _) = engine
+        .add_journey(
+            &journey("a"),
+            Activation {
+                at: 0,
+                historical: false,
+                family: None,
+            },
+        )
+        .unwrap();
+    let historical = Activation {
+        at: 100,
+        historical: true,
+        family: None,
+    };
+    let (b, new) = engine.add_journey(&journey("b"), historical).unwrap();
+    assert!(new.counters.is_empty() && new.traits.is_empty(), "{new:?}");
+    engine.apply("u1", &identify(10, "trial"), &mut out);
+    assert_eq!(entered(&out, a), [10]);
+    assert_eq!(entered(&out, b), Vec::<Millis>::new());
+    // `historical`: at its start everyone who qualifies enters.
+    engine.advance_to(100, &mut out);
+    assert_eq!(entered(&out, b), [100]);
+    out.clear();
+    engine.stop_journey(a, 200, &mut out);
+    assert!(engine.is_stopped(a) && !engine.is_stopped(b));
+    let left: Vec<_> = out.iter().map(|t| (t.journey, t.kind)).collect();
+    assert!(
+        left.contains(&(a, TransitionKind::Journey(Change::Exited))),
+        "{left:?}"
+    );
+    assert!(out.iter().all(|t| t.journey == a), "{left:?}");
+    assert_eq!(engine.journey_counts(a), (0, 0));
+    assert_eq!(engine.journey_counts(b), (1, 0));
+    out.clear();
+    engine.apply("u2", &identify(300, "trial"), &mut out);
+    assert_eq!(entered(&out, a), Vec::<Millis>::new());
+    assert_eq!(entered(&out, b), [300]);
+}
+
+#[test]
+fn the_same_journey_id_twice_is_refused_and_changes_nothing() {
+    let mut engine = Engine::new(&[]).unwrap();
+    engine.add_journey(&journey("a"), version(0)).unwrap();
+    let again = engine.add_journey(&journey("a"), version(0));
+    assert_eq!(again, Err(CompileError::DuplicateJourney("a".into())));
+    let (b, _) = engine.add_journey(&journey("b"), version(0)).unwrap();
+    assert_eq!(b, 1);
+}
