@@ -494,7 +494,8 @@ impl<'a> Compiler<'a> {
                 (audience.as_str(), None)
             }
         };
-        let Some(j) = self.all.iter().position(|j| j.id == journey_id) else {
+        // The latest version when an engine holds several versions of one journey.
+        let Some(j) = self.all.iter().rposition(|j| j.id == journey_id) else {
             return Crit::Const(!is);
         };
         let step = match step_id {

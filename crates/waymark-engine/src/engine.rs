@@ -308,6 +308,22 @@ fn memberships(journeys: &[JourneyState], audiences: &[AudienceState]) -> Member
     m
 }
 
+/// Whether any criteria of a journey name journey `id` with `member_of`.
+fn journey_names(j: &Journey, id: &str) -> bool {
+    let mut found = false;
+    journey_criteria(j, &mut |c| {
+        c.visit(&mut |c| {
+            if let Criteria::MemberOf(m) = c {
+                found |= match &m.target {
+                    crate::model::MemberTarget::Step { journey, .. } => journey == id,
+                    crate::model::MemberTarget::Audience { audience } => audience == id,
+                };
+            }
+        })
+    });
+    found
+}
+
 /// Whether any criteria of a journey read a membership (`member_of`).
 fn journey_reads_membership(j: &Journey) -> bool {
     let mut found = false;

@@ -7,8 +7,10 @@
 //! Added journeys behave as if each ran in an engine of its own that saw the same events
 //! (what the runtime did before): before its start a journey does not run; without
 //! `historical`, a user's machine first runs on the user's first event from the start on;
-//! with it, everyone is evaluated at the start, and a user in an older version of the
-//! same journey (its family) cannot enter until they have left it.
+//! with it, everyone is evaluated at the start. Journeys with one id are versions of one
+//! journey: a user in an older one cannot enter a newer one until they have left it, and
+//! `member_of` that id reads the latest. A journey that names, with `member_of`, one added
+//! later reads it from then on.
 
 use serde_json::Value;
 use smallvec::SmallVec;
@@ -32,9 +34,6 @@ pub struct Activation {
     /// adds are then empty for the users the engine already holds: fill them with
     /// [`Engine::backfill_event`] before the clock reaches `at`.
     pub historical: bool,
-    /// Journeys of one family are versions of one journey: a user in an earlier-added one
-    /// does not enter a later one (SPEC §9: they finish where they are).
-    pub family: Option<String>,
 }
 
 /// Where a journey stands in the engine.
@@ -55,8 +54,10 @@ pub(crate) struct Lifecycle {
     /// without `historical`: from the user's first event after the start).
     pub(crate) per_user_wake: bool,
     pub(crate) historical: bool,
-    pub(crate) family: Option<String>,
-    /// Earlier journeys of the same family.
+    /// From when its counters count (`None`: all history).
+    pub(crate) counting_from: Option<Millis>,
+    /// Earlier versions (journeys with the same id): a user in one does not enter this one
+    /// (SPEC §9: they finish where they are).
     pub(crate) older: SmallVec<[u16; 2]>,
 }
 
@@ -67,7 +68,7 @@ impl Lifecycle {
             phase: Phase::Running,
             per_user_wake: false,
             historical: true,
-            family: None,
+            counting_from: None,
             older: SmallVec::new(),
         }
     }
@@ -97,8 +98,8 @@ impl NewSlots {
 
 impl Engine {
     /// Adds a journey that starts at `activation.at` (at once when the clock is past it)
-    /// and returns its index with the slots the users held lack. `member_of` in it may name
-    /// the journeys and audiences the engine holds; journey ids are unique in an engine.
+    /// and returns its index with the slots the users held lack. A journey with the id of
+    /// one the engine holds is its newer version.
     pub fn add_journey(
         &mut self,
         journey: &Journey,
@@ -107,13 +108,10 @@ impl Engine {
         if self.journeys.len() >= MAX_TARGETS {
             return Err(CompileError::TooManyTargets);
         }
-        if self.journey_models.iter().any(|j| j.id == journey.id) {
-            return Err(CompileError::DuplicateJourney(journey.id.clone()));
-        }
         let (counters_before, traits_before) =
             (self.catalog.counters.len(), self.catalog.trait_paths.len());
-        self.journey_models.push(journey.clone());
         let counting_from = (!activation.historical).then_some(activation.at);
+        self.journey_models.push(journey.clone());
         let compiled = compile_added(
             journey,
             &self.journey_models,
@@ -129,24 +127,21 @@ impl Engine {
             }
         };
         let index = self.journeys.len() as u16;
-        let older = match &activation.family {
-            Some(family) => self
-                .lifecycles
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| l.family.as_ref() == Some(family))
-                .map(|(i, _)| i as u16)
-                .collect(),
-            None => SmallVec::new(),
-        };
+        let older = self.journeys[..usize::from(index)]
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.id == journey.id)
+            .map(|(i, _)| i as u16)
+            .collect();
         self.journeys.push(compiled);
         self.lifecycles.push(Lifecycle {
             phase: Phase::Waiting,
             per_user_wake: true,
             historical: activation.historical,
-            family: activation.family,
+            counting_from,
             older,
         });
+        self.relink(&journey.id)?;
         self.uses_membership |= super::journey_reads_membership(journey);
         for user in &mut self.users {
             if !user.removed {
@@ -163,6 +158,29 @@ impl Engine {
             traits: self.catalog.trait_paths[traits_before..].to_vec(),
         };
         Ok((index, new))
+    }
+
+    /// Compiles again the other journeys whose `member_of` names `id`, so that they read
+    /// its latest version (their counters are found again, not made anew).
+    fn relink(&mut self, id: &str) -> Result<(), CompileError> {
+        let last = self.journeys.len() - 1;
+        for k in 0..last {
+            let model = &self.journey_models[k];
+            if model.id == id || !super::journey_names(model, id) {
+                continue;
+            }
+            let end_at = self.journeys[k].end_at;
+            let mut compiled = compile_added(
+                model,
+                &self.journey_models,
+                &self.audience_models,
+                &mut self.catalog,
+                self.lifecycles[k].counting_from,
+            )?;
+            compiled.end_at = end_at;
+            self.journeys[k] = compiled;
+        }
+        Ok(())
     }
 
     /// Starts the journeys due by the clock (those added with a start already past).

@@ -31,7 +31,6 @@ fn version(at: Millis) -> Activation {
     Activation {
         at,
         historical: false,
-        family: Some("j".into()),
     }
 }
 
@@ -46,9 +45,9 @@ fn entered(out: &[Transition], journey: u16) -> Vec<Millis> {
 fn a_user_in_an_older_version_enters_the_newer_only_after_leaving_it() {
     let mut engine = Engine::new(&[]).unwrap();
     let mut out = Vec::new();
-    let (v1, _) = engine.add_journey(&journey("j@1"), version(0)).unwrap();
+    let (v1, _) = engine.add_journey(&journey("j"), version(0)).unwrap();
     engine.apply("u1", &identify(10, "trial"), &mut out);
-    let (v2, new) = engine.add_journey(&journey("j@2"), version(20)).unwrap();
+    let (v2, new) = engine.add_journey(&journey("j"), version(20)).unwrap();
     assert!(new.is_empty(), "{new:?}");
     engine.close_journey_entries(v1, 20);
     engine.start_due(&mut out);
@@ -74,14 +73,12 @@ fn a_journey_waits_for_its_start_and_stops_on_its_own() {
             Activation {
                 at: 0,
                 historical: false,
-                family: None,
             },
         )
         .unwrap();
     let historical = Activation {
         at: 100,
         historical: true,
-        family: None,
     };
     let (b, new) = engine.add_journey(&journey("b"), historical).unwrap();
     assert!(new.counters.is_empty() && new.traits.is_empty(), "{new:?}");
@@ -109,11 +106,23 @@ fn a_journey_waits_for_its_start_and_stops_on_its_own() {
 }
 
 #[test]
-fn the_same_journey_id_twice_is_refused_and_changes_nothing() {
+fn member_of_reads_a_journey_added_later_and_the_latest_version() {
     let mut engine = Engine::new(&[]).unwrap();
-    engine.add_journey(&journey("a"), version(0)).unwrap();
-    let again = engine.add_journey(&journey("a"), version(0));
-    assert_eq!(again, Err(CompileError::DuplicateJourney("a".into())));
-    let (b, _) = engine.add_journey(&journey("b"), version(0)).unwrap();
-    assert_eq!(b, 1);
+    let mut out = Vec::new();
+    let watcher: Journey = serde_json::from_value(json!({
+        "id": "watcher", "name": "Watcher",
+        "entry": {"id": "entry", "name": "Entry",
+            "criteria": {"member_of": {"journey": "j", "step": "w"}, "is": true}}
+    }))
+    .unwrap();
+    let (w, _) = engine.add_journey(&watcher, version(0)).unwrap();
+    engine.apply("u1", &identify(10, "trial"), &mut out);
+    assert_eq!(entered(&out, w), Vec::<Millis>::new());
+    let (j, _) = engine.add_journey(&journey("j"), version(20)).unwrap();
+    engine.apply("u1", &identify(30, "trial"), &mut out);
+    assert_eq!(entered(&out, j), [30]);
+    // Journeys run in the order they were added: the watcher sees the step at the user's
+    // next look.
+    engine.apply("u1", &identify(40, "trial"), &mut out);
+    assert_eq!(entered(&out, w), [40]);
 }

@@ -88,7 +88,6 @@ fn together(mix: &[Published], stream: &[(String, Event)], until: Millis) -> Vec
         let activation = Activation {
             at: p.at,
             historical: p.historical,
-            family: None,
         };
         let (index, _) = engine.add_journey(&p.journey, activation).unwrap();
         indices.push(index);
@@ -141,7 +140,6 @@ fn publish(
     let activation = Activation {
         at: p.at,
         historical: p.historical,
-        family: None,
     };
     let (index, new) = engine.add_journey(&p.journey, activation).unwrap();
     for (key, event) in history {
