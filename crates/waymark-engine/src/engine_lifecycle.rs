@@ -16,9 +16,10 @@ use serde_json::Value;
 use smallvec::SmallVec;
 
 use super::{Engine, earliest};
+use crate::compile::StepIndex;
 use crate::compile::{CompileError, MAX_TARGETS, compile_added};
 use crate::event::Event;
-use crate::journey_state::{JourneyState, Status};
+use crate::journey_state::{JourneyState, Phase as Wait, Position, Status};
 use crate::machine::{Machine, Trigger};
 use crate::model::Journey;
 use crate::profile::TraitValue;
@@ -183,6 +184,67 @@ impl Engine {
         Ok(())
     }
 
+    /// Replaces journey `j`'s definition in place (an edit a running version takes: names,
+    /// connections, leaf steps added or removed), keeping every user's place by step id: a
+    /// position or audience entry at a removed step goes, and a user left at no step holds
+    /// at the deepest step whose audience they are still in. Users in the journey are then
+    /// evaluated under the new definition at the clock. Returns the slots to fill.
+    pub fn replace_journey(
+        &mut self,
+        j: u16,
+        journey: &Journey,
+        out: &mut Vec<Transition>,
+    ) -> Result<NewSlots, CompileError> {
+        let k = usize::from(j);
+        let (counters_before, traits_before) =
+            (self.catalog.counters.len(), self.catalog.trait_paths.len());
+        let old_model = std::mem::replace(&mut self.journey_models[k], journey.clone());
+        let compiled = compile_added(
+            journey,
+            &self.journey_models,
+            &self.audience_models,
+            &mut self.catalog,
+            self.lifecycles[k].counting_from,
+        );
+        let mut compiled = match compiled {
+            Ok(c) => c,
+            Err(e) => {
+                self.journey_models[k] = old_model;
+                return Err(e);
+            }
+        };
+        compiled.end_at = self.journeys[k].end_at;
+        let map: Vec<Option<StepIndex>> = (0..self.journeys[k].steps.len())
+            .map(|i| {
+                let id = &self.journeys[k].steps[i].id;
+                compiled
+                    .steps
+                    .iter()
+                    .position(|s| &s.id == id)
+                    .map(|p| p as StepIndex)
+            })
+            .collect();
+        self.journeys[k] = compiled;
+        self.uses_membership |= super::journey_reads_membership(journey);
+        for user in 0..self.users.len() as UserIndex {
+            let state = &mut self.users[user as usize];
+            let Some(st) = state.journeys.get_mut(k).filter(|_| !state.removed) else {
+                continue;
+            };
+            if st.status == Status::Out {
+                continue;
+            }
+            remap(st, &map);
+            if self.lifecycles[k].runs_for(&self.users[user as usize].journeys[k]) {
+                self.settle_one(user, j, out, |m, st| m.settle(st, Trigger::Timer));
+            }
+        }
+        Ok(NewSlots {
+            counters: (counters_before as u32..self.catalog.counters.len() as u32).collect(),
+            traits: self.catalog.trait_paths[traits_before..].to_vec(),
+        })
+    }
+
     /// Starts the journeys due by the clock (those added with a start already past).
     pub fn start_due(&mut self, out: &mut Vec<Transition>) {
         let clock = self.clock;
@@ -236,10 +298,10 @@ impl Engine {
         self.lifecycles[usize::from(j)].phase == Phase::Stopped
     }
 
-    /// Adds a stored event of user `key` to the counters in `new` only (a historical
-    /// journey's backfill): nothing is evaluated and the clock does not move. Events may
-    /// come in any order; each counter keeps its latest.
-    pub fn backfill_event(&mut self, key: &str, event: &Event, new: &NewSlots) {
+    /// Adds a stored event of user `key`, received at `received`, to the counters in `new`
+    /// only (a backfill): nothing is evaluated and the clock does not move. Events may come
+    /// in any order; each counter keeps its latest.
+    pub fn backfill_event(&mut self, key: &str, event: &Event, received: Millis, new: &NewSlots) {
         if new.counters.is_empty() {
             return;
         }
@@ -249,11 +311,16 @@ impl Engine {
             .input
             .as_deref()
             .and_then(|i| self.catalog.inputs.get(i));
-        for id in self.catalog.matching_counters(event, input, Millis::MAX) {
+        for id in self.catalog.matching_counters(event, input, received) {
             if new.counters.contains(&id) {
                 profile.backfill_hit(id, event.at, &self.catalog);
             }
         }
+    }
+
+    /// The keys of the users the engine holds (for backfills).
+    pub fn user_keys(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(|k| &**k)
     }
 
     /// Sets a trait slot `add_journey` made for user `key` from the stored profile: its
@@ -311,6 +378,47 @@ impl Engine {
         });
         let audiences_due = self.settle_audiences(user, out);
         self.set_timer(user, earliest(journeys_due, audiences_due));
+    }
+}
+
+/// Moves one user's state in a journey to new step indices (`map`: old index → new).
+fn remap(st: &mut JourneyState, map: &[Option<StepIndex>]) {
+    let to = |step: StepIndex| map.get(usize::from(step)).copied().flatten();
+    st.audience.retain(|a| match to(a.step) {
+        Some(step) => {
+            a.step = step;
+            true
+        }
+        None => false,
+    });
+    st.positions.retain_mut(|p| {
+        let Some(step) = to(p.step) else {
+            return false;
+        };
+        p.step = step;
+        p.phase = match p.phase {
+            Wait::Live { child } => match child.map(to) {
+                Some(None) => Wait::Holding,
+                Some(Some(c)) => Wait::Live { child: Some(c) },
+                None => Wait::Live { child: None },
+            },
+            Wait::Delayed { child } => {
+                to(child).map_or(Wait::Holding, |c| Wait::Delayed { child: c })
+            }
+            other => other,
+        };
+        true
+    });
+    if st.status == Status::In
+        && st.positions.is_empty()
+        && let Some(deepest) = st.audience.last()
+    {
+        st.positions.push(Position {
+            step: deepest.step,
+            reached_at: deepest.entered_at,
+            reached_seq: 0,
+            phase: Wait::Holding,
+        });
     }
 }
 

@@ -126,3 +126,27 @@ fn member_of_reads_a_journey_added_later_and_the_latest_version() {
     engine.apply("u1", &identify(40, "trial"), &mut out);
     assert_eq!(entered(&out, w), [40]);
 }
+
+#[test]
+fn an_in_place_edit_keeps_everyone_where_they_are_by_step_id() {
+    let mut engine = Engine::new(&[]).unwrap();
+    let mut out = Vec::new();
+    let (j, _) = engine.add_journey(&journey("j"), version(0)).unwrap();
+    engine.apply("u1", &identify(10, "trial"), &mut out);
+    let before = engine.step_counts(j);
+    // A leaf step added under the wait, and the entry renamed: positions stay by id.
+    let mut edited = journey("j");
+    edited.entry.name = "Trial users".into();
+    edited.entry.steps[0].steps = vec![
+        serde_json::from_value(json!({"id": "extra", "name": "Extra", "type": "send"})).unwrap(),
+    ];
+    out.clear();
+    let new = engine.replace_journey(j, &edited, &mut out).unwrap();
+    assert!(new.is_empty(), "{new:?}");
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(engine.step_counts(j)[..2], before[..2]);
+    assert_eq!(engine.journey(j).step_id(2), "extra");
+    // After the hour the user moves on into the new step.
+    engine.advance_to(10 + 3_600_000, &mut out);
+    assert_eq!(engine.step_counts(j)[2].at, 1);
+}

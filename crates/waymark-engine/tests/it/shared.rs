@@ -143,7 +143,7 @@ fn publish(
     };
     let (index, new) = engine.add_journey(&p.journey, activation).unwrap();
     for (key, event) in history {
-        engine.backfill_event(key, event, &new);
+        engine.backfill_event(key, event, event.at, &new);
     }
     let mut users: Vec<&String> = history.iter().map(|(k, _)| k).collect();
     users.sort();
