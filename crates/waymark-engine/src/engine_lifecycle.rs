@@ -187,14 +187,9 @@ impl Engine {
     /// Replaces journey `j`'s definition in place (an edit a running version takes: names,
     /// connections, leaf steps added or removed), keeping every user's place by step id: a
     /// position or audience entry at a removed step goes, and a user left at no step holds
-    /// at the deepest step whose audience they are still in. Users in the journey are then
-    /// evaluated under the new definition at the clock. Returns the slots to fill.
-    pub fn replace_journey(
-        &mut self,
-        j: u16,
-        journey: &Journey,
-        out: &mut Vec<Transition>,
-    ) -> Result<NewSlots, CompileError> {
+    /// at the deepest step whose audience they are still in. Returns the slots to fill;
+    /// then [`Engine::settle_journey`] evaluates its users under the new definition.
+    pub fn replace_journey(&mut self, j: u16, journey: &Journey) -> Result<NewSlots, CompileError> {
         let k = usize::from(j);
         let (counters_before, traits_before) =
             (self.catalog.counters.len(), self.catalog.trait_paths.len());
@@ -235,14 +230,27 @@ impl Engine {
                 continue;
             }
             remap(st, &map);
-            if self.lifecycles[k].runs_for(&self.users[user as usize].journeys[k]) {
-                self.settle_one(user, j, out, |m, st| m.settle(st, Trigger::Timer));
-            }
         }
         Ok(NewSlots {
             counters: (counters_before as u32..self.catalog.counters.len() as u32).collect(),
             traits: self.catalog.trait_paths[traits_before..].to_vec(),
         })
+    }
+
+    /// Evaluates every user in journey `j` at the clock (after [`Engine::replace_journey`]).
+    pub fn settle_journey(&mut self, j: u16, out: &mut Vec<Transition>) {
+        let k = usize::from(j);
+        for user in 0..self.users.len() as UserIndex {
+            let state = &self.users[user as usize];
+            let runs = !state.removed
+                && state
+                    .journeys
+                    .get(k)
+                    .is_some_and(|st| st.status != Status::Out && self.lifecycles[k].runs_for(st));
+            if runs {
+                self.settle_one(user, j, out, |m, st| m.settle(st, Trigger::Timer));
+            }
+        }
     }
 
     /// Starts the journeys due by the clock (those added with a start already past).

@@ -141,7 +141,8 @@ fn an_in_place_edit_keeps_everyone_where_they_are_by_step_id() {
         serde_json::from_value(json!({"id": "extra", "name": "Extra", "type": "send"})).unwrap(),
     ];
     out.clear();
-    let new = engine.replace_journey(j, &edited, &mut out).unwrap();
+    let new = engine.replace_journey(j, &edited).unwrap();
+    engine.settle_journey(j, &mut out);
     assert!(new.is_empty(), "{new:?}");
     assert!(out.is_empty(), "{out:?}");
     assert_eq!(engine.step_counts(j)[..2], before[..2]);

@@ -1,6 +1,6 @@
-//! A runner: one published journey version's engine, fed with events in arrival order.
-//! Built by replaying stored history (on publish and at start-up), so its state — and its
-//! timers — are a function of the durable event log and the version's lifecycle times.
+//! A runner: one published journey version as the runtime tracks it — its connections,
+//! step ids and totals, and where it runs: its index in the engine of each workspace whose
+//! events it counts (every version shares those engines, see `core::partitions`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -8,7 +8,7 @@ use serde_json::Value;
 use waymark_engine::model::{ConnectionMode, Journey};
 use waymark_engine::time::Millis;
 use waymark_engine::trace::activate_all;
-use waymark_engine::{Engine, Event, Transition};
+use waymark_engine::{Activation, Engine, Event, Transition};
 
 use crate::RuntimeError;
 use crate::journeys::rules;
@@ -62,12 +62,16 @@ pub struct Runner {
     pub journey_id: String,
     /// The version number.
     pub version: u32,
-    /// The engine, holding this version only (journey index 0).
-    pub engine: Engine,
+    /// The definition as the engines run it (every connection active, inputs resolved).
+    pub live: Journey,
+    /// Its index in the engine of each workspace it counts, by workspace.
+    pub indices: BTreeMap<String, u16>,
     /// When the version was published.
     pub published_at: Millis,
     /// Whether publishing evaluated stored history.
     pub historical: bool,
+    /// When a newer version closed it to new entrants.
+    pub closed_at: Option<Millis>,
     /// Workspaces whose events count (`None`: all).
     pub workspaces: Option<BTreeSet<String>>,
     /// Per step index, per connection index.
@@ -80,11 +84,6 @@ pub struct Runner {
     pub totals: Vec<StepTotals>,
     /// Journey entries, exits, control and goal counts.
     pub journey_totals: JourneyTotals,
-    /// Highest arrival number applied, per workspace.
-    watermark: HashMap<String, u64>,
-    /// Whether the first event at or after publication was seen (history before it only
-    /// feeds profiles).
-    started: bool,
 }
 
 /// Journey-level totals.
@@ -103,40 +102,67 @@ pub struct JourneyTotals {
 impl Runner {
     /// A runner for `version` of `journey`; `inputs` are the `workspace/input` ids that
     /// exist, to resolve bare input ids that definitions stored before write-time
-    /// resolution may hold.
+    /// resolution may hold. Refused when the engine cannot run the definition.
     pub fn new(
         journey: &JourneyDoc,
         version: &VersionDoc,
         inputs: &[String],
     ) -> Result<Self, RuntimeError> {
         let (journey_id, keys) = (journey.id.as_str(), &journey.keys);
-        let (journey, workspaces) = live_journey(&version.definition, &journey.owner, inputs)?;
-        let mut engine = Engine::new(std::slice::from_ref(&journey))
-            .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
-        if let Some(closed) = version.closed_at {
-            engine.close_entries(closed);
-        }
-        let compiled = engine.journey(0);
-        let step_ids: Vec<String> = (0..compiled.step_count() as u16)
-            .map(|i| compiled.step_id(i).to_string())
-            .collect();
+        let (live, workspaces) = live_journey(&version.definition, &journey.owner, inputs)?;
+        let step_ids = step_ids(&live)?;
         let mut runner = Self {
             journey_id: journey_id.to_string(),
             version: version.version,
+            live,
+            indices: BTreeMap::new(),
             published_at: version.published_at.unwrap_or(Millis::MIN),
             historical: version.historical,
+            closed_at: version.closed_at,
             workspaces,
             connections: Vec::new(),
             totals: vec![StepTotals::default(); step_ids.len()],
             step_ids,
             keys: keys.clone(),
             journey_totals: JourneyTotals::default(),
-            watermark: HashMap::new(),
-            started: false,
-            engine,
         };
         runner.refresh_connections(version);
         Ok(runner)
+    }
+
+    /// How the version joins an engine: at its publication, with or without history.
+    pub fn activation(&self) -> Activation {
+        Activation {
+            at: self.published_at,
+            historical: self.historical,
+        }
+    }
+
+    /// Takes an in-place edit of the running version: its definition, step ids (totals
+    /// follow their steps by id) and connections.
+    pub fn redefine(
+        &mut self,
+        journey: &JourneyDoc,
+        version: &VersionDoc,
+        inputs: &[String],
+    ) -> Result<(), RuntimeError> {
+        let (live, _) = live_journey(&version.definition, &journey.owner, inputs)?;
+        let step_ids = step_ids(&live)?;
+        self.totals = step_ids
+            .iter()
+            .map(|id| {
+                self.step_ids
+                    .iter()
+                    .position(|old| old == id)
+                    .map(|i| self.totals[i])
+                    .unwrap_or_default()
+            })
+            .collect();
+        self.step_ids = step_ids;
+        self.live = live;
+        self.keys = journey.keys.clone();
+        self.refresh_connections(version);
+        Ok(())
     }
 
     /// Re-reads connections (ids, outputs, modes, active flags) from the version.
@@ -171,73 +197,6 @@ impl Runner {
             .is_none_or(|w| w.contains(workspace))
     }
 
-    /// Applies one live event, unless a replay already applied it (by arrival number).
-    pub fn feed(&mut self, e: &LiveEvent, out: &mut Vec<Transition>) {
-        if !self.accepts(&e.workspace) {
-            return;
-        }
-        if self
-            .watermark
-            .get(&e.workspace)
-            .is_some_and(|m| e.seq <= *m)
-        {
-            return;
-        }
-        self.watermark.insert(e.workspace.clone(), e.seq);
-        self.replay(e, out);
-    }
-
-    /// After a replay of `history`: live events up to what it held are not applied again.
-    pub fn finish_replay(&mut self, history: &[LiveEvent]) {
-        for e in history {
-            let mark = self.watermark.entry(e.workspace.clone()).or_insert(e.seq);
-            *mark = (*mark).max(e.seq);
-        }
-    }
-
-    /// Applies one event of the log: before publication it only feeds profiles (event
-    /// conditions see it only with `historical`); from publication on it runs the journey.
-    pub fn replay(&mut self, e: &LiveEvent, out: &mut Vec<Transition>) {
-        if !self.accepts(&e.workspace) {
-            return;
-        }
-        if e.received_at < self.published_at {
-            if self.historical {
-                self.engine.observe(&e.key, &e.event);
-            } else {
-                let profile_only = Event {
-                    name: None,
-                    ..e.event.clone()
-                };
-                self.engine.observe(&e.key, &profile_only);
-            }
-            return;
-        }
-        self.start(out);
-        self.engine.advance_to(e.received_at, out);
-        self.engine.apply(&e.key, &e.event, out);
-    }
-
-    /// Whether the publication instant has come by `at` and the runner has not started.
-    pub fn due_to_start(&self, at: Millis) -> bool {
-        !self.started && at >= self.published_at
-    }
-
-    /// Publication: with `historical`, everyone who qualifies on stored history enters at
-    /// the publication instant. Runs once, before the first event after publication or at
-    /// the end of a replay.
-    pub fn start(&mut self, out: &mut Vec<Transition>) {
-        if self.started {
-            return;
-        }
-        self.started = true;
-        if self.historical {
-            self.engine.settle_everyone(self.published_at, out);
-        } else {
-            self.engine.advance_to(self.published_at, out);
-        }
-    }
-
     /// Counts transitions into the totals.
     pub fn count(&mut self, transitions: &[Transition]) {
         use waymark_engine::{Change, TransitionKind};
@@ -259,6 +218,16 @@ impl Runner {
             }
         }
     }
+}
+
+/// Step ids in the engine's order, from an engine that compiles the definition alone.
+fn step_ids(live: &Journey) -> Result<Vec<String>, RuntimeError> {
+    let engine = Engine::new(std::slice::from_ref(live))
+        .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
+    let compiled = engine.journey(0);
+    Ok((0..compiled.step_count() as u16)
+        .map(|i| compiled.step_id(i).to_string())
+        .collect())
 }
 
 fn connection_info(c: &Value, version: &VersionDoc) -> Option<ConnectionInfo> {

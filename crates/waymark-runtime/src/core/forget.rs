@@ -64,7 +64,7 @@ impl Core {
         let mut order_keys = vec![format!("{workspace}/{profile}")];
         if let Some(key) = key {
             self.slots.remove(&key);
-            self.remove_user(&key, true);
+            self.remove_user(workspace, &key, true);
             self.identities.remove(&key);
             order_keys.push(format!("key:{key}"));
         }

@@ -12,7 +12,7 @@ use crate::RuntimeError;
 use crate::journeys::references::{self, Problem};
 use crate::journeys::{JourneyDoc, VersionDoc, VersionStatus, doc, rules};
 use crate::owner::Owner;
-use crate::runner::expand_inputs;
+use crate::runner::{Runner, expand_inputs};
 use crate::view::csv_field;
 
 impl Core {
@@ -208,20 +208,14 @@ impl Core {
         self.save(&journey)?;
         let version = journey.latest().clone();
         self.discard_queued(&id, version.version, &rules::outputs_named(&old), &stopped)?;
-        if same_steps {
-            if let Some(i) = self.runner_index(&id, version.version) {
+        if let Some(i) = self.runner_index(&id, version.version) {
+            if same_steps {
                 self.runners[i].refresh_connections(&version);
-                for (step, connection) in &newly {
-                    self.announce_members(i, step, connection);
-                }
+            } else {
+                self.redefine_runner(i, &journey, &version)?;
             }
-        } else {
-            let history = self.history()?;
-            self.build_runners(&journey, std::slice::from_ref(&version), &history)?;
-            if let Some(i) = self.runner_index(&id, version.version) {
-                for (step, connection) in &newly {
-                    self.announce_members(i, step, connection);
-                }
+            for (step, connection) in &newly {
+                self.announce_members(i, step, connection);
             }
         }
         self.flush()?;
@@ -351,7 +345,12 @@ impl Core {
                 .iter()
                 .position(|r| r.journey_id == id && r.version == v.version)
             {
-                self.runners[i].engine.close_entries(now);
+                self.runners[i].closed_at = Some(now);
+                for (ws, &journey) in &self.runners[i].indices {
+                    if let Some(p) = self.partitions.get_mut(ws) {
+                        p.engine.close_journey_entries(journey, now);
+                    }
+                }
             }
         }
         {
@@ -361,9 +360,9 @@ impl Core {
             v.historical = historical;
         }
         let version = journey.latest().clone();
-        // Build first: a definition the engine cannot run is refused before it is saved.
-        let history = self.history()?;
-        self.build_runners(&journey, std::slice::from_ref(&version), &history)?;
+        // Built first: a definition the engine cannot run is refused before it is saved.
+        let runner = Runner::new(&journey, &version, &self.input_ids()?)?;
+        self.start_runner(runner)?;
         self.save(&journey)?;
         self.flush()?;
         Ok(journey)
@@ -391,10 +390,19 @@ impl Core {
                 .iter()
                 .position(|r| r.journey_id == id && r.version == v.version)
             {
-                let mut out = Vec::new();
-                self.runners[i].engine.stop(now, &mut out);
-                self.handle(i, &out, false);
-                v.final_stats = Some(version_stats(&self.runners[i], "stopped"));
+                let indices: Vec<(String, u16)> = self.runners[i]
+                    .indices
+                    .iter()
+                    .map(|(ws, &j)| (ws.clone(), j))
+                    .collect();
+                for (ws, journey) in indices {
+                    let mut out = Vec::new();
+                    if let Some(p) = self.partitions.get_mut(&ws) {
+                        p.engine.stop_journey(journey, now, &mut out);
+                    }
+                    self.handle(&ws, &out, false);
+                }
+                v.final_stats = Some(self.version_stats(i, "stopped"));
                 self.runners.remove(i);
             }
         }
@@ -488,12 +496,8 @@ impl Core {
         let journey = self.journey_doc(id)?;
         let mut versions = Vec::new();
         for v in &journey.versions {
-            if let Some(r) = self
-                .runners
-                .iter()
-                .find(|r| r.journey_id == id && r.version == v.version)
-            {
-                versions.push(version_stats(r, "running"));
+            if let Some(i) = self.runner_index(id, v.version) {
+                versions.push(self.version_stats(i, "running"));
             } else if let Some(last) = &v.final_stats {
                 versions.push(last.clone());
             }
@@ -517,20 +521,25 @@ impl Core {
             let Some(index) = r.step_ids.iter().position(|s| s == step) else {
                 continue;
             };
-            for m in r.engine.step_members(0, index as u16) {
-                let key = r.engine.user_key(m.user);
-                let ids = self.identities.get(key);
-                let field = |v: Option<&String>| csv_field(v.map_or("", String::as_str));
-                let entered = crate::view::instant(Some(m.entered_at));
-                csv.push_str(&format!(
-                    "{},{},{},{},{},{}\n",
-                    csv_field(key),
-                    field(ids.and_then(|u| u.user_id.as_ref())),
-                    field(ids.and_then(|u| u.anonymous_id.as_ref())),
-                    r.version,
-                    m.entry_number,
-                    entered.as_str().unwrap_or_default(),
-                ));
+            for (ws, &journey) in &r.indices {
+                let Some(p) = self.partitions.get(ws) else {
+                    continue;
+                };
+                for m in p.engine.step_members(journey, index as u16) {
+                    let key = p.engine.user_key(m.user);
+                    let ids = self.identities.get(key);
+                    let field = |v: Option<&String>| csv_field(v.map_or("", String::as_str));
+                    let entered = crate::view::instant(Some(m.entered_at));
+                    csv.push_str(&format!(
+                        "{},{},{},{},{},{}\n",
+                        csv_field(key),
+                        field(ids.and_then(|u| u.user_id.as_ref())),
+                        field(ids.and_then(|u| u.anonymous_id.as_ref())),
+                        r.version,
+                        m.entry_number,
+                        entered.as_str().unwrap_or_default(),
+                    ));
+                }
             }
         }
         Ok(csv)
@@ -562,37 +571,91 @@ fn draft(version: u32, mut definition: Value) -> VersionDoc {
     }
 }
 
-/// One version's figures: who is where, entry and exit totals per step and for the journey,
-/// goal conversions, and each step's connections. `state` says whether they are live.
-fn version_stats(r: &crate::runner::Runner, state: &str) -> Value {
-    let counts = r.engine.step_counts(0);
-    let (within, control) = r.engine.journey_counts(0);
-    let steps: Vec<Value> = r
-        .step_ids
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            json!({
-                "step": s,
-                "key": r.keys.get(s),
-                "at": counts[i].at,
-                "audience": counts[i].audience,
-                "entered": r.totals[i].entered,
-                "exited": r.totals[i].exited,
-                "connections": r.connections[i].iter().map(|c| json!({
-                    "id": c.id, "output": c.output, "active": c.active,
-                })).collect::<Vec<_>>(),
+/// One version's figures: who is where (summed over the engines it runs in), entry and exit
+/// totals per step and for the journey, goal conversions, and each step's connections.
+/// `state` says whether they are live.
+impl Core {
+    pub(crate) fn version_stats(&self, runner: usize, state: &str) -> Value {
+        let r = &self.runners[runner];
+        let mut counts = vec![waymark_engine::StepCounts::default(); r.step_ids.len()];
+        let (mut within, mut control) = (0, 0);
+        for (ws, &journey) in &r.indices {
+            let Some(p) = self.partitions.get(ws) else {
+                continue;
+            };
+            for (sum, c) in counts.iter_mut().zip(p.engine.step_counts(journey)) {
+                sum.at += c.at;
+                sum.audience += c.audience;
+            }
+            let (w, c) = p.engine.journey_counts(journey);
+            within += w;
+            control += c;
+        }
+        let steps: Vec<Value> = r
+            .step_ids
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                json!({
+                    "step": s,
+                    "key": r.keys.get(s),
+                    "at": counts[i].at,
+                    "audience": counts[i].audience,
+                    "entered": r.totals[i].entered,
+                    "exited": r.totals[i].exited,
+                    "connections": r.connections[i].iter().map(|c| json!({
+                        "id": c.id, "output": c.output, "active": c.active,
+                    })).collect::<Vec<_>>(),
+                })
             })
+            .collect();
+        json!({
+            "version": r.version,
+            "state": state,
+            "in_journey": within,
+            "control": control,
+            "entered": r.journey_totals.entered,
+            "exited": r.journey_totals.exited,
+            "goal": r.journey_totals.goal,
+            "steps": steps,
         })
-        .collect();
-    json!({
-        "version": r.version,
-        "state": state,
-        "in_journey": within,
-        "control": control,
-        "entered": r.journey_totals.entered,
-        "exited": r.journey_totals.exited,
-        "goal": r.journey_totals.goal,
-        "steps": steps,
-    })
+    }
+
+    /// Takes an in-place edit that changes a running version's steps: every engine swaps
+    /// the definition keeping users where they are by step id, fills what it adds from
+    /// history, and evaluates the version's users under it.
+    fn redefine_runner(
+        &mut self,
+        runner: usize,
+        journey: &JourneyDoc,
+        version: &VersionDoc,
+    ) -> Result<(), RuntimeError> {
+        let inputs = self.input_ids()?;
+        self.runners[runner].redefine(journey, version, &inputs)?;
+        let live = self.runners[runner].live.clone();
+        let indices: Vec<(String, u16)> = self.runners[runner]
+            .indices
+            .iter()
+            .map(|(ws, &j)| (ws.clone(), j))
+            .collect();
+        let mut filling = Vec::new();
+        for (ws, j) in &indices {
+            if let Some(p) = self.partitions.get_mut(ws) {
+                let new = p
+                    .engine
+                    .replace_journey(*j, &live)
+                    .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
+                filling.push((ws.clone(), new));
+            }
+        }
+        self.backfill(&self.runners[runner].journey_id.clone(), &filling)?;
+        for (ws, j) in indices {
+            let mut out = Vec::new();
+            if let Some(p) = self.partitions.get_mut(&ws) {
+                p.engine.settle_journey(j, &mut out);
+            }
+            self.handle(&ws, &out, false);
+        }
+        Ok(())
+    }
 }

@@ -6,6 +6,7 @@ mod forget;
 mod history;
 mod journey_ops;
 mod output_ops;
+mod partitions;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use crate::journeys::{JourneyDoc, VersionDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
 use crate::shared::Shared;
+use partitions::Partition;
 
 pub(crate) use history::{input_ids, load_history};
 
@@ -42,6 +44,8 @@ pub(crate) struct Core {
     pub(crate) config: RuntimeConfig,
     pub(crate) shared: Arc<Shared>,
     pub(crate) runners: Vec<Runner>,
+    /// Each workspace's engine, running every version that counts its events.
+    pub(crate) partitions: BTreeMap<String, Partition>,
     /// Identifiers by profile key.
     identities: HashMap<String, User>,
     /// The key each profile had when last seen.
@@ -88,6 +92,7 @@ impl Core {
             config,
             shared,
             runners: Vec::new(),
+            partitions: BTreeMap::new(),
             identities: HashMap::new(),
             profile_keys: HashMap::new(),
             slots: HashMap::new(),
@@ -99,14 +104,26 @@ impl Core {
             lists: Vec::new(),
         };
         let journeys = core.journey_docs()?;
-        if journeys.iter().any(|j| j.published().next().is_some()) {
+        let inputs = core.input_ids()?;
+        let mut versions: Vec<(&JourneyDoc, &VersionDoc)> = journeys
+            .iter()
+            .flat_map(|j| j.published().map(move |v| (j, v)))
+            .collect();
+        // Oldest first, so that a version joins the engines after the ones it succeeds.
+        versions.sort_by_key(|(j, v)| (v.published_at, j.id.clone(), v.version));
+        for (journey, version) in versions {
+            core.runners.push(Runner::new(journey, version, &inputs)?);
+        }
+        if !core.runners.is_empty() {
             let history = core.history()?;
-            for journey in &journeys {
-                let versions: Vec<VersionDoc> = journey.published().cloned().collect();
-                if !versions.is_empty() {
-                    core.build_runners(journey, &versions, &history)?;
+            let total = history.len();
+            for (n, e) in history.iter().enumerate() {
+                core.apply_event(e)?;
+                if n % 4096 == 0 {
+                    core.shared.progress("replay", n, total);
                 }
             }
+            core.shared.progress("replay", total, total);
         }
         core.flush()?;
         for doc in core.outputs.values() {
@@ -147,90 +164,6 @@ impl Core {
     /// Every `workspace/input` that exists.
     pub(crate) fn input_ids(&self) -> Result<Vec<String>, RuntimeError> {
         history::input_ids(self.store.as_ref())
-    }
-
-    /// Builds the runners of published versions of one journey (oldest first) by
-    /// replaying `history` through all of them in step, queues the deliveries of changes
-    /// since each one's publication (the outbox drops those it already has) and adds them
-    /// to the running set.
-    pub(crate) fn build_runners(
-        &mut self,
-        journey: &JourneyDoc,
-        versions: &[VersionDoc],
-        history: &[LiveEvent],
-    ) -> Result<(), RuntimeError> {
-        let journey_id = journey.id.as_str();
-        let inputs = self.input_ids()?;
-        let mut built = Vec::with_capacity(versions.len());
-        for version in versions {
-            built.push(Runner::new(journey, version, &inputs)?);
-        }
-        self.runners.retain(|r| {
-            !(r.journey_id == journey_id && versions.iter().any(|v| v.version == r.version))
-        });
-        let first = self.runners.len();
-        self.runners.extend(built);
-        let total = history.len();
-        for (n, e) in history.iter().enumerate() {
-            for i in first..self.runners.len() {
-                let mut out = Vec::new();
-                if self.runners[i].due_to_start(e.received_at) {
-                    self.block_older_members(i);
-                    self.runners[i].start(&mut out);
-                }
-                self.block_entry(i, &e.key);
-                self.runners[i].replay(e, &mut out);
-                self.handle(i, &out, false);
-            }
-            if n % 4096 == 0 {
-                self.shared.progress(journey_id, n, total);
-            }
-        }
-        for i in first..self.runners.len() {
-            let mut out = Vec::new();
-            if self.runners[i].due_to_start(Millis::MAX) {
-                self.block_older_members(i);
-                self.runners[i].start(&mut out);
-            }
-            self.runners[i].finish_replay(history);
-            self.handle(i, &out, false);
-        }
-        self.shared.progress(journey_id, total, total);
-        Ok(())
-    }
-
-    /// Older running versions of runner `i`'s journey.
-    fn older_versions(&self, i: usize) -> impl Iterator<Item = &Runner> {
-        let (id, version) = (&self.runners[i].journey_id, self.runners[i].version);
-        self.runners
-            .iter()
-            .filter(move |r| &r.journey_id == id && r.version < version)
-    }
-
-    /// Keeps `key` out of runner `i` while they are in an older version of the journey
-    /// (SPEC §9: users in an older version finish there).
-    fn block_entry(&mut self, i: usize, key: &str) {
-        let mut has_older = false;
-        let mut blocked = false;
-        for r in self.older_versions(i) {
-            has_older = true;
-            blocked |= r.engine.is_in_journey(key);
-        }
-        if has_older {
-            self.runners[i].engine.set_entry_blocked(key, blocked);
-        }
-    }
-
-    /// Blocks every member of an older version in runner `i` (before it evaluates everyone).
-    fn block_older_members(&mut self, i: usize) {
-        let members: Vec<String> = self
-            .older_versions(i)
-            .flat_map(|r| r.engine.members())
-            .map(str::to_string)
-            .collect();
-        for key in members {
-            self.runners[i].engine.set_entry_blocked(&key, true);
-        }
     }
 
     /// A commit from the store's feed.
@@ -277,7 +210,7 @@ impl Core {
                     // Its record ids stay identifier-based (a rebuild after the merge
                     // replays no exit for it); its order key stays the profile's.
                     self.leaving = self.slots.remove(&old).map(|slot| (old.clone(), slot));
-                    self.remove_user(&old, false);
+                    self.remove_user(&ws, &old, false);
                     self.leaving = None;
                 }
             }
@@ -286,7 +219,7 @@ impl Core {
                 && old != key
             {
                 self.slots.remove(&old);
-                self.rename_user(&old, &key);
+                self.rename_user(&ws, &old, &key);
             }
             self.profile_keys.insert(slot.clone(), key.clone());
             self.slots.insert(key.clone(), slot);
@@ -303,55 +236,37 @@ impl Core {
                 .metrics
                 .engine_lag_ms
                 .store(now - message.received_at, Ordering::Relaxed);
-            for i in 0..self.runners.len() {
-                let mut out = Vec::new();
-                if self.runners[i].accepts(&live.workspace) {
-                    self.block_entry(i, &live.key);
-                }
-                self.runners[i].feed(&live, &mut out);
-                self.handle(i, &out, false);
+            if let Err(e) = self.apply_event(&live) {
+                tracing::error!(error = %e, workspace = %ws, "an event could not be applied");
             }
         }
     }
 
-    fn rename_user(&mut self, old: &str, new: &str) {
-        for i in 0..self.runners.len() {
-            if !self.runners[i].engine.rename(old, new) {
-                let mut out = Vec::new();
-                self.runners[i].engine.remove(old, &mut out);
-                self.handle(i, &out, false);
-            }
+    fn rename_user(&mut self, workspace: &str, old: &str, new: &str) {
+        let Some(p) = self.partitions.get_mut(workspace) else {
+            return;
+        };
+        if !p.engine.rename(old, new) {
+            let mut out = Vec::new();
+            p.engine.remove(old, &mut out);
+            self.handle(workspace, &out, false);
         }
     }
 
     /// The user leaves every running journey; `deleted` sends nothing but list removals.
-    fn remove_user(&mut self, key: &str, deleted: bool) {
-        for i in 0..self.runners.len() {
-            let mut out = Vec::new();
-            self.runners[i].engine.remove(key, &mut out);
-            self.handle(i, &out, deleted);
-        }
+    fn remove_user(&mut self, workspace: &str, key: &str, deleted: bool) {
+        let Some(p) = self.partitions.get_mut(workspace) else {
+            return;
+        };
+        let mut out = Vec::new();
+        p.engine.remove(key, &mut out);
+        self.handle(workspace, &out, deleted);
     }
 
     /// Fires the timers due by now (less the grace).
     pub(crate) fn tick(&mut self) {
         let until = self.clock.now() - self.config.timer_grace_ms;
-        for i in 0..self.runners.len() {
-            if self.runners[i]
-                .engine
-                .next_timer()
-                .is_some_and(|t| t <= until)
-            {
-                let mut out = Vec::new();
-                self.runners[i].engine.advance_to(until, &mut out);
-                self.handle(i, &out, false);
-            }
-        }
-        let timers: usize = self.runners.iter().map(|r| r.engine.pending_timers()).sum();
-        self.shared
-            .metrics
-            .timers
-            .store(timers as u64, Ordering::Relaxed);
+        self.advance_all(until);
         self.shared
             .metrics
             .runners
@@ -360,21 +275,28 @@ impl Core {
 
     /// When the engine thread must next wake for a timer.
     pub(crate) fn next_wake(&self) -> Option<Millis> {
-        self.runners
-            .iter()
-            .filter_map(|r| r.engine.next_timer())
+        self.partitions
+            .values()
+            .filter_map(|p| p.engine.next_timer())
             .min()
             .map(|t| t + self.config.timer_grace_ms)
     }
 
     /// Counts transitions and turns deliveries into outbox records and list changes.
-    pub(crate) fn handle(&mut self, runner: usize, transitions: &[Transition], deleted: bool) {
+    pub(crate) fn handle(&mut self, workspace: &str, transitions: &[Transition], deleted: bool) {
         if transitions.is_empty() {
             return;
         }
-        self.runners[runner].count(transitions);
         let now = self.clock.now();
         for t in transitions {
+            let Some(runner) = self
+                .runners
+                .iter()
+                .position(|r| r.indices.get(workspace) == Some(&t.journey))
+            else {
+                continue;
+            };
+            self.runners[runner].count(std::slice::from_ref(t));
             let TransitionKind::Delivery {
                 step,
                 connection,
@@ -397,7 +319,10 @@ impl Core {
             let Some(output) = self.outputs.get(&conn.output) else {
                 continue;
             };
-            let key = r.engine.user_key(t.user).to_string();
+            let Some(engine) = self.partitions.get(workspace).map(|p| &p.engine) else {
+                continue;
+            };
+            let key = engine.user_key(t.user).to_string();
             let user = self.identities.get(&key).cloned().unwrap_or(User {
                 user_id: Some(key.clone()),
                 anonymous_id: None,
@@ -516,23 +441,32 @@ impl Core {
             return;
         };
         let at = self.clock.now();
-        let transitions: Vec<Transition> = r
-            .engine
-            .step_members(0, step as u16)
-            .into_iter()
-            .map(|m| Transition {
-                at,
-                user: m.user,
-                journey: 0,
-                entry: m.entry_number,
-                kind: TransitionKind::Delivery {
-                    step: step as u16,
-                    connection: connection as u16,
-                    action: Change::Entered,
-                },
-            })
-            .collect();
-        self.handle(runner, &transitions, false);
+        let mut by_workspace = Vec::new();
+        for (ws, &journey) in &r.indices {
+            let Some(p) = self.partitions.get(ws) else {
+                continue;
+            };
+            let transitions: Vec<Transition> = p
+                .engine
+                .step_members(journey, step as u16)
+                .into_iter()
+                .map(|m| Transition {
+                    at,
+                    user: m.user,
+                    journey,
+                    entry: m.entry_number,
+                    kind: TransitionKind::Delivery {
+                        step: step as u16,
+                        connection: connection as u16,
+                        action: Change::Entered,
+                    },
+                })
+                .collect();
+            by_workspace.push((ws.clone(), transitions));
+        }
+        for (ws, transitions) in by_workspace {
+            self.handle(&ws, &transitions, false);
+        }
     }
 }
 
