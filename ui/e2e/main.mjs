@@ -351,6 +351,9 @@ try {
   await page.getByLabel("User id or anonymous id").fill("ana");
   await page.getByRole("button", { name: "Find" }).click();
   await page.getByRole("region", { name: "Events" }).getByText("Upgraded").first().waitFor();
+  // Where ana is now, read from the steps' audiences: v1's send step (v1 finishes there).
+  await eventually("ana's place in the journey", async () => /Send welcome/.test(await page.getByTestId("now-browser-journey").textContent()));
+  await page.getByRole("table", { name: "Consent" }).or(page.getByText("No consent recorded")).first().waitFor();
   await shot(page, "11-profile");
   await a11y(page, "profiles");
 

@@ -6,6 +6,15 @@ import { LIMITS } from "../journey/model";
 import { CriteriaBuilder, durationError, type BuilderContext } from "./CriteriaBuilder";
 import { Counter } from "./common";
 
+/** The branching modes of SPEC §7, in words. */
+const BRANCHING: [Branching, string][] = [
+  ["wait", "Wait until a path's condition holds"],
+  ["decide", "Decide once, on arrival (split)"],
+  ["all", "Every path whose condition holds"],
+  ["random", "At random, by weight (A/B)"],
+  ["live", "Live: move between paths as data changes"],
+];
+
 function Field({ label, children, error, hint }: { label: string; children: (id: string, describedBy?: string) => React.ReactNode; error?: string | null; hint?: React.ReactNode }) {
   const id = useId();
   const errId = `${id}-err`;
@@ -62,10 +71,10 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
           </Field>
         )}
         {hasKids && (
-          <Field label="How users move on to the paths below" hint="wait: stay until a path's condition holds · decide: choose once on arrival · all: every matching path · random: by weight · live: move between paths as data changes">
+          <Field label="How users move on to the paths below" hint="Paths are tried left to right; the remaining-user path takes who no other path took.">
             {(id) => (
               <select id={id} value={step.branching ?? "wait"} onChange={(e) => set({ branching: e.target.value as Branching })}>
-                {["wait", "decide", "all", "random", "live"].map((b) => <option key={b}>{b}</option>)}
+                {BRANCHING.map(([b, text]) => <option key={b} value={b}>{text}</option>)}
               </select>
             )}
           </Field>

@@ -273,7 +273,7 @@ function Editor({ id }: { id: string }) {
       const maxX = Math.max(...placed.map((n) => n.x)) + NODE_WIDTH;
       const minY = Math.min(...placed.map((n) => n.y));
       const maxY = Math.max(...placed.map((n) => n.y + n.height));
-      const zoom = Math.min(1, Math.max(0.6, Math.min(el.clientWidth / (maxX - minX + 60), el.clientHeight / (maxY - minY + 60))));
+      const zoom = Math.min(1, Math.max(0.8, Math.min(el.clientWidth / (maxX - minX + 60), el.clientHeight / (maxY - minY + 60))));
       void flow.setViewport({ x: (el.clientWidth - (maxX - minX) * zoom) / 2 - minX * zoom, y: 24 - minY * zoom, zoom });
     }, 50);
     return () => clearTimeout(t);
@@ -318,7 +318,10 @@ function Editor({ id }: { id: string }) {
     if (before.status === "published" && next.version > before.version && (next.latest_status ?? next.status) === "draft") {
       setNotice(`Saved as draft version ${next.version}. ${PUBLISHED_RULE}`);
     } else {
-      setNotice(next.problems?.length ? "Saved; the problems below must be fixed before publishing." : "Saved. No problems found.");
+      setNotice(next.problems?.length ? "Saved; the problems below must be fixed before publishing."
+        : before.status === "published" && next.version === before.version
+          ? `Saved. No problems found. The live version ${next.version} took the change at once (a published journey allows changes to names, connections and leaf steps).`
+          : "Saved. No problems found.");
     }
     await qc.invalidateQueries({ queryKey: ["journeys"] });
   });
