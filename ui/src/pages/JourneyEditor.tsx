@@ -280,6 +280,26 @@ function Editor({ id }: { id: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [nodeCount, flow]);
 
+  // A step chosen or added out of sight (a new step at the bottom of a tall tree) is brought
+  // into view, at the same zoom.
+  const revealed = useRef<string | null>(null);
+  useEffect(() => {
+    const el = canvasRef.current;
+    const n = placed.find((p) => p.id === selected);
+    if (!el || !n || revealed.current === selected) return;
+    revealed.current = selected;
+    const { x, y, zoom } = flow.getViewport();
+    const left = n.x * zoom + x;
+    const top = n.y * zoom + y;
+    const right = left + NODE_WIDTH * zoom;
+    const bottom = top + (n.height + 40) * zoom;
+    const [w, h] = [el.clientWidth, el.clientHeight];
+    if (left >= 0 && top >= 0 && right <= w && bottom <= h) return;
+    const nx = left < 0 || right > w ? x + (w / 2 - (left + right) / 2) : x;
+    const ny = top < 0 || bottom > h ? y + (h / 3 - top) : y;
+    void flow.setViewport({ x: nx, y: ny, zoom });
+  }, [selected, placed, flow]);
+
   if (view.isLoading) return <Loading what="the journey" />;
   if (view.error) {
     return (
