@@ -230,6 +230,7 @@ try {
   check((await page.getByRole("button", { name: /live/ }).count()) === 1, "more than one live version");
   await page.getByRole("button", { name: /^v1/ }).click();
   await shot(page, "09-versions");
+  await a11y(page, "versions");
   const versions = (await api("GET", "/api/journeys/browser-journey")).body.versions;
   check(versions.length === 2 && versions[1].status === "published", "versions " + JSON.stringify(versions));
 
@@ -353,8 +354,14 @@ try {
   await shot(page, "11-profile");
   await a11y(page, "profiles");
 
+  await page.getByLabel("User id or anonymous id").fill("nobody");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByText("No profile").waitFor();
+  await a11y(page, "profile not found");
+
   await page.getByRole("link", { name: "Audiences" }).click();
   await shot(page, "12-audiences");
+  await a11y(page, "audiences");
 
   // ---- A workspace token sees its workspace only.
   const blog = await api("POST", "/api/journeys", {
@@ -370,6 +377,7 @@ try {
   await other.goto(BASE + "/journeys/browser-journey");
   await other.getByText("Could not load journey browser-journey").waitFor();
   await shot(other, "13-workspace-token");
+  await a11y(other, "workspace token");
   failures.push(...other.errors.filter((e) => !/40[34]/.test(e)));
 
   failures.push(...page.errors.filter((e) => !/40[039]|422/.test(e)));

@@ -523,11 +523,20 @@ function SimulatePanel({ id, journey, dirty }: { id: string; journey: Journey; d
       {trace && (
         <>
           <table className="table compact" aria-label="Simulated entries per step">
-            <thead><tr><th>Step</th><th className="num">Users</th><th>Some of them</th></tr></thead>
+            <thead><tr><th>Step</th><th className="num">Would enter</th><th>Who</th></tr></thead>
             <tbody>
               {walk(journey).map(({ step }) => {
                 const users = [...(perStep.get(step.id) ?? [])];
-                return <tr key={step.id}><td>{names[step.id]}</td><td className="num">{users.length.toLocaleString()}</td><td className="small muted">{users.slice(0, 3).join(", ")}</td></tr>;
+                return (
+                  <tr key={step.id}>
+                    <td>{names[step.id]}</td>
+                    <td className="num">{users.length.toLocaleString()}</td>
+                    <td className="small">
+                      {users.slice(0, 3).map((u, i) => <span key={u}>{i > 0 && ", "}<Link to={`/profiles?id=${encodeURIComponent(u)}`} title={`Open the profile of ${u}`}>{u}</Link></span>)}
+                      {users.length > 3 && <span className="muted"> and {(users.length - 3).toLocaleString()} more</span>}
+                    </td>
+                  </tr>
+                );
               })}
             </tbody>
           </table>
