@@ -76,3 +76,30 @@ export async function eventually(what, f, timeoutMs = 60000) {
   }
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
 }
+
+/** Calls the admin API with a token; answers { status, body }. */
+export async function api(method, path, body, token = TOKEN) {
+  const r = await fetch(BASE + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Elapsed seconds since `t0`, printed with a phase's name, so a slow phase shows in the log. */
+export function stepper() {
+  const t0 = Date.now();
+  return (what) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}`);
+}
+
+/** The canvas's Fit control: shows the whole tree at once (no animation). */
+export async function fitView(page) {
+  await page.getByRole("button", { name: "Fit View" }).click();
+}
+
+/** Fits the view when `locator` lies outside the canvas, so that it can be clicked. */
+export async function onCanvas(page, locator) {
+  const canvas = await page.getByLabel("Journey canvas").boundingBox();
+  const box = await locator.boundingBox();
+  const inside = box && canvas && box.x >= canvas.x && box.y >= canvas.y && box.x + box.width <= canvas.x + canvas.width && box.y + box.height <= canvas.y + canvas.height;
+  if (!inside) await fitView(page);
+  return locator;
+}

@@ -94,10 +94,17 @@ function ValueBox({ label, value, op, onChange }: { label: string; value: unknow
   );
 }
 
+/** Operators in words; the JSON keeps SPEC §4's names. */
+export const OP_LABELS: Record<Op, string> = {
+  eq: "equals", neq: "does not equal", gt: "is greater than", gte: "is at least", lt: "is less than", lte: "is at most",
+  contains: "contains", not_contains: "does not contain", starts_with: "starts with", ends_with: "ends with",
+  in: "is one of", not_in: "is none of", exists: "exists", not_exists: "does not exist", between: "is between",
+};
+
 function OpSelect({ label, value, onChange }: { label: string; value: Op; onChange: (o: Op) => void }) {
   return (
     <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value as Op)}>
-      {OPS.map((o) => <option key={o} value={o}>{o.replace(/_/g, " ")}</option>)}
+      {OPS.map((o) => <option key={o} value={o}>{OP_LABELS[o]}</option>)}
     </select>
   );
 }
@@ -159,12 +166,13 @@ function EventEditor({ c, onChange, prefix }: { c: EventCriterion; onChange: (c:
       <div className="row">
         <input aria-label={`${prefix} event name`} placeholder="Event name, e.g. Order Completed" value={c.event}
           onChange={(e) => set({ event: e.target.value })} aria-invalid={c.event === "" ? true : undefined} />
-        <span className="muted">count</span>
+        <span className="muted">performed</span>
         <select aria-label={`${prefix} count operator`} value={count.op} onChange={(e) => setCount({ ...count, op: e.target.value as CountOp })}>
-          {([">=", ">", "=", "<", "<="] as CountOp[]).map((o) => <option key={o}>{o}</option>)}
+          {([[">=", "at least"], [">", "more than"], ["=", "exactly"], ["<", "fewer than"], ["<=", "at most"]] as [CountOp, string][]).map(([o, t]) => <option key={o} value={o}>{t}</option>)}
         </select>
         <input aria-label={`${prefix} count`} type="number" min={0} className="num" value={count.value}
           onChange={(e) => setCount({ ...count, value: Math.max(0, Number(e.target.value) || 0) })} />
+        <span className="muted">{count.value === 1 ? "time" : "times"}</span>
       </div>
       <div className="row">
         <select aria-label={`${prefix} time window`} value={windowKind}

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import type { AnyStep, Connection, StepType } from "../journey/model";
 import { NODE_WIDTH } from "../journey/layout";
 
-export type AddKind = Exclude<StepType, "remaining">;
+export type AddKind = StepType;
 export type SplitKind = "truefalse" | "multi" | "random";
 
 export interface StepNodeData extends Record<string, unknown> {
@@ -115,6 +115,9 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
   const s = d.step;
   const type = s.id === "entry" ? "entry" : (s as { type: StepType }).type;
   const isLeaf = (s.steps ?? []).length === 0;
+  // mParticle's "Remaining User Path": once a step has milestone paths, one more path can
+  // take everyone the milestones did not.
+  const canAddRemaining = (s.steps ?? []).some((c) => c.type === "milestone") && !(s.steps ?? []).some((c) => c.type === "remaining");
   const size = d.stats ? d.stats.audience.toLocaleString() : null;
   return (
     <div className={`step-node t-${type} ${d.selected ? "selected" : ""} ${d.problems.length ? "has-problems" : ""}`}
@@ -159,7 +162,8 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
       {d.editable && (
         <div className="node-actions">
           <Menu label={`Add a step under ${s.name}`} onPick={(k) => d.onAdd(s.id, k as AddKind)}
-            items={[["milestone", "Milestone (wait for condition)"], ["wait", "Wait"], ["send", "Send to outputs"], ["exit", "Exit"]]} />
+            items={[["milestone", "Milestone (wait for condition)"], ["wait", "Wait"], ["send", "Send to outputs"], ["exit", "Exit"],
+              ...(canAddRemaining ? [["remaining", "Remaining users path"] as [string, string]] : [])]} />
           {isLeaf && (
             <Menu label={`Split the path under ${s.name}`} onPick={(k) => d.onSplit(s.id, k as SplitKind)}
               items={[["truefalse", "True / false split"], ["multi", "Multi-branch split"], ["random", "Random split (A/B)"]]} />

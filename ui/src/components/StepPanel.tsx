@@ -6,6 +6,15 @@ import { LIMITS } from "../journey/model";
 import { CriteriaBuilder, durationError, type BuilderContext } from "./CriteriaBuilder";
 import { Counter } from "./common";
 
+/** The branching modes of SPEC §7, in words. */
+const BRANCHING: [Branching, string][] = [
+  ["wait", "Wait until a path's condition holds"],
+  ["decide", "Decide once, on arrival (split)"],
+  ["all", "Every path whose condition holds"],
+  ["random", "At random, by weight (A/B)"],
+  ["live", "Live: move between paths as data changes"],
+];
+
 function Field({ label, children, error, hint }: { label: string; children: (id: string, describedBy?: string) => React.ReactNode; error?: string | null; hint?: React.ReactNode }) {
   const id = useId();
   const errId = `${id}-err`;
@@ -39,6 +48,13 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
   const idsIn = (s: AnyStep) => { usedIds.add(s.id); (s.steps ?? []).forEach(idsIn); };
   idsIn(journey.entry);
   const conns = step.connections ?? [];
+  /** A connection id made from the step and the output, unique among the step's others (but the `i`-th). */
+  const connId = (output: string, i: number) => {
+    const taken = (id: string) => conns.some((c, j) => j !== i && c.id === id);
+    let id = `${step.id}-${output}`;
+    for (let n = 2; taken(id); n++) id = `${step.id}-${output}-${n}`;
+    return id;
+  };
   const setConn = (i: number, c: Connection) => set({ connections: conns.map((x, j) => (j === i ? c : x)) });
   return (
     <aside className="panel" aria-label={`Step ${step.name}`}>
@@ -62,10 +78,10 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
           </Field>
         )}
         {hasKids && (
-          <Field label="How users move on to the paths below" hint="wait: stay until a path's condition holds · decide: choose once on arrival · all: every matching path · random: by weight · live: move between paths as data changes">
+          <Field label="How users move on to the paths below" hint="Paths are tried left to right; the remaining-user path takes who no other path took.">
             {(id) => (
               <select id={id} value={step.branching ?? "wait"} onChange={(e) => set({ branching: e.target.value as Branching })}>
-                {["wait", "decide", "all", "random", "live"].map((b) => <option key={b}>{b}</option>)}
+                {BRANCHING.map(([b, text]) => <option key={b} value={b}>{text}</option>)}
               </select>
             )}
           </Field>
@@ -80,19 +96,23 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
         <h3>Connections</h3>
         <p className="muted small">Outputs that hear when users enter and leave this step's audience.{editable ? "" : " On a published journey, connections can still be added, switched and removed."}</p>
         {conns.map((c, i) => (
-          <div className="row" key={i}>
-            <input aria-label={`Connection ${i + 1} id`} className="short" value={c.id} onChange={(e) => setConn(i, { ...c, id: e.target.value })} />
-            <select aria-label={`Connection ${i + 1} output`} value={c.output} onChange={(e) => setConn(i, { ...c, output: e.target.value })}>
-              {!outputs.some((o) => o.id === c.output) && <option value={c.output}>{c.output} (unknown)</option>}
-              {outputs.map((o) => <option key={o.id} value={o.id}>{o.name ?? o.id} ({o.kind})</option>)}
-            </select>
-            <select aria-label={`Connection ${i + 1} mode`} value={c.mode} onChange={(e) => setConn(i, { ...c, mode: e.target.value as Connection["mode"] })}>
-              <option value="event">event</option>
-              <option value="identify">identify</option>
-              <option value="list">list</option>
-            </select>
-            <label className="check"><input type="checkbox" checked={c.active} onChange={(e) => setConn(i, { ...c, active: e.target.checked })} />active</label>
-            <button type="button" className="icon" aria-label={`Remove connection ${c.id}`} onClick={() => set({ connections: conns.filter((_, j) => j !== i) })}>×</button>
+          <div className="conn-edit" key={i}>
+            <div className="row">
+              <select aria-label={`Connection ${i + 1} output`} className="grow" value={c.output} onChange={(e) => setConn(i, { ...c, output: e.target.value, id: c.id.startsWith(`${step.id}-${c.output}`) ? connId(e.target.value, i) : c.id })}>
+                {!outputs.some((o) => o.id === c.output) && <option value={c.output}>{c.output} (unknown)</option>}
+                {outputs.map((o) => <option key={o.id} value={o.id}>{o.name ?? o.id} ({o.kind})</option>)}
+              </select>
+              <select aria-label={`Connection ${i + 1} mode`} value={c.mode} onChange={(e) => setConn(i, { ...c, mode: e.target.value as Connection["mode"] })}>
+                <option value="event">as events</option>
+                <option value="identify">as a trait</option>
+                <option value="list">as a list</option>
+              </select>
+              <button type="button" className="icon" aria-label={`Remove connection ${c.id}`} onClick={() => set({ connections: conns.filter((_, j) => j !== i) })}>×</button>
+            </div>
+            <div className="row small">
+              <label className="check"><input type="checkbox" checked={c.active} onChange={(e) => setConn(i, { ...c, active: e.target.checked })} />active</label>
+              <label className="check muted">id <input aria-label={`Connection ${i + 1} id`} className="conn-id" value={c.id} onChange={(e) => setConn(i, { ...c, id: e.target.value })} /></label>
+            </div>
           </div>
         ))}
         {outputs.length === 0 ? (
@@ -100,9 +120,7 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
         ) : (
           <button type="button" className="link" onClick={() => {
             const out = outputs[0]!;
-            let id = `${step.id}-${out.id}`;
-            for (let n = 2; conns.some((c) => c.id === id); n++) id = `${step.id}-${out.id}-${n}`;
-            set({ connections: [...conns, { id, output: out.id, active: true, mode: out.kind === "list" ? "list" : "event" }] });
+            set({ connections: [...conns, { id: connId(out.id, conns.length), output: out.id, active: true, mode: out.kind === "list" ? "list" : "event" }] });
           }}>+ add a connection</button>
         )}
       </section>

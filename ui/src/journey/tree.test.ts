@@ -56,4 +56,14 @@ describe("the step tree", () => {
     expect(countSteps(big)).toBe(21);
     expect(localProblems(big, LIMITS).map((x) => x.message)).toContain("21 steps: a journey has at most 20 (as Segment counts them)");
   });
+
+  it("a remaining-user path added under milestones waiting for their condition needs a timeout", () => {
+    let j = blankJourney("j", "J", []);
+    j = addChild(j, "entry", newStep(j, "milestone", "Bought"));
+    j = addChild(j, "entry", newStep(j, "remaining"));
+    expect(j.entry.steps!.map((s) => s.type)).toEqual(["milestone", "remaining"]);
+    expect(localProblems(j, LIMITS).filter((p) => p.step === "entry")).toHaveLength(1);
+    expect(localProblems({ ...j, entry: { ...j.entry, timeout: "3d" } }, LIMITS).filter((p) => p.step === "entry")).toEqual([]);
+    expect(localProblems({ ...j, entry: { ...j.entry, branching: "live" } }, LIMITS).filter((p) => p.step === "entry")).toEqual([]);
+  });
 });

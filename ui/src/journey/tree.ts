@@ -49,15 +49,16 @@ export function freshId(j: Journey, base: string): string {
   for (let i = 2; ; i++) if (!used.has(`${b}-${i}`)) return `${b}-${i}`;
 }
 
-const DEFAULT_NAMES: Record<Exclude<StepType, "remaining">, string> = {
+const DEFAULT_NAMES: Record<StepType, string> = {
   milestone: "Milestone",
+  remaining: "Remaining users",
   wait: "Wait 1 day",
   send: "Send",
   exit: "Exit",
 };
 
 /** A new step of a kind, with what it needs to be valid. */
-export function newStep(j: Journey, type: Exclude<StepType, "remaining">, name?: string): Step {
+export function newStep(j: Journey, type: StepType, name?: string): Step {
   const n = name ?? DEFAULT_NAMES[type];
   const s: Step = { id: freshId(j, n), name: n, type };
   if (type === "milestone") s.criteria = { event: "" };
@@ -186,6 +187,9 @@ export function localProblems(j: Journey, limits: { journeyName: number; stepNam
     const w = (step as Step).wait;
     if (w && "duration" in w && !DURATION_RE.test(w.duration)) out.push({ step: step.id, message: "The wait needs a duration such as 30m, 1d or 2w" });
     if (step.timeout !== undefined && !DURATION_RE.test(step.timeout)) out.push({ step: step.id, message: "The timeout needs a duration such as 3d" });
+    if ((step.branching ?? "wait") === "wait" && step.timeout === undefined && (step.steps ?? []).some((c) => c.type === "remaining")) {
+      out.push({ step: step.id, message: "Users wait here until a path's condition holds: give this step a timeout after which the remaining-user path takes them, or choose another way to move on" });
+    }
   }
   return out;
 }

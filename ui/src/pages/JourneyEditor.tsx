@@ -273,12 +273,32 @@ function Editor({ id }: { id: string }) {
       const maxX = Math.max(...placed.map((n) => n.x)) + NODE_WIDTH;
       const minY = Math.min(...placed.map((n) => n.y));
       const maxY = Math.max(...placed.map((n) => n.y + n.height));
-      const zoom = Math.min(1, Math.max(0.6, Math.min(el.clientWidth / (maxX - minX + 60), el.clientHeight / (maxY - minY + 60))));
+      const zoom = Math.min(1, Math.max(0.8, Math.min(el.clientWidth / (maxX - minX + 60), el.clientHeight / (maxY - minY + 60))));
       void flow.setViewport({ x: (el.clientWidth - (maxX - minX) * zoom) / 2 - minX * zoom, y: 24 - minY * zoom, zoom });
     }, 50);
     return () => clearTimeout(t);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [nodeCount, flow]);
+
+  // A step chosen or added out of sight (a new step at the bottom of a tall tree) is brought
+  // into view, at the same zoom.
+  const revealed = useRef<string | null>(null);
+  useEffect(() => {
+    const el = canvasRef.current;
+    const n = placed.find((p) => p.id === selected);
+    if (!el || !n || revealed.current === selected) return;
+    revealed.current = selected;
+    const { x, y, zoom } = flow.getViewport();
+    const left = n.x * zoom + x;
+    const top = n.y * zoom + y;
+    const right = left + NODE_WIDTH * zoom;
+    const bottom = top + (n.height + 40) * zoom;
+    const [w, h] = [el.clientWidth, el.clientHeight];
+    if (left >= 0 && top >= 0 && right <= w && bottom <= h) return;
+    const nx = left < 0 || right > w ? x + (w / 2 - (left + right) / 2) : x;
+    const ny = top < 0 || bottom > h ? y + (h / 3 - top) : y;
+    void flow.setViewport({ x: nx, y: ny, zoom });
+  }, [selected, placed, flow]);
 
   if (view.isLoading) return <Loading what="the journey" />;
   if (view.error) {
@@ -318,7 +338,10 @@ function Editor({ id }: { id: string }) {
     if (before.status === "published" && next.version > before.version && (next.latest_status ?? next.status) === "draft") {
       setNotice(`Saved as draft version ${next.version}. ${PUBLISHED_RULE}`);
     } else {
-      setNotice(next.problems?.length ? "Saved; the problems below must be fixed before publishing." : "Saved. No problems found.");
+      setNotice(next.problems?.length ? "Saved; the problems below must be fixed before publishing."
+        : before.status === "published" && next.version === before.version
+          ? `Saved. No problems found. The live version ${next.version} took the change at once (a published journey allows changes to names, connections and leaf steps).`
+          : "Saved. No problems found.");
     }
     await qc.invalidateQueries({ queryKey: ["journeys"] });
   });
@@ -500,11 +523,20 @@ function SimulatePanel({ id, journey, dirty }: { id: string; journey: Journey; d
       {trace && (
         <>
           <table className="table compact" aria-label="Simulated entries per step">
-            <thead><tr><th>Step</th><th className="num">Users</th><th>Some of them</th></tr></thead>
+            <thead><tr><th>Step</th><th className="num">Would enter</th><th>Who</th></tr></thead>
             <tbody>
               {walk(journey).map(({ step }) => {
                 const users = [...(perStep.get(step.id) ?? [])];
-                return <tr key={step.id}><td>{names[step.id]}</td><td className="num">{users.length.toLocaleString()}</td><td className="small muted">{users.slice(0, 3).join(", ")}</td></tr>;
+                return (
+                  <tr key={step.id}>
+                    <td>{names[step.id]}</td>
+                    <td className="num">{users.length.toLocaleString()}</td>
+                    <td className="small">
+                      {users.slice(0, 3).map((u, i) => <span key={u}>{i > 0 && ", "}<Link to={`/profiles?id=${encodeURIComponent(u)}`} title={`Open the profile of ${u}`}>{u}</Link></span>)}
+                      {users.length > 3 && <span className="muted"> and {(users.length - 3).toLocaleString()} more</span>}
+                    </td>
+                  </tr>
+                );
               })}
             </tbody>
           </table>

@@ -1,74 +1,252 @@
-// Profiles: find a user by id in a workspace; traits, consent, identifiers and events.
+// Profiles: find a user of a workspace by an identifier; their identifiers, traits, consent,
+// the journeys and steps they are in now (from the steps' audiences), and their events.
 import { useState, type FormEvent } from "react";
+import { Link, useSearchParams } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
-import { call } from "../api/client";
-import type { Workspace } from "../journey/model";
-import { ErrorBox, Loading } from "../components/common";
+import { ApiError, call } from "../api/client";
+import type { JourneyStats, JourneySummary, JourneyView, Workspace } from "../journey/model";
+import { ErrorBox, Empty, Loading } from "../components/common";
+import { parseAudienceCsv, placeIn, readsWorkspace, type AudienceRow, type JourneyPlace, type ProfileView } from "../profile/membership";
 
 type Json = Record<string, unknown>;
 
+/** A value as a marketer reads it: strings bare, everything else as JSON. */
+function show(v: unknown): string {
+  if (v === null || v === undefined) return "—";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+function when(t: unknown): string {
+  if (typeof t !== "string" || t === "") return "—";
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? t : d.toLocaleString();
+}
+
+/** Consent as purpose → granted, whether the API gives booleans or objects with `granted`. */
+function consentRows(c: unknown): [string, boolean | null, unknown][] {
+  if (!c || typeof c !== "object") return [];
+  const src = (c as Json).categoryPreferences && typeof (c as Json).categoryPreferences === "object" ? ((c as Json).categoryPreferences as Json) : (c as Json);
+  return Object.entries(src).map(([k, v]) => {
+    if (typeof v === "boolean") return [k, v, undefined];
+    if (v && typeof v === "object" && typeof (v as Json).granted === "boolean") return [k, (v as Json).granted as boolean, (v as Json).at ?? (v as Json).since];
+    return [k, null, v];
+  });
+}
+
 export function Profiles() {
   const ws = useQuery({ queryKey: ["workspaces"], queryFn: () => call<Workspace[], "get">("get", "/api/workspaces") });
-  const [workspace, setWorkspace] = useState("");
-  const [user, setUser] = useState("");
-  const [query, setQuery] = useState<{ ws: string; user: string } | null>(null);
-  const w = workspace || ws.data?.[0]?.id || "";
+  const [params, setParams] = useSearchParams();
+  const query = params.get("id") ? { ws: params.get("ws") ?? "", user: params.get("id")! } : null;
+  const [workspace, setWorkspace] = useState(query?.ws ?? "");
+  const [user, setUser] = useState(query?.user ?? "");
+  // The profile, from the chosen workspace or, with "all workspaces", the first that has it.
   const profile = useQuery({
     queryKey: ["profile", query],
-    enabled: query !== null,
-    queryFn: () => call<Json, "get">("get", "/api/workspaces/{ws}/profiles/{user_id}", { params: { ws: query!.ws, user_id: query!.user } }),
+    enabled: query !== null && !!ws.data,
+    retry: false,
+    queryFn: async (): Promise<{ ws: string; profile: ProfileView }> => {
+      const candidates = query!.ws ? [query!.ws] : (ws.data ?? []).map((x) => x.id);
+      for (const w of candidates) {
+        try {
+          return { ws: w, profile: await call<ProfileView, "get">("get", "/api/workspaces/{ws}/profiles/{user_id}", { params: { ws: w, user_id: query!.user } }) };
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 404)) throw e;
+        }
+      }
+      throw new ApiError(404, "not_found", `no profile ${query!.user}`);
+    },
   });
+  const found = profile.data?.ws;
   const events = useQuery({
-    queryKey: ["profile-events", query],
-    enabled: query !== null && !!profile.data,
-    queryFn: () => call<Json | Json[], "get">("get", "/api/workspaces/{ws}/profiles/{user_id}/events", { params: { ws: query!.ws, user_id: query!.user } }),
+    queryKey: ["profile-events", query, found],
+    enabled: found !== undefined,
+    queryFn: () => call<{ events: Json[] }, "get">("get", "/api/workspaces/{ws}/profiles/{user_id}/events", { params: { ws: found!, user_id: query!.user }, query: { limit: 200 } }),
   });
-  const submit = (e: FormEvent) => { e.preventDefault(); setQuery({ ws: w, user: user.trim() }); };
-  const evList = Array.isArray(events.data) ? events.data : ((events.data?.events as Json[] | undefined) ?? []);
-  const p = profile.data;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const id = user.trim();
+    if (id) setParams(workspace ? { ws: workspace, id } : { id });
+  };
+  const notFound = profile.error instanceof ApiError && profile.error.status === 404;
+  const wsName = (id: string | undefined) => ws.data?.find((x) => x.id === id)?.name ?? id;
+  const evList = [...(events.data?.events ?? [])].reverse();
+  const p = profile.data?.profile;
+  const traits = Object.entries(p?.traits ?? {});
+  const consent = consentRows(p?.consent);
+  const others = Object.entries(p?.identities ?? {}).filter(([k]) => !["user_id", "userId", "anonymous_id", "anonymousId", "anonymous_ids"].includes(k));
   return (
     <div className="page">
       <h1>Profiles</h1>
+      <p className="muted">Look up one user of a workspace by the user id or an anonymous id your apps send. Identifiers are matched exactly (case matters).</p>
       <form className="card row" onSubmit={submit} aria-label="Find a profile">
         <label className="field">Workspace
-          <select value={w} onChange={(e) => setWorkspace(e.target.value)}>
+          <select value={workspace} onChange={(e) => setWorkspace(e.target.value)}>
+            <option value="">All workspaces</option>
             {(ws.data ?? []).map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
           </select>
         </label>
         <label className="field grow">User id or anonymous id
-          <input value={user} onChange={(e) => setUser(e.target.value)} required placeholder="user-00042" />
+          <input value={user} onChange={(e) => setUser(e.target.value)} required placeholder="e.g. user-00042 or a device's anonymous id" />
         </label>
         <button className="primary" type="submit">Find</button>
       </form>
-      <ErrorBox error={ws.error ?? profile.error} title="Profile" />
-      {profile.isFetching && <Loading what="the profile" />}
-      {p && (
-        <div className="grid2">
-          <section className="card" aria-label="Profile">
-            <h2>{String(p.user_id ?? p.userId ?? query?.user)}</h2>
-            {Object.entries(p).filter(([k]) => !["traits", "consent", "events"].includes(k)).map(([k, v]) => (
-              <div key={k} className="kv"><span className="muted">{k}</span> <code>{typeof v === "string" ? v : JSON.stringify(v)}</code></div>
-            ))}
-            <h3>Traits</h3>
-            <pre>{JSON.stringify(p.traits ?? {}, null, 2)}</pre>
-            <h3>Consent</h3>
-            <pre>{JSON.stringify(p.consent ?? {}, null, 2)}</pre>
-            <p className="muted small">Audiences and journey step history per profile appear when the profile API provides them.</p>
-          </section>
-          <section className="card" aria-label="Events">
-            <h2>Events</h2>
-            <ErrorBox error={events.error} title="Events" />
-            {events.isLoading && <Loading what="events" />}
-            {events.data && evList.length === 0 && <p className="muted">No events.</p>}
-            <ol className="events">
-              {evList.slice(0, 200).map((e, i) => (
-                <li key={i}><strong>{String(e.event ?? e.name ?? e.type)}</strong> <span className="muted small">{String(e.timestamp ?? e.at ?? "")}</span>
-                  <details><summary className="small">details</summary><pre>{JSON.stringify(e, null, 2)}</pre></details></li>
-              ))}
-            </ol>
-          </section>
+      <ErrorBox error={ws.error} title="Could not load the workspaces" />
+      {!query && (
+        <Empty>
+          <p>Type an identifier and press Find to see that user's identifiers, traits, consent, the journeys they are in and their latest events.</p>
+          <p className="small">Search by email or by trait, and a list of profiles, come with the profile search API (<code>/api/workspaces/&#123;ws&#125;/profiles?q=</code>), which this Waymark does not serve yet.</p>
+        </Empty>
+      )}
+      {profile.isFetching && <Loading what={`profile ${query?.user}`} />}
+      {notFound && !profile.isFetching && (
+        <div className="empty" role="status">
+          <p>No profile <strong>{query?.user}</strong> in {query?.ws ? wsName(query.ws) : "any workspace"}.</p>
+          <p className="small">Check the workspace and the exact spelling: a user appears here once their first message has been accepted. Profiles deleted for privacy are gone from every view.</p>
+        </div>
+      )}
+      {!notFound && <ErrorBox error={profile.error} title="Could not load the profile" />}
+      {p && query && found && (
+        <div className="grid2 profile-grid">
+          <div>
+            <section className="card" aria-label="Profile">
+              <h2>{p.user_id ?? p.anonymous_ids?.[0] ?? query.user} <span className="muted small">in {wsName(found)}</span></h2>
+              <dl className="facts">
+                <dt>User id</dt><dd>{p.user_id ? <code>{p.user_id}</code> : <span className="muted">anonymous (no user id yet)</span>}</dd>
+                <dt>Anonymous ids</dt><dd>{(p.anonymous_ids ?? []).length ? p.anonymous_ids!.map((a) => <code key={a} className="id-chip">{a}</code>) : <span className="muted">none</span>}</dd>
+                {others.map(([k, v]) => <FactRow key={k} k={k} v={v} />)}
+                <dt>First seen</dt><dd>{when(p.first_seen)}</dd>
+                <dt>Last seen</dt><dd>{when(p.last_seen)}</dd>
+                <dt>Events</dt><dd>{(p.event_count ?? 0).toLocaleString()}</dd>
+                {(p.merged_profiles ?? 0) > 0 && <><dt>Merged profiles</dt><dd>{p.merged_profiles}</dd></>}
+              </dl>
+            </section>
+            <section className="card" aria-labelledby="traits-h">
+              <h2 id="traits-h">Traits</h2>
+              {traits.length === 0 ? <p className="muted">No traits: this user has not been identified with any.</p> : (
+                <table className="table compact" aria-label="Traits">
+                  <thead><tr><th>Trait</th><th>Value</th><th>Since</th></tr></thead>
+                  <tbody>
+                    {traits.map(([k, v]) => <tr key={k}><td><code>{k}</code></td><td>{show(v)}</td><td className="muted small">{when(p.trait_since?.[k])}</td></tr>)}
+                  </tbody>
+                </table>
+              )}
+            </section>
+            <section className="card" aria-labelledby="consent-h">
+              <h2 id="consent-h">Consent</h2>
+              {consent.length === 0 ? <p className="muted">No consent recorded: criteria on consent treat every purpose as not granted.</p> : (
+                <table className="table compact" aria-label="Consent">
+                  <thead><tr><th>Purpose</th><th>Granted</th></tr></thead>
+                  <tbody>
+                    {consent.map(([k, g, extra]) => (
+                      <tr key={k}><td><code>{k}</code></td>
+                        <td>{g === null ? show(extra) : <span className={`badge ${g ? "st-published" : "st-stopped"}`}>{g ? "granted" : "not granted"}</span>}{g !== null && extra ? <span className="muted small"> {when(extra)}</span> : null}</td></tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </section>
+          </div>
+          <div>
+            <ProfileJourneys ws={found} profile={p} />
+            <section className="card" aria-label="Events">
+              <h2>Events</h2>
+              <ErrorBox error={events.error} title="Could not load the events" />
+              {events.isLoading && <Loading what="events" />}
+              {events.data && evList.length === 0 && <p className="muted">No events: this profile only has identify calls or its events were erased.</p>}
+              {evList.length > 0 && <p className="muted small">The latest {evList.length} of {(p.event_count ?? evList.length).toLocaleString()}, newest first.</p>}
+              <ul className="events plain-list">
+                {evList.map((e, i) => (
+                  <li key={String(e.messageId ?? i)}>
+                    <details>
+                      <summary><strong>{String(e.event ?? e.type)}</strong> <span className="muted small">{when(e.timestamp)}{e.input ? ` · ${String(e.input)}` : ""}</span></summary>
+                      <pre>{JSON.stringify(e, null, 2)}</pre>
+                    </details>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          </div>
         </div>
       )}
     </div>
+  );
+}
+
+function FactRow({ k, v }: { k: string; v: unknown }) {
+  const values = Array.isArray(v) ? v : [v];
+  return <><dt>{k}</dt><dd>{values.map((x, i) => <code key={i} className="id-chip">{show(x)}</code>)}</dd></>;
+}
+
+interface Place extends JourneyPlace {
+  journey: JourneySummary;
+  view: JourneyView;
+}
+
+/**
+ * The journeys of the workspace this profile is in now, and where. Each step's audience is
+ * read from its CSV, only for the steps whose audience is not empty.
+ */
+function ProfileJourneys({ ws, profile }: { ws: string; profile: ProfileView }) {
+  const places = useQuery({
+    queryKey: ["profile-journeys", ws, profile.user_id, profile.anonymous_ids],
+    queryFn: async (): Promise<{ places: Place[]; looked: number }> => {
+      const { journeys } = await call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys");
+      const out: Place[] = [];
+      let looked = 0;
+      for (const j of journeys) {
+        // Drafts hold nobody, and a stopped journey's users have all left.
+        if (j.status !== "published") continue;
+        const [view, stats] = await Promise.all([
+          call<JourneyView, "get">("get", "/api/journeys/{id}", { params: { id: j.id } }),
+          call<JourneyStats, "get">("get", "/api/journeys/{id}/stats", { params: { id: j.id } }),
+        ]);
+        if (!readsWorkspace(view.definition, ws)) continue;
+        looked++;
+        const nonEmpty = new Set(stats.versions.flatMap((v) => v.steps.filter((s) => s.audience > 0).map((s) => s.step)));
+        const rows: Record<string, AudienceRow[]> = {};
+        await Promise.all([...nonEmpty].map(async (step) => {
+          try {
+            const csv = await call<string, "get">("get", "/api/journeys/{id}/steps/{step}/audience.csv", { params: { id: j.id, step }, text: true });
+            rows[step] = parseAudienceCsv(csv);
+          } catch (e) {
+            // A step of an older version that the latest one dropped has no CSV.
+            if (!(e instanceof ApiError && e.status === 404)) throw e;
+          }
+        }));
+        const place = placeIn(view.definition, rows, profile);
+        if (place.steps.length) out.push({ ...place, journey: j, view });
+      }
+      return { places: out, looked };
+    },
+  });
+  return (
+    <section className="card" aria-label="Journeys">
+      <h2>Journeys</h2>
+      {places.isLoading && <Loading what="the journeys this user is in (reading each step's audience)" />}
+      <ErrorBox error={places.error} title="Could not read the journeys' audiences" />
+      {places.data && places.data.places.length === 0 && (
+        <p className="muted">Not in any journey now ({places.data.looked} published journey{places.data.looked === 1 ? "" : "s"} of this workspace looked at).</p>
+      )}
+      {places.data?.places.map((pl) => {
+        const names = Object.fromEntries(pl.steps.map((s) => [s.id, s.name]));
+        return (
+          <div key={pl.journey.id} className="profile-journey">
+            <div className="row spread">
+              <Link to={`/journeys/${encodeURIComponent(pl.journey.id)}`}>{pl.journey.name}</Link>
+              <span className={`badge st-${pl.journey.status}`}>{pl.journey.status}</span>
+            </div>
+            <div className="small">Now at <strong data-testid={`now-${pl.journey.id}`}>{pl.current.map((c) => names[c]).join(", ")}</strong></div>
+            <ol className="step-history" aria-label={`Steps of ${pl.journey.name}`}>
+              {pl.steps.map((s) => (
+                <li key={s.id} style={{ paddingLeft: s.depth * 12 }}>
+                  {s.name} <span className="muted small">entered {when(s.entered_at)} · v{s.version}</span>
+                </li>
+              ))}
+            </ol>
+          </div>
+        );
+      })}
+      {places.data && <p className="muted small">From each step's current audience: journeys this user has left are not listed.</p>}
+    </section>
   );
 }

@@ -280,47 +280,89 @@ fn ui_component_tests() {
     );
 }
 
-#[test]
-fn ui_browser_main_flow() {
+/// Runs a browser script of `ui/e2e` against a fresh `waymark serve` with `config`, with
+/// screenshots in `target/ui-artifacts/<name>/`, and checks that it printed `marker`.
+fn browser_flow(name: &str, script: &str, config: &str, marker: &str, screens: &[&str]) {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
         "the browser tests need Chromium at {chromium}: `apt-get install chromium` (.ci/run does)"
     );
-    let dir = scratch_dir("ui_browser_main_flow");
-    let config = write_config(&dir, CONFIG);
+    let dir = scratch_dir(name);
+    let config = write_config(&dir, config);
     let server = Server::start(&dir.join("data"), &config);
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("target dir")
-        .join("ui-artifacts");
+        .join("ui-artifacts")
+        .join(name);
     let _ = std::fs::remove_dir_all(&artifacts);
     let mut e2e = Command::new("node");
-    e2e.arg("e2e/main.mjs")
+    e2e.arg(script)
         .env("WAYMARK_URL", format!("http://{}", server.addr))
         .env("WAYMARK_TOKEN", TOKEN)
         .env("WAYMARK_WS_TOKEN", WS_TOKEN)
         .env("WAYMARK_WRITE_KEY", WRITE_KEY)
         .env("CHROMIUM", &chromium)
         .env("UI_ARTIFACTS", &artifacts);
+    let started = Instant::now();
     let out = run_in_work(e2e, Duration::from_secs(400));
     let log = text(&out);
-    eprintln!("{log}");
+    eprintln!(
+        "{log}\n{script} took {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     assert!(
         out.status.success(),
-        "the browser flow failed (screenshots in {}):\n{log}\nserver output:\n{}",
+        "the browser flow {script} failed (screenshots in {}):\n{log}\nserver output:\n{}",
         artifacts.display(),
         server.output()
     );
-    assert!(log.contains("main flow passed"), "{log}");
-    for screen in [
-        "02-journeys-list",
-        "06-canvas-built",
-        "07-canvas-live-stats",
-    ] {
+    assert!(log.contains(marker), "{log}");
+    for screen in screens {
         assert!(
             artifacts.join(format!("{screen}.png")).exists(),
             "no screenshot {screen}"
         );
     }
+}
+
+#[test]
+fn ui_browser_main_flow() {
+    browser_flow(
+        "main",
+        "e2e/main.mjs",
+        CONFIG,
+        "main flow passed",
+        &[
+            "02-journeys-list",
+            "06-canvas-built",
+            "07-canvas-live-stats",
+        ],
+    );
+}
+
+/// The seeds' six example journeys (`ui/e2e/seeds.mjs`) are published in one workspace and
+/// use more active audiences than the default limits allow.
+#[test]
+fn ui_browser_seed_journeys() {
+    let config = format!(
+        "{}active_audience_limit = 50\npublished_journeys_per_workspace = 10\n",
+        CONFIG
+    );
+    browser_flow(
+        "seeds",
+        "e2e/seeds.mjs",
+        &config,
+        "seed journeys passed",
+        &[
+            "s1-cart-abandonment",
+            "s2-trial-to-paid",
+            "s3b-onboarding-new-version",
+            "s4-consent-channel",
+            "s5a-post-purchase-simulated",
+            "s6-live-milestones",
+            "s7-profile-journeys",
+        ],
+    );
 }
