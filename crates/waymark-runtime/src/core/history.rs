@@ -7,6 +7,28 @@ use waymark_store::{ArrivedEvent, ProfileId, Store, StoredEvent};
 use crate::RuntimeError;
 use crate::runner::LiveEvent;
 
+/// One stored event as the runtime replays it, with the identity of its profile; `None`
+/// for an event whose profile has no identifier left.
+pub(crate) fn live_event(workspace: &str, a: ArrivedEvent) -> Option<(LiveEvent, Identity)> {
+    let key = a.user_id.clone().or_else(|| a.anonymous_id.clone())?;
+    let identity = (
+        (workspace.to_string(), a.profile),
+        key.clone(),
+        User {
+            user_id: a.user_id,
+            anonymous_id: a.anonymous_id,
+        },
+    );
+    let event = LiveEvent {
+        workspace: workspace.to_string(),
+        seq: a.seq,
+        received_at: a.event.received_at,
+        key,
+        event: event_of(workspace, a.event),
+    };
+    Some((event, identity))
+}
+
 /// A profile's slot, its key and identifiers, as learnt from history.
 pub(crate) type Identity = ((String, ProfileId), String, User);
 
@@ -20,24 +42,10 @@ pub(crate) fn load_history(
     for ws in store.workspaces()? {
         let mut lane = Vec::new();
         store.for_each_event_by_arrival(&ws.id, &mut |a: ArrivedEvent| {
-            let Some(key) = a.user_id.clone().or_else(|| a.anonymous_id.clone()) else {
-                return;
-            };
-            identities.push((
-                (ws.id.clone(), a.profile),
-                key.clone(),
-                User {
-                    user_id: a.user_id.clone(),
-                    anonymous_id: a.anonymous_id.clone(),
-                },
-            ));
-            lane.push(LiveEvent {
-                workspace: ws.id.clone(),
-                seq: a.seq,
-                received_at: a.event.received_at,
-                key,
-                event: event_of(&ws.id, a.event),
-            });
+            if let Some((event, identity)) = live_event(&ws.id, a) {
+                identities.push(identity);
+                lane.push(event);
+            }
         })?;
         lanes.push(lane);
     }
@@ -78,7 +86,7 @@ fn interleave(lanes: Vec<Vec<LiveEvent>>) -> Vec<LiveEvent> {
 }
 
 /// The engine's event for a stored one; its input becomes `workspace/input`.
-fn event_of(workspace: &str, e: StoredEvent) -> Event {
+pub(crate) fn event_of(workspace: &str, e: StoredEvent) -> Event {
     Event {
         at: e.timestamp,
         name: e.name,

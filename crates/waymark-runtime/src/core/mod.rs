@@ -114,17 +114,7 @@ impl Core {
         for (journey, version) in versions {
             core.runners.push(Runner::new(journey, version, &inputs)?);
         }
-        if !core.runners.is_empty() {
-            let history = core.history()?;
-            let total = history.len();
-            for (n, e) in history.iter().enumerate() {
-                core.apply_event(e)?;
-                if n % 4096 == 0 {
-                    core.shared.progress("replay", n, total);
-                }
-            }
-            core.shared.progress("replay", total, total);
-        }
+        core.start_partitions()?;
         core.flush()?;
         for doc in core.outputs.values() {
             core.workers.restart(doc);
@@ -148,17 +138,6 @@ impl Core {
                 }
             })
             .collect())
-    }
-
-    /// The stored history of every workspace, in arrival order, learning identities.
-    pub(crate) fn history(&mut self) -> Result<Vec<LiveEvent>, RuntimeError> {
-        let (events, identities) = load_history(self.store.as_ref())?;
-        for (profile, key, user) in identities {
-            self.profile_keys.insert(profile.clone(), key.clone());
-            self.slots.insert(key.clone(), profile);
-            self.identities.insert(key, user);
-        }
-        Ok(events)
     }
 
     /// Every `workspace/input` that exists.

@@ -3,16 +3,23 @@
 //! workspace is the natural partition: a profile never spans two, so a journey over several
 //! workspaces runs as one engine journey in each and its figures are their sums.
 //!
-//! A version joins the engines at its publication ([`Core::start_runner`]): only the
-//! counters and trait slots it adds are filled from stored history, not the whole engine
-//! rebuilt. At start-up every running version is added before the log is replayed once.
+//! A workspace's engine exists while some running version counts its events: it is made by
+//! replaying the workspace's log once, streamed from the store, with every such version
+//! joined at its publication (at start-up, or when the first version of the workspace is
+//! published). A version published into an engine that exists joins it at once, and only
+//! the counters and trait slots it adds are filled from stored history
+//! ([`Core::start_runner`]).
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+
+use waymark_store::ArrivedEvent;
 
 use waymark_engine::compare::lookup_in;
 use waymark_engine::{Engine, NewSlots, Transition};
 
 use super::Core;
+use super::history::live_event;
 use crate::RuntimeError;
 use crate::runner::{LiveEvent, Runner};
 
@@ -25,7 +32,8 @@ pub(crate) struct Partition {
 
 impl Core {
     /// Makes the workspace's engine when it has none, with every running version that
-    /// counts its events (oldest first, so that versions find their older ones).
+    /// counts its events (oldest first, so that versions find their older ones), by
+    /// replaying the workspace's log.
     pub(crate) fn ensure_partition(&mut self, workspace: &str) -> Result<(), RuntimeError> {
         if self.partitions.contains_key(workspace) {
             return Ok(());
@@ -41,33 +49,75 @@ impl Core {
                 watermark: 0,
             },
         );
-        Ok(())
+        self.replay(workspace)
+    }
+
+    /// Applies the workspace's stored log to its engine, in arrival order, learning who is
+    /// who; events already applied are skipped.
+    fn replay(&mut self, workspace: &str) -> Result<(), RuntimeError> {
+        let store = Arc::clone(&self.store);
+        let mut failed = None;
+        store.for_each_event_by_arrival(workspace, &mut |a: ArrivedEvent| {
+            let Some((event, (slot, key, user))) = live_event(workspace, a) else {
+                return;
+            };
+            self.profile_keys.insert(slot.clone(), key.clone());
+            self.slots.insert(key.clone(), slot);
+            self.identities.insert(key, user);
+            if let Err(e) = self.apply_event(&event) {
+                failed.get_or_insert(e);
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// The workspaces a runner counts, among those that exist.
+    fn workspaces_counted(&self, runner: &Runner) -> Result<Vec<String>, RuntimeError> {
+        Ok(self
+            .store
+            .workspaces()?
+            .into_iter()
+            .map(|w| w.id)
+            .filter(|ws| runner.accepts(ws))
+            .collect())
     }
 
     /// Adds a published version to every engine whose events it counts, fills what it adds
     /// from stored history, and starts it (with `historical`, everyone who qualifies enters
     /// now). `history` is read only when something needs filling.
     pub(crate) fn start_runner(&mut self, mut runner: Runner) -> Result<(), RuntimeError> {
-        let workspaces: Vec<String> = self
-            .partitions
-            .keys()
-            .filter(|ws| runner.accepts(ws))
-            .cloned()
-            .collect();
+        let workspaces = self.workspaces_counted(&runner)?;
         let mut filling = Vec::new();
         for ws in &workspaces {
-            let engine = &mut self.partition(ws)?.engine;
-            let new = join(engine, &mut runner, ws)?;
-            filling.push((ws.clone(), new));
+            if let Some(p) = self.partitions.get_mut(ws) {
+                let new = join(&mut p.engine, &mut runner, ws)?;
+                filling.push((ws.clone(), new));
+            }
         }
         let journey = runner.journey_id.clone();
         self.runners.push(runner);
         self.backfill(&journey, &filling)?;
+        // The version's first workspaces: their engines are made with it.
+        for ws in &workspaces {
+            self.ensure_partition(ws)?;
+        }
         let now = self.clock.now();
         for ws in workspaces {
             let mut out = Vec::new();
             self.partition(&ws)?.engine.advance_to(now, &mut out);
             self.handle(&ws, &out, false);
+        }
+        Ok(())
+    }
+
+    /// Makes the engines of every workspace a running version counts (start-up).
+    pub(crate) fn start_partitions(&mut self) -> Result<(), RuntimeError> {
+        let mut workspaces = std::collections::BTreeSet::new();
+        for runner in &self.runners {
+            workspaces.extend(self.workspaces_counted(runner)?);
+        }
+        for ws in workspaces {
+            self.ensure_partition(&ws)?;
         }
         Ok(())
     }
@@ -79,8 +129,9 @@ impl Core {
         journey: &str,
         filling: &[(String, NewSlots)],
     ) -> Result<(), RuntimeError> {
+        self.shared.progress(journey, 0, 1);
         if filling.iter().all(|(_, new)| new.is_empty()) {
-            self.shared.progress(journey, 0, 0);
+            self.shared.progress(journey, 1, 1);
             return Ok(());
         }
         for (ws, new) in filling.iter().filter(|(_, new)| !new.traits.is_empty()) {
@@ -112,30 +163,31 @@ impl Core {
                 }
             }
         }
-        if filling.iter().any(|(_, new)| !new.counters.is_empty()) {
-            let history = self.history()?;
-            let total = history.len();
-            for (n, e) in history.iter().enumerate() {
-                if let Some((_, new)) = filling.iter().find(|(ws, _)| *ws == e.workspace)
-                    && let Some(p) = self.partitions.get_mut(&e.workspace)
-                {
+        let store = Arc::clone(&self.store);
+        for (ws, new) in filling.iter().filter(|(_, new)| !new.counters.is_empty()) {
+            let Some(p) = self.partitions.get_mut(ws) else {
+                continue;
+            };
+            store.for_each_event_by_arrival(ws, &mut |a: ArrivedEvent| {
+                if let Some((e, _)) = live_event(ws, a) {
                     p.engine
                         .backfill_event(&e.key, &e.event, e.received_at, new);
                 }
-                if n % 4096 == 0 {
-                    self.shared.progress(journey, n, total);
-                }
-            }
-            self.shared.progress(journey, total, total);
-        } else {
-            self.shared.progress(journey, 0, 0);
+            })?;
         }
+        self.shared.progress(journey, 1, 1);
         Ok(())
     }
 
     /// Applies one event of the log (live, or replayed at start-up) to its workspace's
     /// engine, once.
+    /// Nothing to do when no running version counts the workspace's events.
     pub(crate) fn apply_event(&mut self, e: &LiveEvent) -> Result<(), RuntimeError> {
+        if !self.partitions.contains_key(&e.workspace)
+            && !self.runners.iter().any(|r| r.accepts(&e.workspace))
+        {
+            return Ok(());
+        }
         let partition = self.partition(&e.workspace)?;
         if e.seq <= partition.watermark {
             return Ok(());

@@ -142,3 +142,19 @@ fn historical_publish_counts_stored_traits_at_once() {
     );
     assert_eq!(h.in_journey("pro", 1), 1);
 }
+
+#[test]
+fn a_historical_publish_after_a_restart_sees_the_history_stored_before_it() {
+    let h = Harness::fjall();
+    let path = h.file_output("out");
+    history(&h);
+    // No journey runs while the history is stored: the restarted runtime holds no engine.
+    let h = h.restart(|clock| clock.set(PUBLISH_AT));
+    h.publish(signed_up("late"), true);
+    let lines = h.wait_lines(&path, 1);
+    assert_eq!(
+        summary(&lines[0]),
+        ("Audience Entered".into(), "ana".into(), "entry".into(), 1)
+    );
+    assert_eq!(h.in_journey("late", 1), 1);
+}

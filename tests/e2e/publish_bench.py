@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Publishing over a large history, measured (issue 9): imports an NDJSON history (the
+audience benchmark's `gen_events.py` output) into a fresh data directory, starts
+`waymark serve`, publishes N journeys with `historical: true` (entry criteria taken from
+`../shared/bench/audiences.json`, each with a one-day wait), and reports per publish the
+time to answer, the process RSS after each, how far live events lagged while the last
+publish ran (a thread sends batches meanwhile and the engine lag gauge is sampled), and
+the time from a restart until `/healthz` answers and the first journey's stats come back.
+
+    python3 tests/e2e/publish_bench.py --bin target/release/waymark \
+        --events DATA/ev-1m.ndjson --audiences ../shared/bench/audiences.json \
+        --workdir /tmp/pubbench [--journeys 5]
+
+Prints one JSON summary on stdout. Standard library only.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+TOKEN = "bench_admin_token"
+WRITE_KEY = "bench_write_key"
+
+
+def config(port):
+    return f"""listen = "127.0.0.1:{port}"
+
+[[workspaces]]
+id = "bench"
+name = "Bench"
+
+[[inputs]]
+workspace = "bench"
+id = "web"
+kind = "web"
+write_key = "{WRITE_KEY}"
+
+[[tokens]]
+name = "bench"
+token = "{TOKEN}"
+"""
+
+
+def call(base, method, path, body=None, auth=("Bearer", TOKEN), timeout=600):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if auth[0] == "Bearer":
+        req.add_header("Authorization", f"Bearer {auth[1]}")
+    else:
+        import base64
+        req.add_header("Authorization", "Basic " + base64.b64encode(f"{auth[1]}:".encode()).decode())
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        text = resp.read()
+        return json.loads(text) if text else None
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def wait_healthy(base, limit=600):
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).read()
+            return time.perf_counter() - start
+        except Exception:
+            time.sleep(0.05)
+    raise SystemExit("the server did not answer /healthz")
+
+
+def serve(args, cfg, port):
+    proc = subprocess.Popen(
+        [args.bin, "serve", "--data", os.path.join(args.workdir, "data"), "--config", cfg],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    return proc, base
+
+
+def engine_lag(base):
+    req = urllib.request.Request(base + "/metrics")
+    text = urllib.request.urlopen(req, timeout=5).read().decode()
+    for line in text.splitlines():
+        if line.startswith("waymark_engine_lag_milliseconds"):
+            return float(line.split()[-1])
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--events", required=True)
+    ap.add_argument("--audiences", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--journeys", type=int, default=5)
+    ap.add_argument("--port", type=int, default=18765)
+    args = ap.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    cfg = os.path.join(args.workdir, "waymark.toml")
+    with open(cfg, "w") as f:
+        f.write(config(args.port))
+    summary = {}
+
+    t = time.perf_counter()
+    subprocess.run([args.bin, "import", "--data", os.path.join(args.workdir, "data"),
+                    "--config", cfg, "--workspace", "bench", "--input", "web", args.events],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    summary["import_s"] = round(time.perf_counter() - t, 2)
+
+    proc, base = serve(args, cfg, args.port)
+    summary["start_empty_s"] = round(wait_healthy(base), 2)
+    summary["rss_mb_before"] = rss_mb(proc.pid)
+    audiences = json.load(open(args.audiences))["audiences"][: args.journeys]
+    publishes = []
+    lags = []
+    for n, audience in enumerate(audiences):
+        jid = f"bench-{n}"
+        call(base, "POST", "/api/journeys", {
+            "id": jid, "name": audience["name"], "inputs": ["web"],
+            "entry": {"id": "entry", "name": "Entry", "criteria": audience["criteria"],
+                      "steps": [{"id": "wait", "name": "Wait", "type": "wait",
+                                 "wait": {"duration": "1d"}}]},
+        })
+        last = n == len(audiences) - 1
+        stop = threading.Event()
+        if last:
+            # Live events while the last publish runs: the engine lag shows whether they wait.
+            def send():
+                i = 0
+                while not stop.is_set():
+                    batch = [{"type": "track", "userId": f"live-{i}-{k}", "event": "Visit",
+                              "messageId": f"live-{i}-{k}"} for k in range(50)]
+                    call(base, "POST", "/v1/batch", {"batch": batch}, auth=("Basic", WRITE_KEY))
+                    try:
+                        lags.append(engine_lag(base))
+                    except Exception:
+                        pass
+                    i += 1
+                    time.sleep(0.05)
+            sender = threading.Thread(target=send, daemon=True)
+            sender.start()
+        t = time.perf_counter()
+        call(base, "POST", f"/api/journeys/{jid}/publish", {"historical": True})
+        took = time.perf_counter() - t
+        stop.set()
+        stats = call(base, "GET", f"/api/journeys/{jid}/stats")
+        publishes.append({"journey": jid, "audience": audience["id"], "publish_s": round(took, 2),
+                          "in_journey": stats["versions"][0]["in_journey"],
+                          "rss_mb": rss_mb(proc.pid)})
+    summary["publishes"] = publishes
+    summary["live_engine_lag_ms_during_last_publish"] = {
+        "samples": len(lags), "max": max(lags) if lags else None}
+
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    proc, base = serve(args, cfg, args.port)
+    t = time.perf_counter()
+    wait_healthy(base)
+    call(base, "GET", "/api/journeys/bench-0/stats")
+    summary["restart_s"] = round(time.perf_counter() - t, 2)
+    summary["rss_mb_after_restart"] = rss_mb(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    json.dump(summary, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
