@@ -10,10 +10,10 @@ use crate::event::Event;
 use crate::model::Filter;
 use crate::time::Millis;
 
-/// Strings to dense ids.
+/// Strings to dense ids (looked up for every event: foldhash, as for the user index).
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    ids: HashMap<String, u32>,
+    ids: HashMap<String, u32, foldhash::fast::RandomState>,
     names: Vec<String>,
 }
 

@@ -45,13 +45,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let where_ = || format!("{} line {}", args.events.display(), n + 1);
-        let value: serde_json::Value =
-            serde_json::from_str(&line).with_context(|| format!("{}: invalid JSON", where_()))?;
-        let input = value.get("input").and_then(|v| v.as_str());
-        let msg = match segment::parse(&value, Clock::AsGiven, input) {
+        let msg = match segment::parse_history_line(line.as_bytes(), Clock::AsGiven) {
             Ok(msg) => msg,
-            Err(e) => bail!("{}: {e} [{}]", where_(), e.code()),
+            Err(e) => bail!("{} line {}: {e}", args.events.display(), n + 1),
         };
         let key = msg.identity.profile_key().unwrap_or_default().to_string();
         events.push((key, msg.event));
