@@ -10,15 +10,18 @@ use crate::eval::Memberships;
 use crate::event::Event;
 use crate::journey_state::{JourneyState, Status};
 use crate::machine::{Machine, Trigger};
-use crate::model::{Audience, Criteria, Journey};
+use crate::model::{Audience, ComputedAttribute, Criteria, Journey};
 use crate::profile::Profile;
 use crate::time::Millis;
 use crate::transition::{Transition, UserIndex};
 
+#[path = "engine_attributes.rs"]
+mod attributes;
 #[path = "engine_audiences.rs"]
 mod audiences;
 #[path = "engine_live.rs"]
 mod live;
+pub use attributes::AttributeValue;
 pub use audiences::AudienceMember;
 use audiences::AudienceState;
 pub use live::{StepCounts, StepMember};
@@ -72,8 +75,19 @@ impl Engine {
         journeys: &[Journey],
         audiences: &[Audience],
     ) -> Result<Self, CompileError> {
+        Self::with_definitions(journeys, audiences, &[])
+    }
+
+    /// An engine running these journeys and standalone audiences over one profile per
+    /// user that keeps these computed attributes, which `attribute` criteria read (an
+    /// unknown name reads as missing).
+    pub fn with_definitions(
+        journeys: &[Journey],
+        audiences: &[Audience],
+        attributes: &[ComputedAttribute],
+    ) -> Result<Self, CompileError> {
         let mut catalog = Catalog::default();
-        let compiled = compile_all(journeys, audiences, &mut catalog)?;
+        let compiled = compile_all(journeys, audiences, attributes, &mut catalog)?;
         let mut mentions = false;
         journeys
             .iter()
@@ -213,6 +227,7 @@ impl Engine {
                 journey,
                 journey_index: j as u16,
                 zones: &self.catalog.zones,
+                attributes: &self.catalog.attributes,
                 user,
                 user_key: key,
                 profile: &state.profile,

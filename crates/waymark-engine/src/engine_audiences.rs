@@ -130,6 +130,7 @@ impl Engine {
             let scope = Scope {
                 now,
                 profile: &state.profile,
+                attributes: &self.catalog.attributes,
                 entry_seq: None,
                 step_seq: None,
                 members: &members,

@@ -5,6 +5,7 @@
 //! needs to look at each user. Timers are data and time is always an argument: the engine
 //! never reads a clock.
 
+mod attribute;
 mod audience_order;
 mod catalog;
 pub mod compare;
@@ -24,7 +25,7 @@ pub mod transition;
 pub mod validate;
 
 pub use compile::{CompileError, CompiledAudience, CompiledJourney, MAX_TARGETS};
-pub use engine::{AudienceMember, Engine, StepCounts, StepMember};
+pub use engine::{AttributeValue, AudienceMember, Engine, StepCounts, StepMember};
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};
 pub use transition::{AUDIENCE_TARGET, Change, Target, Transition, TransitionKind, UserIndex};

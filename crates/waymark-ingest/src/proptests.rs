@@ -230,7 +230,7 @@ proptest! {
     #[test]
     fn history_lines_read_as_parsed_json(value in arb_mutant()) {
         let line = value.to_string();
-        let direct = parse_history_line(line.as_bytes(), Clock::AsGiven).map_err(|e| e.to_string());
+        let direct = parse_history_line(&line, Clock::AsGiven).map_err(|e| e.to_string());
         let json: Value = serde_json::from_str(&line).unwrap();
         let input = json.get("input").and_then(Value::as_str);
         let via_value = parse(&json, Clock::AsGiven, input).map_err(|e| format!("{e} [{}]", e.code()));

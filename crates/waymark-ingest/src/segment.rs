@@ -50,16 +50,16 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
 /// fields a message is made of, straight into their places, so that reading a history of
 /// millions of lines does not build and copy a JSON tree for each. Lines that do not read
 /// cleanly that way (not an object, a field repeated) go through [`parse`], which says what
-/// is wrong.
-pub fn parse_history_line(line: &[u8], clock: Clock) -> Result<Message, LineError> {
-    match serde_json::from_slice::<Fields>(line) {
+/// is wrong. The line is text: its UTF-8 was checked once, as a whole, by the caller.
+pub fn parse_history_line(line: &str, clock: Clock) -> Result<Message, LineError> {
+    match serde_json::from_str::<Fields>(line) {
         Ok(mut fields) => {
             let input = fields.input.take();
             let input = input.as_ref().and_then(Value::as_str);
             normalize_fields(fields, clock, input, None).map_err(LineError::Message)
         }
         Err(_) => {
-            let value: Value = serde_json::from_slice(line).map_err(LineError::Json)?;
+            let value: Value = serde_json::from_str(line).map_err(LineError::Json)?;
             let input = value.get("input").and_then(Value::as_str);
             parse(&value, clock, input).map_err(LineError::Message)
         }

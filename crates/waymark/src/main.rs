@@ -1,5 +1,6 @@
 //! The `waymark` binary.
 
+mod attributes;
 mod audiences;
 mod demo;
 mod demo_cmd;

@@ -87,8 +87,8 @@ impl<'de: 'a, 'a> Visitor<'de> for IdVisitor<'a> {
 /// line is a JSON object whose identifiers read cleanly. `None` when they do not (not JSON,
 /// no identifier, an identifier of another type, a repeated key): the caller then parses
 /// the line in full, which finds the key or the error to report.
-pub fn profile_key(line: &[u8]) -> Option<Cow<'_, str>> {
-    let ids: Ids<'_> = serde_json::from_slice(line).ok()?;
+pub fn profile_key(line: &str) -> Option<Cow<'_, str>> {
+    let ids: Ids<'_> = serde_json::from_str(line).ok()?;
     ids.user_id
         .and_then(Id::into_key)
         .or_else(|| ids.anonymous_id.and_then(Id::into_key))
@@ -99,7 +99,7 @@ mod tests {
     use super::profile_key;
 
     fn key(line: &str) -> Option<String> {
-        profile_key(line.as_bytes()).map(|k| k.into_owned())
+        profile_key(line).map(|k| k.into_owned())
     }
 
     #[test]

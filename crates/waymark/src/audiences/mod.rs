@@ -40,6 +40,9 @@ pub struct Args {
     /// Also print each audience's members (profile keys, sorted).
     #[arg(long)]
     members: bool,
+    /// Computed attributes that `attribute` criteria read: `{"attributes": [...]}`.
+    #[arg(long)]
+    attributes: Option<PathBuf>,
     /// Threads, each owning one partition of the profiles (default: one per core).
     #[arg(long)]
     threads: Option<u32>,
@@ -48,7 +51,15 @@ pub struct Args {
 /// Evaluates the audiences and prints the result document on standard output.
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
-    let Some(audiences) = definitions(&args.definitions)? else {
+    let attributes = match &args.attributes {
+        Some(path) => match crate::attributes::load(path)? {
+            Some(attributes) => attributes,
+            None => return Ok(ExitCode::from(1)),
+        },
+        None => Vec::new(),
+    };
+    let names: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
+    let Some(audiences) = definitions(&args.definitions, &names)? else {
         return Ok(ExitCode::from(1));
     };
     let at = match &args.at {
@@ -59,11 +70,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => None,
     };
     // Compiling once checks that the audiences compile before any thread starts.
-    Engine::with_audiences(&[], &audiences)?;
+    Engine::with_definitions(&[], &audiences, &attributes)?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
-    let engine = || Ok(Engine::with_audiences(&[], &audiences)?);
+    let engine = || Ok(Engine::with_definitions(&[], &audiences, &attributes)?);
     let mut partitions = read::read(&args.events, threads.max(1), at, &engine)?;
     let loaded = Instant::now();
 
@@ -94,20 +105,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Reads and validates the definitions; prints every problem and returns `None` when
 /// invalid.
-fn definitions(path: &Path) -> Result<Option<Vec<Audience>>> {
+fn definitions(path: &Path, attributes: &[&str]) -> Result<Option<Vec<Audience>>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    match load_audiences(&text, &Limits::default()) {
-        Ok(audiences) => Ok(Some(audiences)),
-        Err(problems) => {
-            let plural = if problems.len() == 1 { "" } else { "s" };
-            eprintln!("{}: {} problem{plural}", path.display(), problems.len());
-            for problem in &problems {
-                eprintln!("  {problem}");
-            }
-            Ok(None)
-        }
-    }
+    Ok(crate::attributes::or_report(
+        path,
+        load_audiences(&text, &Limits::default(), attributes),
+    ))
 }
 
 /// Evaluates every user of every partition at `at`, one thread per partition.

@@ -125,11 +125,13 @@ fn each_message(
             }
         };
         number += 1;
-        let line = line.trim_ascii();
+        let where_ = || format!("{} line {number}", path.display());
+        // Checked once here, so that neither the key scan nor the parse checks each string.
+        let line = std::str::from_utf8(line.trim_ascii())
+            .map_err(|e| fail(number, anyhow!("{}: not UTF-8 text: {e}", where_())))?;
         if line.is_empty() {
             continue;
         }
-        let where_ = || format!("{} line {number}", path.display());
         if profile_key(line).is_some_and(|key| partition(&key, partitions) != p) {
             continue;
         }

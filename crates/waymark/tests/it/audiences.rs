@@ -138,3 +138,52 @@ fn a_bad_event_line_is_named() {
         .args(["--at", "yesterday"]));
     assert_clean_failure(&bad_at, &["--at", "yesterday"]);
 }
+
+#[test]
+fn computed_attributes_feed_attribute_criteria() {
+    let dir = scratch_dir("audiences-attributes");
+    let definitions = write(
+        &dir,
+        "audiences.json",
+        r#"{"audiences": [{"id": "big", "name": "Big spenders",
+            "criteria": {"attribute": "ltv", "op": "gte", "value": 500}}]}"#,
+    );
+    let attributes = write(
+        &dir,
+        "attributes.json",
+        r#"{"attributes": [{"name": "ltv", "event": "Order Completed", "aggregate": "sum",
+            "property": "revenue", "within": "30d"}]}"#,
+    );
+    let events = write(
+        &dir,
+        "events.ndjson",
+        r#"{"type":"track","userId":"u1","event":"Order Completed","properties":{"revenue":300},"timestamp":"2026-01-01T00:00:00Z"}
+{"type":"track","userId":"u1","event":"Order Completed","properties":{"revenue":"250"},"timestamp":"2026-01-02T00:00:00Z"}
+{"type":"track","userId":"u2","event":"Order Completed","properties":{"revenue":100},"timestamp":"2026-01-02T00:00:00Z"}
+"#,
+    );
+    let run_at = |at: &str| {
+        let out = run(waymark()
+            .arg("audiences")
+            .arg("--definitions")
+            .arg(&definitions)
+            .arg("--events")
+            .arg(&events)
+            .arg("--attributes")
+            .arg(&attributes)
+            .args(["--at", at, "--members"]));
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["members"]["big"].clone()
+    };
+    assert_eq!(run_at("2026-01-02T00:00:00Z"), json!(["u1"]));
+    // 30 days after the first order, only 250 is left in the window.
+    assert_eq!(run_at("2026-01-31T00:00:00Z"), json!([]));
+    // Without the attributes file the criteria name an unknown attribute.
+    let out = run(waymark()
+        .arg("audiences")
+        .arg("--definitions")
+        .arg(&definitions)
+        .arg("--events")
+        .arg(&events));
+    assert_clean_failure(&out, &["unknown_attribute", "ltv"]);
+}
