@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use smallvec::SmallVec;
+
 use crate::catalog::Catalog;
 use crate::compile::{CompileError, CompiledAudience, CompiledJourney, compile_all};
 use crate::eval::Memberships;
@@ -54,10 +56,12 @@ pub struct Engine {
     audiences_read_journeys: bool,
     uses_membership: bool,
     keys: Vec<Box<str>>,
-    /// Profile key to user. foldhash: every event looks a user up, and SipHash costs a
-    /// noticeable share of applying an event; foldhash's per-map random seed still keeps
-    /// keys chosen by a client from colliding on purpose.
-    index: HashMap<Box<str>, UserIndex, foldhash::fast::RandomState>,
+    /// Profile key (its UTF-8 bytes) to user. Every event looks a user up: keys of up to
+    /// 16 bytes are kept in the table itself, so that finding one does not also fetch the
+    /// key from elsewhere in memory; and foldhash, because SipHash costs a noticeable share
+    /// of applying an event, while foldhash's per-map random seed still keeps keys chosen
+    /// by a client from colliding on purpose.
+    index: HashMap<SmallVec<[u8; 16]>, UserIndex, foldhash::fast::RandomState>,
     users: Vec<UserState>,
     timers: BTreeSet<(Millis, UserIndex)>,
     clock: Millis,
@@ -177,12 +181,12 @@ impl Engine {
     }
 
     fn user_index(&mut self, key: &str) -> UserIndex {
-        if let Some(i) = self.index.get(key) {
+        if let Some(i) = self.index.get(key.as_bytes()) {
             return *i;
         }
         let i = self.users.len() as UserIndex;
         self.keys.push(key.into());
-        self.index.insert(key.into(), i);
+        self.index.insert(SmallVec::from_slice(key.as_bytes()), i);
         self.users.push(UserState {
             journeys: vec![JourneyState::default(); self.journeys.len()],
             audiences: vec![AudienceState::default(); self.audiences.len()],

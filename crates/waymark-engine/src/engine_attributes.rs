@@ -24,7 +24,7 @@ impl Engine {
     /// A user's computed attributes at `at` (at or after the events applied to them), in
     /// definition order; `None` when the key names nobody.
     pub fn attribute_values(&self, key: &str, at: Millis) -> Option<Vec<AttributeValue<'_>>> {
-        let user = *self.index.get(key)?;
+        let user = *self.index.get(key.as_bytes())?;
         let profile = &self.users[user as usize].profile;
         let specs = &self.catalog.attributes;
         Some(

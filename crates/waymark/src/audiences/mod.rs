@@ -123,46 +123,74 @@ fn settle(partitions: &mut [Partition], at: i64) {
     });
 }
 
-/// Each audience's members across the partitions, sorted bytewise; the audiences are
-/// shared out between threads.
+/// Each audience's members across the partitions, sorted bytewise. Each partition sorts its
+/// users' keys once (on its own thread) and lists each audience's members in that order by
+/// sorting their ranks, integers; the partitions' lists are then merged.
 fn members<'a>(partitions: &'a [Partition], audiences: &'a [Audience]) -> Vec<Members<'a>> {
-    let threads = partitions.len().max(1);
-    let gather = |a: usize| {
-        let mut keys: Vec<&str> = Vec::new();
-        for p in partitions {
-            keys.extend(
-                p.engine
-                    .audience_members(a as u16)
-                    .iter()
-                    .map(|m| p.engine.user_key(m.user)),
-            );
-        }
-        keys.sort_unstable();
-        Members {
-            id: &audiences[a].id,
-            keys,
-        }
-    };
-    let mut results: Vec<(usize, Members<'a>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let gather = &gather;
-                scope.spawn(move || {
-                    (t..audiences.len())
-                        .step_by(threads)
-                        .map(|a| (a, gather(a)))
-                        .collect::<Vec<_>>()
-                })
-            })
+    let per_partition: Vec<Vec<Vec<&'a str>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = partitions
+            .iter()
+            .map(|p| scope.spawn(move || sorted_members(&p.engine, audiences.len())))
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| {
+            .map(|h| {
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
     });
-    results.sort_by_key(|(a, _)| *a);
-    results.into_iter().map(|(_, m)| m).collect()
+    let mut lists: Vec<std::vec::IntoIter<Vec<&'a str>>> =
+        per_partition.into_iter().map(Vec::into_iter).collect();
+    audiences
+        .iter()
+        .map(|a| {
+            let keys = lists
+                .iter_mut()
+                .filter_map(Iterator::next)
+                .reduce(merge)
+                .unwrap_or_default();
+            Members { id: &a.id, keys }
+        })
+        .collect()
+}
+
+/// One engine's members of every audience, each list sorted by key.
+fn sorted_members(engine: &Engine, audiences: usize) -> Vec<Vec<&str>> {
+    let mut by_key: Vec<u32> = (0..engine.user_count() as u32).collect();
+    by_key.sort_unstable_by_key(|u| engine.user_key(*u));
+    let mut rank = vec![0u32; by_key.len()];
+    for (r, u) in by_key.iter().enumerate() {
+        rank[*u as usize] = r as u32;
+    }
+    (0..audiences)
+        .map(|a| {
+            let mut ranks: Vec<u32> = engine
+                .audience_members(a as u16)
+                .iter()
+                .map(|m| rank[m.user as usize])
+                .collect();
+            ranks.sort_unstable();
+            ranks
+                .into_iter()
+                .map(|r| engine.user_key(by_key[r as usize]))
+                .collect()
+        })
+        .collect()
+}
+
+/// Two sorted lists as one.
+fn merge<'a>(a: Vec<&'a str>, b: Vec<&'a str>) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        if x <= y {
+            out.extend(a.next());
+        } else {
+            out.extend(b.next());
+        }
+    }
+    out.extend(a);
+    out.extend(b);
+    out
 }

@@ -1,16 +1,18 @@
 //! Reads an NDJSON history of Segment messages into per-partition engines, one thread per
-//! partition. Every thread reads the whole file, finds each line's profile key with a cheap
-//! scan ([`super::key`]) and parses in full, with ingestion's own parser, only the lines of
-//! the profiles its partition owns (a stable hash of the key), so that parsing, the
-//! expensive part, is shared between cores with no coordination, and each partition's
-//! engine receives its users' events in file order.
+//! partition.
+//!
+//! The file is read into memory once and split into as many ranges of whole lines as there
+//! are threads. First each thread routes the lines of its range: it checks their UTF-8 and
+//! finds each one's profile key with a scan that allocates nothing ([`super::key`]), and
+//! notes the partition that owns it (a stable hash of the key). Then each thread walks every
+//! range in file order and parses in full, with ingestion's own parser, only the lines its
+//! partition owns. So parsing, the expensive part, is shared between cores, no line is
+//! scanned twice, and each partition's engine receives its users' events in file order.
 //!
 //! Events are applied as history (`Engine::observe`): profiles only, evaluated once at the
-//! end. That needs them in time order per user; a file that is not sorted by time is read a
-//! second time into memory and sorted (stably, as `simulate` does).
+//! end. That needs them in time order per user; a partition whose events are not in time
+//! order is read again into memory and sorted (stably, as `simulate` does).
 
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
@@ -27,6 +29,16 @@ pub struct Partition {
     pub latest: Option<Millis>,
 }
 
+/// The most partitions: owners are bytes, and the top values are the codes below.
+pub const MAX_PARTITIONS: u32 = 250;
+/// A blank line.
+const BLANK: u8 = 253;
+/// A line that is not UTF-8 text: the first partition reports it.
+const NOT_TEXT: u8 = 254;
+/// A line whose key the scan could not find: every partition parses it (and keeps it only
+/// if it owns the key the parse finds, or reports why it does not parse).
+const UNKNOWN: u8 = 255;
+
 /// A line that stopped the reading, with its 1-based line number (the earliest one wins).
 struct LineError {
     line: u64,
@@ -36,8 +48,15 @@ struct LineError {
 /// Why one partition's fast pass could not finish.
 enum Stop {
     Failed(LineError),
-    /// An event older than one before it: the file must be sorted first.
+    /// An event older than one before it: the partition must be sorted first.
     Unsorted,
+}
+
+/// A range of whole lines and the owner of each.
+struct Range {
+    start: usize,
+    end: usize,
+    owners: Vec<u8>,
 }
 
 /// Reads `path` into `partitions` engines built by `engine`, skipping events after `until`.
@@ -47,22 +66,25 @@ pub fn read(
     until: Option<Millis>,
     engine: &(dyn Fn() -> Result<Engine> + Sync),
 ) -> Result<Vec<Partition>> {
+    let partitions = partitions.clamp(1, MAX_PARTITIONS);
+    let text = std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+    let ranges = in_parallel(partitions, |r| route(&text, r, partitions));
+    let source = Source {
+        path,
+        text: &text,
+        ranges: &ranges,
+        partitions,
+    };
     let results = in_parallel(partitions, |p| {
-        stream(
-            path,
-            p,
-            partitions,
-            until,
-            engine().map_err(|e| fail(0, e))?,
-        )
+        stream(&source, p, until, engine().map_err(|e| fail(0, e))?)
     });
     let mut out = Vec::with_capacity(results.len());
     let mut first_error: Option<LineError> = None;
-    let mut unsorted = false;
-    for result in results {
+    let mut unsorted = Vec::new();
+    for (p, result) in results.into_iter().enumerate() {
         match result {
             Ok(partition) => out.push(partition),
-            Err(Stop::Unsorted) => unsorted = true,
+            Err(Stop::Unsorted) => unsorted.push(p as u32),
             Err(Stop::Failed(e)) => {
                 if first_error.as_ref().is_none_or(|f| e.line < f.line) {
                     first_error = Some(e);
@@ -73,22 +95,20 @@ pub fn read(
     if let Some(e) = first_error {
         return Err(e.error);
     }
-    if unsorted {
-        let results = in_parallel(partitions, |p| {
-            sorted(path, p, partitions, until, engine()?)
-        });
+    if !unsorted.is_empty() {
+        let results = in_parallel(partitions, |p| sorted(&source, p, until, engine()?));
         return results.into_iter().collect();
     }
     Ok(out)
 }
 
-/// Runs `work` for every partition on its own thread; results in partition order.
-fn in_parallel<T: Send>(partitions: u32, work: impl Fn(u32) -> T + Sync) -> Vec<T> {
+/// Runs `work` for every index on its own thread; results in index order.
+fn in_parallel<T: Send>(count: u32, work: impl Fn(u32) -> T + Sync) -> Vec<T> {
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..partitions)
-            .map(|p| {
+        let handles: Vec<_> = (0..count)
+            .map(|i| {
                 let work = &work;
-                scope.spawn(move || work(p))
+                scope.spawn(move || work(i))
             })
             .collect();
         handles
@@ -101,100 +121,90 @@ fn in_parallel<T: Send>(partitions: u32, work: impl Fn(u32) -> T + Sync) -> Vec<
     })
 }
 
-/// Calls `each` with the profile key and event of every message of partition `p`, in file
-/// order.
-fn each_message(
-    path: &Path,
-    p: u32,
-    partitions: u32,
-    mut each: impl FnMut(&str, Event) -> Result<(), Stop>,
-) -> Result<(), Stop> {
-    let file =
-        File::open(path).map_err(|e| fail(0, anyhow!("cannot open {}: {e}", path.display())))?;
-    let mut lines = Lines::new(file);
-    let mut number = 0u64;
-    loop {
-        let line = match lines.next_line() {
-            Ok(Some(line)) => line,
-            Ok(None) => return Ok(()),
-            Err(e) => {
-                return Err(fail(
-                    number + 1,
-                    anyhow!("cannot read {}: {e}", path.display()),
-                ));
-            }
+/// Range `r` of `count` (cut just after a newline) with the owner of each of its lines.
+fn route(text: &[u8], r: u32, count: u32) -> Range {
+    let cut = |i: u32| -> usize {
+        let at = text.len() * i as usize / count as usize;
+        if at == 0 || i == count {
+            return at.min(text.len());
+        }
+        memchr::memchr(b'\n', &text[at - 1..]).map_or(text.len(), |nl| at + nl)
+    };
+    let (start, end) = (cut(r), cut(r + 1));
+    let mut owners = Vec::new();
+    for line in lines(&text[start..end]) {
+        let owner = match std::str::from_utf8(line.trim_ascii()) {
+            Err(_) => NOT_TEXT,
+            Ok("") => BLANK,
+            Ok(line) => profile_key(line).map_or(UNKNOWN, |k| partition(&k, count) as u8),
         };
-        number += 1;
-        let where_ = || format!("{} line {number}", path.display());
-        // Checked once here, so that neither the key scan nor the parse checks each string.
-        let line = std::str::from_utf8(line.trim_ascii())
-            .map_err(|e| fail(number, anyhow!("{}: not UTF-8 text: {e}", where_())))?;
-        if line.is_empty() {
-            continue;
-        }
-        if profile_key(line).is_some_and(|key| partition(&key, partitions) != p) {
-            continue;
-        }
-        let msg = segment::parse_history_line(line, Clock::AsGiven)
-            .map_err(|e| fail(number, anyhow!("{}: {e}", where_())))?;
-        // A parsed message always has a key (it is refused without one).
-        let key = msg.identity.profile_key().unwrap_or_default();
-        if partition(key, partitions) == p {
-            each(key, msg.event)?;
-        }
+        owners.push(owner);
     }
+    Range { start, end, owners }
 }
 
-/// Lines of a file, read in large blocks and handed out as slices of the block, so that a
-/// line is copied only when it straddles two blocks.
-struct Lines {
-    file: File,
-    block: Vec<u8>,
-    start: usize,
-    end: usize,
-    eof: bool,
+/// The lines of `text`, without their `\n`.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(nl) => (&rest[..nl], &rest[nl + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line)
+    })
 }
 
-impl Lines {
-    const BLOCK: usize = 4 << 20;
+/// The file and its routed ranges.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a [u8],
+    ranges: &'a [Range],
+    partitions: u32,
+}
 
-    fn new(file: File) -> Self {
-        Self {
-            file,
-            block: vec![0; Self::BLOCK],
-            start: 0,
-            end: 0,
-            eof: false,
-        }
-    }
-
-    /// The next line without its `\n`; `None` at the end of the file.
-    fn next_line(&mut self) -> std::io::Result<Option<&[u8]>> {
-        loop {
-            if let Some(at) = memchr::memchr(b'\n', &self.block[self.start..self.end]) {
-                let line = self.start..self.start + at;
-                self.start += at + 1;
-                return Ok(Some(&self.block[line]));
-            }
-            if self.eof {
-                if self.start == self.end {
-                    return Ok(None);
+impl Source<'_> {
+    /// Calls `each` with the profile key and event of every message of partition `p`, in
+    /// file order.
+    fn each_message(
+        &self,
+        p: u32,
+        mut each: impl FnMut(&str, Event) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        let mut number = 0u64;
+        for range in self.ranges {
+            let text = &self.text[range.start..range.end];
+            for (line, &owner) in lines(text).zip(&range.owners) {
+                number += 1;
+                let where_ = || format!("{} line {number}", self.path.display());
+                let mine = match owner {
+                    BLANK => false,
+                    NOT_TEXT if p == 0 => {
+                        return Err(fail(number, anyhow!("{}: not UTF-8 text", where_())));
+                    }
+                    NOT_TEXT => false,
+                    UNKNOWN => true,
+                    owner => u32::from(owner) == p,
+                };
+                if !mine {
+                    continue;
                 }
-                let line = self.start..self.end;
-                self.start = self.end;
-                return Ok(Some(&self.block[line]));
+                let line = std::str::from_utf8(line.trim_ascii())
+                    .map_err(|e| fail(number, anyhow!("{}: not UTF-8 text: {e}", where_())))?;
+                let msg = segment::parse_history_line(line, Clock::AsGiven)
+                    .map_err(|e| fail(number, anyhow!("{}: {e}", where_())))?;
+                // A parsed message always has a key (it is refused without one).
+                let key = msg.identity.profile_key().unwrap_or_default();
+                if owner != UNKNOWN || partition(key, self.partitions) == p {
+                    each(key, msg.event)?;
+                }
             }
-            // Keep the partial line, growing the block when one line fills it.
-            self.block.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-            if self.end == self.block.len() {
-                self.block.resize(self.block.len() * 2, 0);
-            }
-            let read = self.file.read(&mut self.block[self.end..])?;
-            self.end += read;
-            self.eof = read == 0;
         }
+        Ok(())
     }
 }
 
@@ -205,18 +215,17 @@ fn fail(line: u64, error: anyhow::Error) -> Stop {
 /// The fast pass: applies partition `p`'s events as they come; stops if they are not in
 /// time order.
 fn stream(
-    path: &Path,
+    source: &Source<'_>,
     p: u32,
-    partitions: u32,
     until: Option<Millis>,
     mut engine: Engine,
 ) -> Result<Partition, Stop> {
     let mut latest: Option<Millis> = None;
-    each_message(path, p, partitions, |key, event| {
-        if latest.is_some_and(|l| event.at < l) {
-            return Err(Stop::Unsorted);
-        }
+    source.each_message(p, |key, event| {
         if until.is_none_or(|u| event.at <= u) {
+            if latest.is_some_and(|l| event.at < l) {
+                return Err(Stop::Unsorted);
+            }
             latest = Some(event.at);
             engine.observe(key, &event);
         }
@@ -225,25 +234,24 @@ fn stream(
     Ok(Partition { engine, latest })
 }
 
-/// The pass for unsorted files: partition `p`'s events in memory, stably sorted by time.
+/// The pass for unsorted partitions: partition `p`'s events in memory, stably sorted by
+/// time.
 fn sorted(
-    path: &Path,
+    source: &Source<'_>,
     p: u32,
-    partitions: u32,
     until: Option<Millis>,
     mut engine: Engine,
 ) -> Result<Partition> {
     let mut events = Vec::new();
-    each_message(path, p, partitions, |key, event| {
+    let kept = source.each_message(p, |key, event| {
         if until.is_none_or(|u| event.at <= u) {
             events.push((key.to_string(), event));
         }
         Ok(())
-    })
-    .map_err(|stop| match stop {
-        Stop::Failed(e) => e.error,
-        Stop::Unsorted => anyhow!("unreachable: the sorting pass accepts any order"),
-    })?;
+    });
+    if let Err(Stop::Failed(e)) = kept {
+        return Err(e.error);
+    }
     events.sort_by_key(|(_, e)| e.at);
     let latest = events.last().map(|(_, e)| e.at);
     for (key, event) in &events {

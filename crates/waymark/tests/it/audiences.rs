@@ -17,8 +17,10 @@ const DEFINITIONS: &str = r#"{
   ]
 }"#;
 
-/// Out of time order on purpose (u3's identify comes last), with a blank line.
-const EVENTS: &str = r#"{"type":"identify","userId":"u1","traits":{"plan":"pro"},"timestamp":"2026-01-01T00:00:00Z"}
+/// Out of time order on purpose (u3's identify comes last), with a blank line and a line
+/// that repeats `userId` (the last one counts, as when parsing it as a JSON tree).
+const EVENTS: &str = r#"{"type":"identify","userId":"zz","userId":"a2","traits":{},"timestamp":"2026-01-01T00:00:00Z"}
+{"type":"identify","userId":"u1","traits":{"plan":"pro"},"timestamp":"2026-01-01T00:00:00Z"}
 {"type":"track","userId":"u1","event":"Order Completed","timestamp":"2026-01-01T10:00:00Z"}
 {"type":"track","anonymousId":"a2","event":"Visit","timestamp":"2026-01-02T00:00:00Z"}
 
@@ -68,7 +70,7 @@ fn an_earlier_instant_ignores_later_events_and_users() {
     assert_eq!(doc["at"], json!("2026-01-01T11:00:00Z"));
     assert_eq!(
         doc["members"],
-        json!({"recent_buyers": ["u1"], "never_ordered": [], "pro_not_buying": []})
+        json!({"recent_buyers": ["u1"], "never_ordered": ["a2"], "pro_not_buying": []})
     );
 }
 
@@ -121,7 +123,7 @@ fn a_bad_event_line_is_named() {
         .arg(&definitions)
         .arg("--events")
         .arg(&events));
-    assert_clean_failure(&out, &["events.ndjson line 7"]);
+    assert_clean_failure(&out, &["events.ndjson line 8"]);
     let missing = run(waymark()
         .arg("audiences")
         .arg("--definitions")
