@@ -1,8 +1,9 @@
 //! Reads an NDJSON history of Segment messages into per-partition engines, one thread per
 //! partition.
 //!
-//! The file is read into memory once and split into as many ranges of whole lines as there
-//! are threads. First each thread routes the lines of its range: it checks their UTF-8 and
+//! The file is split into as many ranges of whole lines as there are threads, and each
+//! thread reads its range into memory. First each thread routes the lines of its range: it
+//! checks their UTF-8 and
 //! finds each one's profile key with a scan that allocates nothing ([`super::key`]), and
 //! notes the partition that owns it (a stable hash of the key). Then each thread walks every
 //! range in file order and parses in full, with ingestion's own parser, only the lines its
@@ -13,6 +14,8 @@
 //! end. That needs them in time order per user; a partition whose events are not in time
 //! order is read again into memory and sorted (stably, as `simulate` does).
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
@@ -52,10 +55,9 @@ enum Stop {
     Unsorted,
 }
 
-/// A range of whole lines and the owner of each.
+/// A range of whole lines of the file and the owner of each.
 struct Range {
-    start: usize,
-    end: usize,
+    text: Vec<u8>,
     owners: Vec<u8>,
 }
 
@@ -67,11 +69,12 @@ pub fn read(
     engine: &(dyn Fn() -> Result<Engine> + Sync),
 ) -> Result<Vec<Partition>> {
     let partitions = partitions.clamp(1, MAX_PARTITIONS);
-    let text = std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
-    let ranges = in_parallel(partitions, |r| route(&text, r, partitions));
+    let ranges = in_parallel(partitions, |r| route(path, r, partitions))
+        .into_iter()
+        .collect::<std::io::Result<Vec<Range>>>()
+        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
     let source = Source {
         path,
-        text: &text,
         ranges: &ranges,
         partitions,
     };
@@ -121,18 +124,26 @@ fn in_parallel<T: Send>(count: u32, work: impl Fn(u32) -> T + Sync) -> Vec<T> {
     })
 }
 
-/// Range `r` of `count` (cut just after a newline) with the owner of each of its lines.
-fn route(text: &[u8], r: u32, count: u32) -> Range {
-    let cut = |i: u32| -> usize {
-        let at = text.len() * i as usize / count as usize;
+/// Range `r` of `count` of the file (from just after a newline to just after a newline),
+/// read on the calling thread, with the owner of each of its lines.
+fn route(path: &Path, r: u32, count: u32) -> std::io::Result<Range> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    // A range ends just after the first newline at or after its share's last byte; the
+    // next one starts there.
+    let mut cut = |i: u32| -> std::io::Result<u64> {
+        let at = len * u64::from(i) / u64::from(count);
         if at == 0 || i == count {
-            return at.min(text.len());
+            return Ok(at);
         }
-        memchr::memchr(b'\n', &text[at - 1..]).map_or(text.len(), |nl| at + nl)
+        after_newline(&mut file, at - 1, len)
     };
-    let (start, end) = (cut(r), cut(r + 1));
+    let (start, end) = (cut(r)?, cut(r + 1)?);
+    let mut text = vec![0; (end - start) as usize];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut text)?;
     let mut owners = Vec::new();
-    for line in lines(&text[start..end]) {
+    for line in lines(&text) {
         let owner = match std::str::from_utf8(line.trim_ascii()) {
             Err(_) => NOT_TEXT,
             Ok("") => BLANK,
@@ -140,7 +151,25 @@ fn route(text: &[u8], r: u32, count: u32) -> Range {
         };
         owners.push(owner);
     }
-    Range { start, end, owners }
+    Ok(Range { text, owners })
+}
+
+/// The offset just after the first newline at or after `from` (the file's length if none).
+fn after_newline(file: &mut File, from: u64, len: u64) -> std::io::Result<u64> {
+    let mut block = [0u8; 64 * 1024];
+    let mut at = from;
+    file.seek(SeekFrom::Start(at))?;
+    while at < len {
+        let read = file.read(&mut block)?;
+        if read == 0 {
+            break;
+        }
+        if let Some(nl) = memchr::memchr(b'\n', &block[..read]) {
+            return Ok(at + nl as u64 + 1);
+        }
+        at += read as u64;
+    }
+    Ok(len)
 }
 
 /// The lines of `text`, without their `\n`.
@@ -159,10 +188,9 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// The file and its routed ranges.
+/// The file's routed ranges.
 struct Source<'a> {
     path: &'a Path,
-    text: &'a [u8],
     ranges: &'a [Range],
     partitions: u32,
 }
@@ -177,8 +205,7 @@ impl Source<'_> {
     ) -> Result<(), Stop> {
         let mut number = 0u64;
         for range in self.ranges {
-            let text = &self.text[range.start..range.end];
-            for (line, &owner) in lines(text).zip(&range.owners) {
+            for (line, &owner) in lines(&range.text).zip(&range.owners) {
                 number += 1;
                 let where_ = || format!("{} line {number}", self.path.display());
                 let mine = match owner {
