@@ -201,7 +201,7 @@ fn read_batch(json: &[u8], limits: &Limits) -> Result<Envelope, IngestError> {
         .iter()
         .map(|raw| Item::read(raw.get(), limits.max_message_bytes))
         .collect::<Result<Vec<_>, _>>()?;
-    let sent_at = time_field(body.get("sentAt"), "sentAt")?;
+    let sent_at = time_field(body.get("sentAt").map(Text::of).as_ref(), "sentAt")?;
     let context = take_object(body.remove("context"), "context")?;
     let integrations = take_object(body.remove("integrations"), "integrations")?;
     let mut key = write_key(&body)?;
@@ -336,13 +336,13 @@ fn merge_defaults(obj: &mut Map<String, Value>, field: &str, defaults: &Map<Stri
 }
 
 /// The message's call type: `type` must name one.
-fn message_kind(value: Option<&Value>) -> Result<MessageKind, IngestError> {
+fn message_kind(value: Option<&Text<'_>>) -> Result<MessageKind, IngestError> {
     match value {
-        None | Some(Value::Null) => Err(IngestError::MissingType),
-        Some(Value::String(name)) => {
-            MessageKind::parse(name).ok_or_else(|| IngestError::UnknownType(name.clone()))
+        None | Some(Text::Json(Value::Null)) => Err(IngestError::MissingType),
+        Some(Text::Str(name)) => {
+            MessageKind::parse(name).ok_or_else(|| IngestError::UnknownType(name.to_string()))
         }
-        Some(other) => Err(IngestError::UnknownType(other.to_string())),
+        Some(Text::Json(other)) => Err(IngestError::UnknownType(other.to_string())),
     }
 }
 
@@ -358,7 +358,7 @@ fn normalize(
 
 /// Normalizes the fields of one message (see [`normalize`]).
 fn normalize_fields(
-    mut f: Fields,
+    mut f: Fields<'_>,
     clock: Clock,
     input: Option<&str>,
     fallback_sent_at: Option<Millis>,
@@ -494,18 +494,19 @@ fn take_object(
     }
 }
 
-fn time_field(value: Option<&Value>, field: &'static str) -> Result<Option<Millis>, IngestError> {
+fn time_field(
+    value: Option<&Text<'_>>,
+    field: &'static str,
+) -> Result<Option<Millis>, IngestError> {
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            parse_instant(s)
-                .map(Some)
-                .ok_or_else(|| IngestError::BadTimestamp {
-                    field,
-                    value: s.clone(),
-                })
-        }
-        Some(other) => Err(IngestError::BadTimestamp {
+        None | Some(Text::Json(Value::Null)) => Ok(None),
+        Some(Text::Str(s)) => parse_instant(s)
+            .map(Some)
+            .ok_or_else(|| IngestError::BadTimestamp {
+                field,
+                value: s.to_string(),
+            }),
+        Some(Text::Json(other)) => Err(IngestError::BadTimestamp {
             field,
             value: other.to_string(),
         }),
@@ -514,7 +515,7 @@ fn time_field(value: Option<&Value>, field: &'static str) -> Result<Option<Milli
 
 /// The event time, and whether it was adjusted to bounds.
 fn event_time(
-    f: &Fields,
+    f: &Fields<'_>,
     clock: Clock,
     fallback_sent_at: Option<Millis>,
 ) -> Result<(Millis, bool), IngestError> {
@@ -542,4 +543,4 @@ mod tests;
 
 #[path = "segment_fields.rs"]
 mod fields;
-use fields::Fields;
+use fields::{Fields, Text};
