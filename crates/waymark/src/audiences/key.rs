@@ -88,6 +88,10 @@ impl<'de: 'a, 'a> Visitor<'de> for IdVisitor<'a> {
 /// no identifier, an identifier of another type, a repeated key): the caller then parses
 /// the line in full, which finds the key or the error to report.
 pub fn profile_key(line: &str) -> Option<Cow<'_, str>> {
+    // A derived struct also reads from an array, by position: only objects are messages.
+    if !line.starts_with('{') {
+        return None;
+    }
     let ids: Ids<'_> = serde_json::from_str(line).ok()?;
     ids.user_id
         .and_then(Id::into_key)
