@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use jiff::tz::TimeZone;
 use smallvec::SmallVec;
 
+use crate::attribute::AttributeState;
 use crate::event::Event;
-use crate::model::Filter;
+use crate::model::{Aggregate, ComputedAttribute, Filter};
 use crate::time::Millis;
 
-/// Strings to dense ids.
+/// Strings to dense ids (looked up for every event: foldhash, as for the user index).
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    ids: HashMap<String, u32>,
+    ids: HashMap<String, u32, foldhash::fast::RandomState>,
     names: Vec<String>,
 }
 
@@ -71,12 +72,50 @@ impl CounterSpec {
     }
 }
 
-/// The shared vocabulary of every journey in one engine.
+/// A computed attribute as profiles keep it.
+#[derive(Debug)]
+pub(crate) struct AttributeSpec {
+    pub(crate) name: String,
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) aggregate: Aggregate,
+    pub(crate) property: Option<String>,
+    pub(crate) within: Option<i64>,
+}
+
+impl AttributeSpec {
+    /// A fresh state for one user.
+    pub(crate) fn state(&self) -> AttributeState {
+        AttributeState::new(self.aggregate, self.within)
+    }
+
+    /// The value an event brings to the aggregate, when it matches the filters (`None`
+    /// inside: it carries none); `None` when it does not match.
+    pub(crate) fn contribution<'e>(
+        &self,
+        event: &'e Event,
+    ) -> Option<Option<&'e serde_json::Value>> {
+        let matches = self
+            .filters
+            .iter()
+            .all(|f| crate::compare::compare(f.op, event.property(&f.property), f.value.as_ref()));
+        if !matches {
+            return None;
+        }
+        Some(match (&self.property, self.aggregate) {
+            (_, Aggregate::Count) | (None, _) => None,
+            (Some(p), _) => event.property(p).filter(|v| !v.is_null()),
+        })
+    }
+}
+
+/// The shared vocabulary of every journey, audience and computed attribute in one engine.
 #[derive(Debug, Default)]
 pub(crate) struct Catalog {
     pub(crate) event_names: Interner,
     pub(crate) counters: Vec<CounterSpec>,
     counters_by_name: Vec<SmallVec<[u32; 2]>>,
+    pub(crate) attributes: Vec<AttributeSpec>,
+    attributes_by_name: Vec<SmallVec<[u32; 2]>>,
     pub(crate) trait_paths: Vec<String>,
     pub(crate) inputs: Interner,
     pub(crate) purposes: Interner,
@@ -110,6 +149,42 @@ impl Catalog {
         self.counters_by_name[name].push(id);
         self.counters.push(spec);
         id
+    }
+
+    /// Adds a computed attribute; returns its id.
+    pub(crate) fn attribute(&mut self, a: &ComputedAttribute) -> u32 {
+        let id = self.attributes.len() as u32;
+        let name = self.event_names.intern(&a.event) as usize;
+        if self.attributes_by_name.len() <= name {
+            self.attributes_by_name.resize(name + 1, SmallVec::new());
+        }
+        self.attributes_by_name[name].push(id);
+        self.attributes.push(AttributeSpec {
+            name: a.name.clone(),
+            filters: a.filters.clone(),
+            aggregate: a.aggregate,
+            property: a.property.clone(),
+            within: a.within.map(|d| d.millis()),
+        });
+        id
+    }
+
+    /// The id of the computed attribute with this name.
+    pub(crate) fn attribute_id(&self, name: &str) -> Option<u32> {
+        self.attributes
+            .iter()
+            .position(|a| a.name == name)
+            .map(|i| i as u32)
+    }
+
+    /// The computed attributes an event of this name may add to.
+    pub(crate) fn attributes_named(&self, event: &Event) -> &[u32] {
+        event
+            .name
+            .as_deref()
+            .and_then(|n| self.event_names.get(n))
+            .and_then(|id| self.attributes_by_name.get(id as usize))
+            .map_or(&[], |ids| ids.as_slice())
     }
 
     /// The slot of a trait path.

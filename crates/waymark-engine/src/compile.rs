@@ -8,8 +8,8 @@ use smallvec::SmallVec;
 use crate::audience_order::evaluation_order;
 use crate::catalog::{Catalog, CounterSpec};
 use crate::model::{
-    Audience, Branching, Count, Criteria, EntryOn, Journey, MemberTarget, Op, QuietFallback,
-    Reentry, Since, Step, StepKind, Until, Wait,
+    Audience, Branching, ComputedAttribute, Count, Criteria, EntryOn, Journey, MemberTarget, Op,
+    QuietFallback, Reentry, Since, Step, StepKind, Until, Wait,
 };
 use crate::time::{ClockTime, DailyWindow, DaySet, Millis, parse_time_zone};
 
@@ -35,8 +35,15 @@ pub(crate) enum Crit {
         value: Option<Value>,
         held_for: Option<i64>,
     },
-    /// A comparison on a value the engine does not hold (computed attributes): missing.
+    /// A comparison on a value the engine does not hold (an unknown computed attribute):
+    /// missing.
     Missing {
+        op: Op,
+        value: Option<Value>,
+    },
+    /// A comparison on a computed attribute.
+    Attribute {
+        id: u32,
         op: Op,
         value: Option<Value>,
     },
@@ -193,6 +200,9 @@ pub enum CompileError {
     /// Two audiences share an id.
     #[error("two audiences have the id `{0}`")]
     DuplicateAudience(String),
+    /// Two computed attributes share a name.
+    #[error("two computed attributes are named `{0}`")]
+    DuplicateAttribute(String),
     /// More journeys or audiences than one engine can index.
     #[error("one engine holds at most {MAX_TARGETS} journeys and {MAX_TARGETS} audiences")]
     TooManyTargets,
@@ -210,13 +220,21 @@ pub(crate) struct Compiled {
     pub(crate) audience_order: Vec<u16>,
 }
 
-/// Compiles journeys and audiences against one catalog; `member_of` may refer to any of
-/// them (`{"audience": ID}` names a standalone audience, else a journey with that id).
+/// Compiles journeys and audiences against one catalog that holds the computed attributes
+/// their criteria may read; `member_of` may refer to any journey or audience
+/// (`{"audience": ID}` names a standalone audience, else a journey with that id).
 pub(crate) fn compile_all(
     journeys: &[Journey],
     audiences: &[Audience],
+    attributes: &[ComputedAttribute],
     catalog: &mut Catalog,
 ) -> Result<Compiled, CompileError> {
+    for (i, a) in attributes.iter().enumerate() {
+        if attributes[..i].iter().any(|o| o.name == a.name) {
+            return Err(CompileError::DuplicateAttribute(a.name.clone()));
+        }
+        catalog.attribute(a);
+    }
     if journeys.len() > MAX_TARGETS || audiences.len() > MAX_TARGETS {
         return Err(CompileError::TooManyTargets);
     }
@@ -465,9 +483,16 @@ impl<'a> Compiler<'a> {
                 value: t.value.clone(),
                 held_for: t.held_for.map(|d| d.millis()),
             },
-            Criteria::Attribute(a) => Crit::Missing {
-                op: a.op,
-                value: a.value.clone(),
+            Criteria::Attribute(a) => match self.catalog.attribute_id(&a.attribute) {
+                Some(id) => Crit::Attribute {
+                    id,
+                    op: a.op,
+                    value: a.value.clone(),
+                },
+                None => Crit::Missing {
+                    op: a.op,
+                    value: a.value.clone(),
+                },
             },
             Criteria::MemberOf(m) => self.member_of(&m.target, m.is),
             Criteria::Consent(c) => Crit::Consent {

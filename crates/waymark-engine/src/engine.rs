@@ -4,23 +4,28 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use smallvec::SmallVec;
+
 use crate::catalog::Catalog;
 use crate::compile::{CompileError, CompiledAudience, CompiledJourney, compile_all};
 use crate::eval::Memberships;
 use crate::event::Event;
 use crate::journey_state::{JourneyState, Status};
 use crate::machine::{Machine, Trigger};
-use crate::model::{Audience, Criteria, Journey};
+use crate::model::{Audience, ComputedAttribute, Criteria, Journey};
 use crate::profile::Profile;
 use crate::time::Millis;
 use crate::transition::{Transition, UserIndex};
 
+#[path = "engine_attributes.rs"]
+mod attributes;
 #[path = "engine_audiences.rs"]
 mod audiences;
 #[path = "engine_lifecycle.rs"]
 mod lifecycle;
 #[path = "engine_live.rs"]
 mod live;
+pub use attributes::AttributeValue;
 pub use audiences::AudienceMember;
 use audiences::AudienceState;
 pub use lifecycle::{Activation, NewSlots};
@@ -64,7 +69,12 @@ pub struct Engine {
     /// When the event being applied was received, when the caller says so.
     receipt: Option<Millis>,
     keys: Vec<Box<str>>,
-    index: HashMap<Box<str>, UserIndex>,
+    /// Profile key (its UTF-8 bytes) to user. Every event looks a user up: keys of up to
+    /// 16 bytes are kept in the table itself, so that finding one does not also fetch the
+    /// key from elsewhere in memory; and foldhash, because SipHash costs a noticeable share
+    /// of applying an event, while foldhash's per-map random seed still keeps keys chosen
+    /// by a client from colliding on purpose.
+    index: HashMap<SmallVec<[u8; 16]>, UserIndex, foldhash::fast::RandomState>,
     users: Vec<UserState>,
     timers: BTreeSet<(Millis, UserIndex)>,
     clock: Millis,
@@ -82,8 +92,19 @@ impl Engine {
         journeys: &[Journey],
         audiences: &[Audience],
     ) -> Result<Self, CompileError> {
+        Self::with_definitions(journeys, audiences, &[])
+    }
+
+    /// An engine running these journeys and standalone audiences over one profile per
+    /// user that keeps these computed attributes, which `attribute` criteria read (an
+    /// unknown name reads as missing).
+    pub fn with_definitions(
+        journeys: &[Journey],
+        audiences: &[Audience],
+        attributes: &[ComputedAttribute],
+    ) -> Result<Self, CompileError> {
         let mut catalog = Catalog::default();
-        let compiled = compile_all(journeys, audiences, &mut catalog)?;
+        let compiled = compile_all(journeys, audiences, attributes, &mut catalog)?;
         let mut mentions = false;
         journeys
             .iter()
@@ -115,7 +136,7 @@ impl Engine {
             audience_models: audiences.to_vec(),
             receipt: None,
             keys: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             users: Vec::new(),
             timers: BTreeSet::new(),
             clock: Millis::MIN,
@@ -193,12 +214,12 @@ impl Engine {
     }
 
     fn user_index(&mut self, key: &str) -> UserIndex {
-        if let Some(i) = self.index.get(key) {
+        if let Some(i) = self.index.get(key.as_bytes()) {
             return *i;
         }
         let i = self.users.len() as UserIndex;
         self.keys.push(key.into());
-        self.index.insert(key.into(), i);
+        self.index.insert(SmallVec::from_slice(key.as_bytes()), i);
         self.users.push(UserState {
             journeys: vec![JourneyState::default(); self.journeys.len()],
             audiences: vec![AudienceState::default(); self.audiences.len()],
@@ -251,6 +272,7 @@ impl Engine {
                 journey,
                 journey_index: j as u16,
                 zones: &self.catalog.zones,
+                attributes: &self.catalog.attributes,
                 user,
                 user_key: key,
                 profile: &state.profile,

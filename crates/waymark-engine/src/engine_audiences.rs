@@ -81,7 +81,7 @@ impl Engine {
 
     /// The audiences (by index) the user with this key is a member of.
     pub fn user_audiences(&self, key: &str) -> Vec<u16> {
-        let Some(&user) = self.index.get(key) else {
+        let Some(&user) = self.index.get(key.as_bytes()) else {
             return Vec::new();
         };
         self.users[user as usize]
@@ -130,6 +130,7 @@ impl Engine {
             let scope = Scope {
                 now,
                 profile: &state.profile,
+                attributes: &self.catalog.attributes,
                 entry_seq: None,
                 step_seq: None,
                 members: &members,

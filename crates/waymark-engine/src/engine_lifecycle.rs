@@ -328,7 +328,7 @@ impl Engine {
 
     /// The keys of the users the engine holds (for backfills).
     pub fn user_keys(&self) -> impl Iterator<Item = &str> {
-        self.index.keys().map(|k| &**k)
+        self.index.values().map(|&u| self.user_key(u))
     }
 
     /// Sets a trait slot `add_journey` made for user `key` from the stored profile: its

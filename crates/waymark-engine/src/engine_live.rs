@@ -2,6 +2,8 @@
 //! journey's publication), evaluating everyone at once (historical backfill), stopping,
 //! identity changes (a new key, a removed user), and counts of who is where.
 
+use smallvec::SmallVec;
+
 use super::{Engine, UserState};
 use crate::event::Event;
 use crate::journey_state::{JourneyState, Status};
@@ -67,14 +69,15 @@ impl Engine {
     /// Returns `false`, changing nothing, when `old` names nobody or `new` already names
     /// someone.
     pub fn rename(&mut self, old: &str, new: &str) -> bool {
-        if self.index.contains_key(new) {
+        if self.index.contains_key(new.as_bytes()) {
             return false;
         }
-        let Some(user) = self.index.remove(old) else {
+        let Some(user) = self.index.remove(old.as_bytes()) else {
             return false;
         };
         self.keys[user as usize] = new.into();
-        self.index.insert(new.into(), user);
+        self.index
+            .insert(SmallVec::from_slice(new.as_bytes()), user);
         true
     }
 
@@ -83,7 +86,7 @@ impl Engine {
     /// A later event with the same key starts a new user. Returns `false` when the key
     /// names nobody.
     pub fn remove(&mut self, key: &str, out: &mut Vec<Transition>) -> bool {
-        let Some(user) = self.index.remove(key) else {
+        let Some(user) = self.index.remove(key.as_bytes()) else {
             return false;
         };
         self.leave_all(user, out);
@@ -111,7 +114,7 @@ impl Engine {
     /// Keeps a user from entering, or lets them again: the runtime blocks users who are in
     /// an older version of the same journey (SPEC §9: they finish there).
     pub fn set_entry_blocked(&mut self, key: &str, blocked: bool) {
-        match self.index.get(key) {
+        match self.index.get(key.as_bytes()) {
             Some(&user) => self.users[user as usize].entry_blocked = blocked,
             None if blocked => {
                 let user = self.user_index(key);
@@ -123,7 +126,7 @@ impl Engine {
 
     /// Whether the user is in any of the engine's journeys (at steps or as control).
     pub fn is_in_journey(&self, key: &str) -> bool {
-        self.index.get(key).is_some_and(|&u| {
+        self.index.get(key.as_bytes()).is_some_and(|&u| {
             self.users[u as usize]
                 .journeys
                 .iter()
@@ -141,7 +144,7 @@ impl Engine {
                     .iter()
                     .any(|st| st.status != Status::Out)
             })
-            .map(|(k, _)| &**k)
+            .map(|(_, u)| &*self.keys[*u as usize])
             .collect()
     }
 

@@ -3,6 +3,7 @@
 
 use smallvec::SmallVec;
 
+use crate::catalog::AttributeSpec;
 use crate::compare::compare;
 use crate::compile::{Crit, StepIndex};
 use crate::model::Since;
@@ -25,6 +26,8 @@ pub(crate) struct Memberships {
 pub(crate) struct Scope<'a> {
     pub(crate) now: Millis,
     pub(crate) profile: &'a Profile,
+    /// The engine's computed attributes, by id.
+    pub(crate) attributes: &'a [AttributeSpec],
     /// Sequence number of the event that caused entry (events after it count for `entry`).
     pub(crate) entry_seq: Option<u32>,
     /// Sequence number when the step whose children are chosen was reached.
@@ -59,6 +62,10 @@ impl Scope<'_> {
                 }
             }
             Crit::Missing { op, value } => compare(*op, None, value.as_ref()),
+            Crit::Attribute { id, op, value } => {
+                let actual = self.profile.attribute(*id, self.attributes, self.now);
+                compare(*op, actual.as_ref(), value.as_ref())
+            }
             Crit::MemberOf { journey, step, is } => {
                 let member = match step {
                     Some(s) => self.members.steps.contains(&(*journey, *s)),
@@ -89,6 +96,10 @@ impl Scope<'_> {
                 since,
                 ..
             } => self.count(*counter, *within, *since).1,
+            Crit::Attribute { id, .. } => {
+                self.profile
+                    .attribute_change(*id, self.attributes, self.now)
+            }
             Crit::Trait {
                 slot,
                 op,

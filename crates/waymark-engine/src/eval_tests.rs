@@ -62,7 +62,7 @@ impl World {
     fn crit_with(&mut self, criteria: Value, inputs: &[&str], others: Vec<Journey>) -> Crit {
         let mut all = vec![journey("j", Some(criteria), inputs, json!([]))];
         all.extend(others);
-        let mut compiled = compile_all(&all, &[], &mut self.catalog).unwrap();
+        let mut compiled = compile_all(&all, &[], &[], &mut self.catalog).unwrap();
         compiled.journeys.swap_remove(0).entry_criteria.unwrap()
     }
 
@@ -85,6 +85,7 @@ impl World {
         Scope {
             now,
             profile: &self.profile,
+            attributes: &self.catalog.attributes,
             entry_seq: None,
             step_seq: None,
             members: &self.members,

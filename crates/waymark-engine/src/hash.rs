@@ -31,6 +31,19 @@ pub fn random_branch(journey: &str, step: &str, user: &str, weights: &[u32]) -> 
     None
 }
 
+/// The partition (`0..partitions`) that owns a profile: FNV-1a (64-bit) of the key's UTF-8
+/// bytes, modulo `partitions`. Cheap enough to run on every message before parsing it, and
+/// stable across runs and machines, so that a partition is a unit that can be checkpointed
+/// or moved. `partitions` must not be 0.
+pub fn partition(key: &str, partitions: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % u64::from(partitions)) as u32
+}
+
 /// Whether a user is held out as control: `bucket("<journey>/control/<user>") < percent·100`.
 pub fn is_control(journey: &str, user: &str, percent: f64) -> bool {
     f64::from(bucket(&format!("{journey}/control/{user}"))) < percent * 100.0
@@ -38,6 +51,20 @@ pub fn is_control(journey: &str, user: &str, percent: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn partitions_are_fnv_1a_and_spread() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c.
+        assert_eq!(
+            super::partition("a", u32::MAX),
+            (0xaf63_dc4c_8601_ec8c_u64 % u64::from(u32::MAX)) as u32
+        );
+        let mut counts = [0u32; 4];
+        for i in 0..4000 {
+            counts[super::partition(&format!("u{i}"), 4) as usize] += 1;
+        }
+        assert!(counts.iter().all(|c| (800..1200).contains(c)), "{counts:?}");
+    }
+
     use super::*;
 
     #[test]

@@ -5,6 +5,7 @@
 //! needs to look at each user. Timers are data and time is always an argument: the engine
 //! never reads a clock.
 
+mod attribute;
 mod audience_order;
 mod catalog;
 pub mod compare;
@@ -24,7 +25,9 @@ pub mod transition;
 pub mod validate;
 
 pub use compile::{CompileError, CompiledAudience, CompiledJourney, MAX_TARGETS};
-pub use engine::{Activation, AudienceMember, Engine, NewSlots, StepCounts, StepMember};
+pub use engine::{
+    Activation, AttributeValue, AudienceMember, Engine, NewSlots, StepCounts, StepMember,
+};
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};
 pub use transition::{AUDIENCE_TARGET, Change, Target, Transition, TransitionKind, UserIndex};

@@ -5,6 +5,7 @@
 use jiff::tz::TimeZone;
 use smallvec::SmallVec;
 
+use crate::catalog::AttributeSpec;
 use crate::compile::{CompiledJourney, StepIndex, StepNode, WaitRule};
 use crate::eval::{Memberships, Scope};
 use crate::hash::{is_control, random_branch};
@@ -31,6 +32,7 @@ pub(crate) struct Machine<'a> {
     pub(crate) journey: &'a CompiledJourney,
     pub(crate) journey_index: u16,
     pub(crate) zones: &'a [TimeZone],
+    pub(crate) attributes: &'a [AttributeSpec],
     pub(crate) user: UserIndex,
     pub(crate) user_key: &'a str,
     pub(crate) profile: &'a Profile,
@@ -85,6 +87,7 @@ impl Machine<'_> {
         Scope {
             now: self.now,
             profile: self.profile,
+            attributes: self.attributes,
             entry_seq: (st.status != Status::Out).then_some(st.entry_seq),
             step_seq,
             members: self.members,

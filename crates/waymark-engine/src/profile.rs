@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
-use crate::catalog::Catalog;
+use crate::attribute::AttributeState;
+use crate::catalog::{AttributeSpec, Catalog};
 use crate::compare::{lookup, lookup_in};
 use crate::event::Event;
 use crate::time::Millis;
@@ -45,6 +46,8 @@ pub(crate) struct Profile {
     pub(crate) zone_from_trait: Option<u16>,
     /// Time zone from the latest event's `context.timezone`.
     pub(crate) zone_from_context: Option<u16>,
+    /// Computed attributes by id (grown on the first event that matches one).
+    pub(crate) attributes: Vec<AttributeState>,
 }
 
 impl Profile {
@@ -72,6 +75,17 @@ impl Profile {
         }
         if let Some(Value::Object(prefs)) = lookup(&event.context, "consent.categoryPreferences") {
             self.set_consent(prefs, catalog);
+        }
+        for &id in catalog.attributes_named(event) {
+            let spec = &catalog.attributes[id as usize];
+            let Some(value) = spec.contribution(event) else {
+                continue;
+            };
+            if self.attributes.len() <= id as usize {
+                let specs = &catalog.attributes[self.attributes.len()..=id as usize];
+                self.attributes.extend(specs.iter().map(|s| s.state()));
+            }
+            self.attributes[id as usize].add(event.at, value, spec.within);
         }
         let matched = catalog.matching_counters(event, input, received);
         if self.counters.len() < catalog.counters.len() {
@@ -180,6 +194,29 @@ impl Profile {
     /// The value of a trait slot.
     pub(crate) fn trait_value(&self, slot: u32) -> Option<&TraitValue> {
         self.traits.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// A computed attribute's value at `now` (missing for `min`, `max`, `avg`, `first` and
+    /// `last` before any value).
+    pub(crate) fn attribute(&self, id: u32, specs: &[AttributeSpec], now: Millis) -> Option<Value> {
+        let spec = &specs[id as usize];
+        match self.attributes.get(id as usize) {
+            Some(state) => state.value(spec.aggregate, spec.within, now),
+            None => spec.state().value(spec.aggregate, spec.within, now),
+        }
+    }
+
+    /// When a computed attribute's value next may change with no new event.
+    pub(crate) fn attribute_change(
+        &self,
+        id: u32,
+        specs: &[AttributeSpec],
+        now: Millis,
+    ) -> Option<Millis> {
+        let spec = &specs[id as usize];
+        self.attributes
+            .get(id as usize)
+            .and_then(|state| state.next_change(spec.within, now))
     }
 
     /// The hits of a counter.

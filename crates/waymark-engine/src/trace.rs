@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::compile::CompileError;
 use crate::engine::Engine;
 use crate::event::Event;
-use crate::model::{Journey, Step};
+use crate::model::{ComputedAttribute, Journey, Step};
 use crate::time::{Millis, format_instant};
 use crate::transition::{Target, Transition, TransitionKind};
 
@@ -99,12 +99,22 @@ impl TraceLine {
 /// `until` (default: the last event's time) fire. Events after `until` are not applied.
 pub fn simulate(
     journey: &Journey,
+    events: Vec<(String, Event)>,
+    until: Option<Millis>,
+) -> Result<Vec<TraceLine>, CompileError> {
+    simulate_with_attributes(journey, &[], events, until)
+}
+
+/// [`simulate`] with computed attributes that the journey's `attribute` criteria read.
+pub fn simulate_with_attributes(
+    journey: &Journey,
+    attributes: &[ComputedAttribute],
     mut events: Vec<(String, Event)>,
     until: Option<Millis>,
 ) -> Result<Vec<TraceLine>, CompileError> {
     let mut journey = journey.clone();
     activate_all(&mut journey);
-    let mut engine = Engine::new(std::slice::from_ref(&journey))?;
+    let mut engine = Engine::with_definitions(std::slice::from_ref(&journey), &[], attributes)?;
     events.sort_by_key(|(_, e)| e.at);
     let until = until.or(events.last().map(|(_, e)| e.at));
     let mut transitions = Vec::new();

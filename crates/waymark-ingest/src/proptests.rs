@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use waymark_engine::MessageKind;
 
 use crate::mparticle::{normalize_all, read_batches};
-use crate::segment::{Endpoint, read_envelope};
+use crate::segment::{Clock, Endpoint, parse, parse_history_line, read_envelope};
 use crate::{Limits, decode_body};
 
 const KEYS: &[&str] = &[
@@ -53,6 +53,7 @@ const KEYS: &[&str] = &[
     "ccpa",
     "consented",
     "device_info",
+    "input",
     "application_info",
     "ip",
     "environment",
@@ -220,5 +221,19 @@ proptest! {
     ) {
         let body = json!({"batch": items, "context": context, "writeKey": "wk"});
         exercise(body.to_string().as_bytes(), &Limits::default());
+    }
+}
+
+proptest! {
+    /// A history line read directly gives what parsing its JSON and then the message gives:
+    /// the same message, or the same error.
+    #[test]
+    fn history_lines_read_as_parsed_json(value in arb_mutant()) {
+        let line = value.to_string();
+        let direct = parse_history_line(&line, Clock::AsGiven).map_err(|e| e.to_string());
+        let json: Value = serde_json::from_str(&line).unwrap();
+        let input = json.get("input").and_then(Value::as_str);
+        let via_value = parse(&json, Clock::AsGiven, input).map_err(|e| format!("{e} [{}]", e.code()));
+        prop_assert_eq!(direct, via_value);
     }
 }

@@ -44,6 +44,39 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
     normalize(obj.clone(), clock, input, None)
 }
 
+/// Normalizes one line of an NDJSON history file (`waymark simulate`, `waymark audiences`):
+/// a Segment-spec message whose optional top-level `input` string names the input that
+/// sent it. The same as [`parse`] of the line's JSON with that input, but it reads only the
+/// fields a message is made of, straight into their places, so that reading a history of
+/// millions of lines does not build and copy a JSON tree for each. Lines that do not read
+/// cleanly that way (not an object, a field repeated) go through [`parse`], which says what
+/// is wrong. The line is text: its UTF-8 was checked once, as a whole, by the caller.
+pub fn parse_history_line(line: &str, clock: Clock) -> Result<Message, LineError> {
+    match serde_json::from_str::<Fields>(line) {
+        Ok(mut fields) => {
+            let input = fields.input.take();
+            let input = input.as_ref().and_then(Value::as_str);
+            normalize_fields(fields, clock, input, None).map_err(LineError::Message)
+        }
+        Err(_) => {
+            let value: Value = serde_json::from_str(line).map_err(LineError::Json)?;
+            let input = value.get("input").and_then(Value::as_str);
+            parse(&value, clock, input).map_err(LineError::Message)
+        }
+    }
+}
+
+/// Why a history line was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// Not JSON.
+    #[error("invalid JSON: {0}")]
+    Json(serde_json::Error),
+    /// JSON, but not a valid message.
+    #[error("{0} [{code}]", code = .0.code())]
+    Message(IngestError),
+}
+
 /// Which Segment path was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -168,9 +201,9 @@ fn read_batch(json: &[u8], limits: &Limits) -> Result<Envelope, IngestError> {
         .iter()
         .map(|raw| Item::read(raw.get(), limits.max_message_bytes))
         .collect::<Result<Vec<_>, _>>()?;
-    let sent_at = time_field(&body, "sentAt")?;
-    let context = take_object(&mut body, "context")?;
-    let integrations = take_object(&mut body, "integrations")?;
+    let sent_at = time_field(body.get("sentAt").map(Text::of).as_ref(), "sentAt")?;
+    let context = take_object(body.remove("context"), "context")?;
+    let integrations = take_object(body.remove("integrations"), "integrations")?;
     let mut key = write_key(&body)?;
     for (i, item) in items.iter().enumerate() {
         let Ok(Value::Object(obj)) = &item.value else {
@@ -303,31 +336,41 @@ fn merge_defaults(obj: &mut Map<String, Value>, field: &str, defaults: &Map<Stri
 }
 
 /// The message's call type: `type` must name one.
-fn message_kind(obj: &Map<String, Value>) -> Result<MessageKind, IngestError> {
-    match obj.get("type") {
-        None | Some(Value::Null) => Err(IngestError::MissingType),
-        Some(Value::String(name)) => {
-            MessageKind::parse(name).ok_or_else(|| IngestError::UnknownType(name.clone()))
+fn message_kind(value: Option<&Text<'_>>) -> Result<MessageKind, IngestError> {
+    match value {
+        None | Some(Text::Json(Value::Null)) => Err(IngestError::MissingType),
+        Some(Text::Str(name)) => {
+            MessageKind::parse(name).ok_or_else(|| IngestError::UnknownType(name.to_string()))
         }
-        Some(other) => Err(IngestError::UnknownType(other.to_string())),
+        Some(Text::Json(other)) => Err(IngestError::UnknownType(other.to_string())),
     }
 }
 
 /// Normalizes one message object; `fallback_sent_at` is the envelope's `sentAt`.
 fn normalize(
-    mut obj: Map<String, Value>,
+    obj: Map<String, Value>,
     clock: Clock,
     input: Option<&str>,
     fallback_sent_at: Option<Millis>,
 ) -> Result<Message, IngestError> {
-    let kind = message_kind(&obj)?;
-    let message_id = id_field(&obj, "messageId")?;
-    let user_id = id_field(&obj, "userId")?;
-    let anonymous_id = id_field(&obj, "anonymousId")?;
+    normalize_fields(Fields::from_map(obj), clock, input, fallback_sent_at)
+}
+
+/// Normalizes the fields of one message (see [`normalize`]).
+fn normalize_fields(
+    mut f: Fields<'_>,
+    clock: Clock,
+    input: Option<&str>,
+    fallback_sent_at: Option<Millis>,
+) -> Result<Message, IngestError> {
+    let kind = message_kind(f.kind.as_ref())?;
+    let message_id = id_field(f.message_id.take(), "messageId")?;
+    let user_id = id_field(f.user_id.take(), "userId")?;
+    let anonymous_id = id_field(f.anonymous_id.take(), "anonymousId")?;
     if user_id.is_none() && anonymous_id.is_none() {
         return Err(IngestError::MissingId);
     }
-    let previous_id = id_field(&obj, "previousId")?;
+    let previous_id = id_field(f.previous_id.take(), "previousId")?;
     if kind == MessageKind::Alias {
         if previous_id.is_none() {
             return Err(IngestError::MissingPreviousId);
@@ -337,17 +380,19 @@ fn normalize(
         }
     }
     let group_id = match kind {
-        MessageKind::Group => Some(id_field(&obj, "groupId")?.ok_or(IngestError::MissingGroupId)?),
+        MessageKind::Group => {
+            Some(id_field(f.group_id.take(), "groupId")?.ok_or(IngestError::MissingGroupId)?)
+        }
         _ => None,
     };
-    let (at, timestamp_adjusted) = event_time(&obj, clock, fallback_sent_at)?;
-    let context = take_object(&mut obj, "context")?;
-    let mut properties = take_object(&mut obj, "properties")?;
+    let (at, timestamp_adjusted) = event_time(&f, clock, fallback_sent_at)?;
+    let context = take_object(f.context.take(), "context")?;
+    let mut properties = take_object(f.properties.take(), "properties")?;
     let own_traits = match kind {
-        MessageKind::Identify | MessageKind::Group => take_object(&mut obj, "traits")?,
+        MessageKind::Identify | MessageKind::Group => take_object(f.traits.take(), "traits")?,
         _ => Map::new(),
     };
-    if let Some(integrations) = obj.get("integrations")
+    if let Some(integrations) = &f.integrations
         && !matches!(integrations, Value::Null | Value::Object(_))
     {
         return Err(IngestError::NotAnObjectField("integrations"));
@@ -357,16 +402,13 @@ fn normalize(
         _ => Map::new(),
     };
     let name = match kind {
-        MessageKind::Track => Some(
-            obj.get("event")
-                .and_then(Value::as_str)
-                .filter(|e| !e.is_empty())
-                .ok_or(IngestError::MissingEvent)?
-                .to_string(),
-        ),
+        MessageKind::Track => Some(match f.event.take() {
+            Some(Value::String(e)) if !e.is_empty() => e,
+            _ => return Err(IngestError::MissingEvent),
+        }),
         MessageKind::Page | MessageKind::Screen => {
-            for field in ["name", "category"] {
-                if let Some(value) = obj.remove(field).filter(Value::is_string) {
+            for (field, value) in [("name", f.name.take()), ("category", f.category.take())] {
+                if let Some(value) = value.filter(Value::is_string) {
                     properties.entry(field).or_insert(value);
                 }
             }
@@ -428,10 +470,10 @@ fn normalize(
 
 /// An identifier: a non-empty string, or a number as its decimal text; absent, `null` and
 /// `""` are none, any other JSON type fails the message ("bad_field_type").
-fn id_field(obj: &Map<String, Value>, field: &'static str) -> Result<Option<String>, IngestError> {
-    match obj.get(field) {
+fn id_field(value: Option<Value>, field: &'static str) -> Result<Option<String>, IngestError> {
+    match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok((!s.is_empty()).then(|| s.clone())),
+        Some(Value::String(s)) => Ok((!s.is_empty()).then_some(s)),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(_) => Err(IngestError::BadFieldType {
             field: field.to_string(),
@@ -440,12 +482,12 @@ fn id_field(obj: &Map<String, Value>, field: &'static str) -> Result<Option<Stri
     }
 }
 
-/// Removes `field`, which must be an object or absent/`null` (an empty map).
+/// `field`'s value, which must be an object or absent/`null` (an empty map).
 fn take_object(
-    obj: &mut Map<String, Value>,
+    value: Option<Value>,
     field: &'static str,
 ) -> Result<Map<String, Value>, IngestError> {
-    match obj.remove(field) {
+    match value {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m),
         Some(_) => Err(IngestError::NotAnObjectField(field)),
@@ -453,20 +495,18 @@ fn take_object(
 }
 
 fn time_field(
-    obj: &Map<String, Value>,
+    value: Option<&Text<'_>>,
     field: &'static str,
 ) -> Result<Option<Millis>, IngestError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            parse_instant(s)
-                .map(Some)
-                .ok_or_else(|| IngestError::BadTimestamp {
-                    field,
-                    value: s.clone(),
-                })
-        }
-        Some(other) => Err(IngestError::BadTimestamp {
+    match value {
+        None | Some(Text::Json(Value::Null)) => Ok(None),
+        Some(Text::Str(s)) => parse_instant(s)
+            .map(Some)
+            .ok_or_else(|| IngestError::BadTimestamp {
+                field,
+                value: s.to_string(),
+            }),
+        Some(Text::Json(other)) => Err(IngestError::BadTimestamp {
             field,
             value: other.to_string(),
         }),
@@ -475,15 +515,15 @@ fn time_field(
 
 /// The event time, and whether it was adjusted to bounds.
 fn event_time(
-    obj: &Map<String, Value>,
+    f: &Fields<'_>,
     clock: Clock,
     fallback_sent_at: Option<Millis>,
 ) -> Result<(Millis, bool), IngestError> {
-    let timestamp = match time_field(obj, "timestamp")? {
+    let timestamp = match time_field(f.timestamp.as_ref(), "timestamp")? {
         Some(t) => Some(t),
-        None => time_field(obj, "originalTimestamp")?,
+        None => time_field(f.original_timestamp.as_ref(), "originalTimestamp")?,
     };
-    let sent_at = time_field(obj, "sentAt")?.or(fallback_sent_at);
+    let sent_at = time_field(f.sent_at.as_ref(), "sentAt")?.or(fallback_sent_at);
     match clock {
         Clock::AsGiven => Ok((timestamp.ok_or(IngestError::MissingTimestamp)?, false)),
         Clock::ReceivedAt(received) => {
@@ -500,3 +540,7 @@ fn event_time(
 #[cfg(test)]
 #[path = "segment_tests.rs"]
 mod tests;
+
+#[path = "segment_fields.rs"]
+mod fields;
+use fields::{Fields, Text};

@@ -761,3 +761,22 @@ fn a_missing_message_id_stays_missing_for_the_server_to_give() {
         .collect();
     assert_eq!(ids, [None, Some("m1".to_string()), None]);
 }
+
+#[test]
+fn history_lines_carry_their_input_and_fall_back_on_repeated_fields() {
+    let line = r#"{"type":"track","userId":"u1","event":"E","input":"web","timestamp":"2026-01-05T12:00:00Z","extra":[1,{"a":null}]}"#;
+    let msg = parse_history_line(line, Clock::AsGiven).unwrap();
+    assert_eq!(msg.event.input.as_deref(), Some("web"));
+    assert_eq!(msg.event.name.as_deref(), Some("E"));
+    // A repeated key: the JSON tree keeps the last, and so does the line reader.
+    let twice = r#"{"type":"track","userId":"u1","userId":"u2","event":"E","timestamp":"2026-01-05T12:00:00Z"}"#;
+    let msg = parse_history_line(twice, Clock::AsGiven).unwrap();
+    assert_eq!(msg.identity.user_id.as_deref(), Some("u2"));
+    let err = parse_history_line("{not json", Clock::AsGiven).unwrap_err();
+    assert!(err.to_string().starts_with("invalid JSON"), "{err}");
+    let err = parse_history_line(r#"{"type":"track","userId":"u1"}"#, Clock::AsGiven).unwrap_err();
+    assert!(
+        err.to_string().ends_with("[missing_timestamp]") || err.to_string().contains('['),
+        "{err}"
+    );
+}

@@ -1,5 +1,7 @@
 //! The `waymark` binary.
 
+mod attributes;
+mod audiences;
 mod demo;
 mod demo_cmd;
 mod export;
@@ -29,6 +31,9 @@ enum Command {
     Demo(demo_cmd::Args),
     /// Dry-run a journey over Segment-spec NDJSON events; print the NDJSON trace.
     Simulate(simulate::Args),
+    /// Evaluate audience definitions over Segment-spec NDJSON history as of one instant;
+    /// print their sizes (and members) as JSON.
+    Audiences(audiences::Args),
     /// Check a journey file; list every problem with its JSON path.
     Validate(validate::Args),
     /// Load Segment-spec NDJSON history into a workspace, with a progress bar and a summary.
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Audiences(args) => audiences::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),

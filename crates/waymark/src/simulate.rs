@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use waymark_engine::time::parse_instant;
-use waymark_engine::trace::simulate;
+use waymark_engine::trace::simulate_with_attributes;
 use waymark_ingest::segment::{self, Clock};
 
 use crate::validate::load;
@@ -23,12 +23,22 @@ pub struct Args {
     /// Fire timers due up to this RFC 3339 instant (default: the last event's time).
     #[arg(long)]
     until: Option<String>,
+    /// Computed attributes that `attribute` criteria read: `{"attributes": [...]}`.
+    #[arg(long)]
+    attributes: Option<PathBuf>,
 }
 
 /// Runs the simulation and prints the trace to standard output.
 pub fn run(args: Args) -> Result<ExitCode> {
     let Some(journey) = load(&args.journey)? else {
         return Ok(ExitCode::from(1));
+    };
+    let attributes = match &args.attributes {
+        Some(path) => match crate::attributes::load(path)? {
+            Some(attributes) => attributes,
+            None => return Ok(ExitCode::from(1)),
+        },
+        None => Vec::new(),
     };
     let until = match &args.until {
         Some(text) => Some(
@@ -45,18 +55,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let where_ = || format!("{} line {}", args.events.display(), n + 1);
-        let value: serde_json::Value =
-            serde_json::from_str(&line).with_context(|| format!("{}: invalid JSON", where_()))?;
-        let input = value.get("input").and_then(|v| v.as_str());
-        let msg = match segment::parse(&value, Clock::AsGiven, input) {
+        let msg = match segment::parse_history_line(&line, Clock::AsGiven) {
             Ok(msg) => msg,
-            Err(e) => bail!("{}: {e} [{}]", where_(), e.code()),
+            Err(e) => bail!("{} line {}: {e}", args.events.display(), n + 1),
         };
         let key = msg.identity.profile_key().unwrap_or_default().to_string();
         events.push((key, msg.event));
     }
-    let trace = simulate(&journey, events, until)?;
+    let trace = simulate_with_attributes(&journey, &attributes, events, until)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for line in &trace {

@@ -65,11 +65,13 @@ pub fn validate_audience(doc: &Value, limits: &Limits) -> Vec<Problem> {
 }
 
 /// Every problem in a set of audiences, `{"audiences": [Audience, ...]}` (other top-level
-/// keys are ignored). Besides each audience's own problems: `duplicate_audience_id`;
+/// keys are ignored), whose `attribute` criteria may name the computed attributes
+/// `attributes`. Besides each audience's own problems: `duplicate_audience_id`;
 /// `unknown_audience` (a `member_of` names an audience not in the set); `unknown_journey`
 /// (a `member_of` names a journey step: a set of audiences holds no journeys);
-/// `audience_cycle` (audiences whose `member_of` references loop back to themselves).
-pub fn validate_audience_set(doc: &Value, limits: &Limits) -> Vec<Problem> {
+/// `unknown_attribute`; `audience_cycle` (audiences whose `member_of` references loop back
+/// to themselves).
+pub fn validate_audience_set(doc: &Value, limits: &Limits, attributes: &[&str]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let Some(map) = doc.as_object() else {
         problems.push(Problem::new(
@@ -117,6 +119,12 @@ pub fn validate_audience_set(doc: &Value, limits: &Limits) -> Vec<Problem> {
                 ids.insert(id, i);
             }
         }
+        for (path, name) in checker.attribute_refs {
+            if !attributes.contains(&name) {
+                let message = format!("no computed attribute is named {}", quote(name));
+                problems.push(Problem::new(path, "unknown_attribute", message));
+            }
+        }
         for (path, journey) in checker.member_journeys {
             let message = format!(
                 "`member_of` names journey {} but this file holds only audiences",
@@ -155,11 +163,16 @@ pub fn validate_audience_set(doc: &Value, limits: &Limits) -> Vec<Problem> {
     problems
 }
 
-/// Parses and validates a set of audiences, `{"audiences": [...]}`; on success, the typed
-/// audiences in file order.
+/// Parses and validates a set of audiences, `{"audiences": [...]}`, whose `attribute`
+/// criteria may name the computed attributes `attributes`; on success, the typed audiences
+/// in file order.
 ///
 /// Text that is not JSON gives one `invalid_json` problem at `$` naming the line and column.
-pub fn load_audiences(text: &str, limits: &Limits) -> Result<Vec<Audience>, Vec<Problem>> {
+pub fn load_audiences(
+    text: &str,
+    limits: &Limits,
+    attributes: &[&str],
+) -> Result<Vec<Audience>, Vec<Problem>> {
     let doc: Value = serde_json::from_str(text).map_err(|e| {
         vec![Problem::new(
             "$",
@@ -167,7 +180,7 @@ pub fn load_audiences(text: &str, limits: &Limits) -> Result<Vec<Audience>, Vec<
             format!("not valid JSON: {e}"),
         )]
     })?;
-    let problems = validate_audience_set(&doc, limits);
+    let problems = validate_audience_set(&doc, limits, attributes);
     if !problems.is_empty() {
         return Err(problems);
     }

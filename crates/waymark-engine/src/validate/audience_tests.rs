@@ -18,7 +18,7 @@ fn set(audiences: Value) -> Value {
 #[test]
 fn the_benchmark_file_loads_as_it_is() {
     let text = include_str!("../../tests/it/data/bench_audiences.json");
-    let audiences = load_audiences(text, &Limits::default()).unwrap();
+    let audiences = load_audiences(text, &Limits::default(), &[]).unwrap();
     assert_eq!(audiences.len(), 20);
     assert_eq!(audiences[0].id, "recent_buyers_7d");
 }
@@ -48,16 +48,22 @@ fn a_set_resolves_ids_references_and_cycles() {
     let doc = set(json!([
         {"id": "a", "name": "A", "criteria": {"member_of": {"audience": "b"}}},
         {"id": "b", "name": "B", "criteria": {"member_of": {"audience": "a"}, "is": false}},
-        {"id": "a", "name": "A again", "criteria": {"everyone": true}},
+        {"id": "a", "name": "A again", "criteria": {"any": [
+            {"attribute": "ltv", "op": "gt", "value": 10},
+            {"attribute": "nope", "op": "exists"}]}},
         {"id": "c", "name": "C", "criteria": {"any": [
             {"member_of": {"audience": "zzz"}},
             {"member_of": {"journey": "j", "step": "entry"}}]}}
     ]));
-    let problems = validate_audience_set(&doc, &Limits::default());
+    let problems = validate_audience_set(&doc, &Limits::default(), &["ltv"]);
     assert_eq!(
         codes(&problems),
         owned(&[
             ("$.audiences[2].id", "duplicate_audience_id"),
+            (
+                "$.audiences[2].criteria.any[1].attribute",
+                "unknown_attribute"
+            ),
             (
                 "$.audiences[3].criteria.any[1].member_of.journey",
                 "unknown_journey",
@@ -75,13 +81,13 @@ fn a_set_resolves_ids_references_and_cycles() {
 #[test]
 fn a_set_must_hold_an_audiences_array() {
     let limits = Limits::default();
-    let wrong = |doc: Value| codes(&validate_audience_set(&doc, &limits));
+    let wrong = |doc: Value| codes(&validate_audience_set(&doc, &limits, &[]));
     assert_eq!(wrong(json!([])), owned(&[("$", "wrong_type")]));
     assert_eq!(wrong(json!({})), owned(&[("$.audiences", "missing_field")]));
     assert_eq!(
         wrong(json!({"audiences": 3})),
         owned(&[("$.audiences", "wrong_type")])
     );
-    let bad = load_audiences("{\"audiences\": [", &limits).unwrap_err();
+    let bad = load_audiences("{\"audiences\": [", &limits, &[]).unwrap_err();
     assert_eq!(bad[0].code, "invalid_json");
 }

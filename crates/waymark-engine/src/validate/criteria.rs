@@ -150,7 +150,9 @@ impl<'a> Checker<'a> {
                 }
             }
             "attribute" => {
-                self.non_empty(inner, &inner_path);
+                if let Some(name) = self.non_empty(inner, &inner_path) {
+                    self.attribute_refs.push((inner_path.clone(), name));
+                }
                 self.comparison(map, path);
             }
             "member_of" => self.member_of(map, path),
@@ -218,8 +220,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A property filter of an event condition.
-    fn filter(&mut self, value: &'a Value, path: &str) {
+    /// A property filter of an event condition or a computed attribute.
+    pub(super) fn filter(&mut self, value: &'a Value, path: &str) {
         let Some(map) = self.strict_object(value, path, "a filter", &["property", "op", "value"])
         else {
             return;

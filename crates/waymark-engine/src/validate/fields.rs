@@ -37,6 +37,8 @@ pub(super) struct Checker<'a> {
     pub(super) member_audiences: Vec<(String, &'a str)>,
     /// `member_of` references to journeys: the path of the journey id and the id.
     pub(super) member_journeys: Vec<(String, &'a str)>,
+    /// `attribute` criteria: the path of the name and the computed attribute's name.
+    pub(super) attribute_refs: Vec<(String, &'a str)>,
 }
 
 /// The value of an optional field: absent and `null` both mean "not given".
@@ -57,6 +59,7 @@ impl<'a> Checker<'a> {
             member_steps: Vec::new(),
             member_audiences: Vec::new(),
             member_journeys: Vec::new(),
+            attribute_refs: Vec::new(),
         }
     }
 

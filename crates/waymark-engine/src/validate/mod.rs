@@ -45,7 +45,14 @@
 //! and connections, plus `audience_name_too_long` (the journey name limit) and, for a set,
 //! `duplicate_audience_id`, `unknown_audience`, `unknown_journey`, `audience_cycle`;
 //! [`load_audiences`] adds `invalid_json` and `invalid_audience`.
+//!
+//! Computed attributes ([`validate_attribute`], [`validate_attribute_set`],
+//! [`load_attributes`]): the same field checks and filters, plus `unknown_aggregate`,
+//! `missing_property` (every aggregate but `count` reads one) and, for a set,
+//! `duplicate_attribute_name`; [`load_attributes`] adds `invalid_json` and
+//! `invalid_attribute`. A set of audiences names unknown attributes with `unknown_attribute`.
 
+mod attribute;
 mod audience;
 mod branching;
 mod criteria;
@@ -65,6 +72,7 @@ use serde_json::Value;
 use crate::model::Journey;
 use fields::Checker;
 
+pub use attribute::{load_attributes, validate_attribute, validate_attribute_set};
 pub use audience::{load_audiences, validate_audience, validate_audience_set};
 pub use key::step_key;
 pub use limits::{Limits, counted_steps};

@@ -55,7 +55,7 @@ fn duration_up_to_2d() -> impl Strategy<Value = Duration> {
 }
 
 /// Windows (`within`, `for`, timeouts) from half an hour to a few days.
-fn window() -> impl Strategy<Value = Duration> {
+pub fn window() -> impl Strategy<Value = Duration> {
     prop_oneof![
         3 => select(vec![30, 60, 360, 1440, 2880, 4320]).prop_map(minutes),
         1 => (1..=4320i64).prop_map(minutes),
@@ -100,7 +100,7 @@ fn count() -> impl Strategy<Value = Count> {
 }
 
 /// A filter on the numeric property `n` of track events.
-fn filter() -> impl Strategy<Value = Filter> {
+pub fn filter() -> impl Strategy<Value = Filter> {
     let n = || 0..=5i64;
     prop_oneof![
         (

@@ -1,9 +1,9 @@
-//! Property 17: one engine that journeys join while it runs (`Engine::add_journey`) gives
+//! Property 18: one engine that journeys join while it runs (`Engine::add_journey`) gives
 //! every journey exactly the transitions it would get in an engine of its own, built the
 //! way the runtime built one per published version: history before the publication only
 //! feeds profiles (event conditions see it only with `historical`), at the publication
 //! everyone is evaluated (`historical`) or nobody is, and later events run the journey.
-//! Property 18: the same when each journey is added only once the engine's clock reaches
+//! Property 19: the same when each journey is added only once the engine's clock reaches
 //! its publication, with the counters and traits it adds filled from the history before
 //! (`backfill_event`, `backfill_trait`), as the live runtime publishes.
 
@@ -210,7 +210,7 @@ fn mix() -> impl Strategy<Value = Vec<Published>> {
 proptest! {
     #![proptest_config(config(256))]
 
-    /// Property 17.
+    /// Property 19.
     #[test]
     fn journeys_added_to_one_engine_run_as_if_alone(
         mix in mix(),
@@ -232,7 +232,7 @@ proptest! {
         }
     }
 
-    /// Property 18.
+    /// Property 19.
     #[test]
     fn journeys_published_into_a_running_engine_run_as_if_alone(
         mix in mix(),

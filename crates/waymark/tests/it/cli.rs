@@ -150,3 +150,41 @@ fn validate_names_the_json_path_of_a_bad_step_type() {
     let out = run(waymark().arg("validate").arg(&journey));
     assert_clean_failure(&out, &["mistyped-journey.json", "$.entry.steps[0].type"]);
 }
+
+#[test]
+fn simulate_reads_computed_attributes() {
+    let dir = scratch_dir("simulate-attributes");
+    let journey = write(
+        &dir,
+        "journey.json",
+        r#"{"id": "j", "name": "Repeat buyers", "entry": {"id": "entry", "name": "Entry",
+            "criteria": {"attribute": "orders", "op": "gte", "value": 2}}}"#,
+    );
+    let attributes = write(
+        &dir,
+        "attributes.json",
+        r#"{"attributes": [{"name": "orders", "event": "Order Completed", "aggregate": "count"}]}"#,
+    );
+    let events = write(
+        &dir,
+        "events.ndjson",
+        r#"{"type":"track","userId":"u1","event":"Order Completed","timestamp":"2026-01-01T00:00:00Z"}
+{"type":"track","userId":"u1","event":"Order Completed","timestamp":"2026-01-02T00:00:00Z"}
+"#,
+    );
+    let out = run(waymark()
+        .arg("simulate")
+        .arg("--journey")
+        .arg(&journey)
+        .arg("--events")
+        .arg(&events)
+        .arg("--attributes")
+        .arg(&attributes));
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let trace = String::from_utf8(out.stdout).unwrap();
+    let first = trace.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(r#""at":"2026-01-02T00:00:00Z""#) && first.contains(r#""change":"entered""#),
+        "{trace}"
+    );
+}

@@ -3,6 +3,8 @@
 //! - `scenarios`: every conformance scenario (Waymark's own under `tests/scenarios`, and the
 //!   public suite under `../shared/scenarios` when it is there) through `waymark simulate`,
 //!   traces compared as a multiset exactly like `shared/bin/conformance`; determinism.
+//! - `audiences`: `waymark audiences` over small histories: sizes, members, digests, `--at`,
+//!   unsorted files, any number of threads, and its errors.
 //! - `cli`: error handling of `simulate` and `validate`.
 //! - `clients`: the real Segment, RudderStack and mParticle clients against `waymark serve`.
 //! - `crash`: acknowledged events survive `kill -9` of `waymark serve`.
@@ -13,6 +15,7 @@
 //! - `ui`: the web UI: committed build and API types match the sources, Vitest component
 //!   tests, and the Playwright browser flow in Chromium against `waymark serve`.
 
+mod audiences;
 mod cli;
 mod clients;
 mod crash;

@@ -1,0 +1,140 @@
+//! The profile key of one NDJSON message without parsing the rest of it: every reading
+//! thread looks at every line to find the lines its partition owns, so this scan must cost
+//! far less than a full parse. It reads `userId` and `anonymousId` exactly as ingestion
+//! does (a non-empty string, or a number as its decimal text; `null` and `""` are none)
+//! and skips everything else without allocating.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// The identifiers at the top level of a message.
+#[derive(Deserialize)]
+struct Ids<'a> {
+    #[serde(rename = "userId", default, borrow)]
+    user_id: Option<Id<'a>>,
+    #[serde(rename = "anonymousId", default, borrow)]
+    anonymous_id: Option<Id<'a>>,
+}
+
+/// One identifier's value; any other JSON type fails the scan (the full parse then says
+/// why).
+enum Id<'a> {
+    Text(Cow<'a, str>),
+    Number(String),
+    Null,
+}
+
+impl<'a> Id<'a> {
+    fn into_key(self) -> Option<Cow<'a, str>> {
+        match self {
+            Id::Text(t) if !t.is_empty() => Some(t),
+            Id::Number(n) => Some(Cow::Owned(n)),
+            Id::Text(_) | Id::Null => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Id<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IdVisitor(std::marker::PhantomData))
+    }
+}
+
+struct IdVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for IdVisitor<'a> {
+    type Value = Id<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Id<'a>, E> {
+        Ok(Id::Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Id<'a>, E> {
+        Ok(Id::Text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id<'a>, E> {
+        Ok(Id::Number(serde_json::Number::from(v).to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id<'a>, E> {
+        Ok(Id::Number(serde_json::Number::from(v).to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Id<'a>, E> {
+        serde_json::Number::from_f64(v)
+            .map(|n| Id::Number(n.to_string()))
+            .ok_or_else(|| E::custom("not a finite number"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Id<'a>, E> {
+        Ok(Id::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Id<'a>, E> {
+        Ok(Id::Null)
+    }
+}
+
+/// The profile key of a message line (its `userId`, else its `anonymousId`), when the
+/// line is a JSON object whose identifiers read cleanly. `None` when they do not (not JSON,
+/// no identifier, an identifier of another type, a repeated key): the caller then parses
+/// the line in full, which finds the key or the error to report.
+pub fn profile_key(line: &str) -> Option<Cow<'_, str>> {
+    // A derived struct also reads from an array, by position: only objects are messages.
+    if !line.starts_with('{') {
+        return None;
+    }
+    let ids: Ids<'_> = serde_json::from_str(line).ok()?;
+    ids.user_id
+        .and_then(Id::into_key)
+        .or_else(|| ids.anonymous_id.and_then(Id::into_key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::profile_key;
+
+    fn key(line: &str) -> Option<String> {
+        profile_key(line).map(|k| k.into_owned())
+    }
+
+    #[test]
+    fn user_id_wins_then_anonymous_id() {
+        let line =
+            r#"{"type":"track","anonymousId":"a1","userId":"u1","properties":{"userId":"x"}}"#;
+        assert_eq!(key(line).as_deref(), Some("u1"));
+        assert_eq!(
+            key(r#"{"anonymousId":"a1","userId":""}"#).as_deref(),
+            Some("a1")
+        );
+        assert_eq!(
+            key(r#"{"anonymousId":"a1","userId":null}"#).as_deref(),
+            Some("a1")
+        );
+    }
+
+    #[test]
+    fn numbers_and_escapes_read_as_ingestion_reads_them() {
+        assert_eq!(key(r#"{"userId":42}"#).as_deref(), Some("42"));
+        assert_eq!(key(r#"{"userId":-7}"#).as_deref(), Some("-7"));
+        assert_eq!(key(r#"{"userId":1.5}"#).as_deref(), Some("1.5"));
+        assert_eq!(key(r#"{"userId":"a\"b\u00e9"}"#).as_deref(), Some("a\"bé"));
+    }
+
+    #[test]
+    fn anything_unclear_is_left_to_the_full_parse() {
+        assert_eq!(key("not json"), None);
+        assert_eq!(key(r#"{"type":"track"}"#), None);
+        assert_eq!(key(r#"{"userId":{"a":1}}"#), None);
+        assert_eq!(key(r#"{"userId":"u1","userId":"u2"}"#), None);
+        assert_eq!(key(r#"[1,2]"#), None);
+    }
+}
