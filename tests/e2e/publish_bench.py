@@ -88,11 +88,11 @@ def serve(args, cfg, port):
     return proc, base
 
 
-def engine_lag(base):
+def engine_queue(base):
     req = urllib.request.Request(base + "/metrics")
     text = urllib.request.urlopen(req, timeout=5).read().decode()
     for line in text.splitlines():
-        if line.startswith("waymark_engine_lag_milliseconds"):
+        if line.startswith("waymark_engine_queue_depth"):
             return float(line.split()[-1])
     return None
 
@@ -136,7 +136,7 @@ def main():
         last = n == len(audiences) - 1
         stop = threading.Event()
         if last:
-            # Live events while the last publish runs: the engine lag shows whether they wait.
+            # Live events while the last publish runs: the queue depth shows whether they wait.
             def send():
                 i = 0
                 while not stop.is_set():
@@ -144,7 +144,7 @@ def main():
                               "messageId": f"live-{i}-{k}"} for k in range(50)]
                     call(base, "POST", "/v1/batch", {"batch": batch}, auth=("Basic", WRITE_KEY))
                     try:
-                        lags.append(engine_lag(base))
+                        lags.append(engine_queue(base))
                     except Exception:
                         pass
                     i += 1
@@ -160,7 +160,7 @@ def main():
                           "in_journey": stats["versions"][0]["in_journey"],
                           "rss_mb": rss_mb(proc.pid)})
     summary["publishes"] = publishes
-    summary["live_engine_lag_ms_during_last_publish"] = {
+    summary["engine_queue_depth_during_last_publish"] = {
         "samples": len(lags), "max": max(lags) if lags else None}
 
     proc.send_signal(signal.SIGTERM)
