@@ -354,6 +354,12 @@ try {
   await shot(page, "11-profile");
   await a11y(page, "profiles");
 
+  // Part of an identifier lists the profiles that contain it.
+  await page.getByLabel("User id or anonymous id").fill("an");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByRole("region", { name: "Matching profiles" }).getByRole("link", { name: "ana", exact: true }).waitFor();
+  await a11y(page, "profile matches");
+
   await page.getByLabel("User id or anonymous id").fill("nobody");
   await page.getByRole("button", { name: "Find" }).click();
   await page.getByText("No profile").waitFor();

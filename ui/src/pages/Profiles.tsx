@@ -62,12 +62,25 @@ export function Profiles() {
     enabled: found !== undefined,
     queryFn: () => call<{ events: Json[] }, "get">("get", "/api/workspaces/{ws}/profiles/{user_id}/events", { params: { ws: found!, user_id: query!.user }, query: { limit: 200 } }),
   });
+  const notFound = profile.error instanceof ApiError && profile.error.status === 404;
+  // No exact identifier: every profile with an identifier (email included) containing the text.
+  const matches = useQuery({
+    queryKey: ["profile-matches", query],
+    enabled: notFound && !!ws.data,
+    queryFn: async (): Promise<{ ws: string; profile: ProfileView }[]> => {
+      const candidates = query!.ws ? [query!.ws] : (ws.data ?? []).map((x) => x.id);
+      const pages = await Promise.all(candidates.map(async (w) => {
+        const page = await call<{ profiles: ProfileView[] }, "get">("get", "/api/workspaces/{ws}/profiles", { params: { ws: w }, query: { q: query!.user, limit: 20 } });
+        return page.profiles.map((profile) => ({ ws: w, profile }));
+      }));
+      return pages.flat();
+    },
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const id = user.trim();
     if (id) setParams(workspace ? { ws: workspace, id } : { id });
   };
-  const notFound = profile.error instanceof ApiError && profile.error.status === 404;
   const wsName = (id: string | undefined) => ws.data?.find((x) => x.id === id)?.name ?? id;
   const evList = [...(events.data?.events ?? [])].reverse();
   const p = profile.data?.profile;
@@ -77,7 +90,7 @@ export function Profiles() {
   return (
     <div className="page">
       <h1>Profiles</h1>
-      <p className="muted">Look up one user of a workspace by the user id or an anonymous id your apps send. Identifiers are matched exactly (case matters).</p>
+      <p className="muted">Look up a user by the user id or an anonymous id your apps send (matched exactly), or by part of any identifier, email included (ignoring case).</p>
       <form className="card row" onSubmit={submit} aria-label="Find a profile">
         <label className="field">Workspace
           <select value={workspace} onChange={(e) => setWorkspace(e.target.value)}>
@@ -94,11 +107,29 @@ export function Profiles() {
       {!query && (
         <Empty>
           <p>Type an identifier and press Find to see that user's identifiers, traits, consent, the journeys they are in and their latest events.</p>
-          <p className="small">Search by email or by trait, and a list of profiles, come with the profile search API (<code>/api/workspaces/&#123;ws&#125;/profiles?q=</code>), which this Waymark does not serve yet.</p>
+          <p className="small">An exact user id or anonymous id opens that profile; otherwise every profile with an identifier (email included) containing what you typed is listed.</p>
         </Empty>
       )}
       {profile.isFetching && <Loading what={`profile ${query?.user}`} />}
-      {notFound && !profile.isFetching && (
+      {notFound && matches.isFetching && <Loading what="matching profiles" />}
+      <ErrorBox error={matches.error} title="Could not search the profiles" />
+      {notFound && (matches.data?.length ?? 0) > 0 && (
+        <div className="card" role="region" aria-label="Matching profiles">
+          <p>No profile has the identifier <strong>{query?.user}</strong>; these contain it:</p>
+          <ul>
+            {matches.data!.map(({ ws: w, profile: m }) => {
+              const id = m.user_id ?? m.anonymous_ids?.[0];
+              return id ? (
+                <li key={`${w}/${id}`}>
+                  <Link to={`/profiles?ws=${encodeURIComponent(w)}&id=${encodeURIComponent(id)}`}>{id}</Link>
+                  {" "}<span className="muted">{wsName(w)}{m.identities?.email ? ` · ${show(m.identities.email)}` : ""}</span>
+                </li>
+              ) : null;
+            })}
+          </ul>
+        </div>
+      )}
+      {notFound && !profile.isFetching && !matches.isFetching && (matches.data?.length ?? 0) === 0 && (
         <div className="empty" role="status">
           <p>No profile <strong>{query?.user}</strong> in {query?.ws ? wsName(query.ws) : "any workspace"}.</p>
           <p className="small">Check the workspace and the exact spelling: a user appears here once their first message has been accepted. Profiles deleted for privacy are gone from every view.</p>
