@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::Limits;
 use super::fields::{Checker, optional};
-use super::problems::{Problem, field, index, quote};
+use super::problems::{Problem, field, index, repeated};
 use crate::model::{Aggregate, ComputedAttribute};
 
 const ATTRIBUTE_FIELDS: [&str; 6] = ["name", "event", "aggregate", "property", "within", "where"];
@@ -93,19 +93,14 @@ pub fn validate_attribute_set(doc: &Value, limits: &Limits) -> Vec<Problem> {
         let name = checker.computed_attribute(doc, &path);
         problems.append(&mut checker.problems);
         if let Some(name) = name {
-            if let Some(first) = names.get(name) {
-                let message = format!(
-                    "attribute name {} is already used at $.attributes[{first}]",
-                    quote(name)
-                );
-                problems.push(Problem::new(
-                    field(&path, "name"),
-                    "duplicate_attribute_name",
-                    message,
-                ));
-            } else {
-                names.insert(name, i);
-            }
+            problems.extend(repeated(
+                &mut names,
+                name,
+                ("$.attributes", i),
+                "name",
+                "attribute name",
+                "duplicate_attribute_name",
+            ));
         }
     }
     problems

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::Limits;
 use super::criteria::Place;
 use super::fields::{Checker, optional};
-use super::problems::{Problem, field, index, quote};
+use super::problems::{Problem, field, index, quote, repeated};
 use crate::audience_order::evaluation_order;
 use crate::model::Audience;
 
@@ -105,19 +105,14 @@ pub fn validate_audience_set(doc: &Value, limits: &Limits, attributes: &[&str]) 
         let id = checker.audience(doc, &path);
         problems.append(&mut checker.problems);
         if let Some(id) = id {
-            if let Some(first) = ids.get(id) {
-                let message = format!(
-                    "audience id {} is already used at $.audiences[{first}]",
-                    quote(id)
-                );
-                problems.push(Problem::new(
-                    field(&path, "id"),
-                    "duplicate_audience_id",
-                    message,
-                ));
-            } else {
-                ids.insert(id, i);
-            }
+            problems.extend(repeated(
+                &mut ids,
+                id,
+                ("$.audiences", i),
+                "id",
+                "audience id",
+                "duplicate_audience_id",
+            ));
         }
         for (path, name) in checker.attribute_refs {
             if !attributes.contains(&name) {

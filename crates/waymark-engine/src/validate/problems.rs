@@ -75,3 +75,26 @@ pub(super) fn describe(value: &Value) -> String {
         Value::Object(_) => "an object".into(),
     }
 }
+
+/// Records that item `i` of the list at `list` uses `key` for its `name` field (`what`, in
+/// words); a problem (`code`, naming the item that used it first) when an earlier item did.
+pub(crate) fn repeated<'a>(
+    seen: &mut std::collections::HashMap<&'a str, usize>,
+    key: &'a str,
+    (list, i): (&str, usize),
+    name: &str,
+    what: &str,
+    code: &'static str,
+) -> Option<Problem> {
+    match seen.get(key) {
+        Some(first) => Some(Problem::new(
+            field(&index(list, i), name),
+            code,
+            format!("{what} {} is already used at {list}[{first}]", quote(key)),
+        )),
+        None => {
+            seen.insert(key, i);
+            None
+        }
+    }
+}
