@@ -336,6 +336,21 @@ impl Engine {
         }
     }
 
+    /// The event names the counters in `new` count: a backfill needs only those events.
+    pub fn counted_event_names(&self, new: &NewSlots) -> Vec<String> {
+        let mut names: Vec<String> = new
+            .counters
+            .iter()
+            .map(|&c| {
+                let spec = &self.catalog.counters[c as usize];
+                self.catalog.event_names.name(spec.name).to_string()
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The keys of the users the engine holds (for backfills).
     pub fn user_keys(&self) -> impl Iterator<Item = &str> {
         self.index.values().map(|&u| self.user_key(u))

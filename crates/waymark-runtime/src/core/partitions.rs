@@ -134,7 +134,8 @@ impl Core {
     }
 
     /// Fills the counters and trait slots a version of `journey` added: traits from the
-    /// stored profiles, counters from the stored events (as received), reporting progress.
+    /// stored profiles, counters from the stored events they count (read by name, in no
+    /// order: each counter keeps its latest hits whatever the order), reporting progress.
     pub(crate) fn backfill(
         &mut self,
         journey: &str,
@@ -179,7 +180,8 @@ impl Core {
             let Some(p) = self.partitions.get_mut(ws) else {
                 continue;
             };
-            store.for_each_event_by_arrival(ws, &mut |a: ArrivedEvent| {
+            let names = p.engine.counted_event_names(new);
+            store.for_each_event_named(ws, &names, &mut |a: ArrivedEvent| {
                 if let Some((e, _)) = live_event(ws, a) {
                     p.engine
                         .backfill_event(&e.key, &e.event, e.received_at, new);
