@@ -6,6 +6,10 @@ audience benchmark's `gen_events.py` output) into a fresh data directory, starts
 time to answer, the process RSS after each, how far live events lagged while the last
 publish ran (a thread sends batches meanwhile and the engine lag gauge is sampled), and
 the time from a restart until `/healthz` answers and the first journey's stats come back.
+A live journey (entry on a `Visit` event, delivering to a webhook served by this script)
+runs throughout: live events are sent before the publishes (the baseline) and while the
+last publish runs, and the event -> webhook delivery latency of each is reported (p50,
+p99, max).
 
     python3 tests/e2e/publish_bench.py --bin target/release/waymark \
         --events DATA/ev-1m.ndjson --audiences ../shared/bench/audiences.json \
@@ -14,6 +18,7 @@ the time from a restart until `/healthz` answers and the first journey's stats c
 Prints one JSON summary on stdout. Standard library only.
 """
 import argparse
+import http.server
 import json
 import os
 import shutil
@@ -44,6 +49,10 @@ write_key = "{WRITE_KEY}"
 [[tokens]]
 name = "bench"
 token = "{TOKEN}"
+
+[runtime]
+allow_private = ["127.0.0.0/8"]
+published_journeys_per_workspace = 50
 """
 
 
@@ -97,6 +106,62 @@ def engine_queue(base):
     return None
 
 
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """Records when each user's first delivery arrives."""
+    arrived = {}
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        now = time.perf_counter()
+        try:
+            user = json.loads(body).get("userId")
+            Receiver.arrived.setdefault(user, now)
+        except ValueError:
+            pass
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def start_receiver():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))]
+
+
+def live_sender(base, prefix, sent, stop):
+    """Sends batches of 20 `Visit` events (one per new user) every 50 ms until stopped."""
+    i = 0
+    while not stop.is_set():
+        users = [f"{prefix}-{i}-{k}" for k in range(20)]
+        batch = [{"type": "track", "userId": u, "event": "Visit", "messageId": u} for u in users]
+        t = time.perf_counter()
+        call(base, "POST", "/v1/batch", {"batch": batch}, auth=("Basic", WRITE_KEY))
+        for u in users:
+            sent[u] = t
+        i += 1
+        time.sleep(0.05)
+
+
+def latencies(sent, limit=30):
+    """Event -> delivery latency (ms) of every user in `sent`, waiting for stragglers."""
+    deadline = time.time() + limit
+    while time.time() < deadline and not all(u in Receiver.arrived for u in sent):
+        time.sleep(0.2)
+    lat = [(Receiver.arrived[u] - t) * 1000 for u, t in sent.items() if u in Receiver.arrived]
+    if not lat:
+        return {"sent": len(sent), "delivered": 0}
+    return {"sent": len(sent), "delivered": len(lat), "p50_ms": round(percentile(lat, 50), 1),
+            "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(max(lat), 1)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -122,9 +187,27 @@ def main():
     proc, base = serve(args, cfg, args.port)
     summary["start_empty_s"] = round(wait_healthy(base), 2)
     summary["rss_mb_before"] = rss_mb(proc.pid)
+    receiver = start_receiver()
+    call(base, "POST", "/api/outputs", {
+        "id": "live-hook", "kind": "webhook",
+        "url": f"http://127.0.0.1:{receiver.server_address[1]}/hook"})
+    call(base, "POST", "/api/journeys", {
+        "id": "live", "name": "Live", "inputs": ["web"],
+        "entry": {"id": "entry", "name": "Visit", "on": "event", "criteria": {"event": "Visit"},
+                  "connections": [{"id": "c", "output": "live-hook", "active": True,
+                                   "mode": "event"}]}})
+    call(base, "POST", "/api/journeys/live/publish", {"historical": False})
+    baseline, stop = {}, threading.Event()
+    sender = threading.Thread(target=live_sender, args=(base, "base", baseline, stop), daemon=True)
+    sender.start()
+    time.sleep(5)
+    stop.set()
+    sender.join()
+    summary["live_latency_before"] = latencies(baseline)
     audiences = json.load(open(args.audiences))["audiences"][: args.journeys]
     publishes = []
     lags = []
+    during = {}
     for n, audience in enumerate(audiences):
         jid = f"bench-{n}"
         call(base, "POST", "/api/journeys", {
@@ -136,21 +219,19 @@ def main():
         last = n == len(audiences) - 1
         stop = threading.Event()
         if last:
-            # Live events while the last publish runs: the queue depth shows whether they wait.
-            def send():
-                i = 0
+            # Live events while the last publish runs: their delivery latency, and the
+            # engine's queue depth, show whether they wait behind it.
+            def depth():
                 while not stop.is_set():
-                    batch = [{"type": "track", "userId": f"live-{i}-{k}", "event": "Visit",
-                              "messageId": f"live-{i}-{k}"} for k in range(50)]
-                    call(base, "POST", "/v1/batch", {"batch": batch}, auth=("Basic", WRITE_KEY))
                     try:
                         lags.append(engine_queue(base))
                     except Exception:
                         pass
-                    i += 1
-                    time.sleep(0.05)
-            sender = threading.Thread(target=send, daemon=True)
+                    time.sleep(0.1)
+            sender = threading.Thread(target=live_sender, args=(base, "live", during, stop),
+                                      daemon=True)
             sender.start()
+            threading.Thread(target=depth, daemon=True).start()
         t = time.perf_counter()
         call(base, "POST", f"/api/journeys/{jid}/publish", {"historical": True})
         took = time.perf_counter() - t
@@ -162,6 +243,7 @@ def main():
     summary["publishes"] = publishes
     summary["engine_queue_depth_during_last_publish"] = {
         "samples": len(lags), "max": max(lags) if lags else None}
+    summary["live_latency_during_last_publish"] = latencies(during)
 
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=120)

@@ -122,8 +122,8 @@ impl Runtime {
             let config = config.clone();
             std::thread::Builder::new()
                 .name("waymark-engine".into())
-                .spawn(
-                    move || match Core::start(store, engine_clock, config, shared, workers, post) {
+                .spawn(move || {
+                    match Core::start(store, engine_clock, config, shared, workers, post) {
                         Ok(core) => {
                             let _ = ready_tx.send(Ok(()));
                             engine_loop(core, &receiver);
@@ -131,8 +131,8 @@ impl Runtime {
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
                         }
-                    },
-                )
+                    }
+                })
                 .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
         }
         ready_rx.recv().map_err(|_| RuntimeError::unavailable())??;

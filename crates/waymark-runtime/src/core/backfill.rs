@@ -58,8 +58,9 @@ pub(crate) fn trait_fills(profile: &Profile, paths: &[String]) -> Vec<TraitFill>
                 .trait_times
                 .get(path)
                 .or_else(|| profile.trait_times.get(top));
-            let (since, written) =
-                times.map_or((profile.first_seen, profile.last_seen), |t| (t.since, t.written));
+            let (since, written) = times.map_or((profile.first_seen, profile.last_seen), |t| {
+                (t.since, t.written)
+            });
             Some((path.clone(), value.clone(), since, written))
         })
         .collect()
@@ -148,7 +149,10 @@ impl Task {
                 let fills: Vec<(String, Vec<TraitFill>)> = page
                     .iter()
                     .filter_map(|p| {
-                        let key = p.user_id.clone().or_else(|| p.anonymous_ids.first().cloned())?;
+                        let key = p
+                            .user_id
+                            .clone()
+                            .or_else(|| p.anonymous_ids.first().cloned())?;
                         Some((key, trait_fills(p, &f.new.traits)))
                     })
                     .collect();

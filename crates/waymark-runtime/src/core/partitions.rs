@@ -11,8 +11,8 @@
 //! ([`Core::start_runner`]).
 
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::Receiver;
 
 use waymark_store::ArrivedEvent;
 
