@@ -354,6 +354,30 @@ try {
   await shot(page, "11-profile");
   await a11y(page, "profiles");
 
+  // A long history is paged: the latest 50 events, then the older ones on request.
+  const history = Array.from({ length: 60 }, (_, i) => ({
+    type: "track", userId: "fay", event: `Visit ${i + 1}`, messageId: `fay-${i + 1}`,
+    timestamp: new Date(Date.now() - (60 - i) * 60000).toISOString(),
+  }));
+  const batch = await fetch(BASE + "/v1/batch", {
+    method: "POST",
+    headers: { authorization: "Basic " + Buffer.from(WRITE_KEY + ":").toString("base64"), "content-type": "application/json" },
+    body: JSON.stringify({ batch: history }),
+  });
+  check(batch.ok, `fay's history was refused: ${batch.status} ${await batch.text()}`);
+  await eventually("fay's 60 events stored", async () => (await api("GET", "/api/workspaces/shop/profiles/fay")).body?.event_count === 60);
+  await page.getByLabel("User id or anonymous id").fill("fay");
+  await page.getByRole("button", { name: "Find" }).click();
+  const events = page.getByRole("region", { name: "Events" });
+  await events.getByTestId("events-shown").filter({ hasText: "The latest 50 of 60" }).waitFor();
+  check((await events.getByText("Visit 10", { exact: true }).count()) === 0, "an older event shown before asking");
+  await events.getByRole("button", { name: "Older events" }).click();
+  await events.getByTestId("events-shown").filter({ hasText: "The latest 60 of 60" }).waitFor();
+  await events.getByText("Visit 1", { exact: true }).waitFor();
+  await events.getByText("That is every event of this profile.").waitFor();
+  check((await events.getByRole("button", { name: "Older events" }).count()) === 0, "Older events offered past the first event");
+  await shot(page, "11a-profile-older-events");
+
   // Part of an identifier lists the profiles that contain it.
   await page.getByLabel("User id or anonymous id").fill("an");
   await page.getByRole("button", { name: "Find" }).click();

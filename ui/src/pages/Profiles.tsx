@@ -6,6 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { ApiError, call } from "../api/client";
 import type { JourneyStats, JourneySummary, JourneyView, Workspace } from "../journey/model";
 import { ErrorBox, Empty, Loading } from "../components/common";
+import { ProfileEvents } from "../profile/ProfileEvents";
 import { parseAudienceCsv, placeIn, readsWorkspace, type AudienceRow, type JourneyPlace, type ProfileView } from "../profile/membership";
 
 type Json = Record<string, unknown>;
@@ -57,11 +58,6 @@ export function Profiles() {
     },
   });
   const found = profile.data?.ws;
-  const events = useQuery({
-    queryKey: ["profile-events", query, found],
-    enabled: found !== undefined,
-    queryFn: () => call<{ events: Json[] }, "get">("get", "/api/workspaces/{ws}/profiles/{user_id}/events", { params: { ws: found!, user_id: query!.user }, query: { limit: 200 } }),
-  });
   const notFound = profile.error instanceof ApiError && profile.error.status === 404;
   // No exact identifier: every profile with an identifier (email included) containing the text.
   const matches = useQuery({
@@ -82,7 +78,6 @@ export function Profiles() {
     if (id) setParams(workspace ? { ws: workspace, id } : { id });
   };
   const wsName = (id: string | undefined) => ws.data?.find((x) => x.id === id)?.name ?? id;
-  const evList = [...(events.data?.events ?? [])].reverse();
   const p = profile.data?.profile;
   const traits = Object.entries(p?.traits ?? {});
   const consent = consentRows(p?.consent);
@@ -179,23 +174,7 @@ export function Profiles() {
           </div>
           <div>
             <ProfileJourneys ws={found} profile={p} />
-            <section className="card" aria-label="Events">
-              <h2>Events</h2>
-              <ErrorBox error={events.error} title="Could not load the events" />
-              {events.isLoading && <Loading what="events" />}
-              {events.data && evList.length === 0 && <p className="muted">No events: this profile only has identify calls or its events were erased.</p>}
-              {evList.length > 0 && <p className="muted small">The latest {evList.length} of {(p.event_count ?? evList.length).toLocaleString()}, newest first.</p>}
-              <ul className="events plain-list">
-                {evList.map((e, i) => (
-                  <li key={String(e.messageId ?? i)}>
-                    <details>
-                      <summary><strong>{String(e.event ?? e.type)}</strong> <span className="muted small">{when(e.timestamp)}{e.input ? ` · ${String(e.input)}` : ""}</span></summary>
-                      <pre>{JSON.stringify(e, null, 2)}</pre>
-                    </details>
-                  </li>
-                ))}
-              </ul>
-            </section>
+            <ProfileEvents ws={found} user={query.user} total={p.event_count ?? 0} />
           </div>
         </div>
       )}
