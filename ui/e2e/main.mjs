@@ -7,6 +7,8 @@
 // Screenshots of every main screen go to UI_ARTIFACTS; axe-core must find no critical
 // violation on them.
 import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Analytics } from "@segment/analytics-node";
 import { BASE, TOKEN, axeCritical, check, eventually, fitView, launch, newPage, shot, signIn } from "./lib.mjs";
 
@@ -15,17 +17,16 @@ const WRITE_KEY = process.env.WAYMARK_WRITE_KEY;
 check(WS_TOKEN && WRITE_KEY, "WAYMARK_WS_TOKEN and WAYMARK_WRITE_KEY are required");
 
 // ---- A local webhook receiver: every accepted POST body, parsed. `/gone` answers its
-// first request 410 (which disables the output) and `/bad` its first 400 (a permanent
-// failure: a dead delivery); after that both accept.
+// first request 410 (which disables the output) and `/bad` its first two 400 (a permanent
+// failure: a dead delivery, dead again after one replay); after that both accept.
 const received = [];
-const refused = { "/gone": 410, "/bad": 400 };
+const refused = { "/gone": [410], "/bad": [400, 400] };
 const receiver = http.createServer((req, res) => {
   let body = "";
   req.on("data", (c) => (body += c));
   req.on("end", () => {
-    const status = refused[req.url];
+    const status = refused[req.url]?.shift();
     if (status) {
-      delete refused[req.url];
       res.writeHead(status).end("no");
       return;
     }
@@ -259,6 +260,30 @@ try {
     await page.getByRole("button", { name: "Create output" }).click();
     await page.getByRole("row", { name: new RegExp(name) }).waitFor();
   }
+  // Every other kind of output: a Segment-compatible endpoint, an NDJSON file, a list.
+  await page.getByLabel("Kind").selectOption("segment");
+  await page.getByLabel("Output id").fill("seg");
+  await page.getByLabel("Name").fill("Segment copy");
+  await page.getByLabel("Endpoint").fill(hookUrl.replace("/hook", "/seg"));
+  await page.getByLabel("Write key").fill("wk_copy");
+  await page.getByRole("button", { name: "Create output" }).click();
+  await page.getByText("Output seg (segment) created.").waitFor();
+  await page.getByLabel("Kind").selectOption("file");
+  await page.getByLabel("Output id").fill("file");
+  await page.getByLabel("Name").fill("NDJSON file");
+  await page.getByLabel("File path on the server").fill(join(tmpdir(), `waymark-e2e-${process.pid}.ndjson`));
+  await page.getByRole("button", { name: "Create output" }).click();
+  await page.getByText("Output file (file) created.").waitFor();
+  await page.getByLabel("Kind").selectOption("list");
+  await page.getByLabel("Output id").fill("vip");
+  await page.getByLabel("Name").fill("VIP list");
+  await page.getByRole("button", { name: "Create output" }).click();
+  await page.getByText("Output vip (list) created.").waitFor();
+  for (const [id, kind] of [["seg", "segment"], ["file", "file"], ["vip", "list"]]) {
+    await eventually(`output ${id} listed`, async () => (await page.getByTestId(`kind-${id}`).textContent()).startsWith(kind));
+  }
+  await page.getByRole("row", { name: /VIP list/ }).getByRole("button", { name: "Members CSV" }).waitFor();
+  await shot(page, "10a-outputs-every-kind");
 
   // ---- A second journey, like the seeds' consent-based channel choice: a multi-branch
   // split on consent, a random A/B split with weights, and an exit.
@@ -335,10 +360,27 @@ try {
   await eventually("gone delivered after re-enabling", async () => deliveredTo("dia", "/gone").length > 0, 60000);
   await eventually("gone counted as delivered", async () => (await page.getByTestId("delivered-gone").textContent()) === "1", 60000);
   step("gone re-enabled and delivered");
+  // `bad`: its dead delivery's attempt log shows the 400; replayed alone it dies again (a
+  // second attempt in the log); "Replay all dead" then sends it, and it is delivered.
+  await eventually("bad counted as dead", async () => (await page.getByTestId("dead-bad").textContent()) === "1", 60000);
+  const [dead] = (await api("GET", "/api/outputs/bad/deliveries?status=dead")).body.deliveries;
   const badRow = page.getByRole("row", { name: /Bad hook/ });
   await badRow.getByRole("button", { name: "Deliveries" }).click();
-  await page.getByRole("button", { name: "Replay" }).first().click({ timeout: 60000 });
-  await eventually("bad delivered after the replay", async () => deliveredTo("dia", "/bad").length > 0, 60000);
+  const badDeliveries = page.getByRole("region", { name: "Deliveries of Bad hook" });
+  await badDeliveries.getByLabel("Show deliveries that are").selectOption("dead");
+  await badDeliveries.getByRole("button", { name: `Attempts of delivery ${dead.id}` }).click();
+  const attempts = page.getByRole("region", { name: `Delivery ${dead.id}` }).getByRole("table", { name: "Attempts" });
+  await attempts.getByRole("cell", { name: "400", exact: true }).waitFor();
+  await attempts.getByText("failed for good").waitFor();
+  await shot(page, "12b-delivery-attempts");
+  await a11y(page, "delivery attempts");
+  await badDeliveries.getByRole("button", { name: `Replay delivery ${dead.id}` }).click();
+  await eventually("the replay refused again: two attempts", async () => (await attempts.getByRole("row").count()) === 3, 60000);
+  await badDeliveries.getByRole("button", { name: "Replay all dead (1)" }).click();
+  await badDeliveries.getByText("1 dead delivery is sent again.").waitFor();
+  await eventually("bad delivered after replaying all dead", async () => deliveredTo("dia", "/bad").length > 0, 60000);
+  await eventually("bad counted as delivered", async () => (await page.getByTestId("delivered-bad").textContent()) === "1", 60000);
+  check((await page.getByTestId("dead-bad").textContent()) === "0", "bad still has a dead delivery");
   step("bad replayed and delivered");
   await shot(page, "12b-outputs-replayed");
 
