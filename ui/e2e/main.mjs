@@ -261,20 +261,20 @@ try {
     await page.getByRole("row", { name: new RegExp(name) }).waitFor();
   }
   // Every other kind of output: a Segment-compatible endpoint, an NDJSON file, a list.
-  await page.getByLabel("Kind").selectOption("segment");
+  await page.getByRole("combobox", { name: /^Kind/ }).selectOption("segment");
   await page.getByLabel("Output id").fill("seg");
   await page.getByLabel("Name").fill("Segment copy");
-  await page.getByLabel("Endpoint").fill(hookUrl.replace("/hook", "/seg"));
-  await page.getByLabel("Write key").fill("wk_copy");
+  await page.getByLabel("Endpoint", { exact: true }).fill(hookUrl.replace("/hook", "/seg"));
+  await page.getByLabel("Write key", { exact: true }).fill("wk_copy");
   await page.getByRole("button", { name: "Create output" }).click();
   await page.getByText("Output seg (segment) created.").waitFor();
-  await page.getByLabel("Kind").selectOption("file");
+  await page.getByRole("combobox", { name: /^Kind/ }).selectOption("file");
   await page.getByLabel("Output id").fill("file");
   await page.getByLabel("Name").fill("NDJSON file");
   await page.getByLabel("File path on the server").fill(join(tmpdir(), `waymark-e2e-${process.pid}.ndjson`));
   await page.getByRole("button", { name: "Create output" }).click();
   await page.getByText("Output file (file) created.").waitFor();
-  await page.getByLabel("Kind").selectOption("list");
+  await page.getByRole("combobox", { name: /^Kind/ }).selectOption("list");
   await page.getByLabel("Output id").fill("vip");
   await page.getByLabel("Name").fill("VIP list");
   await page.getByRole("button", { name: "Create output" }).click();
