@@ -12,6 +12,8 @@ import {
 export interface BuilderContext {
   inputs: string[];
   journeys: { id: string; steps: string[] }[];
+  /** Standalone audiences to pick from in "member of"; without them an audience id is typed. */
+  audiences?: { id: string; name: string }[];
 }
 
 const KIND_LABELS: Record<CriterionKind, string> = {
@@ -245,7 +247,15 @@ function MemberOfEditor({ c, onChange, prefix, ctx }: { c: MemberOfCriterion; on
         <option value="audience">an audience</option>
       </select>
       {isAudience ? (
-        <input aria-label={`${prefix} audience id`} placeholder="audience id" value={target.audience} onChange={(e) => onChange({ ...c, member_of: { audience: e.target.value } })} />
+        (ctx.audiences ?? []).length > 0 ? (
+          <select aria-label={`${prefix} audience`} value={target.audience} onChange={(e) => onChange({ ...c, member_of: { audience: e.target.value } })}>
+            <option value="" disabled>choose an audience</option>
+            {target.audience !== "" && !ctx.audiences!.some((a) => a.id === target.audience) && <option value={target.audience}>{target.audience} (unknown)</option>}
+            {ctx.audiences!.map((a) => <option key={a.id} value={a.id}>{a.name} ({a.id})</option>)}
+          </select>
+        ) : (
+          <input aria-label={`${prefix} audience id`} placeholder="audience id" value={target.audience} onChange={(e) => onChange({ ...c, member_of: { audience: e.target.value } })} />
+        )
       ) : (
         <>
           <input aria-label={`${prefix} journey id`} list={`${prefix}-journeys`} placeholder="journey id" value={journeyId}
