@@ -239,14 +239,24 @@ impl Engine {
 
     /// Evaluates every user in journey `j` at the clock (after [`Engine::replace_journey`]).
     pub fn settle_journey(&mut self, j: u16, out: &mut Vec<Transition>) {
+        self.settle_users(j, false, out);
+    }
+
+    /// Evaluates every user the engine holds in journey `j` at the clock, those outside it
+    /// too (after [`Engine::replace_journey`] changed who may enter: a standalone audience's
+    /// new criteria take everyone they hold for at once).
+    pub fn settle_journey_for_everyone(&mut self, j: u16, out: &mut Vec<Transition>) {
+        self.settle_users(j, true, out);
+    }
+
+    fn settle_users(&mut self, j: u16, outside_too: bool, out: &mut Vec<Transition>) {
         let k = usize::from(j);
         for user in 0..self.users.len() as UserIndex {
             let state = &self.users[user as usize];
             let runs = !state.removed
-                && state
-                    .journeys
-                    .get(k)
-                    .is_some_and(|st| st.status != Status::Out && self.lifecycles[k].runs_for(st));
+                && state.journeys.get(k).is_some_and(|st| {
+                    (outside_too || st.status != Status::Out) && self.lifecycles[k].runs_for(st)
+                });
             if runs {
                 self.settle_one(user, j, out, |m, st| m.settle(st, Trigger::Timer));
             }

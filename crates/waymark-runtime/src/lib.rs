@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audiences;
 pub mod clock;
 pub mod config;
 mod core;
@@ -32,4 +33,4 @@ pub use config::RuntimeConfig;
 pub use core::LIST_PREFIX;
 pub use error::RuntimeError;
 pub use owner::Owner;
-pub use runtime::{DeliveryFilter, DeliveryPage, Runtime};
+pub use runtime::{DeliveryFilter, DeliveryPage, MemberPage, Runtime};

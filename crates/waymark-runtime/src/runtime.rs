@@ -28,8 +28,10 @@ const BATCH_TIME: Duration = Duration::from_millis(20);
 /// The longest the engine thread sleeps.
 const IDLE_MS: i64 = 1000;
 
+mod audiences;
 mod deliveries;
 
+pub use audiences::MemberPage;
 pub use deliveries::{DeliveryFilter, DeliveryPage};
 
 type Call = Box<dyn FnOnce(&mut Core) + Send>;
@@ -250,12 +252,19 @@ impl Runtime {
             .into_iter()
             .filter_map(|(id, v)| JourneyDoc::from_stored(&id, v).ok())
             .collect();
+        let audiences: Vec<crate::audiences::AudienceDoc> = store
+            .documents(crate::audiences::COLLECTION)?
+            .into_iter()
+            .filter_map(|(id, v)| crate::audiences::AudienceDoc::from_stored(&id, v).ok())
+            .filter(|a| a.deleted_at.is_none())
+            .collect();
         Ok(crate::journeys::references::problems(
             &doc.id,
             &doc.latest().definition,
             &doc.owner,
             &outputs,
             &journeys,
+            &audiences,
             &crate::core::input_ids(store)?,
         ))
     }

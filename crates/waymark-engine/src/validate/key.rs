@@ -26,6 +26,19 @@ pub fn step_key(journey_id: &str, journey_name: &str, step_id: &str, step_name: 
     key
 }
 
+/// The output key of a standalone audience: `a_<audience_slug>_<6 chars>`, built as a step's
+/// is (the slug of its name; the first 6 hex digits of the SHA-256 of `audience/<id>`), so
+/// that it never equals a step's key and two audiences with one name stay apart.
+pub fn audience_key(audience_id: &str, name: &str) -> String {
+    let digest = Sha256::digest(format!("audience/{audience_id}").as_bytes());
+    let mut key = format!("a_{}_", slug(name));
+    for byte in &digest[..3] {
+        // Writing to a String cannot fail.
+        let _ = write!(key, "{byte:02x}");
+    }
+    key
+}
+
 /// Lower-case ASCII letters and digits, every run of anything else one `_`, none at the ends.
 fn slug(name: &str) -> String {
     let mut slug = String::with_capacity(name.len());

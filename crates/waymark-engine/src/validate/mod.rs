@@ -74,7 +74,7 @@ use fields::Checker;
 
 pub use attribute::{load_attributes, validate_attribute, validate_attribute_set};
 pub use audience::{load_audiences, validate_audience, validate_audience_set};
-pub use key::step_key;
+pub use key::{audience_key, step_key};
 pub use limits::{Limits, counted_steps};
 pub use problems::Problem;
 

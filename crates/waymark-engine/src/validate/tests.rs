@@ -1695,6 +1695,12 @@ fn step_keys_follow_segments_form() {
     assert_eq!(step_key("j1", "¡¡!!", "entry", ""), "j_o____b8d580");
 }
 
+#[test]
+fn audience_keys_take_the_slug_of_the_name_and_a_hash_of_the_id() {
+    // SHA-256("audience/vip") starts cba53b.
+    assert_eq!(audience_key("vip", "VIP buyers!"), "a_vip_buyers_cba53b");
+}
+
 // ---------------------------------------------------------------- properties
 
 /// Field names and values the journey language uses, so random documents reach deep checks.

@@ -1,11 +1,14 @@
 //! Standalone audiences (SPEC §6) under generated criteria and event streams: membership
-//! is live (property 15) and a whole history settled at once gives the same members as a
-//! live run (property 16).
+//! is live (property 15), a whole history settled at once gives the same members as a
+//! live run (property 16), and an audience run as a journey agrees with both.
 
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use waymark_engine::model::{Audience, Criteria, MemberOf, MemberTarget};
+use waymark_engine::model::{
+    Audience, Branching, Criteria, EntryOn, EntryStep, Journey, MemberOf, MemberTarget, Reentry,
+    Settings,
+};
 use waymark_engine::time::{Millis, format_instant};
 use waymark_engine::{Change, Engine, Event, Target, Transition, TransitionKind};
 
@@ -156,5 +159,71 @@ proptest! {
             };
             prop_assert_eq!(keys(&live), keys(&backfill));
         }
+    }
+}
+
+/// The journey SPEC §6 says an audience is (and the live runtime runs it as): a live entry
+/// on qualify, re-entry after exit, `historical`, no steps, the audience's id.
+fn as_journey(a: &Audience) -> Journey {
+    // In an engine of journeys, `member_of` an audience reads the journey of that id.
+    let criteria = a.criteria.clone();
+    Journey {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        description: None,
+        inputs: a.inputs.clone(),
+        entry: EntryStep {
+            id: "entry".into(),
+            name: a.name.clone(),
+            criteria: Some(criteria),
+            on: EntryOn::Qualify,
+            live: true,
+            historical: true,
+            reentry: Reentry::AfterExit,
+            start_at: None,
+            end_at: None,
+            connections: Vec::new(),
+            branching: Branching::default(),
+            timeout: None,
+            steps: Vec::new(),
+        },
+        settings: Settings::default(),
+        version: 1,
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::properties::config(256))]
+
+    /// An audience run by the engine's audience machinery and the same audience run as the
+    /// journey SPEC §6 describes (the live runtime's form) join and leave the same users at
+    /// the same instants.
+    #[test]
+    fn native_and_journey_audiences_agree(specs in specs(), (events, until) in events()) {
+        let all = audiences(&specs);
+        let (native, native_out) = live_run(&all, &events, until);
+        let journeys: Vec<Journey> = all.iter().map(as_journey).collect();
+        let mut engine = Engine::new(&journeys).expect("journeys compile");
+        let mut out = Vec::new();
+        for (key, e) in events.iter().filter(|(_, e)| e.at <= until) {
+            engine.apply(key, e, &mut out);
+        }
+        engine.advance_to(until, &mut out);
+        let changes = |engine: &Engine, out: &[Transition]| -> Vec<(u16, String, Millis, bool)> {
+            out.iter()
+                .filter_map(|t| {
+                    let TransitionKind::Journey(change) = t.kind else { return None };
+                    let index = match t.target() {
+                        Target::Audience(a) | Target::Journey(a) => a,
+                    };
+                    Some((index, engine.user_key(t.user).to_string(), t.at, change == Change::Entered))
+                })
+                .collect()
+        };
+        let mut expected = changes(&native, &native_out);
+        let mut got = changes(&engine, &out);
+        expected.sort();
+        got.sort();
+        prop_assert_eq!(got, expected);
     }
 }

@@ -93,6 +93,7 @@ impl Core {
             owner,
             &self.outputs,
             &self.journey_docs()?,
+            &self.audience_docs()?,
             &self.input_ids()?,
         );
         if problems.is_empty() {
@@ -120,6 +121,12 @@ impl Core {
             return Err(RuntimeError::conflict(
                 "already_exists",
                 format!("journey `{id}` already exists"),
+            ));
+        }
+        if self.audience_doc(&id).is_ok() {
+            return Err(RuntimeError::conflict(
+                "already_exists",
+                format!("audience `{id}` has this id; journeys and audiences share ids"),
             ));
         }
         let mut keys = BTreeMap::new();
@@ -212,7 +219,7 @@ impl Core {
             if same_steps {
                 self.runners[i].refresh_connections(&version);
             } else {
-                self.redefine_runner(i, &journey, &version)?;
+                self.redefine_runner(i, &journey, &version, false)?;
             }
             for (step, connection) in &newly {
                 self.announce_members(i, step, connection);
@@ -229,21 +236,22 @@ impl Core {
     }
 
     /// Refuses when `definition` would take the active audiences past the account's limit.
-    fn check_credits(&self, id: &str, definition: &Value) -> Result<(), RuntimeError> {
+    pub(crate) fn check_credits(&self, id: &str, definition: &Value) -> Result<(), RuntimeError> {
         let others: usize = self
             .journey_docs()?
             .iter()
             .filter(|j| j.id != id)
             .filter_map(|j| j.published().last())
             .map(|v| rules::active_audiences(&v.definition))
-            .sum();
+            .sum::<usize>()
+            + self.audience_credits(id)?;
         let wanted = others + rules::active_audiences(definition);
         let limit = self.config.active_audience_limit;
         if wanted > limit {
             return Err(RuntimeError::conflict(
                 "audience_limit_reached",
                 format!(
-                    "this needs {wanted} active audiences; the account's active_audience_limit is {limit} ({others} in use by other journeys)"
+                    "this needs {wanted} active audiences; the account's active_audience_limit is {limit} ({others} in use by other journeys and audiences)"
                 ),
             ));
         }
@@ -552,7 +560,8 @@ impl Core {
             .iter()
             .filter_map(|j| j.published().last())
             .map(|v| rules::active_audiences(&v.definition))
-            .sum())
+            .sum::<usize>()
+            + self.audience_credits("")?)
     }
 }
 
@@ -623,12 +632,14 @@ impl Core {
 
     /// Takes an in-place edit that changes a running version's steps: every engine swaps
     /// the definition keeping users where they are by step id, fills what it adds from
-    /// history, and evaluates the version's users under it.
-    fn redefine_runner(
+    /// history, and evaluates the version's users under it (`everyone`: every user the
+    /// engines hold, those outside it too, when who may enter changed).
+    pub(crate) fn redefine_runner(
         &mut self,
         runner: usize,
         journey: &JourneyDoc,
         version: &VersionDoc,
+        everyone: bool,
     ) -> Result<(), RuntimeError> {
         let inputs = self.input_ids()?;
         self.runners[runner].redefine(journey, version, &inputs)?;
@@ -652,7 +663,11 @@ impl Core {
         for (ws, j) in indices {
             let mut out = Vec::new();
             if let Some(p) = self.partitions.get_mut(&ws) {
-                p.engine.settle_journey(j, &mut out);
+                if everyone {
+                    p.engine.settle_journey_for_everyone(j, &mut out);
+                } else {
+                    p.engine.settle_journey(j, &mut out);
+                }
             }
             self.handle(&ws, &out, false);
         }

@@ -1,6 +1,7 @@
 //! The engine thread's state: running versions, who is who, outputs, and what is waiting to
 //! be written to the outbox. Only the engine thread touches it.
 
+mod audience_ops;
 mod delivery_stats;
 mod forget;
 mod history;
@@ -32,6 +33,7 @@ use crate::runner::{LiveEvent, Runner};
 use crate::shared::Shared;
 use partitions::Partition;
 
+pub(crate) use audience_ops::AudienceMember;
 pub(crate) use history::{input_ids, load_history};
 
 /// The collection prefix of list outputs' members (`list/<output id>`).
@@ -103,7 +105,9 @@ impl Core {
             outbox: Vec::new(),
             lists: Vec::new(),
         };
-        let journeys = core.journey_docs()?;
+        let mut journeys = core.journey_docs()?;
+        // Audiences run as one-step journeys (see `crate::audiences`).
+        journeys.extend(core.audience_docs()?.iter().map(|a| a.as_journey().0));
         let inputs = core.input_ids()?;
         let mut versions: Vec<(&JourneyDoc, &VersionDoc)> = journeys
             .iter()

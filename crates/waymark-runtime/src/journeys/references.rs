@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use waymark_engine::model::{Criteria, Journey, MemberTarget, Step};
 
 use crate::RuntimeError;
+use crate::audiences::AudienceDoc;
 use crate::journeys::JourneyDoc;
 use crate::journeys::rules;
 use crate::outputs::OutputDoc;
@@ -89,13 +90,15 @@ fn input_matches(full: &str, name: &str, owner: &Owner) -> bool {
 
 /// What a definition names that does not exist or that `owner` may not use: outputs of
 /// connections, `member_of` journeys, steps and audiences, computed attributes, inputs.
-/// `journeys` are every stored journey; `outputs` every output.
+/// `journeys` are every stored journey, `audiences` every standalone audience; `outputs`
+/// every output.
 pub fn problems(
     journey_id: &str,
     definition: &Value,
     owner: &Owner,
     outputs: &BTreeMap<String, OutputDoc>,
     journeys: &[JourneyDoc],
+    audiences: &[AudienceDoc],
     existing_inputs: &[String],
 ) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -149,11 +152,21 @@ pub fn problems(
                         journey_id, &own_steps, journey, step, owner, journeys,
                     ));
                 }
-                MemberTarget::Audience { audience } => out.push(Problem {
-                    code: "unknown_audience",
-                    name: audience.clone(),
-                    message: format!("audience `{audience}` does not exist"),
-                }),
+                MemberTarget::Audience { audience } => {
+                    let known = audiences
+                        .iter()
+                        .any(|a| a.id == *audience && owner.may_use(&a.owner));
+                    if !known {
+                        out.push(Problem {
+                            code: "unknown_audience",
+                            name: audience.clone(),
+                            message: format!(
+                                "audience `{audience}` does not exist{}",
+                                scope_note(owner)
+                            ),
+                        });
+                    }
+                }
             },
             Criteria::Attribute(a) => out.push(Problem {
                 code: "unknown_attribute",
@@ -208,6 +221,19 @@ fn step_problem(
         message: format!(
             "`member_of` names step `{step}`, which journey `{journey}` does not have"
         ),
+    })
+}
+
+/// Whether a journey definition names standalone audience `id` with `member_of`.
+pub fn names_audience(definition: &Value, id: &str) -> bool {
+    let Ok(journey) = serde_json::from_value::<Journey>(definition.clone()) else {
+        return false;
+    };
+    let mut criteria = Vec::new();
+    collect_journey(&journey, &mut criteria);
+    criteria.iter().any(|c| {
+        matches!(c, Criteria::MemberOf(m)
+            if matches!(&m.target, MemberTarget::Audience { audience } if audience == id))
     })
 }
 

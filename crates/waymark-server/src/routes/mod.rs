@@ -3,6 +3,7 @@
 
 mod accept;
 mod admin;
+mod audiences;
 mod body;
 mod health;
 mod journeys;
@@ -289,6 +290,55 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         "Send a dead or delivered delivery again",
         Auth::Admin,
         || post(outputs::replay),
+    ),
+    ep(
+        "get",
+        "/api/audiences",
+        "Standalone audiences with their sizes",
+        Auth::Admin,
+        || get(audiences::list),
+    ),
+    ep(
+        "post",
+        "/api/audiences",
+        "Create an audience: it runs at once over stored history",
+        Auth::Admin,
+        || post(audiences::create),
+    ),
+    ep(
+        "get",
+        "/api/audiences/{id}",
+        "An audience with its size and delivery counts",
+        Auth::Admin,
+        || get(audiences::get),
+    ),
+    ep(
+        "patch",
+        "/api/audiences/{id}",
+        "Change an audience's name, description, criteria or connections (in place)",
+        Auth::Admin,
+        || patch(audiences::patch),
+    ),
+    ep(
+        "delete",
+        "/api/audiences/{id}",
+        "Delete an audience nothing running names: its members leave",
+        Auth::Admin,
+        || delete(audiences::delete),
+    ),
+    ep(
+        "get",
+        "/api/audiences/{id}/members",
+        "An audience's members, paged",
+        Auth::Admin,
+        || get(audiences::members),
+    ),
+    ep(
+        "get",
+        "/api/audiences/{id}/members.csv",
+        "An audience's members as CSV",
+        Auth::Admin,
+        || get(audiences::members_csv),
     ),
     ep("get", "/api/journeys", "Journeys", Auth::Admin, || {
         get(journeys::list)

@@ -18,13 +18,14 @@ fn model_schemas() -> Map<String, Value> {
     settings.definitions_path = "/components/schemas/".into();
     let mut generator = settings.into_generator();
     generator.subschema_for::<waymark_engine::model::Journey>();
+    generator.subschema_for::<waymark_engine::model::Audience>();
     generator.subschema_for::<waymark_engine::model::Criteria>();
     generator.take_definitions(true)
 }
 
-/// The journey JSON as a request body.
-fn journey_body() -> Value {
-    json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Journey"}}}})
+/// A model of `#/components/schemas/` as a required request body.
+fn model_body(model: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{model}")}}}})
 }
 
 /// The document.
@@ -55,7 +56,9 @@ pub(crate) fn openapi() -> Value {
             op["parameters"] = json!(params);
         }
         if (e.method, e.path) == ("post", "/api/journeys") {
-            op["requestBody"] = journey_body();
+            op["requestBody"] = model_body("Journey");
+        } else if (e.method, e.path) == ("post", "/api/audiences") {
+            op["requestBody"] = model_body("Audience");
         } else if matches!(e.method, "post" | "patch") {
             op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});
         }

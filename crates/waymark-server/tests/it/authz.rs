@@ -44,8 +44,10 @@ const SHOP_HOOK_SECRET: &str = "whsec_c2hvcC1zZW50aW5lbC1zZWNyZXQta2V5LTI0Ynl0ZX
 const SHOP_SEGMENT_KEY: &str = "shop-segment-write-key-sentinel";
 const SHOP_OUTPUT_NAME: &str = "Shop Private Output Name";
 const SHOP_JOURNEY_NAME: &str = "Shop Private Journey Name";
+const SHOP_AUDIENCE_NAME: &str = "Shop Private Audience Name";
 const ACCOUNT_OUTPUT_NAME: &str = "Account Private Output Name";
 const ACCOUNT_JOURNEY_NAME: &str = "Account Private Journey Name";
+const ACCOUNT_AUDIENCE_NAME: &str = "Account Private Audience Name";
 
 /// What workspace `shop` owns that `other` must never see.
 const SHOP_SENTINELS: &[&str] = &[
@@ -56,9 +58,14 @@ const SHOP_SENTINELS: &[&str] = &[
     SHOP_SEGMENT_KEY,
     SHOP_OUTPUT_NAME,
     SHOP_JOURNEY_NAME,
+    SHOP_AUDIENCE_NAME,
 ];
 /// What the account owns that workspace tokens must never see.
-const ACCOUNT_SENTINELS: &[&str] = &[ACCOUNT_OUTPUT_NAME, ACCOUNT_JOURNEY_NAME];
+const ACCOUNT_SENTINELS: &[&str] = &[
+    ACCOUNT_OUTPUT_NAME,
+    ACCOUNT_JOURNEY_NAME,
+    ACCOUNT_AUDIENCE_NAME,
+];
 
 /// One row: a route, the concrete request, and the status per caller (in `CALLERS`
 /// order).
@@ -320,6 +327,52 @@ fn matrix() -> Vec<Row> {
             None,
             [401, 401, 404, 409, 409],
         ),
+        row("get", "/api/audiences", "/api/audiences", None, ANY_ADMIN),
+        row(
+            "post",
+            "/api/audiences",
+            "/api/audiences",
+            Some(
+                json!({"id": "fresh-aud", "name": "Fresh", "inputs": ["web"],
+                "criteria": {"everyone": true}}),
+            ),
+            MADE,
+        ),
+        row(
+            "get",
+            "/api/audiences/{id}",
+            "/api/audiences/shop-aud",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "patch",
+            "/api/audiences/{id}",
+            "/api/audiences/shop-aud",
+            Some(json!({"name": "Renamed"})),
+            SHOP_ONLY,
+        ),
+        row(
+            "delete",
+            "/api/audiences/{id}",
+            "/api/audiences/shop-aud",
+            None,
+            [401, 401, 404, 204, 204],
+        ),
+        row(
+            "get",
+            "/api/audiences/{id}/members",
+            "/api/audiences/shop-aud/members",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "get",
+            "/api/audiences/{id}/members.csv",
+            "/api/audiences/shop-aud/members.csv",
+            None,
+            SHOP_ONLY,
+        ),
         row("get", "/api/journeys", "/api/journeys", None, ANY_ADMIN),
         row(
             "post",
@@ -444,6 +497,24 @@ async fn seeded() -> (App, String) {
             .send(post(&format!("/api/journeys/{id}/publish")).bearer(token))
             .await;
         resp.assert_status(StatusCode::OK);
+    }
+    for (token, audience) in [
+        (
+            SHOP_TOKEN,
+            json!({"id": "shop-aud", "name": SHOP_AUDIENCE_NAME, "inputs": ["web"],
+                "criteria": {"trait": "email", "op": "exists"},
+                "connections": [{"id": "c_list", "output": "shop-list", "active": true, "mode": "list"}]}),
+        ),
+        (
+            ACCOUNT_TOKEN,
+            json!({"id": "acct-aud", "name": ACCOUNT_AUDIENCE_NAME,
+                "criteria": {"everyone": true}}),
+        ),
+    ] {
+        let resp = app
+            .send(post("/api/audiences").bearer(token).json(&audience))
+            .await;
+        created(resp, "audience");
     }
     app.batch_ok(
         WEB_KEY,

@@ -1,0 +1,162 @@
+//! Standalone audiences through the runtime handle (SPEC §6): every call runs on the engine
+//! thread, ordered with the events that change memberships; a caller sees only the
+//! audiences its token may (another workspace's answer as missing).
+
+use serde_json::{Value, json};
+use waymark_store::TokenScope;
+
+use super::Runtime;
+use crate::RuntimeError;
+use crate::audiences::AudienceDoc;
+use crate::core::Core;
+use crate::owner::Owner;
+use crate::view;
+
+/// One page of an audience's members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberPage {
+    /// Members as the API shows them.
+    pub members: Vec<Value>,
+    /// Where the next page starts, when there is one.
+    pub next_cursor: Option<u64>,
+}
+
+impl Runtime {
+    /// Every audience a caller with `scope` may see, with its size and figures.
+    pub fn audiences(&self, scope: &TokenScope) -> Result<Vec<Value>, RuntimeError> {
+        let scope = scope.clone();
+        self.call(move |core| {
+            core.audience_docs()?
+                .iter()
+                .filter(|a| a.owner.visible_to(&scope))
+                .map(|a| audience_view(core, a))
+                .collect()
+        })
+    }
+
+    /// One audience with its figures.
+    pub fn audience(&self, scope: &TokenScope, id: &str) -> Result<Value, RuntimeError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.call(move |core| audience_view(core, &visible(core, &scope, &id)?))
+    }
+
+    /// Makes an audience owned by `owner`; it runs at once over stored history.
+    pub fn create_audience(&self, owner: Owner, definition: Value) -> Result<Value, RuntimeError> {
+        self.call(move |core| {
+            let doc = core.create_audience(owner, definition)?;
+            audience_view(core, &doc)
+        })
+    }
+
+    /// Changes an audience's name, description, criteria or connections.
+    pub fn patch_audience(
+        &self,
+        scope: &TokenScope,
+        id: &str,
+        patch: Value,
+    ) -> Result<Value, RuntimeError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.call(move |core| {
+            visible(core, &scope, &id)?;
+            let doc = core.patch_audience(&id, patch)?;
+            audience_view(core, &doc)
+        })
+    }
+
+    /// Deletes an audience no running journey or other audience names.
+    pub fn delete_audience(&self, scope: &TokenScope, id: &str) -> Result<(), RuntimeError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.call(move |core| {
+            visible(core, &scope, &id)?;
+            core.delete_audience(&id)
+        })
+    }
+
+    /// A page of an audience's members, ordered by workspace then profile key; `cursor` is
+    /// the `next_cursor` of the page before (0 for the first).
+    pub fn audience_members(
+        &self,
+        scope: &TokenScope,
+        id: &str,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<MemberPage, RuntimeError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.call(move |core| {
+            let doc = visible(core, &scope, &id)?;
+            let all = core.audience_members(&doc)?;
+            let start = usize::try_from(cursor).unwrap_or(usize::MAX).min(all.len());
+            let end = start.saturating_add(limit).min(all.len());
+            Ok(MemberPage {
+                members: all[start..end].iter().map(member_view).collect(),
+                next_cursor: (end < all.len()).then_some(end as u64),
+            })
+        })
+    }
+
+    /// Every member of an audience as CSV
+    /// (`workspace,key,user_id,anonymous_id,entry_number,entered_at`).
+    pub fn audience_members_csv(
+        &self,
+        scope: &TokenScope,
+        id: &str,
+    ) -> Result<String, RuntimeError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.call(move |core| {
+            let doc = visible(core, &scope, &id)?;
+            let mut csv =
+                String::from("workspace,key,user_id,anonymous_id,entry_number,entered_at\n");
+            for m in core.audience_members(&doc)? {
+                let field = |v: &Option<String>| view::csv_field(v.as_deref().unwrap_or(""));
+                csv.push_str(&format!(
+                    "{},{},{},{},{},{}\n",
+                    view::csv_field(&m.workspace),
+                    view::csv_field(&m.key),
+                    field(&m.user_id),
+                    field(&m.anonymous_id),
+                    m.entry_number,
+                    view::instant(Some(m.entered_at))
+                        .as_str()
+                        .unwrap_or_default(),
+                ));
+            }
+            Ok(csv)
+        })
+    }
+}
+
+/// The audience `id` when `scope` may see it.
+fn visible(core: &Core, scope: &TokenScope, id: &str) -> Result<AudienceDoc, RuntimeError> {
+    let doc = core.audience_doc(id)?;
+    if doc.owner.visible_to(scope) {
+        Ok(doc)
+    } else {
+        Err(RuntimeError::not_found("audience", id))
+    }
+}
+
+/// An audience as the API shows it: its definition, key, owner, times, and figures.
+fn audience_view(core: &Core, doc: &AudienceDoc) -> Result<Value, RuntimeError> {
+    let stats = core.audience_stats(doc)?;
+    let mut out = doc.definition.clone();
+    out["id"] = json!(doc.id);
+    out["key"] = json!(doc.key);
+    out["owner"] = json!(doc.owner);
+    out["created_at"] = view::instant(Some(doc.created_at));
+    out["updated_at"] = view::instant(Some(doc.updated_at));
+    out["status"] = json!("live");
+    out["size"] = stats["size"].clone();
+    out["stats"] = stats;
+    Ok(out)
+}
+
+fn member_view(m: &crate::core::AudienceMember) -> Value {
+    json!({
+        "workspace": m.workspace,
+        "key": m.key,
+        "user_id": m.user_id,
+        "anonymous_id": m.anonymous_id,
+        "entry_number": m.entry_number,
+        "entered_at": view::instant(Some(m.entered_at)),
+    })
+}
