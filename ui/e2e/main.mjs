@@ -7,6 +7,7 @@
 // Screenshots of every main screen go to UI_ARTIFACTS; axe-core must find no critical
 // violation on them.
 import http from "node:http";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Analytics } from "@segment/analytics-node";
@@ -431,9 +432,60 @@ try {
   await page.getByText("No profile").waitFor();
   await a11y(page, "profile not found");
 
+  // ---- A standalone audience made in the browser, with a connection to the VIP list; a
+  // real client's event makes a user a member, and the size, the members and the list say so.
+  step("audiences");
   await page.getByRole("link", { name: "Audiences" }).click();
+  await page.getByText("No audiences yet").waitFor();
   await shot(page, "12-audiences");
   await a11y(page, "audiences");
+  await page.getByRole("button", { name: "New audience" }).click();
+  await page.getByLabel("Audience name").fill("Gift buyers");
+  await page.getByLabel("Description").fill("Bought a gift card");
+  await page.getByLabel("Audience criteria event name").fill("Gift Bought");
+  await page.getByRole("button", { name: "+ add a connection" }).click();
+  await page.getByLabel("Connection 1 output").selectOption("vip");
+  check(await page.getByLabel("Connection 1 mode").inputValue() === "list", "a list output is connected as a list");
+  await shot(page, "12-new-audience");
+  await a11y(page, "new audience");
+  await page.getByRole("button", { name: "Create audience" }).click();
+  await page.getByRole("heading", { name: "Gift buyers", exact: true }).waitFor();
+  await page.getByText("No members now.").waitFor();
+  check((await page.getByTestId("audience-size").textContent()) === "0", "a new audience with no matching history has members");
+  await track("gus", "Gift Bought");
+  await eventually("gus joins the audience", async () => (await page.getByTestId("audience-size").textContent()) === "1", 60000);
+  await page.getByRole("table", { name: "Audience members" }).getByRole("link", { name: "gus" }).waitFor();
+  await eventually("gus on the VIP list", async () => JSON.stringify((await api("GET", "/api/outputs/vip/members")).body).includes('"gus"'), 60000);
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "⤓ Members as CSV" }).click()]);
+  const csvText = readFileSync(await csv.path(), "utf8");
+  check(csvText.startsWith("workspace,key,user_id") && csvText.includes("gus"), "members CSV " + csvText);
+  await shot(page, "12c-audience");
+  await a11y(page, "audience");
+
+  // A second audience reads the first with "member of an audience", picked by name; the
+  // first cannot be deleted while the second names it (the server's reason is shown).
+  await page.getByRole("link", { name: "← All audiences" }).click();
+  await page.getByRole("button", { name: "New audience" }).click();
+  await page.getByLabel("Audience name").fill("Gift buyers again");
+  await page.getByLabel("Audience criteria kind", { exact: true }).selectOption("member_of");
+  await page.getByLabel("Audience criteria audience kind", { exact: true }).selectOption("audience");
+  await page.getByLabel("Audience criteria audience", { exact: true }).selectOption("gift-buyers");
+  await page.getByRole("button", { name: "Create audience" }).click();
+  await page.getByRole("heading", { name: "Gift buyers again" }).waitFor();
+  await eventually("the second audience holds gus", async () => (await page.getByTestId("audience-size").textContent()) === "1", 60000);
+  await page.getByRole("link", { name: "← All audiences" }).click();
+  await eventually("both sizes listed", async () => (await page.getByTestId("size-gift-buyers").textContent()) === "1" && (await page.getByTestId("size-gift-buyers-again").textContent()) === "1");
+  await shot(page, "12d-audiences-list");
+  await page.getByRole("link", { name: "Gift buyers", exact: true }).click();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByRole("alert").filter({ hasText: "The audience was not deleted" }).filter({ hasText: "audience_in_use" }).waitFor();
+  await shot(page, "12e-audience-delete-refused");
+  // Edited in place: a new name is taken at once.
+  await page.getByRole("button", { name: "Edit", exact: true }).click();
+  await page.getByLabel("Audience name").fill("Gift card buyers");
+  await page.getByRole("button", { name: "Save audience" }).click();
+  await page.getByRole("heading", { name: "Gift card buyers" }).waitFor();
+  check((await api("GET", "/api/audiences/gift-buyers")).body.name === "Gift card buyers", "the rename was not saved");
 
   // ---- A workspace token sees its workspace only.
   const blog = await api("POST", "/api/journeys", {

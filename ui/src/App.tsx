@@ -43,6 +43,7 @@ export function App() {
           <Route path="/journeys/new" element={<JourneyEditor key="new" id={null} />} />
           <Route path="/journeys/:id" element={<JourneyEditor />} />
           <Route path="/audiences" element={<Audiences />} />
+          <Route path="/audiences/:id" element={<Audiences />} />
           <Route path="/outputs" element={<Outputs />} />
           <Route path="/profiles" element={<Profiles />} />
           <Route path="*" element={<p>There is no such page. <NavLink to="/journeys">Go to the journeys</NavLink>.</p>} />

@@ -17,6 +17,11 @@ export function ConnectionsEditor({ owner, connections, outputs, onChange, note 
     for (let n = 2; taken(id); n++) id = `${owner}-${output}-${n}`;
     return id;
   };
+  /** A list output takes its members as a list; another output takes events unless a trait was chosen. */
+  const modeFor = (output: string, mode: Connection["mode"]): Connection["mode"] => {
+    const list = outputs.find((o) => o.id === output)?.kind === "list";
+    return list ? "list" : mode === "list" ? "event" : mode;
+  };
   const setConn = (i: number, c: Connection) => onChange(connections.map((x, j) => (j === i ? c : x)));
   return (
     <section aria-label="Connections" className="conn-editor">
@@ -25,7 +30,7 @@ export function ConnectionsEditor({ owner, connections, outputs, onChange, note 
       {connections.map((c, i) => (
         <div className="conn-edit" key={i}>
           <div className="row">
-            <select aria-label={`Connection ${i + 1} output`} className="grow" value={c.output} onChange={(e) => setConn(i, { ...c, output: e.target.value, id: c.id.startsWith(`${owner}-${c.output}`) ? connId(e.target.value, i) : c.id })}>
+            <select aria-label={`Connection ${i + 1} output`} className="grow" value={c.output} onChange={(e) => setConn(i, { ...c, output: e.target.value, id: c.id.startsWith(`${owner}-${c.output}`) ? connId(e.target.value, i) : c.id, mode: modeFor(e.target.value, c.mode) })}>
               {!outputs.some((o) => o.id === c.output) && <option value={c.output}>{c.output} (unknown)</option>}
               {outputs.map((o) => <option key={o.id} value={o.id}>{o.name ?? o.id} ({o.kind})</option>)}
             </select>

@@ -1,0 +1,31 @@
+// What the criteria builder offers in its pickers, from the API: every input the token
+// sees, the journeys (with the steps of `current`, a journey being edited), and the
+// standalone audiences.
+import { useMemo } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { call } from "../api/client";
+import type { BuilderContext } from "../components/CriteriaBuilder";
+import type { Input, JourneySummary, Workspace } from "../journey/model";
+import type { AudienceView } from "./model";
+
+/** Every input of every workspace the token sees. */
+export async function listInputs(): Promise<Input[]> {
+  const ws = await call<Workspace[], "get">("get", "/api/workspaces");
+  return (await Promise.all(ws.map((w) => call<Input[], "get">("get", "/api/workspaces/{ws}/inputs", { params: { ws: w.id } })))).flat();
+}
+
+export function useAudiences() {
+  return useQuery({ queryKey: ["audiences"], queryFn: () => call<{ audiences: AudienceView[] }, "get">("get", "/api/audiences") });
+}
+
+export function useBuilderContext(current?: { id: string; steps: string[] }): { ctx: BuilderContext; inputs: Input[]; error: unknown } {
+  const inputs = useQuery({ queryKey: ["all-inputs"], queryFn: listInputs });
+  const journeys = useQuery({ queryKey: ["journeys"], queryFn: () => call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys") });
+  const audiences = useAudiences();
+  const ctx = useMemo<BuilderContext>(() => ({
+    inputs: (inputs.data ?? []).map((i) => `${i.workspace}/${i.id}`),
+    journeys: (journeys.data?.journeys ?? []).map((j) => ({ id: j.id, steps: current && j.id === current.id ? current.steps : [] })),
+    audiences: (audiences.data?.audiences ?? []).map((a) => ({ id: a.id, name: a.name })),
+  }), [inputs.data, journeys.data, audiences.data, current]);
+  return { ctx, inputs: inputs.data ?? [], error: inputs.error ?? journeys.error ?? audiences.error };
+}
