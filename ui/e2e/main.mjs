@@ -486,6 +486,17 @@ try {
   await page.getByRole("button", { name: "Save audience" }).click();
   await page.getByRole("heading", { name: "Gift card buyers" }).waitFor();
   check((await api("GET", "/api/audiences/gift-buyers")).body.name === "Gift card buyers", "the rename was not saved");
+  // gus's profile lists both audiences; then the second is deleted, and the first can be.
+  await page.getByRole("table", { name: "Audience members" }).getByRole("link", { name: "gus" }).click();
+  const gusAudiences = page.getByRole("region", { name: "Audiences" });
+  await gusAudiences.getByRole("link", { name: "Gift card buyers" }).waitFor();
+  await gusAudiences.getByRole("link", { name: "Gift buyers again" }).waitFor();
+  await shot(page, "12f-profile-audiences");
+  await gusAudiences.getByRole("link", { name: "Gift buyers again" }).click();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByRole("heading", { name: "Audiences", exact: true }).waitFor();
+  await eventually("the second audience gone", async () => (await page.getByRole("link", { name: "Gift buyers again" }).count()) === 0);
+  check((await api("GET", "/api/audiences/gift-buyers-again")).status === 404, "the deleted audience is still served");
 
   // ---- A workspace token sees its workspace only.
   const blog = await api("POST", "/api/journeys", {

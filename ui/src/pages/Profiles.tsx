@@ -1,11 +1,13 @@
 // Profiles: find a user of a workspace by an identifier; their identifiers, traits, consent,
-// the journeys and steps they are in now (from the steps' audiences), and their events.
+// the audiences, journeys and steps they are in now (from the audiences' members and the
+// steps' audiences), and their events.
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { ApiError, call } from "../api/client";
 import type { JourneyStats, JourneySummary, JourneyView, Workspace } from "../journey/model";
 import { ErrorBox, Empty, Loading } from "../components/common";
+import { ProfileAudiences } from "../profile/ProfileAudiences";
 import { ProfileEvents } from "../profile/ProfileEvents";
 import { parseAudienceCsv, placeIn, readsWorkspace, type AudienceRow, type JourneyPlace, type ProfileView } from "../profile/membership";
 
@@ -173,6 +175,7 @@ export function Profiles() {
             </section>
           </div>
           <div>
+            <ProfileAudiences ws={found} profile={p} />
             <ProfileJourneys ws={found} profile={p} />
             <ProfileEvents ws={found} user={query.user} total={p.event_count ?? 0} />
           </div>
