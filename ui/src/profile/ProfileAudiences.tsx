@@ -32,7 +32,8 @@ export function ProfileAudiences({ ws, profile }: { ws: string; profile: Profile
       <h2>Audiences</h2>
       {q.isLoading && <Loading what="the audiences this user is in" />}
       <ErrorBox error={q.error} title="Could not read the audiences' members" />
-      {q.data && q.data.in.length === 0 && (
+      {q.data && q.data.looked === 0 && <p className="muted">There are no standalone audiences yet: make one on the <Link to="/audiences">Audiences</Link> page.</p>}
+      {q.data && q.data.looked > 0 && q.data.in.length === 0 && (
         <p className="muted">In no audience now ({q.data.looked} audience{q.data.looked === 1 ? "" : "s"} looked at).</p>
       )}
       {q.data && q.data.in.length > 0 && (
