@@ -512,6 +512,11 @@ try {
   await other.goto(BASE + "/journeys/browser-journey");
   await other.getByText("Could not load journey browser-journey").waitFor();
   await shot(other, "13-workspace-token");
+  // The account's audience is not the blog workspace's.
+  await other.getByRole("link", { name: "Audiences" }).click();
+  await other.getByText("No audiences yet").waitFor();
+  await other.goto(BASE + "/audiences/gift-buyers");
+  await other.getByText("There is no audience").waitFor();
   await a11y(other, "workspace token");
   failures.push(...other.errors.filter((e) => !/40[34]/.test(e)));
 
