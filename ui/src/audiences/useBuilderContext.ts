@@ -5,14 +5,9 @@ import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { call } from "../api/client";
 import type { BuilderContext } from "../components/CriteriaBuilder";
-import type { Input, JourneySummary, Workspace } from "../journey/model";
+import { listInputs } from "../api/inputs";
+import type { Input, JourneySummary } from "../journey/model";
 import type { AudienceView } from "./model";
-
-/** Every input of every workspace the token sees. */
-export async function listInputs(): Promise<Input[]> {
-  const ws = await call<Workspace[], "get">("get", "/api/workspaces");
-  return (await Promise.all(ws.map((w) => call<Input[], "get">("get", "/api/workspaces/{ws}/inputs", { params: { ws: w.id } })))).flat();
-}
 
 export function useAudiences() {
   return useQuery({ queryKey: ["audiences"], queryFn: () => call<{ audiences: AudienceView[] }, "get">("get", "/api/audiences") });

@@ -15,7 +15,8 @@ import { SettingsPanel } from "../components/SettingsPanel";
 import { StatsPanel } from "../components/StatsPanel";
 import { Counter, Empty, ErrorBox, Loading } from "../components/common";
 import type { BuilderContext } from "../components/CriteriaBuilder";
-import { listInputs, useAudiences } from "../audiences/useBuilderContext";
+import { listInputs } from "../api/inputs";
+import { useAudiences } from "../audiences/useBuilderContext";
 
 const nodeTypes = { step: StepNode };
 
