@@ -169,11 +169,40 @@ impl Catalog {
         id
     }
 
+    /// Replaces attribute `id`'s definition (its name stays); users' values must be
+    /// rebuilt, as they folded events under the old one.
+    pub(crate) fn redefine_attribute(&mut self, id: u32, a: &ComputedAttribute) {
+        self.unindex_attribute(id);
+        let name = self.event_names.intern(&a.event) as usize;
+        if self.attributes_by_name.len() <= name {
+            self.attributes_by_name.resize(name + 1, SmallVec::new());
+        }
+        self.attributes_by_name[name].push(id);
+        let spec = &mut self.attributes[id as usize];
+        spec.filters = a.filters.clone();
+        spec.aggregate = a.aggregate;
+        spec.property = a.property.clone();
+        spec.within = a.within.map(|d| d.millis());
+    }
+
+    /// Retires attribute `id`: no event folds into it and no name finds it (its id stays
+    /// taken, so that the other attributes keep theirs).
+    pub(crate) fn retire_attribute(&mut self, id: u32) {
+        self.unindex_attribute(id);
+        self.attributes[id as usize].name.clear();
+    }
+
+    fn unindex_attribute(&mut self, id: u32) {
+        for ids in &mut self.attributes_by_name {
+            ids.retain(|i| *i != id);
+        }
+    }
+
     /// The id of the computed attribute with this name.
     pub(crate) fn attribute_id(&self, name: &str) -> Option<u32> {
         self.attributes
             .iter()
-            .position(|a| a.name == name)
+            .position(|a| !a.name.is_empty() && a.name == name)
             .map(|i| i as u32)
     }
 

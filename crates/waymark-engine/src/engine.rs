@@ -30,7 +30,7 @@ pub use audiences::AudienceMember;
 use audiences::AudienceState;
 pub use lifecycle::{Activation, NewSlots};
 use lifecycle::{Lifecycle, Phase};
-pub use live::{StepCounts, StepMember};
+pub use live::{StepCounts, StepMember, UserJourney};
 
 /// One user's whole state.
 #[derive(Debug, Default)]

@@ -155,3 +155,54 @@ fn an_unknown_attribute_reads_as_missing_and_names_must_be_unique() {
     let err = Engine::with_definitions(&[], &[], &twice).unwrap_err();
     assert_eq!(err.to_string(), "two computed attributes are named `count`");
 }
+
+#[test]
+fn an_attribute_added_to_a_running_engine_and_backfilled_has_the_values_of_one_there_from_the_start()
+ {
+    let history = [
+        ("u1", order(10, json!({"revenue": 30, "currency": "USD"}))),
+        ("u2", order(15, json!({"revenue": 5, "currency": "EUR"}))),
+        (
+            "u1",
+            order(20, json!({"revenue": "12.5", "currency": "USD"})),
+        ),
+    ];
+    let mut from_start = Engine::with_definitions(&[], &[], &every_aggregate()).unwrap();
+    let mut running = Engine::new(&[]).unwrap();
+    let mut out = Vec::new();
+    for (key, e) in &history {
+        from_start.apply(key, e, &mut out);
+        running.apply(key, e, &mut out);
+    }
+    let ids: Vec<u32> = every_aggregate()
+        .iter()
+        .map(|a| running.add_attribute(a).unwrap())
+        .collect();
+    assert!(running.add_attribute(&every_aggregate()[0]).is_err());
+    for (key, e) in &history {
+        running.backfill_attribute(key, e, &ids);
+    }
+    for key in ["u1", "u2"] {
+        assert_eq!(values(&running, key, 30), values(&from_start, key, 30));
+    }
+
+    // A new definition starts empty until backfilled again, then follows it.
+    let sum = running.attribute_id("sum").unwrap();
+    running.redefine_attribute(
+        sum,
+        &attribute(
+            json!({"name": "sum", "event": "Order Completed", "aggregate": "sum",
+            "property": "revenue"}),
+        ),
+    );
+    assert_eq!(values(&running, "u1", 30)[1].1, Some(json!(0)));
+    for (key, e) in &history {
+        running.backfill_attribute(key, e, &[sum]);
+    }
+    assert_eq!(values(&running, "u2", 30)[1].1, Some(json!(5)));
+
+    running.remove_attribute(sum);
+    assert_eq!(running.attribute_id("sum"), None);
+    assert!(!running.attribute_names().any(|n| n == "sum"));
+    assert_eq!(values(&running, "u1", 30).len(), 7);
+}

@@ -31,7 +31,53 @@ pub struct StepMember {
     pub entered_at: Millis,
 }
 
+/// Where one user stands in one journey (a profile's view).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserJourney {
+    /// In the journey now (as control: `control`).
+    pub inside: bool,
+    /// Held out as control.
+    pub control: bool,
+    /// How many times the user has entered.
+    pub entries: u32,
+    /// When the user last entered.
+    pub entered_at: Millis,
+    /// When the user last left, if they did.
+    pub left_at: Option<Millis>,
+    /// Whether the goal was reached in the current (or last) entry.
+    pub goal_reached: bool,
+    /// The steps whose audience the user is in, with since when, in the order entered.
+    pub audience: Vec<(u16, Millis)>,
+    /// The steps the user is at, with since when.
+    pub at: Vec<(u16, Millis)>,
+}
+
 impl Engine {
+    /// Where the user with this key stands in journey `journey`; `None` when they never
+    /// entered it.
+    pub fn user_journey(&self, key: &str, journey: u16) -> Option<UserJourney> {
+        let user = *self.index.get(key.as_bytes())?;
+        let state = &self.users[user as usize];
+        let st = state.journeys.get(usize::from(journey))?;
+        if state.removed || st.entries == 0 {
+            return None;
+        }
+        Some(UserJourney {
+            inside: st.status != Status::Out,
+            control: st.status == Status::Control,
+            entries: st.entries,
+            entered_at: st.entered_at,
+            left_at: st.left_at,
+            goal_reached: st.goal_reached,
+            audience: st.audience.iter().map(|a| (a.step, a.entered_at)).collect(),
+            at: st
+                .positions
+                .iter()
+                .map(|p| (p.step, p.reached_at))
+                .collect(),
+        })
+    }
+
     /// Applies an event to the user's profile only: no journey is evaluated and the clock
     /// does not move. For history that precedes a journey's publication.
     pub fn observe(&mut self, key: &str, event: &Event) {

@@ -27,6 +27,7 @@ pub mod validate;
 pub use compile::{CompileError, CompiledAudience, CompiledJourney, MAX_TARGETS};
 pub use engine::{
     Activation, AttributeValue, AudienceMember, Engine, NewSlots, StepCounts, StepMember,
+    UserJourney,
 };
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};

@@ -77,15 +77,7 @@ impl Profile {
             self.set_consent(prefs, catalog);
         }
         for &id in catalog.attributes_named(event) {
-            let spec = &catalog.attributes[id as usize];
-            let Some(value) = spec.contribution(event) else {
-                continue;
-            };
-            if self.attributes.len() <= id as usize {
-                let specs = &catalog.attributes[self.attributes.len()..=id as usize];
-                self.attributes.extend(specs.iter().map(|s| s.state()));
-            }
-            self.attributes[id as usize].add(event.at, value, spec.within);
+            self.fold_attribute(id, event, catalog);
         }
         let matched = catalog.matching_counters(event, input, received);
         if self.counters.len() < catalog.counters.len() {
@@ -194,6 +186,26 @@ impl Profile {
     /// The value of a trait slot.
     pub(crate) fn trait_value(&self, slot: u32) -> Option<&TraitValue> {
         self.traits.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Folds one event into computed attribute `id`, when it matches its filters.
+    pub(crate) fn fold_attribute(&mut self, id: u32, event: &Event, catalog: &Catalog) {
+        let spec = &catalog.attributes[id as usize];
+        let Some(value) = spec.contribution(event) else {
+            return;
+        };
+        if self.attributes.len() <= id as usize {
+            let specs = &catalog.attributes[self.attributes.len()..=id as usize];
+            self.attributes.extend(specs.iter().map(|s| s.state()));
+        }
+        self.attributes[id as usize].add(event.at, value, spec.within);
+    }
+
+    /// Forgets what computed attribute `id` folded (its definition changed).
+    pub(crate) fn reset_attribute(&mut self, id: u32, catalog: &Catalog) {
+        if let Some(state) = self.attributes.get_mut(id as usize) {
+            *state = catalog.attributes[id as usize].state();
+        }
     }
 
     /// A computed attribute's value at `now` (missing for `min`, `max`, `avg`, `first` and

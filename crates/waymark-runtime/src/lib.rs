@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attributes;
 pub mod audiences;
 pub mod clock;
 pub mod config;
@@ -30,7 +31,7 @@ pub mod view;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::RuntimeConfig;
-pub use core::LIST_PREFIX;
+pub use core::{LIST_PREFIX, ProfileAudience, ProfileJourney, ProfileState, ProfileStep};
 pub use error::RuntimeError;
 pub use owner::Owner;
 pub use runtime::{DeliveryFilter, DeliveryPage, MemberPage, Runtime};

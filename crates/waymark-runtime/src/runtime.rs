@@ -28,6 +28,7 @@ const BATCH_TIME: Duration = Duration::from_millis(20);
 /// The longest the engine thread sleeps.
 const IDLE_MS: i64 = 1000;
 
+mod attributes;
 mod audiences;
 mod deliveries;
 
@@ -240,33 +241,12 @@ impl Runtime {
         &self,
         doc: &JourneyDoc,
     ) -> Result<Vec<crate::journeys::references::Problem>, RuntimeError> {
-        let store = self.inner.store.as_ref();
-        let outputs = store
-            .documents(outputs::COLLECTION)?
-            .into_iter()
-            .filter_map(|(_, v)| serde_json::from_value::<OutputDoc>(v).ok())
-            .map(|o| (o.id.clone(), o))
-            .collect();
-        let journeys: Vec<JourneyDoc> = store
-            .documents(doc::COLLECTION)?
-            .into_iter()
-            .filter_map(|(id, v)| JourneyDoc::from_stored(&id, v).ok())
-            .collect();
-        let audiences: Vec<crate::audiences::AudienceDoc> = store
-            .documents(crate::audiences::COLLECTION)?
-            .into_iter()
-            .filter_map(|(id, v)| crate::audiences::AudienceDoc::from_stored(&id, v).ok())
-            .filter(|a| a.deleted_at.is_none())
-            .collect();
-        Ok(crate::journeys::references::problems(
-            &doc.id,
-            &doc.latest().definition,
-            &doc.owner,
-            &outputs,
-            &journeys,
-            &audiences,
-            &crate::core::input_ids(store)?,
-        ))
+        let (id, definition, owner) = (
+            doc.id.clone(),
+            doc.latest().definition.clone(),
+            doc.owner.clone(),
+        );
+        self.call(move |core| core.reference_problems(&id, &definition, &owner))
     }
 
     /// Creates a draft journey owned by `owner`.
@@ -354,7 +334,21 @@ impl Runtime {
                     .collect()
             }
         };
-        waymark_engine::trace::simulate(&journey, events, until)
+        // The computed attributes of the workspaces it reads (one definition per name).
+        let store = self.inner.store.as_ref();
+        let mut attributes: Vec<waymark_engine::model::ComputedAttribute> = Vec::new();
+        for ws in store.workspaces()? {
+            if workspaces.as_ref().is_some_and(|w| !w.contains(&ws.id)) {
+                continue;
+            }
+            for (name, v) in store.documents(&crate::attributes::collection(&ws.id))? {
+                let model = crate::attributes::AttributeDoc::from_stored(&name, v)?.model()?;
+                if !attributes.iter().any(|a| a.name == model.name) {
+                    attributes.push(model);
+                }
+            }
+        }
+        waymark_engine::trace::simulate_with_attributes(&journey, &attributes, events, until)
             .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))
     }
 

@@ -473,6 +473,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workspaces/{ws}/attributes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's computed attributes */
+        get: operations["get_api_workspaces__ws__attributes"];
+        put?: never;
+        /** Define a computed attribute (filled from stored history) */
+        post: operations["post_api_workspaces__ws__attributes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{ws}/attributes/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A computed attribute */
+        get: operations["get_api_workspaces__ws__attributes__name_"];
+        put?: never;
+        post?: never;
+        /** Remove a computed attribute nothing running reads */
+        delete: operations["delete_api_workspaces__ws__attributes__name_"];
+        options?: never;
+        head?: never;
+        /** Change a computed attribute's definition (values rebuilt from history) */
+        patch: operations["patch_api_workspaces__ws__attributes__name_"];
+        trace?: never;
+    };
     "/api/workspaces/{ws}/inputs": {
         parameters: {
             query?: never;
@@ -683,6 +720,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description How a computed attribute aggregates its events. Numeric aggregates read numbers and
+         *     strings that parse as numbers, and skip other values.
+         */
+        Aggregate: "count" | "sum" | "min" | "max" | "avg" | "first" | "last" | "unique_count";
         /** @description `{"attribute": NAME, "op": OP, "value"?}`. */
         AttributeCondition: {
             /** @description The computed attribute's name. */
@@ -719,6 +761,21 @@ export interface components {
         };
         /** @description How a step's children are chosen. */
         Branching: "wait" | "decide" | "all" | "random" | "live";
+        /** @description `{"name", "event", "aggregate", "property"?, "within"?, "where"?}`. */
+        ComputedAttribute: {
+            /** @description How the matching events are aggregated. */
+            aggregate: components["schemas"]["Aggregate"];
+            /** @description The event aggregated. */
+            event: string;
+            /** @description The name `{"attribute": NAME}` criteria use. */
+            name: string;
+            /** @description The property aggregated (every aggregate but `count` needs one). */
+            property?: string | null;
+            /** @description Property filters; all must hold for an event to count. */
+            where?: components["schemas"]["Filter"][];
+            /** @description Only events in the sliding window `(now − within, now]` count. */
+            within?: string | null;
+        };
         /** @description A link from a step's audience to an output. */
         Connection: {
             /** @description Only active connections deliver. */
@@ -2107,6 +2164,162 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_workspaces__ws__attributes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_api_workspaces__ws__attributes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComputedAttribute"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_workspaces__ws__attributes__name_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_api_workspaces__ws__attributes__name_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_api_workspaces__ws__attributes__name_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ws: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Success */
             "2XX": {

@@ -96,20 +96,7 @@ impl Core {
             return Err(e);
         }
         let (_, version) = doc.as_journey();
-        let problems = references::problems(
-            &doc.id,
-            &version.definition,
-            &doc.owner,
-            &self.outputs,
-            &self.journey_docs()?,
-            &self.audience_docs()?,
-            &self.input_ids()?,
-        );
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(references::refusal(problems))
-        }
+        self.check_references(&doc.id, &version.definition, &doc.owner)
     }
 
     /// `POST /api/audiences`: the audience starts at once, its members found in stored

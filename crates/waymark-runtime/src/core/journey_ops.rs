@@ -81,26 +81,41 @@ impl Core {
 
     /// Refuses a definition that names anything that does not resolve for `owner` (SPEC
     /// §9): checked when a version starts running and when a running one is edited.
-    fn check_references(
+    pub(crate) fn check_references(
         &self,
         id: &str,
         definition: &Value,
         owner: &Owner,
     ) -> Result<(), RuntimeError> {
-        let problems = references::problems(
-            id,
-            definition,
-            owner,
-            &self.outputs,
-            &self.journey_docs()?,
-            &self.audience_docs()?,
-            &self.input_ids()?,
-        );
+        let problems = self.reference_problems(id, definition, owner)?;
         if problems.is_empty() {
             Ok(())
         } else {
             Err(references::refusal(problems))
         }
+    }
+
+    /// Everything a definition of journey (or audience) `id` owned by `owner` names that
+    /// does not resolve.
+    pub(crate) fn reference_problems(
+        &self,
+        id: &str,
+        definition: &Value,
+        owner: &Owner,
+    ) -> Result<Vec<Problem>, RuntimeError> {
+        let attributes = self.attributes_everywhere(&self.workspaces_of(definition, owner)?)?;
+        Ok(references::problems(
+            id,
+            definition,
+            owner,
+            &references::Known {
+                outputs: &self.outputs,
+                journeys: &self.journey_docs()?,
+                audiences: &self.audience_docs()?,
+                attributes: &attributes,
+                inputs: &self.input_ids()?,
+            },
+        ))
     }
 
     /// `POST /api/journeys`: a new draft owned by `owner`.

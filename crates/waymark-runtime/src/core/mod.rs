@@ -1,6 +1,7 @@
 //! The engine thread's state: running versions, who is who, outputs, and what is waiting to
 //! be written to the outbox. Only the engine thread touches it.
 
+mod attribute_ops;
 mod audience_ops;
 mod delivery_stats;
 mod forget;
@@ -8,6 +9,7 @@ mod history;
 mod journey_ops;
 mod output_ops;
 mod partitions;
+mod profile_state;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use partitions::Partition;
 
 pub(crate) use audience_ops::AudienceMember;
 pub(crate) use history::{input_ids, load_history};
+pub use profile_state::{ProfileAudience, ProfileJourney, ProfileState, ProfileStep};
 
 /// The collection prefix of list outputs' members (`list/<output id>`).
 pub const LIST_PREFIX: &str = "list/";

@@ -3,10 +3,10 @@
 //! workspace is the natural partition: a profile never spans two, so a journey over several
 //! workspaces runs as one engine journey in each and its figures are their sums.
 //!
-//! A workspace's engine exists while some running version counts its events: it is made by
-//! replaying the workspace's log once, streamed from the store, with every such version
-//! joined at its publication (at start-up, or when the first version of the workspace is
-//! published). A version published into an engine that exists joins it at once, and only
+//! A workspace's engine exists while some running version counts its events, or once it
+//! defines a computed attribute: it is made by replaying the workspace's log once, streamed
+//! from the store, with its computed attributes and every such version joined at its
+//! publication (at start-up, or when the first version of the workspace is published). A version published into an engine that exists joins it at once, and only
 //! the counters and trait slots it adds are filled from stored history
 //! ([`Core::start_runner`]).
 
@@ -38,7 +38,12 @@ impl Core {
         if self.partitions.contains_key(workspace) {
             return Ok(());
         }
-        let mut engine = Engine::new(&[]).map_err(invalid)?;
+        let attributes = self
+            .attribute_docs(workspace)?
+            .iter()
+            .map(|a| a.model())
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut engine = Engine::with_definitions(&[], &[], &attributes).map_err(invalid)?;
         for runner in self.runners.iter_mut().filter(|r| r.accepts(workspace)) {
             join(&mut engine, runner, workspace)?;
         }
@@ -110,11 +115,17 @@ impl Core {
         Ok(())
     }
 
-    /// Makes the engines of every workspace a running version counts (start-up).
+    /// Makes the engines of every workspace a running version counts or that defines
+    /// computed attributes (start-up).
     pub(crate) fn start_partitions(&mut self) -> Result<(), RuntimeError> {
         let mut workspaces = std::collections::BTreeSet::new();
         for runner in &self.runners {
             workspaces.extend(self.workspaces_counted(runner)?);
+        }
+        for ws in self.store.workspaces()? {
+            if !self.attribute_docs(&ws.id)?.is_empty() {
+                workspaces.insert(ws.id);
+            }
         }
         for ws in workspaces {
             self.ensure_partition(&ws)?;

@@ -4,7 +4,7 @@
 //! `workspace/input` ids, so that later inputs never silently widen a journey; the other
 //! references may sit in a draft (its view lists them) but publishing refuses them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -88,19 +88,36 @@ fn input_matches(full: &str, name: &str, owner: &Owner) -> bool {
         }
 }
 
-/// What a definition names that does not exist or that `owner` may not use: outputs of
-/// connections, `member_of` journeys, steps and audiences, computed attributes, inputs.
-/// `journeys` are every stored journey, `audiences` every standalone audience; `outputs`
-/// every output.
+/// What exists, for a definition's references to be checked against.
+pub struct Known<'a> {
+    /// Every output.
+    pub outputs: &'a BTreeMap<String, OutputDoc>,
+    /// Every stored journey.
+    pub journeys: &'a [JourneyDoc],
+    /// Every standalone audience (not deleted).
+    pub audiences: &'a [AudienceDoc],
+    /// The computed attributes defined in every workspace the definition reads.
+    pub attributes: &'a BTreeSet<String>,
+    /// Every `workspace/input`.
+    pub inputs: &'a [String],
+}
+
+/// What a definition names — outputs of connections, inputs, `member_of` journeys, steps
+/// and audiences, computed attributes — that does not exist in `known` or that `owner` may
+/// not use.
 pub fn problems(
     journey_id: &str,
     definition: &Value,
     owner: &Owner,
-    outputs: &BTreeMap<String, OutputDoc>,
-    journeys: &[JourneyDoc],
-    audiences: &[AudienceDoc],
-    existing_inputs: &[String],
+    known: &Known<'_>,
 ) -> Vec<Problem> {
+    let Known {
+        outputs,
+        journeys,
+        audiences,
+        attributes,
+        inputs: existing_inputs,
+    } = *known;
     let mut out = Vec::new();
     for output in rules::outputs_named(definition) {
         match outputs.get(&output) {
@@ -168,10 +185,13 @@ pub fn problems(
                     }
                 }
             },
-            Criteria::Attribute(a) => out.push(Problem {
+            Criteria::Attribute(a) if !attributes.contains(&a.attribute) => out.push(Problem {
                 code: "unknown_attribute",
                 name: a.attribute.clone(),
-                message: format!("computed attribute `{}` does not exist", a.attribute),
+                message: format!(
+                    "computed attribute `{}` is not defined in every workspace this reads",
+                    a.attribute
+                ),
             }),
             _ => {}
         }
@@ -229,12 +249,20 @@ pub fn names_audience(definition: &Value, id: &str) -> bool {
     let Ok(journey) = serde_json::from_value::<Journey>(definition.clone()) else {
         return false;
     };
+    let mut found = false;
+    each_criterion(&journey, &mut |c| {
+        found |= matches!(c, Criteria::MemberOf(m)
+            if matches!(&m.target, MemberTarget::Audience { audience } if audience == id));
+    });
+    found
+}
+
+/// Calls `look` with every leaf criterion of a journey (entry, exit, goal, steps), inside
+/// `all`, `any` and `not` groups.
+pub fn each_criterion(journey: &Journey, look: &mut impl FnMut(&Criteria)) {
     let mut criteria = Vec::new();
-    collect_journey(&journey, &mut criteria);
-    criteria.iter().any(|c| {
-        matches!(c, Criteria::MemberOf(m)
-            if matches!(&m.target, MemberTarget::Audience { audience } if audience == id))
-    })
+    collect_journey(journey, &mut criteria);
+    criteria.into_iter().for_each(look);
 }
 
 fn collect_journey<'a>(journey: &'a Journey, out: &mut Vec<&'a Criteria>) {

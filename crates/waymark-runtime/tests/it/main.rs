@@ -5,6 +5,7 @@ mod receiver;
 mod support;
 
 mod activation;
+mod attributes;
 mod audiences;
 mod deletion;
 mod delivery_inspect;

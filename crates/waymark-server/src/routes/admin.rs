@@ -128,11 +128,19 @@ pub(crate) async fn get_profile(
     Path((ws, user)): Path<(String, String)>,
 ) -> Result<Json<ProfileView>, ApiError> {
     admin.require_workspace(&ws)?;
-    let key = user.clone();
-    let profile = state.blocking(move |s| s.profile(&ws, &key)).await?;
-    profile
-        .map(|p| Json(ProfileView::from(p)))
-        .ok_or_else(|| ApiError::not_found(format!("no profile `{user}`")))
+    let (key, workspace) = (user.clone(), ws.clone());
+    let profile = state
+        .blocking(move |s| s.profile(&workspace, &key))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no profile `{user}`")))?;
+    let view = ProfileView::from(profile);
+    let Some(key) = view.key().map(str::to_string) else {
+        return Ok(Json(view));
+    };
+    let engines = state
+        .run(move |r| r.profile_state(&admin.0, &ws, &key))
+        .await?;
+    Ok(Json(view.with_state(engines)))
 }
 
 /// Options of the delete call.

@@ -3,6 +3,7 @@
 
 mod accept;
 mod admin;
+mod attributes;
 mod audiences;
 mod body;
 mod health;
@@ -189,6 +190,41 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         "Delete a profile (right to be forgotten; `suppress=true` drops its later messages, `erase=now` erases it from disk before answering)",
         Auth::Admin,
         || delete(admin::delete_profile),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}/attributes",
+        "The workspace's computed attributes",
+        Auth::Admin,
+        || get(attributes::list),
+    ),
+    ep(
+        "post",
+        "/api/workspaces/{ws}/attributes",
+        "Define a computed attribute (filled from stored history)",
+        Auth::Admin,
+        || post(attributes::create),
+    ),
+    ep(
+        "get",
+        "/api/workspaces/{ws}/attributes/{name}",
+        "A computed attribute",
+        Auth::Admin,
+        || get(attributes::get),
+    ),
+    ep(
+        "patch",
+        "/api/workspaces/{ws}/attributes/{name}",
+        "Change a computed attribute's definition (values rebuilt from history)",
+        Auth::Admin,
+        || patch(attributes::patch),
+    ),
+    ep(
+        "delete",
+        "/api/workspaces/{ws}/attributes/{name}",
+        "Remove a computed attribute nothing running reads",
+        Auth::Admin,
+        || delete(attributes::delete),
     ),
     ep(
         "get",

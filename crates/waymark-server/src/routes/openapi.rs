@@ -19,6 +19,7 @@ fn model_schemas() -> Map<String, Value> {
     let mut generator = settings.into_generator();
     generator.subschema_for::<waymark_engine::model::Journey>();
     generator.subschema_for::<waymark_engine::model::Audience>();
+    generator.subschema_for::<waymark_engine::model::ComputedAttribute>();
     generator.subschema_for::<waymark_engine::model::Criteria>();
     generator.take_definitions(true)
 }
@@ -59,6 +60,8 @@ pub(crate) fn openapi() -> Value {
             op["requestBody"] = model_body("Journey");
         } else if (e.method, e.path) == ("post", "/api/audiences") {
             op["requestBody"] = model_body("Audience");
+        } else if (e.method, e.path) == ("post", "/api/workspaces/{ws}/attributes") {
+            op["requestBody"] = model_body("ComputedAttribute");
         } else if matches!(e.method, "post" | "patch") {
             op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});
         }

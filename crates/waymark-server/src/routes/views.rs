@@ -19,6 +19,23 @@ pub struct ProfileView {
     last_seen: String,
     event_count: u64,
     merged_profiles: usize,
+    /// What the engines know of it: computed attributes, audiences, journeys.
+    #[serde(flatten)]
+    state: waymark_runtime::ProfileState,
+}
+
+impl ProfileView {
+    /// The profile's key in the engines: its userId, else its first anonymousId.
+    pub(crate) fn key(&self) -> Option<&str> {
+        self.user_id
+            .as_deref()
+            .or(self.anonymous_ids.first().map(String::as_str))
+    }
+
+    /// Adds what the engines know of the profile.
+    pub(crate) fn with_state(self, state: waymark_runtime::ProfileState) -> Self {
+        Self { state, ..self }
+    }
 }
 
 impl From<Profile> for ProfileView {
@@ -40,6 +57,7 @@ impl From<Profile> for ProfileView {
             last_seen: format_instant(p.last_seen),
             event_count: p.event_count,
             merged_profiles: p.merged_from.len(),
+            state: Default::default(),
         }
     }
 }

@@ -327,6 +327,41 @@ fn matrix() -> Vec<Row> {
             None,
             [401, 401, 404, 409, 409],
         ),
+        row(
+            "get",
+            "/api/workspaces/{ws}/attributes",
+            "/api/workspaces/shop/attributes",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "post",
+            "/api/workspaces/{ws}/attributes",
+            "/api/workspaces/shop/attributes",
+            Some(json!({"name": "fresh_count", "event": "Signed Up", "aggregate": "count"})),
+            [401, 401, 404, 201, 201],
+        ),
+        row(
+            "get",
+            "/api/workspaces/{ws}/attributes/{name}",
+            "/api/workspaces/shop/attributes/shop_orders",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "patch",
+            "/api/workspaces/{ws}/attributes/{name}",
+            "/api/workspaces/shop/attributes/shop_orders",
+            Some(json!({"within": "30d"})),
+            SHOP_ONLY,
+        ),
+        row(
+            "delete",
+            "/api/workspaces/{ws}/attributes/{name}",
+            "/api/workspaces/shop/attributes/shop_orders",
+            None,
+            [401, 401, 404, 204, 204],
+        ),
         row("get", "/api/audiences", "/api/audiences", None, ANY_ADMIN),
         row(
             "post",
@@ -498,6 +533,14 @@ async fn seeded() -> (App, String) {
             .await;
         resp.assert_status(StatusCode::OK);
     }
+    let resp = app
+        .send(
+            post("/api/workspaces/shop/attributes")
+                .bearer(SHOP_TOKEN)
+                .json(&json!({"name": "shop_orders", "event": "Order Completed", "aggregate": "count"})),
+        )
+        .await;
+    created(resp, "attribute");
     for (token, audience) in [
         (
             SHOP_TOKEN,

@@ -1,0 +1,77 @@
+//! `/api/workspaces/{ws}/attributes`: a workspace's computed attributes (SPEC §5), served by
+//! the live runtime; a workspace token reaches only its own workspace's.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::Path;
+use super::journeys::body;
+use crate::auth::Admin;
+use crate::{ApiError, AppState};
+
+/// `GET /api/workspaces/{ws}/attributes`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(ws): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_workspace(&ws)?;
+    let attributes = state.run(move |r| r.attributes(&ws)).await?;
+    Ok(Json(json!({ "attributes": attributes })))
+}
+
+/// `POST /api/workspaces/{ws}/attributes`: values are filled from the workspace's stored
+/// events before it answers.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(ws): Path<String>,
+    b: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    admin.require_workspace(&ws)?;
+    let definition = body(b)?;
+    let view = state
+        .run(move |r| r.create_attribute(&ws, definition))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /api/workspaces/{ws}/attributes/{name}`.
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_workspace(&ws)?;
+    Ok(Json(state.run(move |r| r.attribute(&ws, &name)).await?))
+}
+
+/// `PATCH /api/workspaces/{ws}/attributes/{name}`: a new definition under the same name.
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((ws, name)): Path<(String, String)>,
+    b: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    admin.require_workspace(&ws)?;
+    let patch = body(b)?;
+    Ok(Json(
+        state
+            .run(move |r| r.patch_attribute(&ws, &name, patch))
+            .await?,
+    ))
+}
+
+/// `DELETE /api/workspaces/{ws}/attributes/{name}`.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    admin.require_workspace(&ws)?;
+    state.run(move |r| r.delete_attribute(&ws, &name)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
