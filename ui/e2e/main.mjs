@@ -498,6 +498,34 @@ try {
   await eventually("the second audience gone", async () => (await page.getByRole("link", { name: "Gift buyers again" }).count()) === 0);
   check((await api("GET", "/api/audiences/gift-buyers-again")).status === 404, "the deleted audience is still served");
 
+  // ---- A computed attribute defined in the browser: filled from history at once, so gus's
+  // profile shows its value; then removed.
+  step("attributes");
+  await page.getByRole("link", { name: "Attributes" }).click();
+  await page.getByLabel("Workspace").selectOption("shop");
+  await page.getByText("No computed attributes in this workspace").waitFor();
+  await page.getByRole("button", { name: "New attribute" }).click();
+  await page.getByLabel("Attribute name").fill("gift_cards");
+  await page.getByLabel("Event", { exact: true }).fill("Gift Bought");
+  await page.getByLabel("Window (optional)").fill("7x");
+  await page.getByText("A duration is a number and a unit").waitFor();
+  check(await page.getByRole("button", { name: "Define attribute" }).isDisabled(), "a malformed window can be sent");
+  await page.getByLabel("Window (optional)").fill("30d");
+  await page.getByRole("button", { name: "Define attribute" }).click();
+  await page.getByRole("table", { name: "Computed attributes" }).getByText("count over Gift Bought in the last 30d").waitFor();
+  await shot(page, "12g-attributes");
+  await a11y(page, "attributes");
+  await page.getByRole("link", { name: "Profiles" }).click();
+  await page.getByLabel("Workspace").selectOption("shop");
+  await page.getByLabel("User id or anonymous id").fill("gus");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByRole("table", { name: "Computed attributes" }).getByRole("row").filter({ hasText: "gift_cards" }).getByRole("cell", { name: "1", exact: true }).waitFor();
+  await shot(page, "12h-profile-attributes");
+  await page.getByRole("link", { name: "Attributes" }).click();
+  await page.getByLabel("Workspace").selectOption("shop");
+  await page.getByRole("button", { name: "Delete gift_cards" }).click();
+  await page.getByText("No computed attributes in this workspace").waitFor();
+
   // ---- A workspace token sees its workspace only.
   const blog = await api("POST", "/api/journeys", {
     id: "blog-readers", name: "Blog readers", inputs: ["blog/web"],

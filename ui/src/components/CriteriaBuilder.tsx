@@ -135,7 +135,7 @@ function clean<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function FiltersEditor({ filters, onChange, prefix }: { filters: Filter[]; onChange: (f: Filter[]) => void; prefix: string }) {
+export function FiltersEditor({ filters, onChange, prefix }: { filters: Filter[]; onChange: (f: Filter[]) => void; prefix: string }) {
   return (
     <div className="filters">
       {filters.map((f, i) => (

@@ -58,7 +58,6 @@ function AudienceList() {
           </tbody>
         </table>
       )}
-      <p className="muted small">Computed attributes get their page when this Waymark serves them (<code>/api/workspaces/&#123;ws&#125;/attributes</code>); criteria can already use one by name.</p>
     </div>
   );
 }
