@@ -179,6 +179,13 @@ describe("building each kind by hand", () => {
     expect(seen.value).toEqual({ member_of: { audience: "churn" }, is: true });
   });
 
+  it("a computed attribute's name is offered from the known attributes", () => {
+    const { container } = render(<Harness initial={{ attribute: "", op: "gte", value: 0 }} context={{ ...ctx, attributes: ["ltv", "orders"] }} onValue={() => {}} />);
+    const box = screen.getByLabelText("Test attribute") as HTMLInputElement;
+    const options = [...container.querySelectorAll(`datalist[id="${box.getAttribute("list")}"] option`)].map((o) => o.getAttribute("value"));
+    expect(options).toEqual(["ltv", "orders"]);
+  });
+
   it("nested groups: all, any and not", () => {
     const seen = renderBuilder({ event: "" });
     pick("Test kind", "any");

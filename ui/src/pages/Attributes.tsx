@@ -37,7 +37,10 @@ function WorkspaceAttributes({ ws }: { ws: string }) {
     queryFn: () => call<{ attributes: AttributeView[] }, "get">("get", "/api/workspaces/{ws}/attributes", { params: { ws } }),
   });
   const list = q.data?.attributes ?? [];
-  const refresh = () => qc.invalidateQueries({ queryKey: ["attributes", ws] });
+  const refresh = async () => {
+    await qc.invalidateQueries({ queryKey: ["attributes", ws] });
+    await qc.invalidateQueries({ queryKey: ["attribute-names"] });
+  };
   const create = async (d: AttributeDefinition) => {
     await call("post", "/api/workspaces/{ws}/attributes", { params: { ws }, body: d });
     setEditing(null);
@@ -61,7 +64,7 @@ function WorkspaceAttributes({ ws }: { ws: string }) {
       {editing === "" ? (
         <AttributeForm initial={blankAttribute()} isNew onSave={create} onCancel={() => setEditing(null)} />
       ) : (
-        <button type="button" className="primary" onClick={() => setEditing("")}>New attribute</button>
+        <button type="button" className="primary spaced" onClick={() => setEditing("")}>New attribute</button>
       )}
       <ErrorBox error={q.error} title="Could not load the attributes" />
       {q.isLoading && <Loading what="attributes" />}

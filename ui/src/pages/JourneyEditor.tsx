@@ -17,6 +17,7 @@ import { Counter, Empty, ErrorBox, Loading } from "../components/common";
 import type { BuilderContext } from "../components/CriteriaBuilder";
 import { listInputs } from "../api/inputs";
 import { useAudiences } from "../audiences/useBuilderContext";
+import { useAttributeNames } from "../attributes/names";
 
 const nodeTypes = { step: StepNode };
 
@@ -133,6 +134,7 @@ function Editor({ id }: { id: string }) {
   const journeys = useQuery({ queryKey: ["journeys"], queryFn: () => call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys") });
   const allInputs = useQuery({ queryKey: ["all-inputs"], queryFn: listInputs });
   const audiences = useAudiences();
+  const attributes = useAttributeNames();
 
   const [draft, setDraft] = useState<Journey | null>(null);
   const [dirty, setDirty] = useState(false);
@@ -168,7 +170,8 @@ function Editor({ id }: { id: string }) {
     inputs: (allInputs.data ?? []).map((i) => `${i.workspace}/${i.id}`),
     journeys: (journeys.data?.journeys ?? []).map((j) => ({ id: j.id, steps: j.id === id && draft ? walk(draft).map((l) => l.step.id) : [] })),
     audiences: (audiences.data?.audiences ?? []).map((a) => ({ id: a.id, name: a.name })),
-  }), [draft, journeys.data, id, allInputs.data, audiences.data]);
+    attributes: attributes.data ?? [],
+  }), [draft, journeys.data, id, allInputs.data, audiences.data, attributes.data]);
 
   const local = useMemo(() => (draft ? localProblems(draft, LIMITS) : []), [draft]);
   const problemsByStep = useMemo(() => {
