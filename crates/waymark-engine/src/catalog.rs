@@ -34,6 +34,11 @@ impl Interner {
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
     }
+
+    /// The name interned as `id`.
+    pub(crate) fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
 }
 
 /// What one per-user event counter counts: events of one name passing every filter, from

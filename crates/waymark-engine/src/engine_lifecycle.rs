@@ -289,6 +289,21 @@ impl Engine {
         }
     }
 
+    /// Keeps journey `j`, added and not started yet, from starting until
+    /// [`Engine::release_journey`]: while its new slots are filled from history in the
+    /// background, events are applied (its counters count them) but it does not run.
+    pub fn hold_journey(&mut self, j: u16) {
+        self.activations.retain(|&(_, k)| k != j);
+    }
+
+    /// Lets a held journey start at `at` (at once when the clock is past it; it starts on
+    /// the next [`Engine::advance_to`]). A journey that is not waiting is left as it is.
+    pub fn release_journey(&mut self, j: u16, at: Millis) {
+        if self.lifecycles[usize::from(j)].phase == Phase::Waiting {
+            self.activations.insert((at, j));
+        }
+    }
+
     /// Closes journey `j` to new entrants from `at` on (a newer version was published);
     /// its users finish there.
     pub fn close_journey_entries(&mut self, j: u16, at: Millis) {
@@ -334,6 +349,26 @@ impl Engine {
                 profile.backfill_hit(id, event.at, &self.catalog);
             }
         }
+    }
+
+    /// The event names the counters in `new` count: a backfill needs only those events.
+    pub fn counted_event_names(&self, new: &NewSlots) -> Vec<String> {
+        let mut names: Vec<String> = new
+            .counters
+            .iter()
+            .map(|&c| {
+                let spec = &self.catalog.counters[c as usize];
+                self.catalog.event_names.name(spec.name).to_string()
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Whether the engine holds a user with this key.
+    pub fn has_user(&self, key: &str) -> bool {
+        self.index.contains_key(key.as_bytes())
     }
 
     /// The keys of the users the engine holds (for backfills).

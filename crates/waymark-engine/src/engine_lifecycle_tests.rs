@@ -151,3 +151,31 @@ fn an_in_place_edit_keeps_everyone_where_they_are_by_step_id() {
     engine.advance_to(10 + 3_600_000, &mut out);
     assert_eq!(engine.step_counts(j)[2].at, 1);
 }
+
+#[test]
+fn a_held_journey_counts_events_but_starts_only_when_released() {
+    let mut engine = Engine::new(&[]).unwrap();
+    let mut out = Vec::new();
+    engine.apply("u1", &identify(10, "trial"), &mut out);
+    let historical = Activation {
+        at: 20,
+        historical: true,
+    };
+    let (j, new) = engine.add_journey(&journey("j"), historical).unwrap();
+    engine.hold_journey(j);
+    engine.apply("u2", &identify(30, "trial"), &mut out);
+    // Filled while held (a background backfill): u1's trait from before the journey.
+    assert_eq!(new.traits, ["plan"]);
+    engine.backfill_trait("u1", "plan", json!("trial"), 10, 10);
+    engine.advance_to(40, &mut out);
+    assert_eq!(entered(&out, j), Vec::<Millis>::new());
+    engine.release_journey(j, 50);
+    engine.advance_to(50, &mut out);
+    // Everyone who qualifies at the release enters then.
+    assert_eq!(entered(&out, j), [50, 50]);
+    // A stopped journey stays stopped when released.
+    engine.stop_journey(j, 60, &mut out);
+    engine.release_journey(j, 70);
+    engine.advance_to(80, &mut out);
+    assert!(engine.is_stopped(j));
+}

@@ -110,6 +110,11 @@ impl Runtime {
             })
             .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let to_engine = Mutex::new(commands.clone());
+        let post: crate::core::Post = Arc::new(move |call: Call| {
+            let to_engine = to_engine.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = to_engine.send(Command::Call(call));
+        });
         {
             let engine_clock = Arc::clone(&clock);
             let store = Arc::clone(&store);
@@ -118,7 +123,7 @@ impl Runtime {
             std::thread::Builder::new()
                 .name("waymark-engine".into())
                 .spawn(
-                    move || match Core::start(store, engine_clock, config, shared, workers) {
+                    move || match Core::start(store, engine_clock, config, shared, workers, post) {
                         Ok(core) => {
                             let _ = ready_tx.send(Ok(()));
                             engine_loop(core, &receiver);
@@ -271,7 +276,11 @@ impl Runtime {
     /// Publishes the latest draft version.
     pub fn publish(&self, id: &str, historical: bool) -> Result<Value, RuntimeError> {
         let id = id.to_string();
-        let doc = self.call(move |core| core.publish(&id, historical))?;
+        let (doc, released) = self.call(move |core| core.publish(&id, historical))?;
+        // Live events go on meanwhile; the call answers once the version runs.
+        if let Some(released) = released {
+            released.recv().map_err(|_| RuntimeError::unavailable())?;
+        }
         Ok(self.journey_view(&doc))
     }
 

@@ -524,6 +524,42 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn for_each_event_named(
+        &self,
+        workspace: &str,
+        names: &[String],
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        // Copied out first, so that `visit` may call back into the store.
+        let matching: Vec<ArrivedEvent> = {
+            let state = self.lock()?;
+            let Some(space) = state.workspaces.get(workspace) else {
+                return Ok(());
+            };
+            let mut matching = Vec::new();
+            for (&id, events) in &space.events {
+                let owner = space.profiles.get(&id);
+                for (&(_, seq), event) in events {
+                    if !event.name.as_ref().is_some_and(|n| names.contains(n)) {
+                        continue;
+                    }
+                    matching.push(ArrivedEvent {
+                        seq,
+                        profile: id,
+                        user_id: owner.and_then(|p| p.user_id.clone()),
+                        anonymous_id: owner.and_then(|p| p.anonymous_ids.first().cloned()),
+                        event: event.clone(),
+                    });
+                }
+            }
+            matching
+        };
+        for event in matching {
+            visit(event);
+        }
+        Ok(())
+    }
+
     fn for_each_event_by_arrival(
         &self,
         workspace: &str,

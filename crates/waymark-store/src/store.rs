@@ -172,6 +172,17 @@ pub trait Store: Send + Sync + 'static {
         workspace: &str,
         visit: &mut dyn FnMut(Profile, Vec<StoredEvent>),
     ) -> Result<(), StoreError>;
+    /// Calls `visit` with the stored events of the workspace whose name is one of `names`
+    /// (identify, alias and other unnamed calls never match), each with the profile that
+    /// owns it now, in no particular order. One pass over the workspace's events with no
+    /// sorting and no full decoding of events that do not match: for backfills, which do
+    /// not depend on order. `visit` may call back into the store.
+    fn for_each_event_named(
+        &self,
+        workspace: &str,
+        names: &[String],
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError>;
     /// Calls `visit` with every stored event of the workspace in arrival order (event
     /// sequence number), each with the profile that now owns it (events moved by a merge
     /// belong to the surviving profile). Backends may collect and sort the workspace's

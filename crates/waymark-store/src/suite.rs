@@ -84,6 +84,7 @@ macro_rules! store_conformance_suite {
                 the_feed_sends_durable_commits_in_order,
                 a_new_subscriber_replaces_the_old_one,
                 events_by_arrival_follow_seq_across_merges,
+                events_by_name_are_those_named_with_their_owner,
                 profiles_are_found_by_id,
                 documents_are_written_read_and_deleted,
                 document_collections_are_isolated,
@@ -1190,6 +1191,48 @@ pub fn events_by_arrival_follow_seq_across_merges(store: &dyn Store) {
     let mut none = 0;
     store
         .for_each_event_by_arrival("nope", &mut |_| none += 1)
+        .unwrap();
+    assert_eq!(none, 0);
+}
+
+/// Events by name: exactly the workspace's events with one of the names, each once, owned
+/// by the surviving profile after a merge.
+pub fn events_by_name_are_those_named_with_their_owner(store: &dyn Store) {
+    workspace(store, "w");
+    workspace(store, "x");
+    ingest(
+        store,
+        "w",
+        vec![
+            track(None, Some("a1"), 50, "One"),
+            track(Some("v"), None, 5, "Two"),
+            track(Some("v"), None, 6, "One"),
+            track(Some("v"), None, 7, "Three"),
+        ],
+    );
+    ingest(store, "x", vec![track(Some("v"), None, 1, "One")]);
+    let mut merge = alias("u", "a1", 30);
+    merge.identity.anonymous_id = Some("a1".into());
+    ingest(store, "w", vec![merge]);
+    let mut seen = Vec::new();
+    store
+        .for_each_event_named("w", &["One".to_string(), "Two".to_string()], &mut |e| {
+            seen.push((e.seq, e.user_id.clone(), e.event.name.clone()))
+        })
+        .unwrap();
+    seen.sort();
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        seen,
+        [
+            (1, some("u"), some("One")),
+            (2, some("v"), some("Two")),
+            (3, some("v"), some("One")),
+        ]
+    );
+    let mut none = 0;
+    store
+        .for_each_event_named("w", &[], &mut |_| none += 1)
         .unwrap();
     assert_eq!(none, 0);
 }

@@ -136,7 +136,7 @@ impl Core {
                     .engine
                     .add_attribute(&model)
                     .map_err(|e| RuntimeError::invalid("invalid_attribute", e.to_string()))?;
-                self.fill_attribute(workspace, id)?;
+                self.fill_attribute(workspace, id, &model.event)?;
             }
             // The workspace's engine is made now, with its attributes, so that profiles
             // show the values even before a journey runs there.
@@ -184,7 +184,7 @@ impl Core {
         if let Some(p) = self.partitions.get_mut(workspace) {
             p.engine.redefine_attribute(id, &model);
         }
-        self.fill_attribute(workspace, id)?;
+        self.fill_attribute(workspace, id, &model.event)?;
         let readers: Vec<u16> = self
             .runners
             .iter()
@@ -238,13 +238,18 @@ impl Core {
         Ok(())
     }
 
-    /// Folds the workspace's stored events into attribute `id` of its engine.
-    fn fill_attribute(&mut self, workspace: &str, id: u32) -> Result<(), RuntimeError> {
+    /// Folds the workspace's stored `event`s into attribute `id` of its engine.
+    fn fill_attribute(
+        &mut self,
+        workspace: &str,
+        id: u32,
+        event: &str,
+    ) -> Result<(), RuntimeError> {
         let store = Arc::clone(&self.store);
         let Some(p) = self.partitions.get_mut(workspace) else {
             return Ok(());
         };
-        store.for_each_event_by_arrival(workspace, &mut |a: ArrivedEvent| {
+        store.for_each_event_named(workspace, &[event.to_string()], &mut |a: ArrivedEvent| {
             if let Some((e, _)) = live_event(workspace, a) {
                 p.engine.backfill_attribute(&e.key, &e.event, &[id]);
             }

@@ -2,6 +2,8 @@
 //! journey calls: an audience runs as a one-step journey (see `crate::audiences`), so these
 //! calls keep its stored record and its runner in step.
 
+use std::sync::mpsc::Receiver;
+
 use serde_json::{Value, json};
 use waymark_engine::validate::{audience_key, validate_audience};
 use waymark_store::DocumentWrite;
@@ -100,12 +102,13 @@ impl Core {
     }
 
     /// `POST /api/audiences`: the audience starts at once, its members found in stored
-    /// history, and its active connections hear of each of them.
+    /// history, and its active connections hear of each of them; with the receiver of its
+    /// release when history is being filled for it in the background.
     pub(crate) fn create_audience(
         &mut self,
         owner: Owner,
         mut definition: Value,
-    ) -> Result<AudienceDoc, RuntimeError> {
+    ) -> Result<(AudienceDoc, Option<Receiver<()>>), RuntimeError> {
         if !definition.is_object() {
             return Err(RuntimeError::bad_request(
                 "invalid_body",
@@ -151,10 +154,10 @@ impl Core {
         let (journey, version) = audience.as_journey();
         // Built first: a definition the engine cannot run is refused before it is saved.
         let runner = Runner::new(&journey, &version, &self.input_ids()?)?;
-        self.start_runner(runner)?;
+        let released = self.start_runner(runner)?;
         self.save_audience(&audience)?;
         self.flush()?;
-        Ok(audience)
+        Ok((audience, released))
     }
 
     /// An id for an audience made without one: its name's slug, numbered when taken.

@@ -2,6 +2,7 @@
 //! the events and timers they affect.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc::Receiver;
 
 use serde_json::{Value, json};
 use waymark_engine::validate::validate_journey;
@@ -302,12 +303,13 @@ impl Core {
             .collect())
     }
 
-    /// `POST /api/journeys/{id}/publish`.
+    /// `POST /api/journeys/{id}/publish`; with the receiver of the version's release when
+    /// history is being filled for it in the background.
     pub(crate) fn publish(
         &mut self,
         id: &str,
         historical: bool,
-    ) -> Result<JourneyDoc, RuntimeError> {
+    ) -> Result<(JourneyDoc, Option<Receiver<()>>), RuntimeError> {
         let mut journey = self.journey_doc(id)?;
         match journey.latest().status {
             VersionStatus::Draft => {}
@@ -385,10 +387,10 @@ impl Core {
         let version = journey.latest().clone();
         // Built first: a definition the engine cannot run is refused before it is saved.
         let runner = Runner::new(&journey, &version, &self.input_ids()?)?;
-        self.start_runner(runner)?;
+        let released = self.start_runner(runner)?;
         self.save(&journey)?;
         self.flush()?;
-        Ok(journey)
+        Ok((journey, released))
     }
 
     /// `POST /api/journeys/{id}/stop`: every user leaves; exits are delivered.

@@ -3,6 +3,7 @@
 
 mod attribute_ops;
 mod audience_ops;
+mod backfill;
 mod delivery_stats;
 mod forget;
 mod history;
@@ -36,6 +37,7 @@ use crate::shared::Shared;
 use partitions::Partition;
 
 pub(crate) use audience_ops::AudienceMember;
+pub(crate) use backfill::Post;
 pub(crate) use history::{input_ids, load_history};
 pub use profile_state::{ProfileAudience, ProfileJourney, ProfileState, ProfileStep};
 
@@ -69,6 +71,8 @@ pub(crate) struct Core {
     pub(crate) workers: Arc<Workers>,
     outbox: Vec<OutboxRecord>,
     lists: Vec<DocumentWrite>,
+    /// Runs a call on this thread later (background backfills hand their reads back so).
+    post: Post,
 }
 
 impl Core {
@@ -79,6 +83,7 @@ impl Core {
         config: RuntimeConfig,
         shared: Arc<Shared>,
         workers: Arc<Workers>,
+        post: Post,
     ) -> Result<Self, RuntimeError> {
         let outputs: BTreeMap<String, OutputDoc> = store
             .documents(outputs::COLLECTION)?
@@ -107,6 +112,7 @@ impl Core {
             workers,
             outbox: Vec::new(),
             lists: Vec::new(),
+            post,
         };
         let mut journeys = core.journey_docs()?;
         // Audiences run as one-step journeys (see `crate::audiences`).

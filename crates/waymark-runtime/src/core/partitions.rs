@@ -11,14 +11,15 @@
 //! ([`Core::start_runner`]).
 
 use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 use std::sync::atomic::Ordering;
 
 use waymark_store::ArrivedEvent;
 
-use waymark_engine::compare::lookup_in;
 use waymark_engine::{Engine, NewSlots, Transition};
 
 use super::Core;
+use super::backfill::{Filling, trait_fills};
 use super::history::live_event;
 use crate::RuntimeError;
 use crate::runner::{LiveEvent, Runner};
@@ -87,32 +88,58 @@ impl Core {
             .collect())
     }
 
-    /// Adds a published version to every engine whose events it counts, fills what it adds
-    /// from stored history, and starts it (with `historical`, everyone who qualifies enters
-    /// now). `history` is read only when something needs filling.
-    pub(crate) fn start_runner(&mut self, mut runner: Runner) -> Result<(), RuntimeError> {
+    /// Adds a published version to every engine whose events it counts and starts it (with
+    /// `historical`, everyone who qualifies enters now). In an engine that exists, what the
+    /// version adds is filled from stored history in the background while it is held
+    /// (`core::backfill`): the receiver hears when it is released. An engine made for it
+    /// replays the workspace's log with it from the start.
+    pub(crate) fn start_runner(
+        &mut self,
+        mut runner: Runner,
+    ) -> Result<Option<Receiver<()>>, RuntimeError> {
         let workspaces = self.workspaces_counted(&runner)?;
         let mut filling = Vec::new();
         for ws in &workspaces {
             if let Some(p) = self.partitions.get_mut(ws) {
+                let cut = p.watermark;
                 let new = join(&mut p.engine, &mut runner, ws)?;
-                filling.push((ws.clone(), new));
+                if !new.is_empty() {
+                    filling.push(Filling {
+                        workspace: ws.clone(),
+                        journey: runner.indices[ws],
+                        names: p.engine.counted_event_names(&new),
+                        new,
+                        cut,
+                    });
+                }
             }
         }
         let journey = runner.journey_id.clone();
         self.runners.push(runner);
-        self.backfill(&journey, &filling)?;
         // The version's first workspaces: their engines are made with it.
         for ws in &workspaces {
             self.ensure_partition(ws)?;
         }
         let now = self.clock.now();
+        let held: Vec<(String, u16)> = filling
+            .iter()
+            .map(|f| (f.workspace.clone(), f.journey))
+            .collect();
+        for (ws, j) in &held {
+            if let Some(p) = self.partitions.get_mut(ws) {
+                p.engine.hold_journey(*j);
+            }
+        }
         for ws in workspaces {
             let mut out = Vec::new();
             self.partition(&ws)?.engine.advance_to(now, &mut out);
             self.handle(&ws, &out, false);
         }
-        Ok(())
+        if filling.is_empty() {
+            self.shared.progress(&journey, 1, 1);
+            return Ok(None);
+        }
+        self.backfill_in_background(&journey, filling).map(Some)
     }
 
     /// Makes the engines of every workspace a running version counts or that defines
@@ -133,8 +160,10 @@ impl Core {
         Ok(())
     }
 
-    /// Fills the counters and trait slots a version of `journey` added: traits from the
-    /// stored profiles, counters from the stored events (as received), reporting progress.
+    /// Fills, on the engine thread, the counters and trait slots an in-place edit of a
+    /// version of `journey` added: traits from the stored profiles, counters from the
+    /// stored events they count (read by name, in no order: each counter keeps its latest
+    /// hits whatever the order), reporting progress.
     pub(crate) fn backfill(
         &mut self,
         journey: &str,
@@ -157,20 +186,8 @@ impl Core {
                     continue;
                 };
                 let engine = &mut self.partition(ws)?.engine;
-                for path in &new.traits {
-                    let Some(value) = lookup_in(&profile.traits, path) else {
-                        continue;
-                    };
-                    let top = path.split('.').next().unwrap_or(path);
-                    let times = profile
-                        .trait_times
-                        .get(path)
-                        .or_else(|| profile.trait_times.get(top));
-                    let (since, written) = times
-                        .map_or((profile.first_seen, profile.last_seen), |t| {
-                            (t.since, t.written)
-                        });
-                    engine.backfill_trait(&key, path, value.clone(), since, written);
+                for (path, value, since, written) in trait_fills(&profile, &new.traits) {
+                    engine.backfill_trait(&key, &path, value, since, written);
                 }
             }
         }
@@ -179,7 +196,8 @@ impl Core {
             let Some(p) = self.partitions.get_mut(ws) else {
                 continue;
             };
-            store.for_each_event_by_arrival(ws, &mut |a: ArrivedEvent| {
+            let names = p.engine.counted_event_names(new);
+            store.for_each_event_named(ws, &names, &mut |a: ArrivedEvent| {
                 if let Some((e, _)) = live_event(ws, a) {
                     p.engine
                         .backfill_event(&e.key, &e.event, e.received_at, new);

@@ -42,10 +42,12 @@ impl Runtime {
 
     /// Makes an audience owned by `owner`; it runs at once over stored history.
     pub fn create_audience(&self, owner: Owner, definition: Value) -> Result<Value, RuntimeError> {
-        self.call(move |core| {
-            let doc = core.create_audience(owner, definition)?;
-            audience_view(core, &doc)
-        })
+        let (doc, released) = self.call(move |core| core.create_audience(owner, definition))?;
+        // Live events go on meanwhile; the call answers once the audience runs.
+        if let Some(released) = released {
+            released.recv().map_err(|_| RuntimeError::unavailable())?;
+        }
+        self.call(move |core| audience_view(core, &doc))
     }
 
     /// Changes an audience's name, description, criteria or connections.

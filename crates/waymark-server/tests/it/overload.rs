@@ -151,6 +151,14 @@ impl Store for FaultyStore {
     fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError> {
         self.inner.profile_by_id(workspace, id)
     }
+    fn for_each_event_named(
+        &self,
+        workspace: &str,
+        names: &[String],
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        self.inner.for_each_event_named(workspace, names, visit)
+    }
     fn for_each_event_by_arrival(
         &self,
         workspace: &str,

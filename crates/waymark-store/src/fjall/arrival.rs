@@ -1,8 +1,12 @@
-//! Events in arrival order. Event keys are `ws ‖ profile ‖ time ‖ seq`, so there is no
-//! index by seq: the workspace's event keys are collected and sorted by seq in memory
-//! (about 40 bytes per event), then each event and its owner are read from one snapshot.
+//! Reading a workspace's events back. Event keys are `ws ‖ profile ‖ time ‖ seq`, so there
+//! is no index by seq: for arrival order, the workspace's event keys are collected and
+//! sorted by seq in memory (about 40 bytes per event), then each event and its owner are
+//! read from one snapshot. Events by name need no order: one pass in key order, profile by
+//! profile, reading each event's name before decoding the rest.
 
 use std::collections::HashMap;
+
+use serde::Deserialize;
 
 use ::fjall::Readable;
 
@@ -62,4 +66,68 @@ pub(super) fn for_each_event_by_arrival(
         });
     }
     Ok(())
+}
+
+/// The one field of a stored event that decides whether a backfill wants it.
+#[derive(Deserialize)]
+struct NameOnly<'a> {
+    #[serde(borrow)]
+    name: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Calls `visit` with every event of `workspace` whose name is in `names`, in key order,
+/// with its owner's current keys.
+pub(super) fn for_each_event_named(
+    ks: &Keyspaces,
+    workspace: &str,
+    names: &[String],
+    visit: &mut dyn FnMut(ArrivedEvent),
+) -> Result<(), StoreError> {
+    let snapshot = ks.db.snapshot();
+    let ws_prefix = keys::ws(workspace);
+    let mut owner: Option<(ProfileId, Option<String>, Option<String>)> = None;
+    for guard in snapshot.prefix(&ks.events, &ws_prefix) {
+        let (key, bytes) = guard.into_inner().map_err(backend)?;
+        let (profile, seq) = keys::event_parts(&key, ws_prefix.len())
+            .ok_or_else(|| StoreError::Backend("a malformed event key".into()))?;
+        let named: NameOnly<'_> = decode_borrowed(&bytes)?;
+        if !named.name.is_some_and(|n| names.iter().any(|x| *x == n)) {
+            continue;
+        }
+        let event: StoredEvent = decode(&bytes)?;
+        if owner.as_ref().is_none_or(|(id, _, _)| *id != profile) {
+            let record: Profile = match snapshot
+                .get(&ks.profiles, keys::profile(&ws_prefix, profile))
+                .map_err(backend)?
+            {
+                Some(bytes) => decode(&bytes)?,
+                None => {
+                    return Err(StoreError::Backend(format!(
+                        "an event belongs to profile {profile}, which does not exist"
+                    )));
+                }
+            };
+            owner = Some((
+                profile,
+                record.user_id,
+                record.anonymous_ids.into_iter().next(),
+            ));
+        }
+        let (user_id, anonymous_id) = owner
+            .as_ref()
+            .map(|(_, u, a)| (u.clone(), a.clone()))
+            .unwrap_or_default();
+        visit(ArrivedEvent {
+            seq,
+            profile,
+            user_id,
+            anonymous_id,
+            event,
+        });
+    }
+    Ok(())
+}
+
+fn decode_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Backend(format!("a corrupt record: {e}")))
 }

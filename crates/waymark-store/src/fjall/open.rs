@@ -677,6 +677,15 @@ impl Store for FjallStore {
         Ok(())
     }
 
+    fn for_each_event_named(
+        &self,
+        workspace: &str,
+        names: &[String],
+        visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        super::arrival::for_each_event_named(&self.ks, workspace, names, visit)
+    }
+
     fn for_each_event_by_arrival(
         &self,
         workspace: &str,
