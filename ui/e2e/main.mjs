@@ -7,6 +7,9 @@
 // Screenshots of every main screen go to UI_ARTIFACTS; axe-core must find no critical
 // violation on them.
 import http from "node:http";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Analytics } from "@segment/analytics-node";
 import { BASE, TOKEN, axeCritical, check, eventually, fitView, launch, newPage, shot, signIn } from "./lib.mjs";
 
@@ -15,17 +18,16 @@ const WRITE_KEY = process.env.WAYMARK_WRITE_KEY;
 check(WS_TOKEN && WRITE_KEY, "WAYMARK_WS_TOKEN and WAYMARK_WRITE_KEY are required");
 
 // ---- A local webhook receiver: every accepted POST body, parsed. `/gone` answers its
-// first request 410 (which disables the output) and `/bad` its first 400 (a permanent
-// failure: a dead delivery); after that both accept.
+// first request 410 (which disables the output) and `/bad` its first two 400 (a permanent
+// failure: a dead delivery, dead again after one replay); after that both accept.
 const received = [];
-const refused = { "/gone": 410, "/bad": 400 };
+const refused = { "/gone": [410], "/bad": [400, 400] };
 const receiver = http.createServer((req, res) => {
   let body = "";
   req.on("data", (c) => (body += c));
   req.on("end", () => {
-    const status = refused[req.url];
+    const status = refused[req.url]?.shift();
     if (status) {
-      delete refused[req.url];
       res.writeHead(status).end("no");
       return;
     }
@@ -259,6 +261,30 @@ try {
     await page.getByRole("button", { name: "Create output" }).click();
     await page.getByRole("row", { name: new RegExp(name) }).waitFor();
   }
+  // Every other kind of output: a Segment-compatible endpoint, an NDJSON file, a list.
+  await page.getByRole("combobox", { name: /^Kind/ }).selectOption("segment");
+  await page.getByLabel("Output id").fill("seg");
+  await page.getByLabel("Name").fill("Segment copy");
+  await page.getByLabel("Endpoint", { exact: true }).fill(hookUrl.replace("/hook", "/seg"));
+  await page.getByLabel("Write key", { exact: true }).fill("wk_copy");
+  await page.getByRole("button", { name: "Create output" }).click();
+  await page.getByText("Output seg (segment) created.").waitFor();
+  await page.getByRole("combobox", { name: /^Kind/ }).selectOption("file");
+  await page.getByLabel("Output id").fill("file");
+  await page.getByLabel("Name").fill("NDJSON file");
+  await page.getByLabel("File path on the server").fill(join(tmpdir(), `waymark-e2e-${process.pid}.ndjson`));
+  await page.getByRole("button", { name: "Create output" }).click();
+  await page.getByText("Output file (file) created.").waitFor();
+  await page.getByRole("combobox", { name: /^Kind/ }).selectOption("list");
+  await page.getByLabel("Output id").fill("vip");
+  await page.getByLabel("Name").fill("VIP list");
+  await page.getByRole("button", { name: "Create output" }).click();
+  await page.getByText("Output vip (list) created.").waitFor();
+  for (const [id, kind] of [["seg", "segment"], ["file", "file"], ["vip", "list"]]) {
+    await eventually(`output ${id} listed`, async () => (await page.getByTestId(`kind-${id}`).textContent()).startsWith(kind));
+  }
+  await page.getByRole("row", { name: /VIP list/ }).getByRole("button", { name: "Members CSV" }).waitFor();
+  await shot(page, "10a-outputs-every-kind");
 
   // ---- A second journey, like the seeds' consent-based channel choice: a multi-branch
   // split on consent, a random A/B split with weights, and an exit.
@@ -335,10 +361,27 @@ try {
   await eventually("gone delivered after re-enabling", async () => deliveredTo("dia", "/gone").length > 0, 60000);
   await eventually("gone counted as delivered", async () => (await page.getByTestId("delivered-gone").textContent()) === "1", 60000);
   step("gone re-enabled and delivered");
+  // `bad`: its dead delivery's attempt log shows the 400; replayed alone it dies again (a
+  // second attempt in the log); "Replay all dead" then sends it, and it is delivered.
+  await eventually("bad counted as dead", async () => (await page.getByTestId("dead-bad").textContent()) === "1", 60000);
+  const [dead] = (await api("GET", "/api/outputs/bad/deliveries?status=dead")).body.deliveries;
   const badRow = page.getByRole("row", { name: /Bad hook/ });
   await badRow.getByRole("button", { name: "Deliveries" }).click();
-  await page.getByRole("button", { name: "Replay" }).first().click({ timeout: 60000 });
-  await eventually("bad delivered after the replay", async () => deliveredTo("dia", "/bad").length > 0, 60000);
+  const badDeliveries = page.getByRole("region", { name: "Deliveries of Bad hook" });
+  await badDeliveries.getByLabel("Show deliveries that are").selectOption("dead");
+  await badDeliveries.getByRole("button", { name: `Attempts of delivery ${dead.id}` }).click();
+  const attempts = page.getByRole("region", { name: `Delivery ${dead.id}` }).getByRole("table", { name: "Attempts" });
+  await attempts.getByRole("cell", { name: "400", exact: true }).waitFor();
+  await attempts.getByText("failed for good").waitFor();
+  await shot(page, "12b-delivery-attempts");
+  await a11y(page, "delivery attempts");
+  await badDeliveries.getByRole("button", { name: `Replay delivery ${dead.id}` }).click();
+  await eventually("the replay refused again: two attempts", async () => (await attempts.getByRole("row").count()) === 3, 60000);
+  await badDeliveries.getByRole("button", { name: "Replay all dead (1)" }).click();
+  await badDeliveries.getByText("1 dead delivery is sent again.").waitFor();
+  await eventually("bad delivered after replaying all dead", async () => deliveredTo("dia", "/bad").length > 0, 60000);
+  await eventually("bad counted as delivered", async () => (await page.getByTestId("delivered-bad").textContent()) === "1", 60000);
+  check((await page.getByTestId("dead-bad").textContent()) === "0", "bad still has a dead delivery");
   step("bad replayed and delivered");
   await shot(page, "12b-outputs-replayed");
 
@@ -354,6 +397,30 @@ try {
   await shot(page, "11-profile");
   await a11y(page, "profiles");
 
+  // A long history is paged: the latest 50 events, then the older ones on request.
+  const history = Array.from({ length: 60 }, (_, i) => ({
+    type: "track", userId: "fay", event: `Visit ${i + 1}`, messageId: `fay-${i + 1}`,
+    timestamp: new Date(Date.now() - (60 - i) * 60000).toISOString(),
+  }));
+  const batch = await fetch(BASE + "/v1/batch", {
+    method: "POST",
+    headers: { authorization: "Basic " + Buffer.from(WRITE_KEY + ":").toString("base64"), "content-type": "application/json" },
+    body: JSON.stringify({ batch: history }),
+  });
+  check(batch.ok, `fay's history was refused: ${batch.status} ${await batch.text()}`);
+  await eventually("fay's 60 events stored", async () => (await api("GET", "/api/workspaces/shop/profiles/fay")).body?.event_count === 60);
+  await page.getByLabel("User id or anonymous id").fill("fay");
+  await page.getByRole("button", { name: "Find" }).click();
+  const events = page.getByRole("region", { name: "Events" });
+  await events.getByTestId("events-shown").filter({ hasText: "The latest 50 of 60" }).waitFor();
+  check((await events.getByText("Visit 10", { exact: true }).count()) === 0, "an older event shown before asking");
+  await events.getByRole("button", { name: "Older events" }).click();
+  await events.getByTestId("events-shown").filter({ hasText: "The latest 60 of 60" }).waitFor();
+  await events.getByText("Visit 1", { exact: true }).waitFor();
+  await events.getByText("That is every event of this profile.").waitFor();
+  check((await events.getByRole("button", { name: "Older events" }).count()) === 0, "Older events offered past the first event");
+  await shot(page, "11a-profile-older-events");
+
   // Part of an identifier lists the profiles that contain it.
   await page.getByLabel("User id or anonymous id").fill("an");
   await page.getByRole("button", { name: "Find" }).click();
@@ -365,9 +432,99 @@ try {
   await page.getByText("No profile").waitFor();
   await a11y(page, "profile not found");
 
+  // ---- A standalone audience made in the browser, with a connection to the VIP list; a
+  // real client's event makes a user a member, and the size, the members and the list say so.
+  step("audiences");
   await page.getByRole("link", { name: "Audiences" }).click();
+  await page.getByText("No audiences yet").waitFor();
   await shot(page, "12-audiences");
   await a11y(page, "audiences");
+  await page.getByRole("button", { name: "New audience" }).click();
+  await page.getByLabel("Audience name").fill("Gift buyers");
+  await page.getByLabel("Description").fill("Bought a gift card");
+  await page.getByLabel("Audience criteria event name").fill("Gift Bought");
+  await page.getByRole("button", { name: "+ add a connection" }).click();
+  await page.getByLabel("Connection 1 output").selectOption("vip");
+  check(await page.getByLabel("Connection 1 mode").inputValue() === "list", "a list output is connected as a list");
+  await shot(page, "12-new-audience");
+  await a11y(page, "new audience");
+  await page.getByRole("button", { name: "Create audience" }).click();
+  await page.getByRole("heading", { name: "Gift buyers", exact: true }).waitFor();
+  await page.getByText("No members now.").waitFor();
+  check((await page.getByTestId("audience-size").textContent()) === "0", "a new audience with no matching history has members");
+  await track("gus", "Gift Bought");
+  await eventually("gus joins the audience", async () => (await page.getByTestId("audience-size").textContent()) === "1", 60000);
+  await page.getByRole("table", { name: "Audience members" }).getByRole("link", { name: "gus" }).waitFor();
+  await eventually("gus on the VIP list", async () => JSON.stringify((await api("GET", "/api/outputs/vip/members")).body).includes('"gus"'), 60000);
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "⤓ Members as CSV" }).click()]);
+  const csvText = readFileSync(await csv.path(), "utf8");
+  check(csvText.startsWith("workspace,key,user_id") && csvText.includes("gus"), "members CSV " + csvText);
+  await shot(page, "12c-audience");
+  await a11y(page, "audience");
+
+  // A second audience reads the first with "member of an audience", picked by name; the
+  // first cannot be deleted while the second names it (the server's reason is shown).
+  await page.getByRole("link", { name: "← All audiences" }).click();
+  await page.getByRole("button", { name: "New audience" }).click();
+  await page.getByLabel("Audience name").fill("Gift buyers again");
+  await page.getByLabel("Audience criteria kind", { exact: true }).selectOption("member_of");
+  await page.getByLabel("Audience criteria audience kind", { exact: true }).selectOption("audience");
+  await page.getByLabel("Audience criteria audience", { exact: true }).selectOption("gift-buyers");
+  await page.getByRole("button", { name: "Create audience" }).click();
+  await page.getByRole("heading", { name: "Gift buyers again" }).waitFor();
+  await eventually("the second audience holds gus", async () => (await page.getByTestId("audience-size").textContent()) === "1", 60000);
+  await page.getByRole("link", { name: "← All audiences" }).click();
+  await eventually("both sizes listed", async () => (await page.getByTestId("size-gift-buyers").textContent()) === "1" && (await page.getByTestId("size-gift-buyers-again").textContent()) === "1");
+  await shot(page, "12d-audiences-list");
+  await page.getByRole("link", { name: "Gift buyers", exact: true }).click();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByRole("alert").filter({ hasText: "The audience was not deleted" }).filter({ hasText: "audience_in_use" }).waitFor();
+  await shot(page, "12e-audience-delete-refused");
+  // Edited in place: a new name is taken at once.
+  await page.getByRole("button", { name: "Edit", exact: true }).click();
+  await page.getByLabel("Audience name").fill("Gift card buyers");
+  await page.getByRole("button", { name: "Save audience" }).click();
+  await page.getByRole("heading", { name: "Gift card buyers" }).waitFor();
+  check((await api("GET", "/api/audiences/gift-buyers")).body.name === "Gift card buyers", "the rename was not saved");
+  // gus's profile lists both audiences; then the second is deleted, and the first can be.
+  await page.getByRole("table", { name: "Audience members" }).getByRole("link", { name: "gus" }).click();
+  const gusAudiences = page.getByRole("region", { name: "Audiences" });
+  await gusAudiences.getByRole("link", { name: "Gift card buyers" }).waitFor();
+  await gusAudiences.getByRole("link", { name: "Gift buyers again" }).waitFor();
+  await shot(page, "12f-profile-audiences");
+  await gusAudiences.getByRole("link", { name: "Gift buyers again" }).click();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByRole("heading", { name: "Audiences", exact: true }).waitFor();
+  await eventually("the second audience gone", async () => (await page.getByRole("link", { name: "Gift buyers again" }).count()) === 0);
+  check((await api("GET", "/api/audiences/gift-buyers-again")).status === 404, "the deleted audience is still served");
+
+  // ---- A computed attribute defined in the browser: filled from history at once, so gus's
+  // profile shows its value; then removed.
+  step("attributes");
+  await page.getByRole("link", { name: "Attributes" }).click();
+  await page.getByLabel("Workspace").selectOption("shop");
+  await page.getByText("No computed attributes in this workspace").waitFor();
+  await page.getByRole("button", { name: "New attribute" }).click();
+  await page.getByLabel("Attribute name").fill("gift_cards");
+  await page.getByLabel("Event", { exact: true }).fill("Gift Bought");
+  await page.getByLabel("Window (optional)").fill("7x");
+  await page.getByText("A duration is a number and a unit").waitFor();
+  check(await page.getByRole("button", { name: "Define attribute" }).isDisabled(), "a malformed window can be sent");
+  await page.getByLabel("Window (optional)").fill("30d");
+  await page.getByRole("button", { name: "Define attribute" }).click();
+  await page.getByRole("table", { name: "Computed attributes" }).getByText("count over Gift Bought in the last 30d").waitFor();
+  await shot(page, "12g-attributes");
+  await a11y(page, "attributes");
+  await page.getByRole("link", { name: "Profiles" }).click();
+  await page.getByLabel("Workspace").selectOption("shop");
+  await page.getByLabel("User id or anonymous id").fill("gus");
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByRole("table", { name: "Computed attributes" }).getByRole("row").filter({ hasText: "gift_cards" }).getByRole("cell", { name: "1", exact: true }).waitFor();
+  await shot(page, "12h-profile-attributes");
+  await page.getByRole("link", { name: "Attributes" }).click();
+  await page.getByLabel("Workspace").selectOption("shop");
+  await page.getByRole("button", { name: "Delete gift_cards" }).click();
+  await page.getByText("No computed attributes in this workspace").waitFor();
 
   // ---- A workspace token sees its workspace only.
   const blog = await api("POST", "/api/journeys", {
@@ -383,6 +540,11 @@ try {
   await other.goto(BASE + "/journeys/browser-journey");
   await other.getByText("Could not load journey browser-journey").waitFor();
   await shot(other, "13-workspace-token");
+  // The account's audience is not the blog workspace's.
+  await other.getByRole("link", { name: "Audiences" }).click();
+  await other.getByText("No audiences yet").waitFor();
+  await other.goto(BASE + "/audiences/gift-buyers");
+  await other.getByText("There is no audience").waitFor();
   await a11y(other, "workspace token");
   failures.push(...other.errors.filter((e) => !/40[34]/.test(e)));
 

@@ -6,8 +6,8 @@
 //   mParticle: consent-based channel, post-purchase by lifetime value, live milestones
 //
 // Waits are seconds instead of hours and days, so the test runs in real time. Lifetime value
-// is a trait (`lifetime_value`) rather than a computed attribute, which this server does not
-// serve yet (docs/ui.md). The onboarding journey is then changed after publishing: an edit a
+// is a computed attribute (the sum of the orders' revenue), defined on the Attributes page.
+// The onboarding journey is then changed after publishing: an edit a
 // live journey takes in place, and one that makes a new version, with the explanation shown.
 // A draft is simulated over the stored history before it is published.
 // Started by crates/waymark/tests/it/ui.rs against a real `waymark serve`.
@@ -37,7 +37,6 @@ const sent = (user, path) => received.filter((b) => b.path === `/${path}` && b.b
 const analytics = new Analytics({ writeKey: WRITE_KEY, host: BASE, flushAt: 1, maxRetries: 3 });
 const send = (msg) => new Promise((resolve, reject) => analytics.track(msg, (e) => (e ? reject(e) : resolve())));
 const track = (userId, event, properties, context) => send({ userId, event, properties, context });
-const identify = (userId, traits) => new Promise((resolve, reject) => analytics.identify({ userId, traits }, (e) => (e ? reject(e) : resolve())));
 
 /** A screenshot of the whole journey on the canvas. */
 const shotTree = async (page, name) => {
@@ -301,20 +300,30 @@ try {
   check(sent("pat", "push") === 0, "pat gave no consent and must not get a push");
   await shotTree(page, "s4-consent-channel");
 
-  // ======== mParticle: post-purchase by lifetime value. High-LTV customers are asked to
-  // refer a friend, the others get product recommendations. First the draft is simulated
-  // over the stored history (both already ordered once).
+  // ======== mParticle: post-purchase by lifetime value. Lifetime value is a computed
+  // attribute, the sum of the orders' revenue, defined in the browser. High-LTV customers
+  // are asked to refer a friend, the others get product recommendations. First the draft is
+  // simulated over the stored history (both already ordered once).
   step("post-purchase by lifetime value");
-  await identify("vic", { lifetime_value: 800 });
-  await track("vic", "Order Completed");
-  await identify("nia", { lifetime_value: 40 });
-  await track("nia", "Order Completed");
+  await track("vic", "Order Completed", { revenue: 800 });
+  await track("nia", "Order Completed", { revenue: 40 });
+  await page.getByRole("link", { name: "Attributes" }).click();
+  await page.getByLabel("Workspace").selectOption("shop");
+  await page.getByRole("button", { name: "New attribute" }).click();
+  await page.getByLabel("Attribute name").fill("lifetime_value");
+  await page.getByLabel("Event", { exact: true }).fill("Order Completed");
+  await page.getByRole("combobox", { name: /^Aggregate/ }).selectOption("sum");
+  await page.getByLabel("Property", { exact: true }).fill("revenue");
+  await page.getByRole("button", { name: "Define attribute" }).click();
+  await page.getByRole("table", { name: "Computed attributes" }).getByText("sum of revenue over Order Completed, all history").waitFor();
+  await shot(page, "s5-lifetime-value-attribute");
+  await a11y(page, "computed attributes");
   await create(page, "Post-purchase by lifetime value", "Order Completed");
   await rename(page, "On Order Completed", "Purchased");
   await splitUnder(page, "Purchased", "True / false split");
   await rename(page, "True", "High lifetime value");
-  await page.getByLabel("Milestone criteria kind", { exact: true }).selectOption("trait");
-  await page.getByLabel("Milestone criteria trait", { exact: true }).fill("lifetime_value");
+  await page.getByLabel("Milestone criteria kind", { exact: true }).selectOption("attribute");
+  await page.getByLabel("Milestone criteria attribute", { exact: true }).fill("lifetime_value");
   await page.getByLabel("Milestone criteria operator", { exact: true }).selectOption("gte");
   await page.getByLabel("Milestone criteria value", { exact: true }).fill("500");
   await add(page, "High lifetime value", "Send to outputs", "Refer a friend");
@@ -335,9 +344,9 @@ try {
   await page.getByRole("button", { name: "Publish" }).click();
   await page.getByTestId("journey-status").filter({ hasText: "published" }).waitFor();
   const ltv = await stepIds("post-purchase-by-lifetime-value");
-  check(canon(ltv.def.entry.steps[0].criteria) === canon({ trait: "lifetime_value", op: "gte", value: 500 }), "ltv split " + JSON.stringify(ltv.def.entry.steps[0].criteria));
-  await track("vic", "Order Completed");
-  await track("nia", "Order Completed");
+  check(canon(ltv.def.entry.steps[0].criteria) === canon({ attribute: "lifetime_value", op: "gte", value: 500 }), "ltv split " + JSON.stringify(ltv.def.entry.steps[0].criteria));
+  await track("vic", "Order Completed", { revenue: 200 });
+  await track("nia", "Order Completed", { revenue: 30 });
   await watch(page, "vic asked to refer a friend", "entered", ltv.ids["Refer a friend"], 1);
   await watch(page, "nia recommended pairings", "entered", ltv.ids["Recommend pairings"], 1);
   await eventually("ltv deliveries", async () => sent("vic", "email") === 1 && sent("nia", "email") === 1);
@@ -381,7 +390,7 @@ try {
   await page.getByLabel("User id or anonymous id", { exact: true }).fill("vic");
   await page.getByRole("button", { name: "Find" }).click();
   await eventually("vic's place", async () => /Refer a friend/.test(await page.getByTestId("now-post-purchase-by-lifetime-value").textContent()));
-  await page.getByRole("table", { name: "Traits" }).getByText("lifetime_value").waitFor();
+  await page.getByRole("table", { name: "Computed attributes" }).getByRole("row").filter({ hasText: "lifetime_value" }).getByRole("cell", { name: "1000", exact: true }).waitFor();
   await shot(page, "s7-profile-journeys");
   await a11y(page, "profile with journeys");
 

@@ -8,6 +8,7 @@ import { JourneyEditor } from "./pages/JourneyEditor";
 import { Outputs } from "./pages/Outputs";
 import { Profiles } from "./pages/Profiles";
 import { Audiences } from "./pages/Audiences";
+import { Attributes } from "./pages/Attributes";
 
 export function App() {
   const [signedIn, setSignedIn] = useState(() => token.get() !== null);
@@ -29,6 +30,7 @@ export function App() {
         <nav aria-label="Main">
           <NavLink to="/journeys">Journeys</NavLink>
           <NavLink to="/audiences">Audiences</NavLink>
+          <NavLink to="/attributes">Attributes</NavLink>
           <NavLink to="/outputs">Outputs</NavLink>
           <NavLink to="/profiles">Profiles</NavLink>
         </nav>
@@ -43,6 +45,8 @@ export function App() {
           <Route path="/journeys/new" element={<JourneyEditor key="new" id={null} />} />
           <Route path="/journeys/:id" element={<JourneyEditor />} />
           <Route path="/audiences" element={<Audiences />} />
+          <Route path="/audiences/:id" element={<Audiences />} />
+          <Route path="/attributes" element={<Attributes />} />
           <Route path="/outputs" element={<Outputs />} />
           <Route path="/profiles" element={<Profiles />} />
           <Route path="*" element={<p>There is no such page. <NavLink to="/journeys">Go to the journeys</NavLink>.</p>} />

@@ -5,7 +5,7 @@
 import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, describe, expect, it } from "vitest";
-import { CriteriaBuilder, durationError, formatValue, parseValue } from "./CriteriaBuilder";
+import { CriteriaBuilder, durationError, formatValue, parseValue, type BuilderContext } from "./CriteriaBuilder";
 import type { Criteria } from "../journey/model";
 
 afterEach(cleanup);
@@ -52,14 +52,14 @@ const SAMPLES: Record<string, Criteria> = {
   },
 };
 
-function Harness({ initial, onValue }: { initial: Criteria | undefined; onValue: (c: Criteria | undefined) => void }) {
+function Harness({ initial, onValue, context = ctx }: { initial: Criteria | undefined; onValue: (c: Criteria | undefined) => void; context?: BuilderContext }) {
   const [v, setV] = useState(initial);
-  return <CriteriaBuilder label="Test" value={v} ctx={ctx} optional onChange={(c) => { setV(c); onValue(c); }} />;
+  return <CriteriaBuilder label="Test" value={v} ctx={context} optional onChange={(c) => { setV(c); onValue(c); }} />;
 }
 
-function renderBuilder(initial: Criteria | undefined) {
+function renderBuilder(initial: Criteria | undefined, context: BuilderContext = ctx) {
   const seen: { value: Criteria | undefined } = { value: initial };
-  render(<Harness initial={initial} onValue={(c) => (seen.value = c)} />);
+  render(<Harness initial={initial} context={context} onValue={(c) => (seen.value = c)} />);
   return seen;
 }
 
@@ -170,6 +170,20 @@ describe("building each kind by hand", () => {
 
     pick("Test kind", "everyone");
     expect(seen.value).toEqual({ everyone: true });
+  });
+
+  it("member of an audience is picked from the known audiences by name", () => {
+    const seen = renderBuilder({ member_of: { audience: "" }, is: true }, { ...ctx, audiences: [{ id: "vips", name: "VIP customers" }, { id: "churn", name: "Churn risk" }] });
+    expect(screen.getByRole("option", { name: "VIP customers (vips)" })).toBeTruthy();
+    pick("Test audience", "churn");
+    expect(seen.value).toEqual({ member_of: { audience: "churn" }, is: true });
+  });
+
+  it("a computed attribute's name is offered from the known attributes", () => {
+    const { container } = render(<Harness initial={{ attribute: "", op: "gte", value: 0 }} context={{ ...ctx, attributes: ["ltv", "orders"] }} onValue={() => {}} />);
+    const box = screen.getByLabelText("Test attribute") as HTMLInputElement;
+    const options = [...container.querySelectorAll(`datalist[id="${box.getAttribute("list")}"] option`)].map((o) => o.getAttribute("value"));
+    expect(options).toEqual(["ltv", "orders"]);
   });
 
   it("nested groups: all, any and not", () => {

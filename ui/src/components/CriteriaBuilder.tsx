@@ -12,6 +12,10 @@ import {
 export interface BuilderContext {
   inputs: string[];
   journeys: { id: string; steps: string[] }[];
+  /** Computed attribute names offered as the attribute is typed. */
+  attributes?: string[];
+  /** Standalone audiences to pick from in "member of"; without them an audience id is typed. */
+  audiences?: { id: string; name: string }[];
 }
 
 const KIND_LABELS: Record<CriterionKind, string> = {
@@ -133,7 +137,7 @@ function clean<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function FiltersEditor({ filters, onChange, prefix }: { filters: Filter[]; onChange: (f: Filter[]) => void; prefix: string }) {
+export function FiltersEditor({ filters, onChange, prefix }: { filters: Filter[]; onChange: (f: Filter[]) => void; prefix: string }) {
   return (
     <div className="filters">
       {filters.map((f, i) => (
@@ -218,10 +222,11 @@ function TraitEditor({ c, onChange, prefix }: { c: TraitCriterion; onChange: (c:
   );
 }
 
-function AttributeEditor({ c, onChange, prefix }: { c: AttributeCriterion; onChange: (c: Criteria) => void; prefix: string }) {
+function AttributeEditor({ c, onChange, prefix, ctx }: { c: AttributeCriterion; onChange: (c: Criteria) => void; prefix: string; ctx: BuilderContext }) {
   return (
     <div className="row crit-body">
-      <input aria-label={`${prefix} attribute`} placeholder="computed attribute, e.g. ltv" value={c.attribute} onChange={(e) => onChange({ ...c, attribute: e.target.value })} />
+      <input aria-label={`${prefix} attribute`} list={`${prefix}-attributes`} placeholder="computed attribute, e.g. ltv" value={c.attribute} onChange={(e) => onChange({ ...c, attribute: e.target.value })} />
+      <datalist id={`${prefix}-attributes`}>{(ctx.attributes ?? []).map((a) => <option key={a} value={a} />)}</datalist>
       <OpSelect label={`${prefix} operator`} value={c.op} onChange={(op) => onChange(clean({ ...c, op, value: NO_VALUE.includes(op) ? undefined : c.value ?? "" }))} />
       <ValueBox label={`${prefix} value`} value={c.value} op={c.op} onChange={(value) => onChange({ ...c, value })} />
     </div>
@@ -245,7 +250,15 @@ function MemberOfEditor({ c, onChange, prefix, ctx }: { c: MemberOfCriterion; on
         <option value="audience">an audience</option>
       </select>
       {isAudience ? (
-        <input aria-label={`${prefix} audience id`} placeholder="audience id" value={target.audience} onChange={(e) => onChange({ ...c, member_of: { audience: e.target.value } })} />
+        (ctx.audiences ?? []).length > 0 ? (
+          <select aria-label={`${prefix} audience`} value={target.audience} onChange={(e) => onChange({ ...c, member_of: { audience: e.target.value } })}>
+            <option value="" disabled>choose an audience</option>
+            {target.audience !== "" && !ctx.audiences!.some((a) => a.id === target.audience) && <option value={target.audience}>{target.audience} (unknown)</option>}
+            {ctx.audiences!.map((a) => <option key={a.id} value={a.id}>{a.name} ({a.id})</option>)}
+          </select>
+        ) : (
+          <input aria-label={`${prefix} audience id`} placeholder="audience id" value={target.audience} onChange={(e) => onChange({ ...c, member_of: { audience: e.target.value } })} />
+        )
       ) : (
         <>
           <input aria-label={`${prefix} journey id`} list={`${prefix}-journeys`} placeholder="journey id" value={journeyId}
@@ -309,7 +322,7 @@ export function CriterionEditor({ value, onChange, onRemove, prefix, ctx, depth 
       </div>
       {kind === "event" && <EventEditor prefix={prefix} c={value as EventCriterion} onChange={onChange} />}
       {kind === "trait" && <TraitEditor prefix={prefix} c={value as TraitCriterion} onChange={onChange} />}
-      {kind === "attribute" && <AttributeEditor prefix={prefix} c={value as AttributeCriterion} onChange={onChange} />}
+      {kind === "attribute" && <AttributeEditor prefix={prefix} c={value as AttributeCriterion} onChange={onChange} ctx={ctx} />}
       {kind === "member_of" && <MemberOfEditor prefix={prefix} c={value as MemberOfCriterion} onChange={onChange} ctx={ctx} />}
       {kind === "consent" && <ConsentEditor prefix={prefix} c={value as ConsentCriterion} onChange={onChange} />}
       {kind === "input" && <InputEditor prefix={prefix} c={value as InputCriterion} onChange={onChange} ctx={ctx} />}

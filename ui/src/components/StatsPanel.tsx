@@ -54,7 +54,7 @@ export function StatsPanel({ journey, stats, version }: { journey: Journey; stat
             <button type="button" className="link" onClick={() => download("/api/journeys/{id}/steps/{step}/audience.csv", { id: journey.id, step: s.step }, `${journey.id}-${s.step}.csv`).catch(setErr)}>
               ⤓ {names[s.step] ?? s.step}
             </button>{" "}
-            <span className="muted small">{s.audience.toLocaleString()} users</span>
+            <span className="muted small">{s.audience.toLocaleString()} {s.audience === 1 ? "user" : "users"} now</span>
           </li>
         ))}
       </ul>

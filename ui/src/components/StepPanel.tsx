@@ -1,7 +1,8 @@
 // The side panel for the selected step: name (with its limit), what the step does, its
 // criteria, its connections, and removal.
 import { useId } from "react";
-import type { AnyStep, Branching, Connection, EntryStep, Journey, Output, Step, Wait } from "../journey/model";
+import { ConnectionsEditor } from "./ConnectionsEditor";
+import type { AnyStep, Branching, EntryStep, Journey, Output, Step, Wait } from "../journey/model";
 import { LIMITS } from "../journey/model";
 import { CriteriaBuilder, durationError, type BuilderContext } from "./CriteriaBuilder";
 import { Counter } from "./common";
@@ -47,15 +48,6 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
   const usedIds = new Set<string>();
   const idsIn = (s: AnyStep) => { usedIds.add(s.id); (s.steps ?? []).forEach(idsIn); };
   idsIn(journey.entry);
-  const conns = step.connections ?? [];
-  /** A connection id made from the step and the output, unique among the step's others (but the `i`-th). */
-  const connId = (output: string, i: number) => {
-    const taken = (id: string) => conns.some((c, j) => j !== i && c.id === id);
-    let id = `${step.id}-${output}`;
-    for (let n = 2; taken(id); n++) id = `${step.id}-${output}-${n}`;
-    return id;
-  };
-  const setConn = (i: number, c: Connection) => set({ connections: conns.map((x, j) => (j === i ? c : x)) });
   return (
     <aside className="panel" aria-label={`Step ${step.name}`}>
       <h2>{isEntry ? "Entry" : type === "remaining" ? "Remaining users" : step.name || "Step"}</h2>
@@ -92,38 +84,8 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
           </Field>
         )}
       </fieldset>
-      <section aria-label="Connections" className="conn-editor">
-        <h3>Connections</h3>
-        <p className="muted small">Outputs that hear when users enter and leave this step's audience.{editable ? "" : " On a published journey, connections can still be added, switched and removed."}</p>
-        {conns.map((c, i) => (
-          <div className="conn-edit" key={i}>
-            <div className="row">
-              <select aria-label={`Connection ${i + 1} output`} className="grow" value={c.output} onChange={(e) => setConn(i, { ...c, output: e.target.value, id: c.id.startsWith(`${step.id}-${c.output}`) ? connId(e.target.value, i) : c.id })}>
-                {!outputs.some((o) => o.id === c.output) && <option value={c.output}>{c.output} (unknown)</option>}
-                {outputs.map((o) => <option key={o.id} value={o.id}>{o.name ?? o.id} ({o.kind})</option>)}
-              </select>
-              <select aria-label={`Connection ${i + 1} mode`} value={c.mode} onChange={(e) => setConn(i, { ...c, mode: e.target.value as Connection["mode"] })}>
-                <option value="event">as events</option>
-                <option value="identify">as a trait</option>
-                <option value="list">as a list</option>
-              </select>
-              <button type="button" className="icon" aria-label={`Remove connection ${c.id}`} onClick={() => set({ connections: conns.filter((_, j) => j !== i) })}>×</button>
-            </div>
-            <div className="row small">
-              <label className="check"><input type="checkbox" checked={c.active} onChange={(e) => setConn(i, { ...c, active: e.target.checked })} />active</label>
-              <label className="check muted">id <input aria-label={`Connection ${i + 1} id`} className="conn-id" value={c.id} onChange={(e) => setConn(i, { ...c, id: e.target.value })} /></label>
-            </div>
-          </div>
-        ))}
-        {outputs.length === 0 ? (
-          <p className="muted small">No outputs yet: create one on the Outputs page first.</p>
-        ) : (
-          <button type="button" className="link" onClick={() => {
-            const out = outputs[0]!;
-            set({ connections: [...conns, { id: connId(out.id, conns.length), output: out.id, active: true, mode: out.kind === "list" ? "list" : "event" }] });
-          }}>+ add a connection</button>
-        )}
-      </section>
+      <ConnectionsEditor owner={step.id} connections={step.connections ?? []} outputs={outputs} onChange={(connections) => set({ connections })}
+        note={editable ? undefined : "On a published journey, connections can still be added, switched and removed."} />
       {!isEntry && editable && (
         <button type="button" className="danger" onClick={onRemove}>
           Delete this step{hasKids ? " and the steps below it" : ""}

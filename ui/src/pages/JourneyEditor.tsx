@@ -15,6 +15,9 @@ import { SettingsPanel } from "../components/SettingsPanel";
 import { StatsPanel } from "../components/StatsPanel";
 import { Counter, Empty, ErrorBox, Loading } from "../components/common";
 import type { BuilderContext } from "../components/CriteriaBuilder";
+import { listInputs } from "../api/inputs";
+import { useAudiences } from "../audiences/useBuilderContext";
+import { useAttributeNames } from "../attributes/names";
 
 const nodeTypes = { step: StepNode };
 
@@ -37,11 +40,6 @@ export function JourneyEditor({ id: fixedId }: { id?: string | null }) {
   );
 }
 
-/** Every input of every workspace the token sees. */
-async function listInputs(): Promise<Input[]> {
-  const ws = await call<Workspace[], "get">("get", "/api/workspaces");
-  return (await Promise.all(ws.map((w) => call<Input[], "get">("get", "/api/workspaces/{ws}/inputs", { params: { ws: w.id } })))).flat();
-}
 
 /** mParticle's Create Journey dialog: name, id, workspaces and inputs. */
 function NewJourney({ workspaces, wsError }: { workspaces: Workspace[]; wsError: unknown }) {
@@ -135,6 +133,8 @@ function Editor({ id }: { id: string }) {
   const outputs = useQuery({ queryKey: ["outputs"], queryFn: () => call<{ outputs: Output[] }, "get">("get", "/api/outputs") });
   const journeys = useQuery({ queryKey: ["journeys"], queryFn: () => call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys") });
   const allInputs = useQuery({ queryKey: ["all-inputs"], queryFn: listInputs });
+  const audiences = useAudiences();
+  const attributes = useAttributeNames();
 
   const [draft, setDraft] = useState<Journey | null>(null);
   const [dirty, setDirty] = useState(false);
@@ -169,7 +169,9 @@ function Editor({ id }: { id: string }) {
   const ctx: BuilderContext = useMemo(() => ({
     inputs: (allInputs.data ?? []).map((i) => `${i.workspace}/${i.id}`),
     journeys: (journeys.data?.journeys ?? []).map((j) => ({ id: j.id, steps: j.id === id && draft ? walk(draft).map((l) => l.step.id) : [] })),
-  }), [draft, journeys.data, id, allInputs.data]);
+    audiences: (audiences.data?.audiences ?? []).map((a) => ({ id: a.id, name: a.name })),
+    attributes: attributes.data ?? [],
+  }), [draft, journeys.data, id, allInputs.data, audiences.data, attributes.data]);
 
   const local = useMemo(() => (draft ? localProblems(draft, LIMITS) : []), [draft]);
   const problemsByStep = useMemo(() => {

@@ -1,12 +1,16 @@
 // Profiles: find a user of a workspace by an identifier; their identifiers, traits, consent,
-// the journeys and steps they are in now (from the steps' audiences), and their events.
+// computed attributes, the audiences they are in and the journeys they entered (with the
+// steps), and their events.
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { ApiError, call } from "../api/client";
-import type { JourneyStats, JourneySummary, JourneyView, Workspace } from "../journey/model";
+import type { Workspace } from "../journey/model";
 import { ErrorBox, Empty, Loading } from "../components/common";
-import { parseAudienceCsv, placeIn, readsWorkspace, type AudienceRow, type JourneyPlace, type ProfileView } from "../profile/membership";
+import { ProfileAudiences } from "../profile/ProfileAudiences";
+import { ProfileEvents } from "../profile/ProfileEvents";
+import { when, type ProfileView } from "../profile/model";
+import { ProfileJourneys } from "../profile/ProfileJourneys";
 
 type Json = Record<string, unknown>;
 
@@ -16,11 +20,6 @@ function show(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-function when(t: unknown): string {
-  if (typeof t !== "string" || t === "") return "—";
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? t : d.toLocaleString();
-}
 
 /** Consent as purpose → granted, whether the API gives booleans or objects with `granted`. */
 function consentRows(c: unknown): [string, boolean | null, unknown][] {
@@ -44,6 +43,7 @@ export function Profiles() {
     queryKey: ["profile", query],
     enabled: query !== null && !!ws.data,
     retry: false,
+    refetchInterval: 5000,
     queryFn: async (): Promise<{ ws: string; profile: ProfileView }> => {
       const candidates = query!.ws ? [query!.ws] : (ws.data ?? []).map((x) => x.id);
       for (const w of candidates) {
@@ -57,11 +57,6 @@ export function Profiles() {
     },
   });
   const found = profile.data?.ws;
-  const events = useQuery({
-    queryKey: ["profile-events", query, found],
-    enabled: found !== undefined,
-    queryFn: () => call<{ events: Json[] }, "get">("get", "/api/workspaces/{ws}/profiles/{user_id}/events", { params: { ws: found!, user_id: query!.user }, query: { limit: 200 } }),
-  });
   const notFound = profile.error instanceof ApiError && profile.error.status === 404;
   // No exact identifier: every profile with an identifier (email included) containing the text.
   const matches = useQuery({
@@ -82,9 +77,9 @@ export function Profiles() {
     if (id) setParams(workspace ? { ws: workspace, id } : { id });
   };
   const wsName = (id: string | undefined) => ws.data?.find((x) => x.id === id)?.name ?? id;
-  const evList = [...(events.data?.events ?? [])].reverse();
   const p = profile.data?.profile;
   const traits = Object.entries(p?.traits ?? {});
+  const attributes = Object.entries(p?.attributes ?? {});
   const consent = consentRows(p?.consent);
   const others = Object.entries(p?.identities ?? {}).filter(([k]) => !["user_id", "userId", "anonymous_id", "anonymousId", "anonymous_ids"].includes(k));
   return (
@@ -162,6 +157,17 @@ export function Profiles() {
                 </table>
               )}
             </section>
+            <section className="card" aria-labelledby="attributes-h">
+              <h2 id="attributes-h">Computed attributes</h2>
+              {attributes.length === 0 ? <p className="muted">This workspace defines no computed attributes. <Link to="/attributes">Define one</Link>.</p> : (
+                <table className="table compact" aria-label="Computed attributes">
+                  <thead><tr><th>Attribute</th><th>Value now</th></tr></thead>
+                  <tbody>
+                    {attributes.map(([k, v]) => <tr key={k}><td><code>{k}</code></td><td>{v === null ? <span className="muted">missing (no matching event)</span> : show(v)}</td></tr>)}
+                  </tbody>
+                </table>
+              )}
+            </section>
             <section className="card" aria-labelledby="consent-h">
               <h2 id="consent-h">Consent</h2>
               {consent.length === 0 ? <p className="muted">No consent recorded: criteria on consent treat every purpose as not granted.</p> : (
@@ -178,24 +184,9 @@ export function Profiles() {
             </section>
           </div>
           <div>
-            <ProfileJourneys ws={found} profile={p} />
-            <section className="card" aria-label="Events">
-              <h2>Events</h2>
-              <ErrorBox error={events.error} title="Could not load the events" />
-              {events.isLoading && <Loading what="events" />}
-              {events.data && evList.length === 0 && <p className="muted">No events: this profile only has identify calls or its events were erased.</p>}
-              {evList.length > 0 && <p className="muted small">The latest {evList.length} of {(p.event_count ?? evList.length).toLocaleString()}, newest first.</p>}
-              <ul className="events plain-list">
-                {evList.map((e, i) => (
-                  <li key={String(e.messageId ?? i)}>
-                    <details>
-                      <summary><strong>{String(e.event ?? e.type)}</strong> <span className="muted small">{when(e.timestamp)}{e.input ? ` · ${String(e.input)}` : ""}</span></summary>
-                      <pre>{JSON.stringify(e, null, 2)}</pre>
-                    </details>
-                  </li>
-                ))}
-              </ul>
-            </section>
+            <ProfileAudiences audiences={p.audiences ?? []} />
+            <ProfileJourneys journeys={p.journeys ?? []} />
+            <ProfileEvents ws={found} user={query.user} total={p.event_count ?? 0} />
           </div>
         </div>
       )}
@@ -206,78 +197,4 @@ export function Profiles() {
 function FactRow({ k, v }: { k: string; v: unknown }) {
   const values = Array.isArray(v) ? v : [v];
   return <><dt>{k}</dt><dd>{values.map((x, i) => <code key={i} className="id-chip">{show(x)}</code>)}</dd></>;
-}
-
-interface Place extends JourneyPlace {
-  journey: JourneySummary;
-  view: JourneyView;
-}
-
-/**
- * The journeys of the workspace this profile is in now, and where. Each step's audience is
- * read from its CSV, only for the steps whose audience is not empty.
- */
-function ProfileJourneys({ ws, profile }: { ws: string; profile: ProfileView }) {
-  const places = useQuery({
-    queryKey: ["profile-journeys", ws, profile.user_id, profile.anonymous_ids],
-    queryFn: async (): Promise<{ places: Place[]; looked: number }> => {
-      const { journeys } = await call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys");
-      const out: Place[] = [];
-      let looked = 0;
-      for (const j of journeys) {
-        // Drafts hold nobody, and a stopped journey's users have all left.
-        if (j.status !== "published") continue;
-        const [view, stats] = await Promise.all([
-          call<JourneyView, "get">("get", "/api/journeys/{id}", { params: { id: j.id } }),
-          call<JourneyStats, "get">("get", "/api/journeys/{id}/stats", { params: { id: j.id } }),
-        ]);
-        if (!readsWorkspace(view.definition, ws)) continue;
-        looked++;
-        const nonEmpty = new Set(stats.versions.flatMap((v) => v.steps.filter((s) => s.audience > 0).map((s) => s.step)));
-        const rows: Record<string, AudienceRow[]> = {};
-        await Promise.all([...nonEmpty].map(async (step) => {
-          try {
-            const csv = await call<string, "get">("get", "/api/journeys/{id}/steps/{step}/audience.csv", { params: { id: j.id, step }, text: true });
-            rows[step] = parseAudienceCsv(csv);
-          } catch (e) {
-            // A step of an older version that the latest one dropped has no CSV.
-            if (!(e instanceof ApiError && e.status === 404)) throw e;
-          }
-        }));
-        const place = placeIn(view.definition, rows, profile);
-        if (place.steps.length) out.push({ ...place, journey: j, view });
-      }
-      return { places: out, looked };
-    },
-  });
-  return (
-    <section className="card" aria-label="Journeys">
-      <h2>Journeys</h2>
-      {places.isLoading && <Loading what="the journeys this user is in (reading each step's audience)" />}
-      <ErrorBox error={places.error} title="Could not read the journeys' audiences" />
-      {places.data && places.data.places.length === 0 && (
-        <p className="muted">Not in any journey now ({places.data.looked} published journey{places.data.looked === 1 ? "" : "s"} of this workspace looked at).</p>
-      )}
-      {places.data?.places.map((pl) => {
-        const names = Object.fromEntries(pl.steps.map((s) => [s.id, s.name]));
-        return (
-          <div key={pl.journey.id} className="profile-journey">
-            <div className="row spread">
-              <Link to={`/journeys/${encodeURIComponent(pl.journey.id)}`}>{pl.journey.name}</Link>
-              <span className={`badge st-${pl.journey.status}`}>{pl.journey.status}</span>
-            </div>
-            <div className="small">Now at <strong data-testid={`now-${pl.journey.id}`}>{pl.current.map((c) => names[c]).join(", ")}</strong></div>
-            <ol className="step-history" aria-label={`Steps of ${pl.journey.name}`}>
-              {pl.steps.map((s) => (
-                <li key={s.id} style={{ paddingLeft: s.depth * 12 }}>
-                  {s.name} <span className="muted small">entered {when(s.entered_at)} · v{s.version}</span>
-                </li>
-              ))}
-            </ol>
-          </div>
-        );
-      })}
-      {places.data && <p className="muted small">From each step's current audience: journeys this user has left are not listed.</p>}
-    </section>
-  );
 }
