@@ -89,10 +89,14 @@ def wait_healthy(base, limit=600):
     raise SystemExit("the server did not answer /healthz")
 
 
+SERVERS = []
+
+
 def serve(args, cfg, port):
     proc = subprocess.Popen(
         [args.bin, "serve", "--data", os.path.join(args.workdir, "data"), "--config", cfg],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    SERVERS.append(proc)
     base = f"http://127.0.0.1:{port}"
     return proc, base
 
@@ -260,4 +264,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for p in SERVERS:
+            if p.poll() is None:
+                p.kill()
