@@ -21,7 +21,7 @@
 //! the server gives it a new one (SPEC §2), `waymark import` one derived from the file.
 
 use serde_json::{Map, Value};
-use waymark_engine::time::{Millis, parse_instant};
+use waymark_engine::time::Millis;
 use waymark_engine::{Event, Identity, Message, MessageKind};
 
 use crate::rejection::{Item, Parsed, Rejection, excerpt};
@@ -52,18 +52,29 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
 /// cleanly that way (not an object, a field repeated) go through [`parse`], which says what
 /// is wrong. The line is text: its UTF-8 was checked once, as a whole, by the caller.
 pub fn parse_history_line(line: &str, clock: Clock) -> Result<Message, LineError> {
+    match fast::fields(line) {
+        Some(fields) => finish_history_line(fields, clock),
+        None => parse_history_line_serde(line, clock),
+    }
+}
+
+/// [`parse_history_line`] through serde only: the reference the fast reading is held to.
+pub(crate) fn parse_history_line_serde(line: &str, clock: Clock) -> Result<Message, LineError> {
     match serde_json::from_str::<Fields>(line) {
-        Ok(mut fields) => {
-            let input = fields.input.take();
-            let input = input.as_ref().and_then(Value::as_str);
-            normalize_fields(fields, clock, input, None).map_err(LineError::Message)
-        }
+        Ok(fields) => finish_history_line(fields, clock),
         Err(_) => {
             let value: Value = serde_json::from_str(line).map_err(LineError::Json)?;
             let input = value.get("input").and_then(Value::as_str);
             parse(&value, clock, input).map_err(LineError::Message)
         }
     }
+}
+
+/// A history line's message from its fields (its `input` names the input).
+fn finish_history_line(mut fields: Fields<'_>, clock: Clock) -> Result<Message, LineError> {
+    let input = fields.input.take();
+    let input = input.as_ref().and_then(Value::as_str);
+    normalize_fields(fields, clock, input, None).map_err(LineError::Message)
 }
 
 /// Why a history line was not read.
@@ -500,7 +511,7 @@ fn time_field(
 ) -> Result<Option<Millis>, IngestError> {
     match value {
         None | Some(Text::Json(Value::Null)) => Ok(None),
-        Some(Text::Str(s)) => parse_instant(s)
+        Some(Text::Str(s)) => fast::instant(s)
             .map(Some)
             .ok_or_else(|| IngestError::BadTimestamp {
                 field,
@@ -543,4 +554,7 @@ mod tests;
 
 #[path = "segment_fields.rs"]
 mod fields;
+
+#[path = "fast_history.rs"]
+mod fast;
 use fields::{Fields, Text};
