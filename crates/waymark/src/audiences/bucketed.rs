@@ -19,6 +19,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use anyhow::Result;
@@ -67,11 +68,15 @@ pub fn read(setup: &Setup<'_>) -> Result<Option<Vec<Bucket>>> {
     let buckets = setup.buckets.max(1);
     let len = std::fs::metadata(setup.path)?.len();
     let routed = in_parallel(threads, |r| route(setup.path, len, r, threads, buckets));
-    let mut ranges = Vec::with_capacity(routed.len());
+    let mut slots: Vec<Mutex<Text>> = (0..buckets).map(|_| Mutex::new(Vec::new())).collect();
     for range in routed {
-        match range? {
-            Some(range) => ranges.push(range),
-            None => return Ok(None),
+        let Some(range) = range? else {
+            return Ok(None);
+        };
+        for (slot, text) in slots.iter_mut().zip(range) {
+            slot.get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(text);
         }
     }
     let next = AtomicU32::new(0);
@@ -83,7 +88,13 @@ pub fn read(setup: &Setup<'_>) -> Result<Option<Vec<Bucket>>> {
             if b >= buckets || give_up.load(Ordering::Relaxed) {
                 return Ok(mine);
             }
-            match apply(setup, &ranges, b, buckets)? {
+            // Taken out, so that its memory is freed as soon as the bucket is applied.
+            let text = std::mem::take(
+                &mut *slots[b as usize]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            match apply(setup, &text, b, buckets)? {
                 Some(bucket) => mine.push((b, bucket)),
                 None => {
                     give_up.store(true, Ordering::Relaxed);
@@ -95,7 +106,6 @@ pub fn read(setup: &Setup<'_>) -> Result<Option<Vec<Bucket>>> {
     if give_up.load(Ordering::Relaxed) {
         return Ok(None);
     }
-    drop(ranges);
     let mut all = Vec::with_capacity(buckets as usize);
     for part in done {
         all.extend(part?);
@@ -109,9 +119,18 @@ fn bucket_of(key: &str, buckets: u32) -> u32 {
     partition(key, buckets)
 }
 
-/// Range `r` of `count` of the file, its lines copied into one buffer per bucket (each line
-/// trimmed and followed by `\n`). `None` when a line needs the exact path.
-fn route(path: &Path, len: u64, r: u32, count: u32, buckets: u32) -> Result<Option<Vec<Vec<u8>>>> {
+/// The text of one bucket: pieces of whole lines (each trimmed and followed by `\n`), small
+/// enough to come from the allocator's heap rather than from their own mapping, so that
+/// the memory of a bucket already applied is reused for the profiles of the next ones
+/// instead of fresh pages being faulted in.
+type Text = Vec<Vec<u8>>;
+
+/// The size of a text piece (a longer line gets a piece of its own).
+const PIECE: usize = 60 * 1024;
+
+/// Range `r` of `count` of the file, its lines copied into the text of the bucket that
+/// owns them. `None` when a line needs the exact path.
+fn route(path: &Path, len: u64, r: u32, count: u32, buckets: u32) -> Result<Option<Vec<Text>>> {
     let mut file = File::open(path)?;
     let cut = |file: &mut File, i: u32| -> std::io::Result<u64> {
         let at = len * u64::from(i) / u64::from(count);
@@ -121,10 +140,7 @@ fn route(path: &Path, len: u64, r: u32, count: u32, buckets: u32) -> Result<Opti
         after_newline(file, at - 1, len)
     };
     let (start, end) = (cut(&mut file, r)?, cut(&mut file, r + 1)?);
-    let share = ((end - start) / u64::from(buckets)) as usize;
-    let mut out: Vec<Vec<u8>> = (0..buckets)
-        .map(|_| Vec::with_capacity(share + share / 8 + 256))
-        .collect();
+    let mut out: Vec<Text> = (0..buckets).map(|_| Vec::new()).collect();
     file.seek(SeekFrom::Start(start))?;
     let mut left = end - start;
     let mut block = Vec::with_capacity(BLOCK * 2);
@@ -144,7 +160,7 @@ fn route(path: &Path, len: u64, r: u32, count: u32, buckets: u32) -> Result<Opti
                 None => 0,
             }
         };
-        for line in block[..upto].split(|&c| c == b'\n') {
+        for line in lines(&block[..upto]) {
             let line = line.trim_ascii();
             if line.is_empty() {
                 continue;
@@ -152,9 +168,16 @@ fn route(path: &Path, len: u64, r: u32, count: u32, buckets: u32) -> Result<Opti
             let Some(b) = owner(line, buckets) else {
                 return Ok(None);
             };
-            let buf = &mut out[b as usize];
-            buf.extend_from_slice(line);
-            buf.push(b'\n');
+            let text = &mut out[b as usize];
+            let piece = match text.last_mut() {
+                Some(piece) if piece.capacity() - piece.len() > line.len() => piece,
+                _ => {
+                    text.push(Vec::with_capacity(PIECE.max(line.len() + 1)));
+                    text.last_mut().expect("just pushed")
+                }
+            };
+            piece.extend_from_slice(line);
+            piece.push(b'\n');
         }
         if left == 0 {
             return Ok(Some(out));
@@ -162,6 +185,26 @@ fn route(path: &Path, len: u64, r: u32, count: u32, buckets: u32) -> Result<Opti
         block.copy_within(upto..filled, 0);
         carry = filled - upto;
     }
+}
+
+/// The lines of `text`, without their `\n`.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', text);
+    std::iter::from_fn(move || {
+        let from = start;
+        match ends.next() {
+            Some(nl) => {
+                start = nl + 1;
+                Some(&text[from..nl])
+            }
+            None if from < text.len() => {
+                start = text.len();
+                Some(&text[from..])
+            }
+            None => None,
+        }
+    })
 }
 
 /// The bucket of one line; `None` when the line cannot be read (left to the exact path).
@@ -177,14 +220,14 @@ fn owner(line: &[u8], buckets: u32) -> Option<u32> {
 /// Applies bucket `b`'s lines to a new engine; `None` when a line needs the exact path.
 fn apply(
     setup: &Setup<'_>,
-    ranges: &[Vec<Vec<u8>>],
+    text: &Text,
     b: u32,
     buckets: u32,
 ) -> Result<Option<Bucket>> {
     let mut engine = (setup.engine)()?;
     let mut latest: Option<Millis> = None;
     let mut unsorted = false;
-    let done = each_message(ranges, b, buckets, |key, event| {
+    let done = each_message(text, b, buckets, |key, event| {
         if setup.until.is_none_or(|u| event.at <= u) {
             if latest.is_some_and(|l| event.at < l) {
                 unsorted = true;
@@ -202,7 +245,7 @@ fn apply(
     if unsorted {
         engine = (setup.engine)()?;
         let mut events = Vec::new();
-        each_message(ranges, b, buckets, |key, event| {
+        each_message(text, b, buckets, |key, event| {
             if setup.until.is_none_or(|u| event.at <= u) {
                 events.push((key.to_string(), event));
             }
@@ -220,19 +263,20 @@ fn apply(
     Ok(Some(Bucket { engine, latest }))
 }
 
-/// Calls `each` with the key and event of every line of bucket `b`, in file order, until
-/// it returns `false`. Returns `false` when a line needs the exact path (or `each` stopped).
+/// Calls `each` with the key and event of every line of bucket `b` (its `text`), in file
+/// order, until it returns `false`. Returns `false` when a line needs the exact path (or
+/// `each` stopped).
 fn each_message(
-    ranges: &[Vec<Vec<u8>>],
+    text: &Text,
     b: u32,
     buckets: u32,
     mut each: impl FnMut(&str, Event) -> bool,
 ) -> bool {
-    for range in ranges {
-        let Ok(text) = std::str::from_utf8(&range[b as usize]) else {
+    for piece in text {
+        let Ok(piece) = std::str::from_utf8(piece) else {
             return false;
         };
-        for line in text.split_terminator('\n') {
+        for line in piece.split_terminator('\n') {
             let Ok(msg) = segment::parse_history_line(line, Clock::AsGiven) else {
                 return false;
             };
