@@ -35,6 +35,8 @@ use super::read::{after_newline, in_parallel};
 pub struct Bucket {
     pub engine: Engine,
     pub latest: Option<Millis>,
+    /// Each audience's members (users of this engine), when settled while reading.
+    pub members: Option<Vec<Vec<u32>>>,
 }
 
 /// How much of the file one bucket holds, about: small enough for its profiles to stay in
@@ -57,8 +59,11 @@ pub struct Setup<'a> {
     pub buckets: u32,
     /// Events after this instant are skipped.
     pub until: Option<Millis>,
-    /// Settle each bucket's users at this instant as soon as it is read.
+    /// Settle each bucket's users at this instant as soon as it is read, and list the
+    /// members of its audiences.
     pub settle_at: Option<Millis>,
+    /// How many audiences.
+    pub audiences: usize,
     pub engine: &'a (dyn Fn() -> Result<Engine> + Sync),
 }
 
@@ -257,10 +262,15 @@ fn apply(
             engine.observe(key, event);
         }
     }
-    if let Some(at) = setup.settle_at {
+    let members = setup.settle_at.map(|at| {
         engine.settle_everyone(at, &mut Vec::new());
-    }
-    Ok(Some(Bucket { engine, latest }))
+        super::member_lists(&engine, setup.audiences)
+    });
+    Ok(Some(Bucket {
+        engine,
+        latest,
+        members,
+    }))
 }
 
 /// Calls `each` with the key and event of every line of bucket `b` (its `text`), in file

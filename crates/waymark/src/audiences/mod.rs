@@ -90,37 +90,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .unwrap_or_else(|| bucketed::bucket_count(len, threads)),
         until: at,
         settle_at: at,
+        audiences: audiences.len(),
         engine: &engine,
     };
-    let (mut engines, latest, settled): (Vec<Engine>, Option<i64>, bool) =
-        match bucketed::read(&setup)? {
-            Some(buckets) => {
-                let latest = buckets.iter().filter_map(|b| b.latest).max();
-                (
-                    buckets.into_iter().map(|b| b.engine).collect(),
-                    latest,
-                    at.is_some(),
-                )
-            }
-            None => {
-                let partitions = read::read(&args.events, threads, at, &engine)?;
-                let latest = partitions.iter().filter_map(|p| p.latest).max();
-                (
-                    partitions.into_iter().map(|p| p.engine).collect(),
-                    latest,
-                    false,
-                )
-            }
-        };
+    let (mut engines, latest, lists) = match bucketed::read(&setup)? {
+        Some(buckets) => {
+            let latest = buckets.iter().filter_map(|b| b.latest).max();
+            let (engines, lists): (Vec<Engine>, Vec<Option<Vec<Vec<u32>>>>) =
+                buckets.into_iter().map(|b| (b.engine, b.members)).unzip();
+            (engines, latest, lists.into_iter().collect::<Option<Vec<_>>>())
+        }
+        None => {
+            let partitions = read::read(&args.events, threads, at, &engine)?;
+            let latest = partitions.iter().filter_map(|p| p.latest).max();
+            (partitions.into_iter().map(|p| p.engine).collect(), latest, None)
+        }
+    };
     let loaded = Instant::now();
 
     let at = at.or(latest);
-    if let Some(at) = at
-        && !settled
-    {
-        settle(&mut engines, at, threads);
-    }
-    let results = members(&engines, &audiences, threads);
+    let lists = match lists {
+        Some(lists) => lists,
+        None => settle(&mut engines, at, audiences.len(), threads),
+    };
+    let results = members(&engines, &lists, &audiences, threads);
     let report = Report {
         at: at.map(format_instant),
         audiences: &results,
@@ -152,18 +145,47 @@ fn definitions(path: &Path, attributes: &[&str]) -> Result<Option<Vec<Audience>>
     ))
 }
 
-/// Evaluates every user of every engine at `at`, the engines shared between `threads`.
-fn settle(engines: &mut [Engine], at: i64, threads: u32) {
+/// Evaluates every user of every engine at `at` (when there is one), the engines shared
+/// between `threads`; returns each engine's lists of members.
+fn settle(
+    engines: &mut [Engine],
+    at: Option<i64>,
+    audiences: usize,
+    threads: u32,
+) -> Vec<Vec<Vec<u32>>> {
     let per = engines.len().div_ceil(threads as usize).max(1);
     std::thread::scope(|scope| {
-        for chunk in engines.chunks_mut(per) {
-            scope.spawn(move || {
-                for engine in chunk {
-                    engine.settle_everyone(at, &mut Vec::new());
-                }
-            });
-        }
-    });
+        let handles: Vec<_> = engines
+            .chunks_mut(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter_mut()
+                        .map(|engine| {
+                            if let Some(at) = at {
+                                engine.settle_everyone(at, &mut Vec::new());
+                            }
+                            member_lists(engine, audiences)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(join).collect()
+    })
+}
+
+/// Each audience's members in one engine (its user indices).
+pub(crate) fn member_lists(engine: &Engine, audiences: usize) -> Vec<Vec<u32>> {
+    (0..audiences)
+        .map(|a| {
+            engine
+                .audience_members(a as u16)
+                .iter()
+                .map(|m| m.user)
+                .collect()
+        })
+        .collect()
 }
 
 /// One profile key in the global order: the key's first 8 bytes (big-endian, padded with
@@ -185,7 +207,12 @@ fn by_key(a: &Ranked<'_>, b: &Ranked<'_>) -> std::cmp::Ordering {
 /// Each audience's members across the engines, sorted bytewise. Every profile key gets its
 /// rank in the global order once (each thread sorts its engines' keys, then the sorted
 /// lists are merged); each audience then sorts its members' ranks, integers.
-fn members<'a>(engines: &'a [Engine], audiences: &'a [Audience], threads: u32) -> Vec<Members<'a>> {
+fn members<'a>(
+    engines: &'a [Engine],
+    lists: &[Vec<Vec<u32>>],
+    audiences: &'a [Audience],
+    threads: u32,
+) -> Vec<Members<'a>> {
     let per = engines.len().div_ceil(threads as usize).max(1);
     let sorted: Vec<Vec<Ranked<'a>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = engines
@@ -224,13 +251,8 @@ fn members<'a>(engines: &'a [Engine], audiences: &'a [Audience], threads: u32) -
                         .step_by(threads as usize)
                         .map(|a| {
                             let mut ranks: Vec<u32> = Vec::new();
-                            for (e, engine) in engines.iter().enumerate() {
-                                ranks.extend(
-                                    engine
-                                        .audience_members(a as u16)
-                                        .iter()
-                                        .map(|m| rank[e][m.user as usize]),
-                                );
+                            for (e, lists) in lists.iter().enumerate() {
+                                ranks.extend(lists[a].iter().map(|&u| rank[e][u as usize]));
                             }
                             ranks.sort_unstable();
                             ranks.into_iter().map(|r| keys[r as usize]).collect()
