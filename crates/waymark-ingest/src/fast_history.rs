@@ -20,14 +20,18 @@ use super::fields::{Fields, Text};
 /// Deeper values are left to the full parse (serde_json stops at 128).
 const MAX_DEPTH: usize = 64;
 
-/// The fields of a message line, or `None` when the full parse must read it.
-pub(super) fn fields(line: &str) -> Option<Fields<'_>> {
+/// Reads the fields of a message line into `f` (empty on entry); `false` when the full
+/// parse must read it (`f` is then left half filled).
+pub(super) fn fields<'a>(line: &'a str, f: &mut Fields<'a>) -> bool {
+    read(line, f).is_some()
+}
+
+fn read<'a>(line: &'a str, f: &mut Fields<'a>) -> Option<()> {
     let mut p = Parser {
         text: line,
         b: line.as_bytes(),
         i: 0,
     };
-    let mut f = Fields::default();
     let mut seen = 0u32;
     p.ws();
     p.eat(b'{')?;
@@ -74,7 +78,7 @@ pub(super) fn fields(line: &str) -> Option<Fields<'_>> {
         }
     }
     p.ws();
-    (p.i == p.b.len()).then_some(f)
+    (p.i == p.b.len()).then_some(())
 }
 
 /// A message field read once: the full parse refuses a repeated one (even after a `null`),

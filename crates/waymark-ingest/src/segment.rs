@@ -52,16 +52,18 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
 /// cleanly that way (not an object, a field repeated) go through [`parse`], which says what
 /// is wrong. The line is text: its UTF-8 was checked once, as a whole, by the caller.
 pub fn parse_history_line(line: &str, clock: Clock) -> Result<Message, LineError> {
-    match fast::fields(line) {
-        Some(fields) => finish_history_line(fields, clock),
-        None => parse_history_line_serde(line, clock),
+    let mut fields = Fields::default();
+    if fast::fields(line, &mut fields) {
+        finish_history_line(&mut fields, clock)
+    } else {
+        parse_history_line_serde(line, clock)
     }
 }
 
 /// [`parse_history_line`] through serde only: the reference the fast reading is held to.
 pub(crate) fn parse_history_line_serde(line: &str, clock: Clock) -> Result<Message, LineError> {
     match serde_json::from_str::<Fields>(line) {
-        Ok(fields) => finish_history_line(fields, clock),
+        Ok(mut fields) => finish_history_line(&mut fields, clock),
         Err(_) => {
             let value: Value = serde_json::from_str(line).map_err(LineError::Json)?;
             let input = value.get("input").and_then(Value::as_str);
@@ -71,7 +73,7 @@ pub(crate) fn parse_history_line_serde(line: &str, clock: Clock) -> Result<Messa
 }
 
 /// A history line's message from its fields (its `input` names the input).
-fn finish_history_line(mut fields: Fields<'_>, clock: Clock) -> Result<Message, LineError> {
+fn finish_history_line(fields: &mut Fields<'_>, clock: Clock) -> Result<Message, LineError> {
     let input = fields.input.take();
     let input = input.as_ref().and_then(Value::as_str);
     normalize_fields(fields, clock, input, None).map_err(LineError::Message)
@@ -364,12 +366,12 @@ fn normalize(
     input: Option<&str>,
     fallback_sent_at: Option<Millis>,
 ) -> Result<Message, IngestError> {
-    normalize_fields(Fields::from_map(obj), clock, input, fallback_sent_at)
+    normalize_fields(&mut Fields::from_map(obj), clock, input, fallback_sent_at)
 }
 
 /// Normalizes the fields of one message (see [`normalize`]).
 fn normalize_fields(
-    mut f: Fields<'_>,
+    f: &mut Fields<'_>,
     clock: Clock,
     input: Option<&str>,
     fallback_sent_at: Option<Millis>,
@@ -396,7 +398,7 @@ fn normalize_fields(
         }
         _ => None,
     };
-    let (at, timestamp_adjusted) = event_time(&f, clock, fallback_sent_at)?;
+    let (at, timestamp_adjusted) = event_time(f, clock, fallback_sent_at)?;
     let context = take_object(f.context.take(), "context")?;
     let mut properties = take_object(f.properties.take(), "properties")?;
     let own_traits = match kind {

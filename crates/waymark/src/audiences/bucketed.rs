@@ -41,9 +41,9 @@ pub struct Bucket {
 
 /// How much of the file one bucket holds, about: small enough for its profiles to stay in
 /// a core's cache while its events are applied.
-const BUCKET_BYTES: u64 = 256 * 1024;
+const BUCKET_BYTES: u64 = 512 * 1024;
 /// The most buckets.
-const MAX_BUCKETS: u64 = 1 << 14;
+const MAX_BUCKETS: u64 = 1024;
 /// The size of the blocks each thread reads its range in.
 const BLOCK: usize = 4 << 20;
 
@@ -223,12 +223,7 @@ fn owner(line: &[u8], buckets: u32) -> Option<u32> {
 }
 
 /// Applies bucket `b`'s lines to a new engine; `None` when a line needs the exact path.
-fn apply(
-    setup: &Setup<'_>,
-    text: &Text,
-    b: u32,
-    buckets: u32,
-) -> Result<Option<Bucket>> {
+fn apply(setup: &Setup<'_>, text: &Text, b: u32, buckets: u32) -> Result<Option<Bucket>> {
     let mut engine = (setup.engine)()?;
     let mut latest: Option<Millis> = None;
     let mut unsorted = false;
@@ -239,7 +234,7 @@ fn apply(
             }
             if !unsorted {
                 latest = Some(event.at);
-                engine.observe(key, &event);
+                engine.observe(key, event);
             }
         }
         true
@@ -252,7 +247,7 @@ fn apply(
         let mut events = Vec::new();
         each_message(text, b, buckets, |key, event| {
             if setup.until.is_none_or(|u| event.at <= u) {
-                events.push((key.to_string(), event));
+                events.push((key.to_string(), event.clone()));
             }
             true
         });
@@ -280,13 +275,17 @@ fn each_message(
     text: &Text,
     b: u32,
     buckets: u32,
-    mut each: impl FnMut(&str, Event) -> bool,
+    mut each: impl FnMut(&str, &Event) -> bool,
 ) -> bool {
     for piece in text {
         let Ok(piece) = std::str::from_utf8(piece) else {
             return false;
         };
-        for line in piece.split_terminator('\n') {
+        // Every line of a piece ends with a newline.
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', piece.as_bytes()) {
+            let line = &piece[start..nl];
+            start = nl + 1;
             let Ok(msg) = segment::parse_history_line(line, Clock::AsGiven) else {
                 return false;
             };
@@ -296,7 +295,7 @@ fn each_message(
             if bucket_of(key, buckets) != b {
                 return false;
             }
-            if !each(key, msg.event) {
+            if !each(key, &msg.event) {
                 return false;
             }
         }

@@ -98,12 +98,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let latest = buckets.iter().filter_map(|b| b.latest).max();
             let (engines, lists): (Vec<Engine>, Vec<Option<Vec<Vec<u32>>>>) =
                 buckets.into_iter().map(|b| (b.engine, b.members)).unzip();
-            (engines, latest, lists.into_iter().collect::<Option<Vec<_>>>())
+            (
+                engines,
+                latest,
+                lists.into_iter().collect::<Option<Vec<_>>>(),
+            )
         }
         None => {
             let partitions = read::read(&args.events, threads, at, &engine)?;
             let latest = partitions.iter().filter_map(|p| p.latest).max();
-            (partitions.into_iter().map(|p| p.engine).collect(), latest, None)
+            (
+                partitions.into_iter().map(|p| p.engine).collect(),
+                latest,
+                None,
+            )
         }
     };
     let loaded = Instant::now();
