@@ -302,3 +302,7 @@ fn each_message(
     }
     true
 }
+
+#[cfg(test)]
+#[path = "bucketed_tests.rs"]
+mod tests;
