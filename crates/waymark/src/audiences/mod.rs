@@ -96,7 +96,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (mut engines, latest, lists) = match bucketed::read(&setup)? {
         Some(buckets) => {
             let latest = buckets.iter().filter_map(|b| b.latest).max();
-            let (engines, lists): (Vec<Engine>, Vec<Option<Vec<Vec<u32>>>>) =
+            let (engines, lists): (Vec<Engine>, Vec<Option<Lists>>) =
                 buckets.into_iter().map(|b| (b.engine, b.members)).unzip();
             (
                 engines,
@@ -183,8 +183,11 @@ fn settle(
     })
 }
 
+/// Each audience's members in one engine (its user indices), by audience.
+type Lists = Vec<Vec<u32>>;
+
 /// Each audience's members in one engine (its user indices).
-pub(crate) fn member_lists(engine: &Engine, audiences: usize) -> Vec<Vec<u32>> {
+pub(crate) fn member_lists(engine: &Engine, audiences: usize) -> Lists {
     (0..audiences)
         .map(|a| {
             engine
