@@ -123,14 +123,15 @@ impl<'a> Parser<'a> {
     fn plain_string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        loop {
-            match self.next()? {
-                b'"' => return self.text.get(start..self.i - 1),
-                b'\\' => return None,
-                c if c < 0x20 => return None,
-                _ => {}
-            }
+        let len = self.b[start..]
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        if self.b[start + len] != b'"' {
+            return None;
         }
+        self.i = start + len + 1;
+        // Quotes are ASCII: both ends are character boundaries.
+        self.text.get(start..start + len)
     }
 
     /// A field read as text: a plain string, borrowed; `null` as absent (`Some(None)`).

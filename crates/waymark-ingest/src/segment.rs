@@ -48,9 +48,12 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
 /// a Segment-spec message whose optional top-level `input` string names the input that
 /// sent it. The same as [`parse`] of the line's JSON with that input, but it reads only the
 /// fields a message is made of, straight into their places, so that reading a history of
-/// millions of lines does not build and copy a JSON tree for each. Lines that do not read
-/// cleanly that way (not an object, a field repeated) go through [`parse`], which says what
-/// is wrong. The line is text: its UTF-8 was checked once, as a whole, by the caller.
+/// millions of lines does not build and copy a JSON tree for each: first with a one-pass
+/// reader of the usual line (`fast_history.rs`), then, for a line it leaves (an escape, a
+/// field repeated, …), with serde; lines that do not read
+/// cleanly that way either (not an object, a field repeated) go through [`parse`], which
+/// says what is wrong. The line is text: its UTF-8 was checked once, as a whole, by the
+/// caller.
 pub fn parse_history_line(line: &str, clock: Clock) -> Result<Message, LineError> {
     let mut fields = Fields::default();
     if fast::fields(line, &mut fields) {

@@ -2,9 +2,12 @@
 //! every audience of a definitions file evaluated over an NDJSON history as of one instant,
 //! in one pass, by the engine that runs them live.
 //!
-//! The history is split by a stable hash of the profile key into one partition per thread,
-//! each with its own engine ([`read`]); each engine then settles its users at the instant,
-//! and the members are gathered and sorted per audience ([`report`]).
+//! The history is split by a stable hash of the profile key into many small buckets, each
+//! with its own engine, applied and settled one at a time by every thread while its
+//! profiles are in cache ([`bucketed`]). A history that path cannot read exactly (a line
+//! to report with its line number, say) is read the exact way instead: one partition per
+//! thread ([`read`]), settled afterwards. Every profile key then gets its rank in the
+//! global order, and each audience's members are sorted by rank ([`report`]).
 
 mod bucketed;
 mod key;

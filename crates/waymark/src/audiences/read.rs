@@ -1,5 +1,6 @@
 //! Reads an NDJSON history of Segment messages into per-partition engines, one thread per
-//! partition.
+//! partition: the exact path, taken when [`super::bucketed`] gives up; it names the first
+//! line that fails with its line number.
 //!
 //! The file is split into as many ranges of whole lines as there are threads, and each
 //! thread reads its range into memory. First each thread routes the lines of its range: it
