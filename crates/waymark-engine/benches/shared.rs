@@ -1,13 +1,14 @@
 //! One live engine for many journeys (issue 9, B5): the rate at which the engine applies
 //! the benchmark workload (`support/workload.rs`, as `engine.rs` uses it) with 20 journeys
-//! running, against the rate with one. The 20 are the realistic journey of `journey.json`
-//! under 20 ids, so they share every counter and trait slot: what grows with their number
-//! is each event's evaluation of every journey's state machine for its user, the cost an
-//! index from events to the journeys they can change would remove.
+//! running, against the rate with one. Two sets of 20: the realistic journey of
+//! `journey.json` under 20 ids (the worst case: every journey reads every event and every
+//! user enters every journey, so the output itself is 20 times larger), and 20 different
+//! journeys, each entered on its own event and count, with a wait and an exit (most events
+//! concern a few of them, and an event runs only the machines of the journeys it concerns).
 //!
-//! `cargo bench -p waymark-engine --bench shared` prints, for 100,000 users, events/s with
-//! 1 and with 20 journeys (best of three passes each) and their ratio; under `cargo test
-//! --benches` it runs one quick pass of 10,000 users.
+//! `cargo bench -p waymark-engine --bench shared` prints, for 100,000 users, events/s for
+//! each set (best of three passes each) and the ratios; under `cargo test --benches` it
+//! runs one quick pass of 10,000 users.
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,32 @@ fn journeys(n: usize) -> Vec<Journey> {
             let mut j: Journey = serde_json::from_str(JOURNEY).expect("journey.json is a journey");
             j.id = format!("{}-{i}", j.id);
             j
+        })
+        .collect()
+}
+
+/// 20 different journeys: entered on the `n`-th matching event of one of the workload's
+/// event names within a day, a one-hour wait, exit on an order.
+fn different_journeys() -> Vec<Journey> {
+    const NAMES: [&str; 5] = [
+        "Product Viewed",
+        "Product Added",
+        "Checkout Started",
+        "Order Completed",
+        "Page Viewed",
+    ];
+    (0..20)
+        .map(|i| {
+            let doc = serde_json::json!({
+                "id": format!("j{i}"), "name": format!("Journey {i}"),
+                "entry": {"id": "entry", "name": "Entry", "reentry": "after_exit",
+                    "criteria": {"event": NAMES[i % 5], "within": "1d",
+                                 "count": {"op": ">=", "value": 1 + i / 5}},
+                    "steps": [{"id": "wait", "name": "Wait", "type": "wait",
+                               "wait": {"duration": "1h"}}]},
+                "settings": {"exit": {"event": "Order Completed"}},
+            });
+            serde_json::from_value(doc).expect("a valid journey")
         })
         .collect()
 }
@@ -59,8 +86,11 @@ fn main() {
     let (users, passes) = if benching { (100_000, 3) } else { (10_000, 1) };
     let w = Workload::generate(users, SEED);
     let mut rates = Vec::new();
-    for n in [1, 20] {
-        let js = journeys(n);
+    for (label, js) in [
+        ("1 journey", journeys(1)),
+        ("20 copies", journeys(20)),
+        ("20 different", different_journeys()),
+    ] {
         let mut best = Duration::MAX;
         let mut emitted = 0;
         for _ in 0..passes {
@@ -71,11 +101,15 @@ fn main() {
         assert!(emitted > 0, "no transitions: the bench measures nothing");
         let rate = w.events.len() as f64 / best.as_secs_f64();
         println!(
-            "{n:>2} journey(s): {} events of {users} users in {best:.2?} (best of {passes}): \
+            "{label:>12}: {} events of {users} users in {best:.2?} (best of {passes}): \
              {rate:.0} events/s, {emitted} transitions",
             w.events.len()
         );
         rates.push(rate);
     }
-    println!("ratio, 20 journeys to 1: {:.2}", rates[1] / rates[0]);
+    println!(
+        "ratio to 1 journey: 20 copies {:.2}, 20 different {:.2}",
+        rates[1] / rates[0],
+        rates[2] / rates[0]
+    );
 }

@@ -180,7 +180,7 @@ impl Engine {
                     self.timers.pop_first();
                     self.users[user as usize].timer = None;
                     self.clock = self.clock.max(at);
-                    self.settle(user, Trigger::Timer, out);
+                    self.settle_timer(user, out);
                 }
                 (_, Some((at, journey))) => {
                     self.activations.pop_first();
@@ -230,6 +230,35 @@ impl Engine {
         due = earliest(
             due,
             self.run_machines(user, out, |m, st| m.settle(st, trigger)),
+        );
+        if self.audiences_read_journeys && out.len() > before {
+            due = earliest(due, self.settle_audiences(user, out));
+        }
+        self.set_timer(user, due);
+    }
+
+    /// [`Engine::settle`] when the user's timer fires, except that a journey's machine is
+    /// left alone when its pending wake-up is later (it said nothing changes before then)
+    /// and nothing else changed for the user at this instant.
+    fn settle_timer(&mut self, user: UserIndex, out: &mut Vec<Transition>) {
+        let start = out.len();
+        let mut due = self.settle_audiences(user, out);
+        let before = out.len();
+        let now = self.clock;
+        due = earliest(
+            due,
+            self.run_machines_where(
+                user,
+                out,
+                |journey, st, emitted| {
+                    emitted
+                        || !st.evaluated
+                        || journey.reads.membership
+                        || st.due.is_some_and(|d| d <= now)
+                },
+                start,
+                |m, st| m.settle(st, Trigger::Timer),
+            ),
         );
         if self.audiences_read_journeys && out.len() > before {
             due = earliest(due, self.settle_audiences(user, out));
