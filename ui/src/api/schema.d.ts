@@ -748,16 +748,21 @@ export interface components {
         Attempt: {
             /** Format: int64 */
             at: number;
+            /** @default null */
             error?: string | null;
             /** Format: uint64 */
             latency_ms: number;
             /** @description `delivered`, `retry`, `dead` or `disabled`. */
             outcome: string;
-            /** @description The start of the response body. */
+            /**
+             * @description The start of the response body.
+             * @default null
+             */
             response?: string | null;
             /**
              * Format: uint16
              * @description The receiver's HTTP status, when it answered.
+             * @default null
              */
             status?: number | null;
         };
@@ -818,12 +823,12 @@ export interface components {
         };
         /** @description A profile in an audience. */
         AudienceMember: {
-            anonymous_id?: string | null;
-            entered_at?: string | null;
+            anonymous_id: string | null;
+            entered_at: string | null;
             /** Format: uint32 */
             entry_number: number;
             key: string;
-            user_id?: string | null;
+            user_id: string | null;
             workspace: string;
         };
         /** @description `GET /api/audiences/{id}/members`. */
@@ -833,7 +838,7 @@ export interface components {
              * Format: uint64
              * @description Pass as `cursor` for the next page; `null` at the end.
              */
-            next_cursor?: number | null;
+            next_cursor: number | null;
         };
         /** @description A standalone audience: a user is a member exactly while its criteria hold. */
         AudiencePatch: {
@@ -859,7 +864,10 @@ export interface components {
          */
         AudienceStats: {
             connections: components["schemas"]["ConnectionStats"][];
-            /** @description Absent while the audience has no engine running. */
+            /**
+             * @description Absent while the audience has no engine running.
+             * @default null
+             */
             deliveries_by_output?: {
                 [key: string]: {
                     [key: string]: number;
@@ -878,6 +886,7 @@ export interface components {
             connections?: components["schemas"]["Connection"][];
             created_at: string;
             criteria: components["schemas"]["Criteria"];
+            /** @default null */
             description?: string | null;
             id: string;
             /**
@@ -1036,13 +1045,13 @@ export interface components {
              * Format: uint64
              * @description Pass as `cursor` for the next page; `null` at the end.
              */
-            next_cursor?: number | null;
+            next_cursor: number | null;
         };
         /** @description What a delivery says: a step's (or audience's) membership change. */
         DeliveryPayload: {
             /** @description `entered` or `exited`. */
             action: string;
-            anonymous_id?: string | null;
+            anonymous_id: string | null;
             /** Format: int64 */
             at: number;
             connection_id: string;
@@ -1053,13 +1062,19 @@ export interface components {
             journey_version: number;
             /** @description `event`, `identify` or `list`. */
             mode: string;
-            /** @description The profile's workspace and id, when known. */
+            /**
+             * @description The profile's workspace and id, when known.
+             * @default null
+             */
             profile?: unknown[] | null;
             step_id: string;
             step_key: string;
-            /** @description Trait paths the connection names. */
+            /**
+             * @description Trait paths the connection names.
+             * @default null
+             */
             traits?: string[] | null;
-            user_id?: string | null;
+            user_id: string | null;
         };
         /**
          * @description Where a delivery stands.
@@ -1071,8 +1086,9 @@ export interface components {
          *     `messageId` receivers see, and whom it is about.
          */
         DeliveryView: {
+            /** @default null */
             anonymous_id?: string | null;
-            attempt_log?: components["schemas"]["Attempt"][] | null;
+            attempt_log?: components["schemas"]["Attempt"][];
             /** Format: uint32 */
             attempts: number;
             /** Format: int64 */
@@ -1082,10 +1098,13 @@ export interface components {
              * @description Pass as `cursor` to page on after this one.
              */
             cursor: number;
+            /** @default null */
             group?: string | null;
             id: string;
+            /** @default null */
             key?: string | null;
-            last_error?: string | null;
+            last_error: string | null;
+            /** @default null */
             message_id?: string | null;
             /** Format: int64 */
             next_attempt_at: number;
@@ -1096,6 +1115,7 @@ export interface components {
             status: components["schemas"]["DeliveryStatus"];
             /** Format: int64 */
             updated_at: number;
+            /** @default null */
             user_id?: string | null;
         };
         /** @description What makes a user enter. */
@@ -1171,11 +1191,12 @@ export interface components {
         };
         /** @description An event as the API shows it. */
         EventView: {
-            anonymousId?: string | null;
+            anonymousId: string | null;
             context: unknown;
-            event?: string | null;
-            input?: string | null;
-            messageId?: string | null;
+            /** @description The track event's name (absent for other calls). */
+            event?: string;
+            input: string | null;
+            messageId: string | null;
             properties: unknown;
             receivedAt: string;
             timestamp: string;
@@ -1188,13 +1209,13 @@ export interface components {
                 [key: string]: unknown;
             };
             type: string;
-            userId?: string | null;
+            userId: string | null;
         };
         /** @description `GET /api/workspaces/{ws}/profiles/{user_id}/events`. */
         EventsPage: {
             events: components["schemas"]["EventView"][];
             /** @description Pass as `cursor` for the next page; `null` at the end. */
-            next_cursor?: string | null;
+            next_cursor: string | null;
         };
         /** @description A property filter on an event: `{"property": PATH, "op": OP, "value"?}`. */
         Filter: {
@@ -1338,9 +1359,9 @@ export interface components {
              */
             credits: number;
             /** Format: uint32 */
-            draft_version?: number | null;
+            draft_version: number | null;
             id: string;
-            name?: string | null;
+            name: string | null;
             owner: components["schemas"]["Owner"];
             status: components["schemas"]["VersionStatus"];
             /** Format: uint32 */
@@ -1355,24 +1376,24 @@ export interface components {
             audiences: {
                 [key: string]: string;
             };
-            backfill?: components["schemas"]["Backfill"] | null;
+            backfill: components["schemas"]["Backfill"] | null;
             created_at: string;
             /** Format: uint64 */
             credits: number;
             /** @description The latest version's journey JSON (SPEC §6). */
             definition: components["schemas"]["Journey"];
             /** Format: uint32 */
-            draft_version?: number | null;
+            draft_version: number | null;
             id: string;
             /** @description Stable keys per step id. */
             keys: {
                 [key: string]: string;
             };
             latest_status: components["schemas"]["VersionStatus"];
-            name?: string | null;
+            name: string | null;
             owner: components["schemas"]["Owner"];
             /** @description Names the journey uses that do not resolve (only on `GET /api/journeys/{id}`). */
-            problems?: components["schemas"]["ReferenceProblem"][] | null;
+            problems?: components["schemas"]["ReferenceProblem"][];
             status: components["schemas"]["VersionStatus"];
             /** Format: uint32 */
             version: number;
@@ -1380,7 +1401,7 @@ export interface components {
         };
         /** @description A profile a list output holds. */
         ListMember: {
-            anonymous_id?: string | null;
+            anonymous_id: string | null;
             /**
              * Format: int64
              * @description Epoch milliseconds.
@@ -1390,7 +1411,7 @@ export interface components {
             key: string;
             step_id: string;
             step_key: string;
-            user_id?: string | null;
+            user_id: string | null;
         };
         /** @description The audience a `member_of` criterion refers to. */
         MemberTarget: {
@@ -1555,26 +1576,42 @@ export interface components {
             deliveries: {
                 [key: string]: number;
             };
-            /** @description Delivery settings the output overrides (concurrency, rate, retries, timeouts). */
+            /**
+             * @description Delivery settings the output overrides (concurrency, rate, retries, timeouts).
+             * @default null
+             */
             delivery?: {
                 [key: string]: unknown;
             } | null;
             disabled: boolean;
+            /** @default null */
             disabled_reason?: string | null;
-            /** @description Segment-compatible endpoint. */
+            /**
+             * @description Segment-compatible endpoint.
+             * @default null
+             */
             endpoint?: string | null;
             id: string;
             kind: components["schemas"]["OutputKind"];
-            name?: string | null;
+            name: string | null;
             owner: components["schemas"]["Owner"];
-            /** @description File output's path. */
+            /**
+             * @description File output's path.
+             * @default null
+             */
             path?: string | null;
+            /** @default null */
             previous_secret_set?: boolean | null;
-            previous_secret_until?: string | null;
+            previous_secret_until: string | null;
+            /** @default null */
             secret_set?: boolean | null;
             state: components["schemas"]["WorkerState"];
-            /** @description Webhook receiver. */
+            /**
+             * @description Webhook receiver.
+             * @default null
+             */
             url?: string | null;
+            /** @default null */
             write_key_set?: boolean | null;
         };
         /** @description An output as answered when made or rotated: its secret or write key shows this once. */
@@ -1583,28 +1620,46 @@ export interface components {
             deliveries: {
                 [key: string]: number;
             };
-            /** @description Delivery settings the output overrides (concurrency, rate, retries, timeouts). */
+            /**
+             * @description Delivery settings the output overrides (concurrency, rate, retries, timeouts).
+             * @default null
+             */
             delivery?: {
                 [key: string]: unknown;
             } | null;
             disabled: boolean;
+            /** @default null */
             disabled_reason?: string | null;
-            /** @description Segment-compatible endpoint. */
+            /**
+             * @description Segment-compatible endpoint.
+             * @default null
+             */
             endpoint?: string | null;
             id: string;
             kind: components["schemas"]["OutputKind"];
-            name?: string | null;
+            name: string | null;
             owner: components["schemas"]["Owner"];
-            /** @description File output's path. */
+            /**
+             * @description File output's path.
+             * @default null
+             */
             path?: string | null;
+            /** @default null */
             previous_secret_set?: boolean | null;
-            previous_secret_until?: string | null;
+            previous_secret_until: string | null;
+            /** @default null */
             secret?: string | null;
+            /** @default null */
             secret_set?: boolean | null;
             state: components["schemas"]["WorkerState"];
-            /** @description Webhook receiver. */
+            /**
+             * @description Webhook receiver.
+             * @default null
+             */
             url?: string | null;
+            /** @default null */
             write_key?: string | null;
+            /** @default null */
             write_key_set?: boolean | null;
         };
         /**
@@ -1622,7 +1677,7 @@ export interface components {
             path: string;
         };
         ProfileAudience: {
-            entered_at?: string | null;
+            entered_at: string | null;
             /** Format: uint32 */
             entry_number: number;
             id: string;
@@ -1631,12 +1686,12 @@ export interface components {
         ProfileJourney: {
             /** @description The steps it is at now. */
             at: components["schemas"]["ProfileStep"][];
-            entered_at?: string | null;
+            entered_at: string | null;
             /** Format: uint32 */
             entries: number;
             goal_reached: boolean;
             journey_id: string;
-            left_at?: string | null;
+            left_at: string | null;
             /** @description `in`, `control` or `out` (left). */
             status: string;
             /** @description The steps whose audience it is in now, in the order entered. */
@@ -1645,7 +1700,7 @@ export interface components {
             version: number;
         };
         ProfileStep: {
-            since?: string | null;
+            since: string | null;
             step: string;
         };
         /** @description A profile as the admin API (and `waymark export`) shows it. */
@@ -1680,12 +1735,12 @@ export interface components {
             traits: {
                 [key: string]: unknown;
             };
-            user_id?: string | null;
+            user_id: string | null;
         };
         /** @description `GET /api/workspaces/{ws}/profiles`. */
         ProfilesPage: {
             /** @description Pass as `cursor` for the next page; `null` at the end. */
-            next_cursor?: string | null;
+            next_cursor: string | null;
             profiles: components["schemas"]["ProfileView"][];
         };
         /** @description `POST /api/journeys/{id}/publish`. */
@@ -1727,7 +1782,7 @@ export interface components {
              * Format: uint64
              * @description Pass as `before` for the next page; `null` at the end.
              */
-            next?: number | null;
+            next: number | null;
             rejected: components["schemas"]["RejectedView"][];
         };
         /** @description A rejected message as the API shows it. */
@@ -1874,7 +1929,7 @@ export interface components {
             entered: number;
             /** Format: uint64 */
             exited: number;
-            key?: string | null;
+            key: string | null;
             step: string;
         };
         /** @description `GET /api/workspaces/{ws}/suppressions`. */
@@ -1955,11 +2010,11 @@ export interface components {
          */
         VersionStatus: "draft" | "published" | "stopped";
         VersionView: {
-            closed_at?: string | null;
+            closed_at: string | null;
             historical: boolean;
-            published_at?: string | null;
+            published_at: string | null;
             status: components["schemas"]["VersionStatus"];
-            stopped_at?: string | null;
+            stopped_at: string | null;
             /** Format: uint32 */
             version: number;
         };
@@ -1975,10 +2030,10 @@ export interface components {
             consecutive_failures: number;
             /** Format: uint64 */
             in_flight: number;
-            last_error?: string | null;
-            last_error_at?: string | null;
+            last_error: string | null;
+            last_error_at: string | null;
             paused: boolean;
-            paused_until?: string | null;
+            paused_until: string | null;
         };
         /** @description A workspace: a tenant's space holding inputs, profiles and events. */
         Workspace: {

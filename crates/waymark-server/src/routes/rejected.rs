@@ -11,6 +11,7 @@ use waymark_engine::time::format_instant;
 use waymark_store::RejectedMessage;
 
 use super::Path;
+use super::views::present;
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -39,6 +40,7 @@ pub(crate) struct RejectedView {
 
 /// The answer: a page of rejected messages and the counts per input.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct RejectedPage {
     rejected: Vec<RejectedView>,
     /// Rejected messages per input id, all time.

@@ -15,6 +15,7 @@ mod small;
 pub(crate) use account::{AccountView, IngestLimits};
 pub(crate) use attribute::{AttributeList, AttributeView};
 pub(crate) use audience::{AudienceList, AudienceMembersPage, AudienceView};
+pub(crate) use common::present;
 pub(crate) use journey::{JourneyList, JourneyStats, JourneyView, Trace};
 pub(crate) use output::{
     DeliveriesPage, DeliveryView, OutputList, OutputMembers, OutputView, OutputWithSecret, Replayed,

@@ -7,11 +7,12 @@ use serde::Serialize;
 use serde_json::Value;
 use waymark_engine::model::{Connection, Criteria};
 
-use super::common::{DeliveryCounts, Owner};
+use super::common::{DeliveryCounts, Owner, present};
 use super::journey::ConnectionStats;
 
 /// `GET /api/audiences`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct AudienceList {
     /// Built by the runtime, one per audience.
     #[schemars(with = "Vec<AudienceView>")]
@@ -20,10 +21,12 @@ pub(crate) struct AudienceList {
 
 /// An audience: its definition (SPEC §6), key, owner, times, size and figures.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct AudienceView {
     id: String,
     name: String,
+    #[serde(default)]
     description: Option<String>,
     /// Absent when the audience reads every input.
     #[serde(default)]
@@ -47,6 +50,7 @@ pub(crate) struct AudienceView {
 /// An audience's figures: size now, joins and leaves since the runtime started, and each
 /// connection with its delivery counts.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct AudienceStats {
     size: u64,
@@ -54,11 +58,13 @@ struct AudienceStats {
     exited: u64,
     connections: Vec<ConnectionStats>,
     /// Absent while the audience has no engine running.
+    #[serde(default)]
     deliveries_by_output: Option<BTreeMap<String, DeliveryCounts>>,
 }
 
 /// `GET /api/audiences/{id}/members`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct AudienceMembersPage {
     #[schemars(with = "Vec<AudienceMember>")]
     pub(crate) members: Vec<Value>,
@@ -68,6 +74,7 @@ pub(crate) struct AudienceMembersPage {
 
 /// A profile in an audience.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct AudienceMember {
     workspace: String,

@@ -8,10 +8,11 @@ use serde_json::Value;
 use waymark_engine::model::Journey;
 use waymark_engine::trace::TraceLine;
 
-use super::common::{DeliveryCounts, Owner};
+use super::common::{DeliveryCounts, Owner, present};
 
 /// `GET /api/journeys`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct JourneyList {
     /// Built by the runtime as JSON lines (`waymark_runtime::view::journey_summary`).
     #[schemars(with = "Vec<JourneyLine>")]
@@ -29,6 +30,7 @@ enum JourneyLine {
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct JourneySummary {
     id: String,
@@ -43,6 +45,7 @@ struct JourneySummary {
 
 /// A stored journey that fails to load, listed so that an operator sees it.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct CorruptJourney {
     id: String,
@@ -50,6 +53,7 @@ struct CorruptJourney {
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ErrorCode {
     code: String,
@@ -69,6 +73,7 @@ enum VersionStatus {
 /// A journey with its versions, keys, audience statuses and backfill progress
 /// (`waymark_runtime::view::journey`); `GET` adds the names that do not resolve.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct JourneyView {
     id: String,
@@ -89,10 +94,12 @@ pub(crate) struct JourneyView {
     backfill: Option<Backfill>,
     created_at: String,
     /// Names the journey uses that do not resolve (only on `GET /api/journeys/{id}`).
-    problems: Option<Vec<ReferenceProblem>>,
+    #[serde(default)]
+    problems: Vec<ReferenceProblem>,
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct VersionView {
     version: u32,
@@ -105,6 +112,7 @@ struct VersionView {
 
 /// How far a historical publish has replayed stored events.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct Backfill {
     /// `running` or `done`.
@@ -115,6 +123,7 @@ struct Backfill {
 
 /// A name a journey uses that does not resolve (`unknown_input`, `unknown_output`, …).
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ReferenceProblem {
     code: String,
@@ -124,6 +133,7 @@ struct ReferenceProblem {
 
 /// `GET /api/journeys/{id}/stats`: every version's figures, and deliveries per output.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct JourneyStats {
     id: String,
@@ -133,6 +143,7 @@ pub(crate) struct JourneyStats {
 
 /// One version's figures (also an audience's, under `stats`).
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(super) struct VersionStats {
     version: u32,
@@ -147,6 +158,7 @@ pub(super) struct VersionStats {
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct StepStats {
     step: String,
@@ -162,6 +174,7 @@ struct StepStats {
 
 /// A connection with its delivery counts.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(super) struct ConnectionStats {
     id: String,
@@ -172,6 +185,7 @@ pub(super) struct ConnectionStats {
 
 /// `POST /api/journeys/{id}/simulate`: the NDJSON trace of SPEC §12 as a list.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct Trace {
     pub(crate) trace: Vec<TraceLine>,
 }

@@ -5,10 +5,11 @@ use serde::Serialize;
 use serde_json::Value;
 use waymark_engine::time::Millis;
 
-use super::common::{DeliveryCounts, Owner};
+use super::common::{DeliveryCounts, Owner, present};
 
 /// `GET /api/outputs`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct OutputList {
     /// Built by the runtime (`waymark_runtime::view::output`).
     #[schemars(with = "Vec<OutputView>")]
@@ -29,45 +30,61 @@ enum OutputKind {
 /// An output with delivery counts and its worker's state. Secrets never show here, only
 /// whether they are set (`secret_set`, `write_key_set`, `previous_secret_set`).
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct OutputView {
     #[serde(flatten)]
     fields: OutputFields,
+    #[serde(default)]
     secret_set: Option<bool>,
+    #[serde(default)]
     write_key_set: Option<bool>,
+    #[serde(default)]
     previous_secret_set: Option<bool>,
 }
 
 /// An output as answered when made or rotated: its secret or write key shows this once.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct OutputWithSecret {
     #[serde(flatten)]
     fields: OutputFields,
+    #[serde(default)]
     secret: Option<String>,
+    #[serde(default)]
     write_key: Option<String>,
+    #[serde(default)]
     secret_set: Option<bool>,
+    #[serde(default)]
     write_key_set: Option<bool>,
+    #[serde(default)]
     previous_secret_set: Option<bool>,
 }
 
 /// What every output answer has.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct OutputFields {
     id: String,
     name: Option<String>,
     kind: OutputKind,
     /// Webhook receiver.
+    #[serde(default)]
     url: Option<String>,
     /// Segment-compatible endpoint.
+    #[serde(default)]
     endpoint: Option<String>,
     /// File output's path.
+    #[serde(default)]
     path: Option<String>,
     disabled: bool,
+    #[serde(default)]
     disabled_reason: Option<String>,
     owner: Owner,
     /// Delivery settings the output overrides (concurrency, rate, retries, timeouts).
+    #[serde(default)]
     delivery: Option<serde_json::Map<String, Value>>,
     previous_secret_until: Option<String>,
     created_at: String,
@@ -77,6 +94,7 @@ struct OutputFields {
 
 /// The output's delivery worker now.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct WorkerState {
     paused: bool,
@@ -89,6 +107,7 @@ struct WorkerState {
 
 /// `GET /api/outputs/{id}/deliveries`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct DeliveriesPage {
     /// Built by the runtime (`waymark_runtime::view::delivery`).
     #[schemars(with = "Vec<DeliveryView>")]
@@ -111,6 +130,7 @@ enum DeliveryStatus {
 /// A delivery: its outbox record with every attempt (times in epoch milliseconds), the
 /// `messageId` receivers see, and whom it is about.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct DeliveryView {
     id: String,
@@ -125,16 +145,23 @@ pub(crate) struct DeliveryView {
     last_error: Option<String>,
     created_at: Millis,
     updated_at: Millis,
+    #[serde(default)]
     key: Option<String>,
-    attempt_log: Option<Vec<Attempt>>,
+    #[serde(default)]
+    attempt_log: Vec<Attempt>,
+    #[serde(default)]
     group: Option<String>,
+    #[serde(default)]
     message_id: Option<String>,
+    #[serde(default)]
     user_id: Option<String>,
+    #[serde(default)]
     anonymous_id: Option<String>,
 }
 
 /// What a delivery says: a step's (or audience's) membership change.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct DeliveryPayload {
     journey_id: String,
@@ -151,28 +178,35 @@ struct DeliveryPayload {
     entry_number: u32,
     at: Millis,
     /// The profile's workspace and id, when known.
+    #[serde(default)]
     profile: Option<Vec<Value>>,
     /// Trait paths the connection names.
+    #[serde(default)]
     traits: Option<Vec<String>>,
 }
 
 /// One attempt to send a delivery.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct Attempt {
     at: Millis,
     latency_ms: u64,
     /// The receiver's HTTP status, when it answered.
+    #[serde(default)]
     status: Option<u16>,
     /// `delivered`, `retry`, `dead` or `disabled`.
     outcome: String,
+    #[serde(default)]
     error: Option<String>,
     /// The start of the response body.
+    #[serde(default)]
     response: Option<String>,
 }
 
 /// `GET /api/outputs/{id}/members`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct OutputMembers {
     /// The list's documents as stored.
     #[schemars(with = "Vec<ListMember>")]
@@ -181,6 +215,7 @@ pub(crate) struct OutputMembers {
 
 /// A profile a list output holds.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ListMember {
     key: String,
@@ -195,6 +230,7 @@ struct ListMember {
 
 /// `POST /api/outputs/{id}/deliveries/replay`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct Replayed {
     /// How many dead deliveries were queued again.
     pub(crate) replayed: usize,

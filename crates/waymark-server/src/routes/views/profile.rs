@@ -8,8 +8,11 @@ use serde_json::{Map, Value};
 use waymark_engine::time::format_instant;
 use waymark_store::{Profile, StoredEvent};
 
+use super::common::present;
+
 /// A profile as the admin API (and `waymark export`) shows it.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub struct ProfileView {
     user_id: Option<String>,
     anonymous_ids: Vec<String>,
@@ -70,10 +73,13 @@ impl From<Profile> for ProfileView {
 
 /// An event as the API shows it.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct EventView {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The track event's name (absent for other calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     event: Option<String>,
     #[serde(rename = "messageId")]
     message_id: Option<String>,
@@ -116,6 +122,7 @@ impl From<StoredEvent> for EventView {
 /// The schema of `waymark_runtime::ProfileState` (which the runtime serializes without
 /// depending on schemars): what the engines know of a profile.
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct EngineState {
     /// Computed attribute values now, by name (`null`: missing).
@@ -127,6 +134,7 @@ struct EngineState {
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ProfileAudience {
     id: String,
@@ -136,6 +144,7 @@ struct ProfileAudience {
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ProfileJourney {
     journey_id: String,
@@ -153,6 +162,7 @@ struct ProfileJourney {
 }
 
 #[derive(JsonSchema)]
+#[schemars(transform = present)]
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ProfileStep {
     step: String,
@@ -161,6 +171,7 @@ struct ProfileStep {
 
 /// `GET /api/workspaces/{ws}/profiles`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct ProfilesPage {
     pub(crate) profiles: Vec<ProfileView>,
     /// Pass as `cursor` for the next page; `null` at the end.
@@ -169,6 +180,7 @@ pub(crate) struct ProfilesPage {
 
 /// `GET /api/workspaces/{ws}/profiles/{user_id}/events`.
 #[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
 pub(crate) struct EventsPage {
     pub(crate) events: Vec<EventView>,
     /// Pass as `cursor` for the next page; `null` at the end.
