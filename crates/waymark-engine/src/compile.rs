@@ -64,6 +64,35 @@ pub(crate) enum Crit {
     Input(SmallVec<[u32; 2]>),
 }
 
+/// What a journey's rules read of a user, so that an event that changes none of it can
+/// leave the journey's state machine alone (issue 9: only the criteria an event can change
+/// are evaluated again).
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
+    /// Event counters, sorted.
+    pub(crate) counters: SmallVec<[u32; 4]>,
+    /// Trait slots (criteria and trait waits), sorted.
+    pub(crate) slots: SmallVec<[u32; 4]>,
+    /// Computed attributes, sorted.
+    pub(crate) attributes: SmallVec<[u32; 2]>,
+    pub(crate) consent: bool,
+    /// Which inputs the user has sent from (`input` criteria, or the journey's `inputs`).
+    pub(crate) inputs: bool,
+    /// Another journey's or audience's membership: it may change in the same instant.
+    pub(crate) membership: bool,
+}
+
+impl Reads {
+    fn sort(&mut self) {
+        for list in [&mut self.counters, &mut self.slots] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        self.attributes.sort_unstable();
+        self.attributes.dedup();
+    }
+}
+
 /// How a wait step's wait ends.
 #[derive(Debug)]
 pub(crate) enum WaitRule {
@@ -132,6 +161,8 @@ pub struct CompiledJourney {
     pub(crate) quiet: Option<(DailyWindow, QuietFallback)>,
     pub(crate) frequency_cap: Option<(u32, i64)>,
     pub(crate) zone: TimeZone,
+    /// What its rules read.
+    pub(crate) reads: Reads,
 }
 
 impl CompiledJourney {
@@ -307,6 +338,8 @@ struct Compiler<'a> {
     /// Whether an existing counter may be made to keep more events (not once users hold
     /// hits of it).
     may_raise: bool,
+    /// What the criteria compiled so far read.
+    reads: Reads,
 }
 
 impl<'a> Compiler<'a> {
@@ -318,6 +351,7 @@ impl<'a> Compiler<'a> {
             inputs: None,
             counting_from: None,
             may_raise: true,
+            reads: Reads::default(),
         }
     }
 
@@ -376,7 +410,7 @@ impl<'a> Compiler<'a> {
             .as_deref()
             .and_then(|name| parse_time_zone(name).ok())
             .unwrap_or(TimeZone::UTC);
-        Ok(CompiledJourney {
+        let mut compiled = CompiledJourney {
             id: j.id.clone(),
             steps,
             entry_criteria,
@@ -406,7 +440,12 @@ impl<'a> Compiler<'a> {
             frequency_cap: s.frequency_cap.map(|f| (f.max, f.per.millis())),
             zone,
             inputs: self.inputs,
-        })
+            reads: Reads::default(),
+        };
+        self.reads.inputs |= compiled.inputs.is_some();
+        self.reads.sort();
+        compiled.reads = self.reads;
+        Ok(compiled)
     }
 
     /// Appends `list` and its descendants in pre-order; returns the indices of `list`.
@@ -443,15 +482,34 @@ impl<'a> Compiler<'a> {
                 days: DaySet::of(days),
             },
             Wait::Until(Until::At { at }) => WaitRule::At(*at),
-            Wait::Until(Until::Trait { path, offset }) => WaitRule::Trait {
-                slot: self.catalog.trait_slot(path),
-                offset: offset.map_or(0, |d| d.millis()),
-            },
+            Wait::Until(Until::Trait { path, offset }) => {
+                let slot = self.catalog.trait_slot(path);
+                self.reads.slots.push(slot);
+                WaitRule::Trait {
+                    slot,
+                    offset: offset.map_or(0, |d| d.millis()),
+                }
+            }
         }
     }
 
     /// Compiles criteria; `default_since` applies to event conditions without `since`.
     fn crit(&mut self, c: &Criteria, default_since: Option<Since>) -> Crit {
+        let crit = self.compile_crit(c, default_since);
+        let reads = &mut self.reads;
+        match &crit {
+            Crit::Event { counter, .. } => reads.counters.push(*counter),
+            Crit::Trait { slot, .. } => reads.slots.push(*slot),
+            Crit::Attribute { id, .. } => reads.attributes.push(*id),
+            Crit::MemberOf { .. } | Crit::InAudience { .. } => reads.membership = true,
+            Crit::Consent { .. } => reads.consent = true,
+            Crit::Input(_) => reads.inputs = true,
+            Crit::All(_) | Crit::Any(_) | Crit::Not(_) | Crit::Const(_) | Crit::Missing { .. } => {}
+        }
+        crit
+    }
+
+    fn compile_crit(&mut self, c: &Criteria, default_since: Option<Since>) -> Crit {
         match c {
             Criteria::All(parts) => {
                 Crit::All(parts.iter().map(|p| self.crit(p, default_since)).collect())

@@ -13,7 +13,7 @@ use crate::event::Event;
 use crate::journey_state::{JourneyState, Status};
 use crate::machine::{Machine, Trigger};
 use crate::model::{Audience, ComputedAttribute, Criteria, Journey};
-use crate::profile::Profile;
+use crate::profile::{Applied, Profile};
 use crate::time::Millis;
 use crate::transition::{Transition, UserIndex};
 
@@ -203,14 +203,8 @@ impl Engine {
         for (st, life) in state.journeys.iter_mut().zip(&self.lifecycles) {
             st.awake |= life.phase == Phase::Running;
         }
-        let counters = state.profile.apply(event, &mut self.catalog, received);
-        self.settle(
-            user,
-            Trigger::Event {
-                counters: &counters,
-            },
-            out,
-        );
+        let applied = state.profile.apply(event, &mut self.catalog, received);
+        self.settle_event(user, &applied, out);
     }
 
     fn user_index(&mut self, key: &str) -> UserIndex {
@@ -243,12 +237,55 @@ impl Engine {
         self.set_timer(user, due);
     }
 
+    /// [`Engine::settle`] after an event, except that a journey's machine is left alone
+    /// when nothing the event changed is read by the journey's rules, the machine has run
+    /// for the user before, and nothing else changed for the user at this instant: its
+    /// outcome would be the same as at its last run (time-dependent rules fire on timers,
+    /// which come first), so its pending wake-up stands.
+    fn settle_event(&mut self, user: UserIndex, applied: &Applied, out: &mut Vec<Transition>) {
+        let start = out.len();
+        let mut due = self.settle_audiences(user, out);
+        let before = out.len();
+        let trigger = Trigger::Event {
+            counters: &applied.counters,
+        };
+        due = earliest(
+            due,
+            self.run_machines_where(
+                user,
+                out,
+                |journey, st, emitted| emitted || !st.evaluated || applied.concerns(&journey.reads),
+                start,
+                |m, st| m.settle(st, trigger),
+            ),
+        );
+        if self.audiences_read_journeys && out.len() > before {
+            due = earliest(due, self.settle_audiences(user, out));
+        }
+        self.set_timer(user, due);
+    }
+
     /// Calls `step` with the state machine of every journey for one user at the clock;
     /// returns when the journeys next need to look at the user.
     fn run_machines(
         &mut self,
         user: UserIndex,
         out: &mut Vec<Transition>,
+        step: impl FnMut(&mut Machine<'_>, &mut JourneyState),
+    ) -> Option<Millis> {
+        let start = out.len();
+        self.run_machines_where(user, out, |_, _, _| true, start, step)
+    }
+
+    /// [`Engine::run_machines`] for the journeys `runs` picks (given the journey, the
+    /// user's state in it and whether anything was emitted since `start`); a journey it
+    /// leaves out keeps its pending wake-up.
+    fn run_machines_where(
+        &mut self,
+        user: UserIndex,
+        out: &mut Vec<Transition>,
+        runs: impl Fn(&CompiledJourney, &JourneyState, bool) -> bool,
+        start: usize,
         mut step: impl FnMut(&mut Machine<'_>, &mut JourneyState),
     ) -> Option<Millis> {
         let state = &mut self.users[user as usize];
@@ -257,6 +294,10 @@ impl Engine {
         for (j, journey) in self.journeys.iter().enumerate() {
             let life = &self.lifecycles[j];
             if !life.runs_for(&state.journeys[j]) {
+                continue;
+            }
+            if !runs(journey, &state.journeys[j], out.len() > start) {
+                due = earliest(due, state.journeys[j].due);
                 continue;
             }
             let in_older = life
@@ -282,7 +323,11 @@ impl Engine {
                 out,
             };
             step(&mut machine, &mut state.journeys[j]);
-            due = earliest(due, machine.next_due(&state.journeys[j]));
+            let next = machine.next_due(&state.journeys[j]);
+            let st = &mut state.journeys[j];
+            st.due = next;
+            st.evaluated = true;
+            due = earliest(due, next);
         }
         due
     }

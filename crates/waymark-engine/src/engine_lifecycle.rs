@@ -226,6 +226,8 @@ impl Engine {
             let Some(st) = state.journeys.get_mut(k).filter(|_| !state.removed) else {
                 continue;
             };
+            // Its rules changed: its next event runs its machine whatever it concerns.
+            st.evaluated = false;
             if st.status == Status::Out {
                 continue;
             }

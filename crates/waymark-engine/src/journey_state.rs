@@ -74,4 +74,8 @@ pub(crate) struct JourneyState {
     /// Whether the user's machine runs in a journey that wakes users one by one (one added
     /// to a running engine; see `Lifecycle`).
     pub(crate) awake: bool,
+    /// Whether the machine has run for the user since the state was made.
+    pub(crate) evaluated: bool,
+    /// When the machine, at its last run, said it must look at the user next.
+    pub(crate) due: Option<Millis>,
 }

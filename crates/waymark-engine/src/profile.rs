@@ -50,15 +50,48 @@ pub(crate) struct Profile {
     pub(crate) attributes: Vec<AttributeState>,
 }
 
+/// What applying one event changed of a profile: what a journey must read for the event
+/// to concern it.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// The counters the event was added to.
+    pub(crate) counters: SmallVec<[u32; 4]>,
+    /// Trait slots the event wrote (to a new value or the same).
+    pub(crate) slots: SmallVec<[u32; 4]>,
+    /// Computed attributes the event was folded into.
+    pub(crate) attributes: SmallVec<[u32; 2]>,
+    pub(crate) consent: bool,
+    /// The user's first event from its input.
+    pub(crate) inputs: bool,
+    /// The user's time zone changed (local-time waits and quiet hours move).
+    pub(crate) zone: bool,
+}
+
+impl Applied {
+    /// Whether a journey reading `reads` may see a difference.
+    pub(crate) fn concerns(&self, reads: &crate::compile::Reads) -> bool {
+        let any =
+            |changed: &[u32], read: &[u32]| changed.iter().any(|c| read.binary_search(c).is_ok());
+        self.zone
+            || reads.membership
+            || (self.consent && reads.consent)
+            || (self.inputs && reads.inputs)
+            || any(&self.counters, &reads.counters)
+            || any(&self.slots, &reads.slots)
+            || any(&self.attributes, &reads.attributes)
+    }
+}
+
 impl Profile {
     /// Applies one event, received at `received`: traits, consent, time zone, inputs and
-    /// counters. Returns the counters the event was added to.
+    /// counters. Returns what it changed.
     pub(crate) fn apply(
         &mut self,
         event: &Event,
         catalog: &mut Catalog,
         received: Millis,
-    ) -> SmallVec<[u32; 4]> {
+    ) -> Applied {
+        let mut applied = Applied::default();
         if self.seq == 0 {
             self.first_seen = event.at;
         }
@@ -68,16 +101,22 @@ impl Profile {
             && !self.inputs.contains(&i)
         {
             self.inputs.push(i);
+            applied.inputs = true;
         }
-        self.merge_traits(&event.traits, event.at, catalog);
+        let zone_before = (self.zone_from_trait, self.zone_from_context);
+        self.merge_traits(&event.traits, event.at, catalog, &mut applied);
         if let Some(Value::String(name)) = event.context.get("timezone") {
             self.zone_from_context = catalog.zone(name).or(self.zone_from_context);
         }
+        applied.zone = zone_before != (self.zone_from_trait, self.zone_from_context);
         if let Some(Value::Object(prefs)) = lookup(&event.context, "consent.categoryPreferences") {
             self.set_consent(prefs, catalog);
+            applied.consent = true;
         }
         for &id in catalog.attributes_named(event) {
-            self.fold_attribute(id, event, catalog);
+            if self.fold_attribute(id, event, catalog) {
+                applied.attributes.push(id);
+            }
         }
         let matched = catalog.matching_counters(event, input, received);
         if self.counters.len() < catalog.counters.len() {
@@ -100,7 +139,8 @@ impl Profile {
                 hits.remove(0);
             }
         }
-        matched
+        applied.counters = matched;
+        applied
     }
 
     /// Adds a stored event's hit to counter `id` only (a backfill: no sequence number, as
@@ -120,7 +160,13 @@ impl Profile {
     }
 
     /// Merges traits by top-level key; a slot's `since` moves only when its value changes.
-    fn merge_traits(&mut self, update: &Map<String, Value>, at: Millis, catalog: &mut Catalog) {
+    fn merge_traits(
+        &mut self,
+        update: &Map<String, Value>,
+        at: Millis,
+        catalog: &mut Catalog,
+        applied: &mut Applied,
+    ) {
         if update.is_empty() {
             return;
         }
@@ -134,6 +180,7 @@ impl Profile {
             if !touched {
                 continue;
             }
+            applied.slots.push(slot as u32);
             let value = lookup_in(update, path).cloned().unwrap_or(Value::Null);
             match &mut self.traits[slot] {
                 Some(old) if at < old.written => {}
@@ -155,13 +202,17 @@ impl Profile {
             _ => {}
         }
         match update.get("consent") {
-            Some(Value::Object(prefs)) => self.set_consent(prefs, catalog),
+            Some(Value::Object(prefs)) => {
+                self.set_consent(prefs, catalog);
+                applied.consent = true;
+            }
             _ => {
                 for (key, value) in update {
                     if let (Some(purpose), Value::Bool(granted)) =
                         (key.strip_prefix("consent."), value)
                     {
                         self.record_consent(catalog.purposes.intern(purpose), *granted);
+                        applied.consent = true;
                     }
                 }
             }
@@ -188,17 +239,19 @@ impl Profile {
         self.traits.get(slot as usize).and_then(Option::as_ref)
     }
 
-    /// Folds one event into computed attribute `id`, when it matches its filters.
-    pub(crate) fn fold_attribute(&mut self, id: u32, event: &Event, catalog: &Catalog) {
+    /// Folds one event into computed attribute `id`, when it matches its filters; whether
+    /// it did.
+    pub(crate) fn fold_attribute(&mut self, id: u32, event: &Event, catalog: &Catalog) -> bool {
         let spec = &catalog.attributes[id as usize];
         let Some(value) = spec.contribution(event) else {
-            return;
+            return false;
         };
         if self.attributes.len() <= id as usize {
             let specs = &catalog.attributes[self.attributes.len()..=id as usize];
             self.attributes.extend(specs.iter().map(|s| s.state()));
         }
         self.attributes[id as usize].add(event.at, value, spec.within);
+        true
     }
 
     /// Forgets what computed attribute `id` folded (its definition changed).

@@ -21,7 +21,7 @@
 //! the server gives it a new one (SPEC §2), `waymark import` one derived from the file.
 
 use serde_json::{Map, Value};
-use waymark_engine::time::{Millis, parse_instant};
+use waymark_engine::time::Millis;
 use waymark_engine::{Event, Identity, Message, MessageKind};
 
 use crate::rejection::{Item, Parsed, Rejection, excerpt};
@@ -48,22 +48,38 @@ pub fn parse(msg: &Value, clock: Clock, input: Option<&str>) -> Result<Message, 
 /// a Segment-spec message whose optional top-level `input` string names the input that
 /// sent it. The same as [`parse`] of the line's JSON with that input, but it reads only the
 /// fields a message is made of, straight into their places, so that reading a history of
-/// millions of lines does not build and copy a JSON tree for each. Lines that do not read
-/// cleanly that way (not an object, a field repeated) go through [`parse`], which says what
-/// is wrong. The line is text: its UTF-8 was checked once, as a whole, by the caller.
+/// millions of lines does not build and copy a JSON tree for each: first with a one-pass
+/// reader of the usual line (`fast_history.rs`), then, for a line it leaves (an escape, a
+/// field repeated, …), with serde; lines that do not read
+/// cleanly that way either (not an object, a field repeated) go through [`parse`], which
+/// says what is wrong. The line is text: its UTF-8 was checked once, as a whole, by the
+/// caller.
 pub fn parse_history_line(line: &str, clock: Clock) -> Result<Message, LineError> {
+    let mut fields = Fields::default();
+    if fast::fields(line, &mut fields) {
+        finish_history_line(&mut fields, clock)
+    } else {
+        parse_history_line_serde(line, clock)
+    }
+}
+
+/// [`parse_history_line`] through serde only: the reference the fast reading is held to.
+pub(crate) fn parse_history_line_serde(line: &str, clock: Clock) -> Result<Message, LineError> {
     match serde_json::from_str::<Fields>(line) {
-        Ok(mut fields) => {
-            let input = fields.input.take();
-            let input = input.as_ref().and_then(Value::as_str);
-            normalize_fields(fields, clock, input, None).map_err(LineError::Message)
-        }
+        Ok(mut fields) => finish_history_line(&mut fields, clock),
         Err(_) => {
             let value: Value = serde_json::from_str(line).map_err(LineError::Json)?;
             let input = value.get("input").and_then(Value::as_str);
             parse(&value, clock, input).map_err(LineError::Message)
         }
     }
+}
+
+/// A history line's message from its fields (its `input` names the input).
+fn finish_history_line(fields: &mut Fields<'_>, clock: Clock) -> Result<Message, LineError> {
+    let input = fields.input.take();
+    let input = input.as_ref().and_then(Value::as_str);
+    normalize_fields(fields, clock, input, None).map_err(LineError::Message)
 }
 
 /// Why a history line was not read.
@@ -353,12 +369,12 @@ fn normalize(
     input: Option<&str>,
     fallback_sent_at: Option<Millis>,
 ) -> Result<Message, IngestError> {
-    normalize_fields(Fields::from_map(obj), clock, input, fallback_sent_at)
+    normalize_fields(&mut Fields::from_map(obj), clock, input, fallback_sent_at)
 }
 
 /// Normalizes the fields of one message (see [`normalize`]).
 fn normalize_fields(
-    mut f: Fields<'_>,
+    f: &mut Fields<'_>,
     clock: Clock,
     input: Option<&str>,
     fallback_sent_at: Option<Millis>,
@@ -385,7 +401,7 @@ fn normalize_fields(
         }
         _ => None,
     };
-    let (at, timestamp_adjusted) = event_time(&f, clock, fallback_sent_at)?;
+    let (at, timestamp_adjusted) = event_time(f, clock, fallback_sent_at)?;
     let context = take_object(f.context.take(), "context")?;
     let mut properties = take_object(f.properties.take(), "properties")?;
     let own_traits = match kind {
@@ -500,7 +516,7 @@ fn time_field(
 ) -> Result<Option<Millis>, IngestError> {
     match value {
         None | Some(Text::Json(Value::Null)) => Ok(None),
-        Some(Text::Str(s)) => parse_instant(s)
+        Some(Text::Str(s)) => fast::instant(s)
             .map(Some)
             .ok_or_else(|| IngestError::BadTimestamp {
                 field,
@@ -543,4 +559,7 @@ mod tests;
 
 #[path = "segment_fields.rs"]
 mod fields;
+
+#[path = "fast_history.rs"]
+mod fast;
 use fields::{Fields, Text};

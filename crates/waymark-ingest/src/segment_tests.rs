@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::*;
 use crate::decode_body;
+use waymark_engine::time::parse_instant;
 
 const SEGMENT_PYTHON: &str = include_str!("../tests/fixtures/segment_python_batch.json");
 const RUDDER: &str = include_str!("../tests/fixtures/rudder_batch.json");

@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use waymark_engine::validate::validate_attribute;
 use waymark_store::{ArrivedEvent, DocumentWrite};
 
 use super::Core;
 use super::history::live_event;
+use super::journey_ops::invalid_definition;
 use crate::RuntimeError;
 use crate::attributes::{self, AttributeDoc};
 
@@ -81,25 +82,15 @@ impl Core {
 
     fn check_attribute(&self, definition: &Value) -> Result<(), RuntimeError> {
         let problems = validate_attribute(definition, &self.config.limits());
-        let Some(first) = problems.first() else {
-            return Ok(());
-        };
-        let mut e = RuntimeError::invalid(
-            "invalid_attribute",
-            format!(
-                "the computed attribute has {} problem(s); the first: {} at {}",
-                problems.len(),
-                first.message,
-                first.path
-            ),
-        );
-        e.details = Some(json!(
-            problems
-                .iter()
-                .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
-                .collect::<Vec<_>>()
-        ));
-        Err(e)
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid_definition(
+                "invalid_attribute",
+                "computed attribute",
+                &problems,
+            ))
+        }
     }
 
     /// `POST /api/workspaces/{ws}/attributes`: defined, and filled from the workspace's

@@ -9,6 +9,7 @@ use waymark_engine::validate::{audience_key, validate_audience};
 use waymark_store::DocumentWrite;
 
 use super::Core;
+use super::journey_ops::invalid_definition;
 use crate::RuntimeError;
 use crate::audiences::{AudienceDoc, COLLECTION};
 use crate::journeys::{references, rules};
@@ -79,23 +80,12 @@ impl Core {
     /// (outputs, inputs, journeys' steps, other audiences) — every problem reported.
     fn check_audience(&self, doc: &AudienceDoc) -> Result<(), RuntimeError> {
         let problems = validate_audience(&doc.definition, &self.config.limits());
-        if let Some(first) = problems.first() {
-            let mut e = RuntimeError::invalid(
+        if !problems.is_empty() {
+            return Err(invalid_definition(
                 "invalid_audience",
-                format!(
-                    "the audience has {} problem(s); the first: {} at {}",
-                    problems.len(),
-                    first.message,
-                    first.path
-                ),
-            );
-            e.details = Some(json!(
-                problems
-                    .iter()
-                    .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
-                    .collect::<Vec<_>>()
+                "audience",
+                &problems,
             ));
-            return Err(e);
         }
         let (_, version) = doc.as_journey();
         self.check_references(&doc.id, &version.definition, &doc.owner)
@@ -297,19 +287,7 @@ impl Core {
             ));
         }
         if let Some(i) = self.runner_index(id, audience.generation) {
-            let now = self.clock.now();
-            let indices: Vec<(String, u16)> = self.runners[i]
-                .indices
-                .iter()
-                .map(|(ws, &j)| (ws.clone(), j))
-                .collect();
-            for (ws, journey) in indices {
-                let mut out = Vec::new();
-                if let Some(p) = self.partitions.get_mut(&ws) {
-                    p.engine.stop_journey(journey, now, &mut out);
-                }
-                self.handle(&ws, &out, false);
-            }
+            self.stop_in_engines(i, self.clock.now());
             self.runners.remove(i);
         }
         audience.deleted_at = Some(self.clock.now());

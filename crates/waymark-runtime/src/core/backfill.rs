@@ -79,6 +79,7 @@ impl Core {
             if let Some(p) = self.partitions.get_mut(&f.workspace) {
                 p.engine.hold_journey(f.journey);
             }
+            *self.filling.entry(f.workspace.clone()).or_default() += 1;
         }
         self.shared.progress(journey, 0, filling.len());
         let (done, released) = mpsc::sync_channel(1);
@@ -120,6 +121,12 @@ impl Task {
         self.poster.post(Box::new(move |core: &mut Core| {
             let now = core.clock.now();
             for (ws, j) in released {
+                if let Some(n) = core.filling.get_mut(&ws) {
+                    *n -= 1;
+                    if *n == 0 {
+                        core.filling.remove(&ws);
+                    }
+                }
                 let mut out = Vec::new();
                 if let Some(p) = core.partitions.get_mut(&ws) {
                     p.engine.release_journey(j, now);

@@ -43,22 +43,24 @@ impl Core {
         if problems.is_empty() {
             return self.check_outputs(definition, owner);
         }
-        let mut e = RuntimeError::invalid(
-            "invalid_journey",
-            format!(
-                "the journey has {} problem(s); the first: {} at {}",
-                problems.len(),
-                problems[0].message,
-                problems[0].path
-            ),
-        );
-        e.details = Some(json!(
-            problems
-                .iter()
-                .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
-                .collect::<Vec<_>>()
-        ));
-        Err(e)
+        Err(invalid_definition("invalid_journey", "journey", &problems))
+    }
+
+    /// Stops runner `i`'s version in every engine at `now`: its users leave (their exits
+    /// are delivered).
+    pub(crate) fn stop_in_engines(&mut self, i: usize, now: waymark_engine::time::Millis) {
+        let indices: Vec<(String, u16)> = self.runners[i]
+            .indices
+            .iter()
+            .map(|(ws, &j)| (ws.clone(), j))
+            .collect();
+        for (ws, journey) in indices {
+            let mut out = Vec::new();
+            if let Some(p) = self.partitions.get_mut(&ws) {
+                p.engine.stop_journey(journey, now, &mut out);
+            }
+            self.handle(&ws, &out, false);
+        }
     }
 
     /// Connections may name only outputs that exist and that `owner` may use: a workspace's
@@ -415,18 +417,7 @@ impl Core {
                 .iter()
                 .position(|r| r.journey_id == id && r.version == v.version)
             {
-                let indices: Vec<(String, u16)> = self.runners[i]
-                    .indices
-                    .iter()
-                    .map(|(ws, &j)| (ws.clone(), j))
-                    .collect();
-                for (ws, journey) in indices {
-                    let mut out = Vec::new();
-                    if let Some(p) = self.partitions.get_mut(&ws) {
-                        p.engine.stop_journey(journey, now, &mut out);
-                    }
-                    self.handle(&ws, &out, false);
-                }
+                self.stop_in_engines(i, now);
                 v.final_stats = Some(self.version_stats(i, "stopped"));
                 self.runners.remove(i);
             }
@@ -580,6 +571,31 @@ impl Core {
             .sum::<usize>()
             + self.audience_credits("")?)
     }
+}
+
+/// The 422 refusing a definition that validation found problems in, every one listed.
+pub(crate) fn invalid_definition(
+    code: &'static str,
+    what: &str,
+    problems: &[waymark_engine::validate::Problem],
+) -> RuntimeError {
+    let first = &problems[0];
+    let mut e = RuntimeError::invalid(
+        code,
+        format!(
+            "the {what} has {} problem(s); the first: {} at {}",
+            problems.len(),
+            first.message,
+            first.path
+        ),
+    );
+    e.details = Some(json!(
+        problems
+            .iter()
+            .map(|p| json!({"path": p.path, "code": p.code, "message": p.message}))
+            .collect::<Vec<_>>()
+    ));
+    e
 }
 
 fn draft(version: u32, mut definition: Value) -> VersionDoc {

@@ -73,6 +73,9 @@ pub(crate) struct Core {
     lists: Vec<DocumentWrite>,
     /// Runs a call on this thread later (background backfills hand their reads back so).
     post: Post,
+    /// Workspaces whose engine holds a version while its history is filled in the
+    /// background, with how many such fills are under way.
+    pub(crate) filling: HashMap<String, usize>,
 }
 
 impl Core {
@@ -113,6 +116,7 @@ impl Core {
             outbox: Vec::new(),
             lists: Vec::new(),
             post,
+            filling: HashMap::new(),
         };
         let mut journeys = core.journey_docs()?;
         // Audiences run as one-step journeys (see `crate::audiences`).

@@ -525,6 +525,9 @@ async fn get_profile_shows_identity_traits_and_counts() {
             "last_seen": "2026-01-02T00:00:00Z",
             "event_count": 2,
             "merged_profiles": 0,
+            "attributes": {},
+            "audiences": [],
+            "journeys": [],
         })
     );
     // By the anonymous id too; ids are case-sensitive.
@@ -532,6 +535,60 @@ async fn get_profile_shows_identity_traits_and_counts() {
     app.assert_no_profile(SHOP, "U1").await;
     // Profiles of one workspace are not found in another.
     app.assert_no_profile(OTHER, "u1").await;
+}
+
+/// What the engines know of a profile, over HTTP: a computed attribute defined after the
+/// events (filled from them), the audience it puts the user in, and the journey entered.
+#[tokio::test]
+async fn a_profile_shows_its_computed_attributes_audiences_and_journeys() {
+    let app = App::new();
+    let order = |revenue: u32| {
+        json!({"type": "track", "userId": "u1", "event": "Order Completed", "messageId": mid(),
+               "properties": {"revenue": revenue}})
+    };
+    app.batch_ok(WEB_KEY, json!([order(300), order(250)])).await;
+    let created = |resp: Resp| assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text());
+    created(
+        app.send(
+            post(&format!("/api/workspaces/{SHOP}/attributes"))
+                .bearer(SHOP_TOKEN)
+                .json(
+                    &json!({"name": "ltv", "event": "Order Completed", "aggregate": "sum",
+                              "property": "revenue"}),
+                ),
+        )
+        .await,
+    );
+    created(
+        app.send(post("/api/audiences").bearer(SHOP_TOKEN).json(&json!({
+            "id": "vip", "name": "VIP",
+            "criteria": {"attribute": "ltv", "op": "gte", "value": 500}})))
+            .await,
+    );
+    created(
+        app.send(post("/api/journeys").bearer(SHOP_TOKEN).json(&json!({
+            "id": "thanks", "name": "Thanks",
+            "entry": {"id": "entry", "name": "VIP", "historical": true,
+                      "criteria": {"member_of": {"audience": "vip"}, "is": true}}})))
+            .await,
+    );
+    app.send(
+        post("/api/journeys/thanks/publish")
+            .bearer(SHOP_TOKEN)
+            .json(&json!({"historical": true})),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let profile = app.profile(SHOP, "u1").await;
+    assert_eq!(profile["attributes"], json!({"ltv": 550}), "{profile}");
+    assert_eq!(profile["audiences"][0]["id"], "vip", "{profile}");
+    assert_eq!(profile["audiences"][0]["entry_number"], 1, "{profile}");
+    assert_eq!(profile["journeys"][0]["journey_id"], "thanks", "{profile}");
+    assert_eq!(profile["journeys"][0]["status"], "in", "{profile}");
+    assert_eq!(
+        profile["journeys"][0]["steps"][0]["step"], "entry",
+        "{profile}"
+    );
 }
 
 #[tokio::test]

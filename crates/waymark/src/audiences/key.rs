@@ -98,9 +98,169 @@ pub fn profile_key(line: &str) -> Option<Cow<'_, str>> {
         .or_else(|| ids.anonymous_id.and_then(Id::into_key))
 }
 
+/// The profile key of a message line as raw bytes, by a byte scan of its top level that
+/// neither allocates nor decodes: a `userId` that is a non-empty string without escapes,
+/// else such an `anonymousId`. `None` whenever anything is unusual (an escape, a number, a
+/// key given twice before the answer, text that is not a JSON object): the caller then
+/// asks the full parse. It stops at the first usable `userId`, so the rest of the line is
+/// not checked: whoever uses the answer must check it against the full parse's key.
+pub fn scan_key(line: &[u8]) -> Option<&[u8]> {
+    let mut s = Scan { b: line, i: 0 };
+    s.ws();
+    s.eat(b'{')?;
+    s.ws();
+    if s.peek() == Some(b'}') {
+        return None;
+    }
+    let mut user: Option<Option<&[u8]>> = None;
+    let mut anonymous: Option<Option<&[u8]>> = None;
+    loop {
+        s.ws();
+        let name = s.plain_string()?;
+        s.ws();
+        s.eat(b':')?;
+        s.ws();
+        match name {
+            b"userId" => {
+                if user.is_some() {
+                    return None;
+                }
+                let id = s.id()?;
+                if id.is_some() {
+                    return id;
+                }
+                user = Some(id);
+            }
+            b"anonymousId" => {
+                if anonymous.is_some() {
+                    return None;
+                }
+                anonymous = Some(s.id()?);
+            }
+            _ => s.skip_value()?,
+        }
+        s.ws();
+        match s.next()? {
+            b',' => {}
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    anonymous.flatten()
+}
+
+/// A cursor over a line's bytes.
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// A string without escapes (its contents); `None` at an escape or a non-string.
+    fn plain_string(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let rest = &self.b[self.i..];
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        self.i += end + 1;
+        Some(&rest[..end])
+    }
+
+    /// An identifier: `Some(Some(text))` for a non-empty plain string, `Some(None)` for
+    /// `null` or `""`, `None` for anything else (left to the full parse).
+    fn id(&mut self) -> Option<Option<&'a [u8]>> {
+        match self.peek()? {
+            b'"' => self.plain_string().map(|s| (!s.is_empty()).then_some(s)),
+            b'n' => {
+                let rest = &self.b[self.i..];
+                if rest.starts_with(b"null") {
+                    self.i += 4;
+                    Some(None)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Skips one value (not validated beyond its extent).
+    fn skip_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.skip_string(),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => self.skip_string()?,
+                        b'{' | b'[' => {
+                            depth += 1;
+                            self.i += 1;
+                        }
+                        b'}' | b']' => {
+                            depth -= 1;
+                            self.i += 1;
+                            if depth == 0 {
+                                return Some(());
+                            }
+                        }
+                        _ => self.i += 1,
+                    }
+                }
+            }
+            _ => {
+                let start = self.i;
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                ) {
+                    self.i += 1;
+                }
+                (self.i > start).then_some(())
+            }
+        }
+    }
+
+    fn skip_string(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        loop {
+            let rest = &self.b[self.i..];
+            let at = memchr::memchr2(b'"', b'\\', rest)?;
+            self.i += at + 1;
+            if rest[at] == b'"' {
+                return Some(());
+            }
+            // An escape: skip the escaped byte too.
+            self.i += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::profile_key;
+    use super::{profile_key, scan_key};
 
     fn key(line: &str) -> Option<String> {
         profile_key(line).map(|k| k.into_owned())
@@ -136,5 +296,37 @@ mod tests {
         assert_eq!(key(r#"{"userId":{"a":1}}"#), None);
         assert_eq!(key(r#"{"userId":"u1","userId":"u2"}"#), None);
         assert_eq!(key(r#"[1,2]"#), None);
+    }
+
+    #[test]
+    fn the_byte_scan_finds_plain_keys_and_leaves_the_rest() {
+        let scan = |l: &str| scan_key(l.as_bytes()).map(|k| String::from_utf8(k.to_vec()).unwrap());
+        let line = r#"{"type":"track","properties":{"userId":"x","a":["}",{"b":"\"}"}]},"anonymousId":"a1","userId":"u1"}"#;
+        assert_eq!(scan(line).as_deref(), Some("u1"));
+        assert_eq!(
+            scan(r#" { "anonymousId" : "a1" , "userId" : null } "#).as_deref(),
+            Some("a1")
+        );
+        assert_eq!(
+            scan(r#"{"anonymousId":"a1","userId":""}"#).as_deref(),
+            Some("a1")
+        );
+        assert_eq!(
+            scan(r#"{"n":-1.5e3,"t":true,"anonymousId":"a1"}"#).as_deref(),
+            Some("a1")
+        );
+        for unclear in [
+            r#"{"userId":42}"#,
+            r#"{"userId":"a\"b"}"#,
+            r#"{"user\u0049d":"u"}"#,
+            r#"{"anonymousId":"a","anonymousId":"b"}"#,
+            r#"{"type":"track"}"#,
+            r#"{}"#,
+            "[1]",
+            "",
+            r#"{"userId":{"a":1}}"#,
+        ] {
+            assert_eq!(scan(unclear), None, "{unclear}");
+        }
     }
 }

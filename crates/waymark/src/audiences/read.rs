@@ -1,5 +1,6 @@
 //! Reads an NDJSON history of Segment messages into per-partition engines, one thread per
-//! partition.
+//! partition: the exact path, taken when [`super::bucketed`] gives up; it names the first
+//! line that fails with its line number.
 //!
 //! The file is split into as many ranges of whole lines as there are threads, and each
 //! thread reads its range into memory. First each thread routes the lines of its range: it
@@ -106,7 +107,7 @@ pub fn read(
 }
 
 /// Runs `work` for every index on its own thread; results in index order.
-fn in_parallel<T: Send>(count: u32, work: impl Fn(u32) -> T + Sync) -> Vec<T> {
+pub(super) fn in_parallel<T: Send>(count: u32, work: impl Fn(u32) -> T + Sync) -> Vec<T> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..count)
             .map(|i| {
@@ -155,7 +156,7 @@ fn route(path: &Path, r: u32, count: u32) -> std::io::Result<Range> {
 }
 
 /// The offset just after the first newline at or after `from` (the file's length if none).
-fn after_newline(file: &mut File, from: u64, len: u64) -> std::io::Result<u64> {
+pub(super) fn after_newline(file: &mut File, from: u64, len: u64) -> std::io::Result<u64> {
     let mut block = [0u8; 64 * 1024];
     let mut at = from;
     file.seek(SeekFrom::Start(at))?;
