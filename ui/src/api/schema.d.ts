@@ -1077,6 +1077,42 @@ export interface components {
             user_id: string | null;
         };
         /**
+         * @description What an output sets for its deliveries (the runtime's `DeliverySettings`); every field
+         *     falls back to the deployment's default.
+         */
+        DeliverySettings: {
+            /**
+             * Format: uint32
+             * @description Requests in flight at once, across users.
+             */
+            concurrency?: number | null;
+            /**
+             * Format: uint32
+             * @description Attempts in all before a delivery is parked as dead.
+             */
+            max_attempts?: number | null;
+            /**
+             * Format: uint32
+             * @description Failed attempts in a row that pause the whole output.
+             */
+            pause_after_failures?: number | null;
+            /**
+             * Format: double
+             * @description Most requests per second (fractions allowed).
+             */
+            rate_per_second?: number | null;
+            /**
+             * @description The wait after each failed attempt, first to last (`30s`, `5m`, `1h`); the last
+             *     repeats.
+             */
+            retry_waits?: string[] | null;
+            /**
+             * Format: uint64
+             * @description Whole-request timeout, in milliseconds.
+             */
+            timeout_ms?: number | null;
+        };
+        /**
          * @description Where a delivery stands.
          * @enum {string}
          */
@@ -1473,13 +1509,8 @@ export interface components {
          *     gets a new one, answered once.
          */
         NewOutput: {
-            /**
-             * @description Delivery settings to override (concurrency, rate_per_second, retry_waits,
-             *     max_attempts, timeout_ms, pause_after_failures).
-             */
-            delivery?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description Delivery settings to override. */
+            delivery?: components["schemas"]["DeliverySettings"] | null;
             disabled?: boolean | null;
             /** @description Segment-compatible endpoint. */
             endpoint?: string | null;
@@ -1503,13 +1534,8 @@ export interface components {
          *     gets a new one, answered once.
          */
         NewOutputPatch: {
-            /**
-             * @description Delivery settings to override (concurrency, rate_per_second, retry_waits,
-             *     max_attempts, timeout_ms, pause_after_failures).
-             */
-            delivery?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description Delivery settings to override. */
+            delivery?: components["schemas"]["DeliverySettings"] | null;
             disabled?: boolean | null;
             /** @description Segment-compatible endpoint. */
             endpoint?: string | null;
@@ -1576,13 +1602,8 @@ export interface components {
             deliveries: {
                 [key: string]: number;
             };
-            /**
-             * @description Delivery settings the output overrides (concurrency, rate, retries, timeouts).
-             * @default null
-             */
-            delivery?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description Delivery settings the output overrides; absent when it overrides none. */
+            delivery?: components["schemas"]["DeliverySettings"];
             disabled: boolean;
             /** @default null */
             disabled_reason?: string | null;
@@ -1620,13 +1641,8 @@ export interface components {
             deliveries: {
                 [key: string]: number;
             };
-            /**
-             * @description Delivery settings the output overrides (concurrency, rate, retries, timeouts).
-             * @default null
-             */
-            delivery?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description Delivery settings the output overrides; absent when it overrides none. */
+            delivery?: components["schemas"]["DeliverySettings"];
             disabled: boolean;
             /** @default null */
             disabled_reason?: string | null;

@@ -9,6 +9,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 use waymark_engine::time::Millis;
 
+use super::views::DeliverySettings;
+
 /// A patch of a `T`: any of its top-level fields, each replacing the current value (the
 /// runtime merges a patch field by field, then checks the whole as a `T`).
 pub(crate) struct Patch<T>(PhantomData<T>);
@@ -45,9 +47,8 @@ pub(crate) struct NewOutput {
     /// File output's path.
     path: Option<String>,
     disabled: Option<bool>,
-    /// Delivery settings to override (concurrency, rate_per_second, retry_waits,
-    /// max_attempts, timeout_ms, pause_after_failures).
-    delivery: Option<Map<String, Value>>,
+    /// Delivery settings to override.
+    delivery: Option<DeliverySettings>,
     /// `"account"` or `{"workspace": "<id>"}`; the caller's by default.
     owner: Option<Value>,
 }

@@ -18,7 +18,8 @@ pub(crate) use audience::{AudienceList, AudienceMembersPage, AudienceView};
 pub(crate) use common::present;
 pub(crate) use journey::{JourneyList, JourneyStats, JourneyView, Trace};
 pub(crate) use output::{
-    DeliveriesPage, DeliveryView, OutputList, OutputMembers, OutputView, OutputWithSecret, Replayed,
+    DeliveriesPage, DeliverySettings, DeliveryView, OutputList, OutputMembers, OutputView,
+    OutputWithSecret, Replayed,
 };
 pub use profile::ProfileView;
 pub(crate) use profile::{EventView, EventsPage, ProfilesPage};

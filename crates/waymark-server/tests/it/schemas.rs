@@ -80,3 +80,33 @@ async fn every_body_and_answer_matches_the_document() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked > 80, "only {checked} answers checked");
 }
+
+/// Checks `value` against `#/components/schemas/{name}`.
+fn assert_matches(doc: &Value, name: &str, value: &Value) {
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+    let wrong = violations(schemas, &schema, value);
+    assert!(wrong.is_empty(), "{name}: {}\n{value}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn an_output_with_delivery_settings_matches_the_document() {
+    let app = App::new();
+    let doc = app.send(get("/api/openapi.json")).await.json();
+    let body = serde_json::json!({"id": "tuned", "kind": "webhook",
+        "url": "https://receiver.invalid/hook",
+        "delivery": {"concurrency": 2, "rate_per_second": 1.5, "retry_waits": ["30s", "5m"],
+            "max_attempts": 4, "timeout_ms": 5000, "pause_after_failures": 3}});
+    assert_matches(&doc, "NewOutput", &body);
+    let created = app
+        .send(post("/api/outputs").bearer(ACCOUNT_TOKEN).json(&body))
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.text());
+    assert_matches(&doc, "OutputWithSecret", &created.json());
+    let shown = app
+        .send(get("/api/outputs/tuned").bearer(ACCOUNT_TOKEN))
+        .await
+        .json();
+    assert_eq!(shown["delivery"], body["delivery"]);
+    assert_matches(&doc, "OutputView", &shown);
+}

@@ -23,7 +23,10 @@ pub(crate) type DeliveryCounts = BTreeMap<String, u64>;
 /// Marks the nullable properties of an answer required unless they have a `default`
 /// (`#[serde(default)]`): answers write `null` for a missing value rather than leaving the
 /// field out, but schemars calls every `Option` field optional, and the UI's types should
-/// tell "always there, maybe null" from "maybe absent".
+/// tell "always there, maybe null" from "maybe absent". schemars writes a `default` only
+/// for types that serialize, so a field that may be absent and whose type does not is
+/// described as its inner type (`#[schemars(with = "T")]`) or as a plain `Vec`;
+/// `tests/it/schemas.rs` catches a field this makes required that answers leave out.
 pub(crate) fn present(schema: &mut Schema) {
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         return;

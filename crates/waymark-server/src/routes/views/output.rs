@@ -83,13 +83,35 @@ struct OutputFields {
     #[serde(default)]
     disabled_reason: Option<String>,
     owner: Owner,
-    /// Delivery settings the output overrides (concurrency, rate, retries, timeouts).
+    /// Delivery settings the output overrides; absent when it overrides none.
     #[serde(default)]
-    delivery: Option<serde_json::Map<String, Value>>,
+    #[schemars(with = "DeliverySettings")]
+    delivery: Option<DeliverySettings>,
     previous_secret_until: Option<String>,
     created_at: String,
     deliveries: DeliveryCounts,
     state: WorkerState,
+}
+
+/// What an output sets for its deliveries (the runtime's `DeliverySettings`); every field
+/// falls back to the deployment's default.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+pub(crate) struct DeliverySettings {
+    /// Requests in flight at once, across users.
+    concurrency: Option<u32>,
+    /// Most requests per second (fractions allowed).
+    rate_per_second: Option<f64>,
+    /// The wait after each failed attempt, first to last (`30s`, `5m`, `1h`); the last
+    /// repeats.
+    retry_waits: Option<Vec<String>>,
+    /// Attempts in all before a delivery is parked as dead.
+    max_attempts: Option<u32>,
+    /// Whole-request timeout, in milliseconds.
+    timeout_ms: Option<u64>,
+    /// Failed attempts in a row that pause the whole output.
+    pause_after_failures: Option<u32>,
 }
 
 /// The output's delivery worker now.
