@@ -10,7 +10,7 @@ use crate::time::{Millis, format_instant};
 use crate::transition::{Target, Transition, TransitionKind};
 
 /// One trace line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TraceLine {
     /// RFC 3339 instant.
     pub at: String,

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use waymark_ingest::IngestError;
 use waymark_runtime::RuntimeError;
 use waymark_store::StoreError;
@@ -104,12 +105,11 @@ impl IntoResponse for ApiError {
             self.status,
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
         );
-        let body = match self.problems {
-            Some(problems) => {
-                Json(json!({"code": self.code, "message": self.message, "problems": problems}))
-            }
-            None => Json(json!({"code": self.code, "message": self.message})),
-        };
+        let body = Json(ErrorBody {
+            code: self.code,
+            message: self.message,
+            problems: self.problems,
+        });
         let mut response = (self.status, body).into_response();
         if retry {
             response
@@ -118,4 +118,28 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// An error as answered: `{"code","message"}`, with `problems` when there are several.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub(crate) struct ErrorBody {
+    /// Stable machine-readable code.
+    code: &'static str,
+    /// What went wrong, for a human.
+    message: String,
+    /// Every problem of an invalid journey, audience or computed attribute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<Problem>>")]
+    problems: Option<serde_json::Value>,
+}
+
+/// One problem of an invalid definition: where, a stable code, and why.
+#[derive(JsonSchema)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+struct Problem {
+    /// A JSON path into the body.
+    path: String,
+    code: String,
+    message: String,
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use waymark_engine::time::Millis;
 
 /// A workspace: a tenant's space holding inputs, profiles and events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Workspace {
     /// Stable id, used in URLs (`[a-z0-9_-]`, 1–64 characters).
     pub id: String,
@@ -16,7 +16,7 @@ pub struct Workspace {
 }
 
 /// The platform or feed an input stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InputKind {
     /// iOS apps.
@@ -32,7 +32,7 @@ pub enum InputKind {
 }
 
 /// An input: a source of events with its own write key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Input {
     /// The workspace it belongs to.
     pub workspace: String,

@@ -720,11 +720,52 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The account's limits and audience credits. */
+        AccountView: {
+            /** Format: uint64 */
+            activated_audiences: number;
+            /** Format: uint64 */
+            active_audience_limit: number;
+            /** Format: uint64 */
+            available_audiences: number;
+            limits: components["schemas"]["IngestLimits"];
+            /** Format: uint64 */
+            max_steps: number;
+            /** Format: uint64 */
+            published_journeys_per_workspace: number;
+            /**
+             * Format: uint
+             * @description How many workspaces there are.
+             */
+            workspaces: number;
+        };
         /**
          * @description How a computed attribute aggregates its events. Numeric aggregates read numbers and
          *     strings that parse as numbers, and skip other values.
          */
         Aggregate: "count" | "sum" | "min" | "max" | "avg" | "first" | "last" | "unique_count";
+        /** @description One attempt to send a delivery. */
+        Attempt: {
+            /** Format: int64 */
+            at: number;
+            /** @default null */
+            error?: string | null;
+            /** Format: uint64 */
+            latency_ms: number;
+            /** @description `delivered`, `retry`, `dead` or `disabled`. */
+            outcome: string;
+            /**
+             * @description The start of the response body.
+             * @default null
+             */
+            response?: string | null;
+            /**
+             * Format: uint16
+             * @description The receiver's HTTP status, when it answered.
+             * @default null
+             */
+            status?: number | null;
+        };
         /** @description `{"attribute": NAME, "op": OP, "value"?}`. */
         AttributeCondition: {
             /** @description The computed attribute's name. */
@@ -733,6 +774,29 @@ export interface components {
             op: components["schemas"]["Op"];
             /** @description The operand. */
             value?: unknown;
+        };
+        /** @description `GET /api/workspaces/{ws}/attributes`. */
+        AttributeList: {
+            /** @description Built by the runtime, one per attribute. */
+            attributes: components["schemas"]["AttributeView"][];
+        };
+        /** @description A computed attribute: its definition (SPEC §5) with its workspace and times. */
+        AttributeView: {
+            /** @description How the matching events are aggregated. */
+            aggregate: components["schemas"]["Aggregate"];
+            created_at: string;
+            /** @description The event aggregated. */
+            event: string;
+            /** @description The name `{"attribute": NAME}` criteria use. */
+            name: string;
+            /** @description The property aggregated (every aggregate but `count` needs one). */
+            property?: string | null;
+            updated_at: string;
+            /** @description Property filters; all must hold for an event to count. */
+            where?: components["schemas"]["Filter"][];
+            /** @description Only events in the sliding window `(now − within, now]` count. */
+            within?: string | null;
+            workspace: string;
         };
         /** @description A standalone audience: a user is a member exactly while its criteria hold. */
         Audience: {
@@ -752,6 +816,107 @@ export interface components {
             /** @description Display name. */
             name: string;
         };
+        /** @description `GET /api/audiences`. */
+        AudienceList: {
+            /** @description Built by the runtime, one per audience. */
+            audiences: components["schemas"]["AudienceView"][];
+        };
+        /** @description A profile in an audience. */
+        AudienceMember: {
+            anonymous_id: string | null;
+            entered_at: string | null;
+            /** Format: uint32 */
+            entry_number: number;
+            key: string;
+            user_id: string | null;
+            workspace: string;
+        };
+        /** @description `GET /api/audiences/{id}/members`. */
+        AudienceMembersPage: {
+            members: components["schemas"]["AudienceMember"][];
+            /**
+             * Format: uint64
+             * @description Pass as `cursor` for the next page; `null` at the end.
+             */
+            next_cursor: number | null;
+        };
+        /** @description A standalone audience: a user is a member exactly while its criteria hold. */
+        AudiencePatch: {
+            /** @description Outputs that hear of members entering and leaving. */
+            connections?: components["schemas"]["Connection"][];
+            /** @description Who is a member. */
+            criteria?: components["schemas"]["Criteria"];
+            /** @description Free text. */
+            description?: string | null;
+            /** @description Stable id; `{"member_of": {"audience": ID}}` refers to it. */
+            id?: string;
+            /**
+             * @description Inputs whose events count; all inputs when empty.
+             * @default []
+             */
+            inputs?: string[];
+            /** @description Display name. */
+            name?: string;
+        };
+        /**
+         * @description An audience's figures: size now, joins and leaves since the runtime started, and each
+         *     connection with its delivery counts.
+         */
+        AudienceStats: {
+            connections: components["schemas"]["ConnectionStats"][];
+            /**
+             * @description Absent while the audience has no engine running.
+             * @default null
+             */
+            deliveries_by_output?: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            } | null;
+            /** Format: uint64 */
+            entered: number;
+            /** Format: uint64 */
+            exited: number;
+            /** Format: uint64 */
+            size: number;
+        };
+        /** @description An audience: its definition (SPEC §6), key, owner, times, size and figures. */
+        AudienceView: {
+            /** @description Absent when the audience has none. */
+            connections?: components["schemas"]["Connection"][];
+            created_at: string;
+            criteria: components["schemas"]["Criteria"];
+            /** @default null */
+            description?: string | null;
+            id: string;
+            /**
+             * @description Absent when the audience reads every input.
+             * @default []
+             */
+            inputs?: string[];
+            /** @description The stable key deliveries name it by. */
+            key: string;
+            name: string;
+            owner: components["schemas"]["Owner"];
+            /**
+             * Format: uint64
+             * @description Members now.
+             */
+            size: number;
+            stats: components["schemas"]["AudienceStats"];
+            /** @description Always `live`. */
+            status: string;
+            updated_at: string;
+        };
+        /** @description How far a historical publish has replayed stored events. */
+        Backfill: {
+            /** Format: uint64 */
+            processed: number;
+            /** @description `running` or `done`. */
+            state: string;
+            /** Format: uint64 */
+            total: number;
+        };
         /** @description A fixed interval of event time, both ends included. */
         Between: {
             /** @description First instant counted. */
@@ -761,6 +926,11 @@ export interface components {
         };
         /** @description How a step's children are chosen. */
         Branching: "wait" | "decide" | "all" | "random" | "live";
+        /** @description `POST /api/journeys/{id}/clone`. */
+        CloneOptions: {
+            /** @description The copy's id; a free one derived from the original's by default. */
+            id?: string | null;
+        };
         /** @description `{"name", "event", "aggregate", "property"?, "within"?, "where"?}`. */
         ComputedAttribute: {
             /** @description How the matching events are aggregated. */
@@ -769,6 +939,21 @@ export interface components {
             event: string;
             /** @description The name `{"attribute": NAME}` criteria use. */
             name: string;
+            /** @description The property aggregated (every aggregate but `count` needs one). */
+            property?: string | null;
+            /** @description Property filters; all must hold for an event to count. */
+            where?: components["schemas"]["Filter"][];
+            /** @description Only events in the sliding window `(now − within, now]` count. */
+            within?: string | null;
+        };
+        /** @description `{"name", "event", "aggregate", "property"?, "within"?, "where"?}`. */
+        ComputedAttributePatch: {
+            /** @description How the matching events are aggregated. */
+            aggregate?: components["schemas"]["Aggregate"];
+            /** @description The event aggregated. */
+            event?: string;
+            /** @description The name `{"attribute": NAME}` criteria use. */
+            name?: string;
             /** @description The property aggregated (every aggregate but `count` needs one). */
             property?: string | null;
             /** @description Property filters; all must hold for an event to count. */
@@ -795,6 +980,15 @@ export interface components {
         };
         /** @description How a connection sends membership changes. */
         ConnectionMode: "event" | "identify" | "list";
+        /** @description A connection with its delivery counts. */
+        ConnectionStats: {
+            active: boolean;
+            deliveries: {
+                [key: string]: number;
+            };
+            id: string;
+            output: string;
+        };
         /** @description `{"consent": PURPOSE, "granted": bool}`. */
         ConsentCondition: {
             /** @description The purpose (`marketing`, `analytics`, …). */
@@ -809,6 +1003,11 @@ export interface components {
              * @description Percent of entrants, 0–50.
              */
             percent: number;
+        };
+        /** @description A stored journey that fails to load, listed so that an operator sees it. */
+        CorruptJourney: {
+            error: components["schemas"]["ErrorCode"];
+            id: string;
         };
         /** @description A comparison of the number of matching events. */
         Count: {
@@ -837,6 +1036,123 @@ export interface components {
             member_of: components["schemas"]["MemberTarget"];
         } | components["schemas"]["ConsentCondition"] | {
             input: string[];
+        };
+        /** @description `GET /api/outputs/{id}/deliveries`. */
+        DeliveriesPage: {
+            /** @description Built by the runtime (`waymark_runtime::view::delivery`). */
+            deliveries: components["schemas"]["DeliveryView"][];
+            /**
+             * Format: uint64
+             * @description Pass as `cursor` for the next page; `null` at the end.
+             */
+            next_cursor: number | null;
+        };
+        /** @description What a delivery says: a step's (or audience's) membership change. */
+        DeliveryPayload: {
+            /** @description `entered` or `exited`. */
+            action: string;
+            anonymous_id: string | null;
+            /** Format: int64 */
+            at: number;
+            connection_id: string;
+            /** Format: uint32 */
+            entry_number: number;
+            journey_id: string;
+            /** Format: uint32 */
+            journey_version: number;
+            /** @description `event`, `identify` or `list`. */
+            mode: string;
+            /**
+             * @description The profile's workspace and id, when known.
+             * @default null
+             */
+            profile?: unknown[] | null;
+            step_id: string;
+            step_key: string;
+            /**
+             * @description Trait paths the connection names.
+             * @default null
+             */
+            traits?: string[] | null;
+            user_id: string | null;
+        };
+        /**
+         * @description What an output sets for its deliveries (the runtime's `DeliverySettings`); every field
+         *     falls back to the deployment's default.
+         */
+        DeliverySettings: {
+            /**
+             * Format: uint32
+             * @description Requests in flight at once, across users.
+             */
+            concurrency?: number | null;
+            /**
+             * Format: uint32
+             * @description Attempts in all before a delivery is parked as dead.
+             */
+            max_attempts?: number | null;
+            /**
+             * Format: uint32
+             * @description Failed attempts in a row that pause the whole output.
+             */
+            pause_after_failures?: number | null;
+            /**
+             * Format: double
+             * @description Most requests per second (fractions allowed).
+             */
+            rate_per_second?: number | null;
+            /**
+             * @description The wait after each failed attempt, first to last (`30s`, `5m`, `1h`); the last
+             *     repeats.
+             */
+            retry_waits?: string[] | null;
+            /**
+             * Format: uint64
+             * @description Whole-request timeout, in milliseconds.
+             */
+            timeout_ms?: number | null;
+        };
+        /**
+         * @description Where a delivery stands.
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "delivered" | "dead" | "discarded";
+        /**
+         * @description A delivery: its outbox record with every attempt (times in epoch milliseconds), the
+         *     `messageId` receivers see, and whom it is about.
+         */
+        DeliveryView: {
+            /** @default null */
+            anonymous_id?: string | null;
+            attempt_log?: components["schemas"]["Attempt"][];
+            /** Format: uint32 */
+            attempts: number;
+            /** Format: int64 */
+            created_at: number;
+            /**
+             * Format: uint64
+             * @description Pass as `cursor` to page on after this one.
+             */
+            cursor: number;
+            /** @default null */
+            group?: string | null;
+            id: string;
+            /** @default null */
+            key?: string | null;
+            last_error: string | null;
+            /** @default null */
+            message_id?: string | null;
+            /** Format: int64 */
+            next_attempt_at: number;
+            output: string;
+            payload: components["schemas"]["DeliveryPayload"];
+            /** Format: uint64 */
+            seq: number;
+            status: components["schemas"]["DeliveryStatus"];
+            /** Format: int64 */
+            updated_at: number;
+            /** @default null */
+            user_id?: string | null;
         };
         /** @description What makes a user enter. */
         EntryOn: "qualify" | "event";
@@ -881,10 +1197,18 @@ export interface components {
             /** @description With `wait` branching: when the `remaining` child takes over. */
             timeout?: string | null;
         };
+        /** @description An error as answered: `{"code","message"}`, with `problems` when there are several. */
         Error: {
+            /** @description Stable machine-readable code. */
+            code: string;
+            /** @description What went wrong, for a human. */
+            message: string;
+            /** @description Every problem of an invalid journey, audience or computed attribute. */
+            problems?: components["schemas"]["Problem"][] | null;
+        };
+        ErrorCode: {
             code: string;
             message: string;
-            problems?: Record<string, never>[];
         };
         /** @description `{"event": NAME, "where"?, "count"?, "within"?, "between"?, "since"?}`. */
         EventCondition: {
@@ -900,6 +1224,34 @@ export interface components {
             where?: components["schemas"]["Filter"][];
             /** @description Only events in the sliding window `(now − within, now]` count. */
             within?: string | null;
+        };
+        /** @description An event as the API shows it. */
+        EventView: {
+            anonymousId: string | null;
+            context: unknown;
+            /** @description The track event's name (absent for other calls). */
+            event?: string;
+            input: string | null;
+            messageId: string | null;
+            properties: unknown;
+            receivedAt: string;
+            timestamp: string;
+            /**
+             * @description Present (true) when the client's time was out of bounds and `timestamp` is the
+             *     receipt time (SPEC §2).
+             */
+            timestamp_adjusted?: boolean;
+            traits: {
+                [key: string]: unknown;
+            };
+            type: string;
+            userId: string | null;
+        };
+        /** @description `GET /api/workspaces/{ws}/profiles/{user_id}/events`. */
+        EventsPage: {
+            events: components["schemas"]["EventView"][];
+            /** @description Pass as `cursor` for the next page; `null` at the end. */
+            next_cursor: string | null;
         };
         /** @description A property filter on an event: `{"property": PATH, "op": OP, "value"?}`. */
         Filter: {
@@ -932,6 +1284,42 @@ export interface components {
             /** @description Only within this long after entry. */
             within?: string | null;
         };
+        /** @description `GET /healthz`. */
+        Health: {
+            /** @description `ok`. */
+            status: string;
+        };
+        /** @description Size limits on ingested messages (SPEC §2). */
+        IngestLimits: {
+            /** Format: uint */
+            max_batch_bytes: number;
+            /** Format: uint */
+            max_batch_messages: number;
+            /** Format: uint */
+            max_message_bytes: number;
+        };
+        /** @description An accepted Segment call. */
+        Ingested: {
+            /** @description Always true. */
+            success: boolean;
+        };
+        /** @description An input: a source of events with its own write key. */
+        Input: {
+            /** @description Stable id within the workspace. */
+            id: string;
+            /** @description Platform or feed. */
+            kind: components["schemas"]["InputKind"];
+            /** @description Display name. */
+            name: string;
+            /** @description mParticle's API secret, when the input accepts mParticle's Events API. */
+            secret?: string | null;
+            /** @description The workspace it belongs to. */
+            workspace: string;
+            /** @description The secret write key clients send (Segment: Basic user; mParticle: the API key). */
+            write_key: string;
+        };
+        /** @description The platform or feed an input stands for. */
+        InputKind: "ios" | "android" | "web" | "server" | "feed";
         /** @description A journey (SPEC §6). */
         Journey: {
             /** @description Free text. */
@@ -956,6 +1344,111 @@ export interface components {
              */
             version?: number;
         };
+        /**
+         * @description One line of the journey list: a summary, or (for the account token) a journey whose
+         *     stored document cannot be read.
+         */
+        JourneyLine: components["schemas"]["JourneySummary"] | components["schemas"]["CorruptJourney"];
+        /** @description `GET /api/journeys`. */
+        JourneyList: {
+            /** @description Built by the runtime as JSON lines (`waymark_runtime::view::journey_summary`). */
+            journeys: components["schemas"]["JourneyLine"][];
+        };
+        /** @description A journey (SPEC §6). */
+        JourneyPatch: {
+            /** @description Free text. */
+            description?: string | null;
+            /** @description The root step. */
+            entry?: components["schemas"]["EntryStep"];
+            /** @description Stable id; part of every hash and delivery id. */
+            id?: string;
+            /**
+             * @description Inputs whose events count; all inputs when empty.
+             * @default []
+             */
+            inputs?: string[];
+            /** @description Display name (at most 73 characters). */
+            name?: string;
+            /** @description Journey-wide rules. */
+            settings?: components["schemas"]["Settings"];
+            /**
+             * Format: uint32
+             * @description Version number (stamped by the server; 1 for a file).
+             * @default 1
+             */
+            version?: number;
+        };
+        /** @description `GET /api/journeys/{id}/stats`: every version's figures, and deliveries per output. */
+        JourneyStats: {
+            deliveries_by_output: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            id: string;
+            versions: components["schemas"]["VersionStats"][];
+        };
+        JourneySummary: {
+            /**
+             * Format: uint64
+             * @description Audience credits its latest version uses (steps with an active connection).
+             */
+            credits: number;
+            /** Format: uint32 */
+            draft_version: number | null;
+            id: string;
+            name: string | null;
+            owner: components["schemas"]["Owner"];
+            status: components["schemas"]["VersionStatus"];
+            /** Format: uint32 */
+            version: number;
+        };
+        /**
+         * @description A journey with its versions, keys, audience statuses and backfill progress
+         *     (`waymark_runtime::view::journey`); `GET` adds the names that do not resolve.
+         */
+        JourneyView: {
+            /** @description Per step id: `active` (an active connection at or below it) or `estimated`. */
+            audiences: {
+                [key: string]: string;
+            };
+            backfill: components["schemas"]["Backfill"] | null;
+            created_at: string;
+            /** Format: uint64 */
+            credits: number;
+            /** @description The latest version's journey JSON (SPEC §6). */
+            definition: components["schemas"]["Journey"];
+            /** Format: uint32 */
+            draft_version: number | null;
+            id: string;
+            /** @description Stable keys per step id. */
+            keys: {
+                [key: string]: string;
+            };
+            latest_status: components["schemas"]["VersionStatus"];
+            name: string | null;
+            owner: components["schemas"]["Owner"];
+            /** @description Names the journey uses that do not resolve (only on `GET /api/journeys/{id}`). */
+            problems?: components["schemas"]["ReferenceProblem"][];
+            status: components["schemas"]["VersionStatus"];
+            /** Format: uint32 */
+            version: number;
+            versions: components["schemas"]["VersionView"][];
+        };
+        /** @description A profile a list output holds. */
+        ListMember: {
+            anonymous_id: string | null;
+            /**
+             * Format: int64
+             * @description Epoch milliseconds.
+             */
+            entered_at: number;
+            journey_id: string;
+            key: string;
+            step_id: string;
+            step_key: string;
+            user_id: string | null;
+        };
         /** @description The audience a `member_of` criterion refers to. */
         MemberTarget: {
             /** @description Journey id. */
@@ -966,8 +1459,314 @@ export interface components {
             /** @description Audience id. */
             audience: string;
         };
+        /** @description `POST /v2/events`: one mParticle batch. */
+        MparticleBatch: {
+            application_info?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Consent per purpose (GDPR, CCPA). */
+            consent_state?: {
+                [key: string]: unknown;
+            } | null;
+            device_info?: {
+                [key: string]: unknown;
+            } | null;
+            environment?: string | null;
+            events?: components["schemas"]["MparticleEvent"][] | null;
+            mpid?: unknown;
+            source_request_id?: string | null;
+            /** Format: int64 */
+            timestamp_unixtime_ms?: number | null;
+            user_attributes?: {
+                [key: string]: unknown;
+            } | null;
+            user_identities?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description One mParticle event: its type and its data. */
+        MparticleEvent: {
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description `custom_event`, `screen_view`, `commerce_event`, … */
+            event_type: string;
+        };
+        /** @description Body of `POST /api/workspaces/{ws}/inputs`. */
+        NewInput: {
+            id: string;
+            kind: components["schemas"]["InputKind"];
+            /** @default false */
+            mparticle?: boolean;
+            name?: string | null;
+            /** @description mParticle API secret; generated when `mparticle` is true and none is given. */
+            secret?: string | null;
+            /** @description Generated when absent. */
+            write_key?: string | null;
+        };
+        /**
+         * @description `POST /api/outputs` (SPEC §7): the fields its kind needs; a webhook without `secret`
+         *     gets a new one, answered once.
+         */
+        NewOutput: {
+            /** @description Delivery settings to override. */
+            delivery?: components["schemas"]["DeliverySettings"] | null;
+            disabled?: boolean | null;
+            /** @description Segment-compatible endpoint. */
+            endpoint?: string | null;
+            id: string;
+            /** @description `webhook`, `segment`, `file` or `list`. */
+            kind: string;
+            name?: string | null;
+            /** @description `"account"` or `{"workspace": "<id>"}`; the caller's by default. */
+            owner?: unknown;
+            /** @description File output's path. */
+            path?: string | null;
+            /** @description Webhook signing secret (`whsec_…`). */
+            secret?: string | null;
+            /** @description Webhook receiver. */
+            url?: string | null;
+            /** @description The Segment write key to send with. */
+            write_key?: string | null;
+        };
+        /**
+         * @description `POST /api/outputs` (SPEC §7): the fields its kind needs; a webhook without `secret`
+         *     gets a new one, answered once.
+         */
+        NewOutputPatch: {
+            /** @description Delivery settings to override. */
+            delivery?: components["schemas"]["DeliverySettings"] | null;
+            disabled?: boolean | null;
+            /** @description Segment-compatible endpoint. */
+            endpoint?: string | null;
+            id?: string;
+            /** @description `webhook`, `segment`, `file` or `list`. */
+            kind?: string;
+            name?: string | null;
+            /** @description `"account"` or `{"workspace": "<id>"}`; the caller's by default. */
+            owner?: unknown;
+            /** @description File output's path. */
+            path?: string | null;
+            /** @description Webhook signing secret (`whsec_…`). */
+            secret?: string | null;
+            /** @description Webhook receiver. */
+            url?: string | null;
+            /** @description The Segment write key to send with. */
+            write_key?: string | null;
+        };
+        /** @description Body of `POST /api/workspaces`. */
+        NewWorkspace: {
+            id: string;
+            name?: string | null;
+        };
         /** @description A comparison operator for traits, properties and attributes. */
         Op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "contains" | "not_contains" | "starts_with" | "ends_with" | "in" | "not_in" | "exists" | "not_exists" | "between";
+        /**
+         * @description The schema of this document: an OpenAPI 3.1 document (described by the OpenAPI
+         *     specification itself, not here).
+         */
+        OpenApiDocument: {
+            components: {
+                [key: string]: unknown;
+            };
+            info: {
+                [key: string]: unknown;
+            };
+            /** @description `3.1.0`. */
+            openapi: string;
+            paths: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description The kinds of output (SPEC §7).
+         * @enum {string}
+         */
+        OutputKind: "webhook" | "segment" | "file" | "list";
+        /** @description `GET /api/outputs`. */
+        OutputList: {
+            /** @description Built by the runtime (`waymark_runtime::view::output`). */
+            outputs: components["schemas"]["OutputView"][];
+        };
+        /** @description `GET /api/outputs/{id}/members`. */
+        OutputMembers: {
+            /** @description The list's documents as stored. */
+            members: components["schemas"]["ListMember"][];
+        };
+        /**
+         * @description An output with delivery counts and its worker's state. Secrets never show here, only
+         *     whether they are set (`secret_set`, `write_key_set`, `previous_secret_set`).
+         */
+        OutputView: {
+            created_at: string;
+            deliveries: {
+                [key: string]: number;
+            };
+            /** @description Delivery settings the output overrides; absent when it overrides none. */
+            delivery?: components["schemas"]["DeliverySettings"];
+            disabled: boolean;
+            /** @default null */
+            disabled_reason?: string | null;
+            /**
+             * @description Segment-compatible endpoint.
+             * @default null
+             */
+            endpoint?: string | null;
+            id: string;
+            kind: components["schemas"]["OutputKind"];
+            name: string | null;
+            owner: components["schemas"]["Owner"];
+            /**
+             * @description File output's path.
+             * @default null
+             */
+            path?: string | null;
+            /** @default null */
+            previous_secret_set?: boolean | null;
+            previous_secret_until: string | null;
+            /** @default null */
+            secret_set?: boolean | null;
+            state: components["schemas"]["WorkerState"];
+            /**
+             * @description Webhook receiver.
+             * @default null
+             */
+            url?: string | null;
+            /** @default null */
+            write_key_set?: boolean | null;
+        };
+        /** @description An output as answered when made or rotated: its secret or write key shows this once. */
+        OutputWithSecret: {
+            created_at: string;
+            deliveries: {
+                [key: string]: number;
+            };
+            /** @description Delivery settings the output overrides; absent when it overrides none. */
+            delivery?: components["schemas"]["DeliverySettings"];
+            disabled: boolean;
+            /** @default null */
+            disabled_reason?: string | null;
+            /**
+             * @description Segment-compatible endpoint.
+             * @default null
+             */
+            endpoint?: string | null;
+            id: string;
+            kind: components["schemas"]["OutputKind"];
+            name: string | null;
+            owner: components["schemas"]["Owner"];
+            /**
+             * @description File output's path.
+             * @default null
+             */
+            path?: string | null;
+            /** @default null */
+            previous_secret_set?: boolean | null;
+            previous_secret_until: string | null;
+            /** @default null */
+            secret?: string | null;
+            /** @default null */
+            secret_set?: boolean | null;
+            state: components["schemas"]["WorkerState"];
+            /**
+             * @description Webhook receiver.
+             * @default null
+             */
+            url?: string | null;
+            /** @default null */
+            write_key?: string | null;
+            /** @default null */
+            write_key_set?: boolean | null;
+        };
+        /**
+         * @description Who owns a journey, audience or output: the account (`"account"`) or one workspace
+         *     (`{"workspace": "<id>"}`), as the runtime's `Owner` serializes.
+         */
+        Owner: "account" | {
+            workspace: string;
+        };
+        /** @description One problem of an invalid definition: where, a stable code, and why. */
+        Problem: {
+            code: string;
+            message: string;
+            /** @description A JSON path into the body. */
+            path: string;
+        };
+        ProfileAudience: {
+            entered_at: string | null;
+            /** Format: uint32 */
+            entry_number: number;
+            id: string;
+            name: string;
+        };
+        ProfileJourney: {
+            /** @description The steps it is at now. */
+            at: components["schemas"]["ProfileStep"][];
+            entered_at: string | null;
+            /** Format: uint32 */
+            entries: number;
+            goal_reached: boolean;
+            journey_id: string;
+            left_at: string | null;
+            /** @description `in`, `control` or `out` (left). */
+            status: string;
+            /** @description The steps whose audience it is in now, in the order entered. */
+            steps: components["schemas"]["ProfileStep"][];
+            /** Format: uint32 */
+            version: number;
+        };
+        ProfileStep: {
+            since: string | null;
+            step: string;
+        };
+        /** @description A profile as the admin API (and `waymark export`) shows it. */
+        ProfileView: {
+            anonymous_ids: string[];
+            /** @description Computed attribute values now, by name (`null`: missing). */
+            attributes: {
+                [key: string]: unknown;
+            };
+            /** @description The standalone audiences the profile is in. */
+            audiences: components["schemas"]["ProfileAudience"][];
+            /** @description Consent per purpose. */
+            consent: {
+                [key: string]: boolean;
+            };
+            /** Format: uint64 */
+            event_count: number;
+            first_seen: string;
+            /** @description Other identifiers by type (`email`, mParticle identities). */
+            identities: {
+                [key: string]: string;
+            };
+            /** @description Every running journey version the profile has entered. */
+            journeys: components["schemas"]["ProfileJourney"][];
+            last_seen: string;
+            /** Format: uint */
+            merged_profiles: number;
+            /** @description Per trait: since when it has had its current value. */
+            trait_since: {
+                [key: string]: string;
+            };
+            traits: {
+                [key: string]: unknown;
+            };
+            user_id: string | null;
+        };
+        /** @description `GET /api/workspaces/{ws}/profiles`. */
+        ProfilesPage: {
+            /** @description Pass as `cursor` for the next page; `null` at the end. */
+            next_cursor: string | null;
+            profiles: components["schemas"]["ProfileView"][];
+        };
+        /** @description `POST /api/journeys/{id}/publish`. */
+        PublishOptions: {
+            /**
+             * @description Replay stored history into the new version first; the entry's `historical` by
+             *     default.
+             */
+            historical?: boolean | null;
+        };
         /** @description What quiet hours do to a send. */
         QuietFallback: "delay" | "skip";
         /** @description Quiet hours for send steps. */
@@ -982,6 +1781,96 @@ export interface components {
         /** @description Whether a user who left may enter again. */
         Reentry: "never" | "after_exit" | {
             cooldown: string;
+        };
+        /** @description A name a journey uses that does not resolve (`unknown_input`, `unknown_output`, …). */
+        ReferenceProblem: {
+            code: string;
+            message: string;
+            name: string;
+        };
+        /** @description The answer: a page of rejected messages and the counts per input. */
+        RejectedPage: {
+            /** @description Rejected messages per input id, all time. */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Format: uint64
+             * @description Pass as `before` for the next page; `null` at the end.
+             */
+            next: number | null;
+            rejected: components["schemas"]["RejectedView"][];
+        };
+        /** @description A rejected message as the API shows it. */
+        RejectedView: {
+            code: string;
+            excerpt: string;
+            input: string;
+            message: string;
+            received_at: string;
+            /** Format: uint64 */
+            seq: number;
+        };
+        /** @description Body of the bulk replay. */
+        ReplayDead: {
+            since?: string | null;
+        };
+        /** @description `POST /api/outputs/{id}/deliveries/replay`. */
+        Replayed: {
+            /**
+             * Format: uint
+             * @description How many dead deliveries were queued again.
+             */
+            replayed: number;
+        };
+        /**
+         * @description `POST /api/outputs/{id}/rotate`: the new secret (webhook) or write key (Segment); a
+         *     webhook without one gets a new secret.
+         */
+        Rotate: {
+            secret?: string | null;
+            write_key?: string | null;
+        };
+        /** @description A Segment batch. */
+        SegmentBatch: {
+            batch: components["schemas"]["SegmentMessage"][];
+            /** @description Merged under each message's own context. */
+            context?: {
+                [key: string]: unknown;
+            } | null;
+            integrations?: {
+                [key: string]: unknown;
+            } | null;
+            sentAt?: string | null;
+            writeKey?: string | null;
+        };
+        /** @description `POST /v1/{call}`: one Segment message, or (`/v1/batch`, `/v1/import`) a batch. */
+        SegmentCall: components["schemas"]["SegmentBatch"] | components["schemas"]["SegmentMessage"];
+        /** @description A Segment message (SPEC §2): `identify`, `track`, `page`, `screen`, `group` or `alias`. */
+        SegmentMessage: {
+            anonymousId?: string | null;
+            context?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The track event's name. */
+            event?: string | null;
+            groupId?: string | null;
+            messageId?: string | null;
+            /** @description The page or screen's name. */
+            name?: string | null;
+            previousId?: string | null;
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description RFC 3339. */
+            timestamp?: string | null;
+            traits?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The call; set by the path on single calls. */
+            type?: string | null;
+            userId?: string | null;
+            writeKey?: string | null;
         };
         /** @description Journey-wide rules. */
         Settings: {
@@ -999,6 +1888,16 @@ export interface components {
             timeout?: string | null;
             /** @description Time zone for users without a `timezone` trait or context. */
             timezone?: string | null;
+        };
+        /**
+         * @description `POST /api/journeys/{id}/simulate`: events to run the journey over (stored history by
+         *     default), and the time to run timers up to.
+         */
+        SimulateOptions: {
+            /** @description Segment messages, each with an optional `input` id. */
+            events?: components["schemas"]["SegmentMessage"][] | null;
+            /** @description RFC 3339. */
+            until?: string | null;
         };
         /** @description Where an event count starts. */
         Since: "entry" | "step";
@@ -1030,6 +1929,53 @@ export interface components {
         };
         /** @description The kind of a step. */
         StepKind: "milestone" | "remaining" | "wait" | "send" | "exit";
+        StepStats: {
+            /**
+             * Format: uint64
+             * @description Profiles at the step now.
+             */
+            at: number;
+            /**
+             * Format: uint64
+             * @description Profiles in the step's audience now.
+             */
+            audience: number;
+            connections: components["schemas"]["ConnectionStats"][];
+            /** Format: uint64 */
+            entered: number;
+            /** Format: uint64 */
+            exited: number;
+            key: string | null;
+            step: string;
+        };
+        /** @description `GET /api/workspaces/{ws}/suppressions`. */
+        Suppressed: {
+            /** @description Identifiers whose messages are dropped. */
+            suppressed: string[];
+        };
+        /** @description `POST /api/journeys/{id}/simulate`: the NDJSON trace of SPEC §12 as a list. */
+        Trace: {
+            trace: components["schemas"]["TraceLine"][];
+        };
+        /** @description One trace line. */
+        TraceLine: {
+            /** @description `entered` / `exited` (delivery lines). */
+            action?: string | null;
+            /** @description RFC 3339 instant. */
+            at: string;
+            /** @description Audience id (audience lines, and deliveries of an audience's connections). */
+            audience?: string | null;
+            /** @description `entered` / `exited` / `control` / `goal` (step and journey lines). */
+            change?: string | null;
+            /** @description Connection id (delivery lines). */
+            connection?: string | null;
+            /** @description `step`, `journey` or `delivery`; `audience` for a standalone audience's changes. */
+            kind: string;
+            /** @description Step id (step and delivery lines). */
+            step?: string | null;
+            /** @description The profile key. */
+            user: string;
+        };
         /** @description `{"trait": PATH, "op": OP, "value"?, "for"?}`. */
         TraitCondition: {
             /** @description The comparison must have held continuously for this long. */
@@ -1056,11 +2002,61 @@ export interface components {
             /** @description Trait path holding an RFC 3339 time. */
             trait: string;
         };
+        /** @description One version's figures (also an audience's, under `stats`). */
+        VersionStats: {
+            /** Format: uint64 */
+            control: number;
+            /** Format: uint64 */
+            entered: number;
+            /** Format: uint64 */
+            exited: number;
+            /** Format: uint64 */
+            goal: number;
+            /** Format: uint64 */
+            in_journey: number;
+            /** @description `running`, or how it ended. */
+            state: string;
+            steps: components["schemas"]["StepStats"][];
+            /** Format: uint32 */
+            version: number;
+        };
+        /**
+         * @description A version's lifecycle state.
+         * @enum {string}
+         */
+        VersionStatus: "draft" | "published" | "stopped";
+        VersionView: {
+            closed_at: string | null;
+            historical: boolean;
+            published_at: string | null;
+            status: components["schemas"]["VersionStatus"];
+            stopped_at: string | null;
+            /** Format: uint32 */
+            version: number;
+        };
         /** @description What a wait step waits for. */
         Wait: {
             duration: string;
         } | {
             until: components["schemas"]["Until"];
+        };
+        /** @description The output's delivery worker now. */
+        WorkerState: {
+            /** Format: uint32 */
+            consecutive_failures: number;
+            /** Format: uint64 */
+            in_flight: number;
+            last_error: string | null;
+            last_error_at: string | null;
+            paused: boolean;
+            paused_until: string | null;
+        };
+        /** @description A workspace: a tenant's space holding inputs, profiles and events. */
+        Workspace: {
+            /** @description Stable id, used in URLs (`[a-z0-9_-]`, 1–64 characters). */
+            id: string;
+            /** @description Display name. */
+            name: string;
         };
     };
     responses: never;
@@ -1112,7 +2108,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1139,7 +2137,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AudienceList"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1170,7 +2170,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AudienceView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1199,7 +2201,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AudienceView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1250,9 +2254,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["AudiencePatch"];
             };
         };
         responses: {
@@ -1261,7 +2265,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AudienceView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1290,7 +2296,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AudienceMembersPage"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1348,7 +2356,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeliveryView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1370,18 +2380,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Success */
             "2XX": {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeliveryView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1408,7 +2416,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyList"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1439,7 +2449,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1468,7 +2480,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1519,9 +2533,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["JourneyPatch"];
             };
         };
         responses: {
@@ -1530,7 +2544,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1554,7 +2570,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["CloneOptions"];
             };
         };
         responses: {
@@ -1563,7 +2579,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1587,7 +2605,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["PublishOptions"];
             };
         };
         responses: {
@@ -1596,7 +2614,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1620,7 +2640,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["SimulateOptions"];
             };
         };
         responses: {
@@ -1629,7 +2649,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Trace"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1658,7 +2680,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyStats"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1710,18 +2734,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Success */
             "2XX": {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1743,18 +2765,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Success */
             "2XX": {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1781,7 +2801,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OpenApiDocument"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1808,7 +2830,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OutputList"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1828,9 +2852,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["NewOutput"];
             };
         };
         responses: {
@@ -1839,7 +2863,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OutputWithSecret"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1868,7 +2894,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OutputView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1919,9 +2947,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["NewOutputPatch"];
             };
         };
         responses: {
@@ -1930,7 +2958,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OutputView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1959,7 +2989,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeliveriesPage"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -1983,7 +3015,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["ReplayDead"];
             };
         };
         responses: {
@@ -1992,7 +3024,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Replayed"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2021,7 +3055,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OutputMembers"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2074,7 +3110,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["Rotate"];
             };
         };
         responses: {
@@ -2083,7 +3119,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OutputWithSecret"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2110,7 +3148,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Workspace"][];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2130,9 +3170,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["NewWorkspace"];
             };
         };
         responses: {
@@ -2141,7 +3181,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Workspace"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2170,7 +3212,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Workspace"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2199,7 +3243,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AttributeList"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2232,7 +3278,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AttributeView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2262,7 +3310,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AttributeView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2315,9 +3365,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["ComputedAttributePatch"];
             };
         };
         responses: {
@@ -2326,7 +3376,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AttributeView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2355,7 +3407,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Input"][];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2377,9 +3431,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["NewInput"];
             };
         };
         responses: {
@@ -2388,7 +3442,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Input"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2417,7 +3473,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProfilesPage"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2447,7 +3505,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProfileView"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2507,7 +3567,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EventsPage"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2536,7 +3598,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RejectedPage"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2565,7 +3629,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Suppressed"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2622,7 +3688,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2671,9 +3739,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["SegmentCall"];
             };
         };
         responses: {
@@ -2682,7 +3750,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Ingested"];
+                };
             };
             /** @description An error */
             "4XX": {
@@ -2702,9 +3772,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["MparticleBatch"][];
             };
         };
         responses: {
@@ -2733,9 +3803,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["MparticleBatch"];
             };
         };
         responses: {

@@ -5,12 +5,12 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use waymark_store::{EventPosition, Input, InputKind, ProfileId, TokenScope, Workspace};
 
 use super::Path;
-use super::views::{EventView, ProfileView};
+use super::views::{EventView, EventsPage, ProfileView, ProfilesPage, Suppressed};
 use crate::auth::Admin;
 use crate::bootstrap::new_secret;
 use crate::{ApiError, AppState};
@@ -31,7 +31,7 @@ pub(crate) async fn list_workspaces(
 }
 
 /// Body of `POST /api/workspaces`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewWorkspace {
     id: String,
@@ -79,7 +79,7 @@ pub(crate) async fn list_inputs(
 }
 
 /// Body of `POST /api/workspaces/{ws}/inputs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewInput {
     id: String,
@@ -195,10 +195,10 @@ pub(crate) async fn list_suppressions(
     State(state): State<AppState>,
     admin: Admin,
     Path(ws): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Suppressed>, ApiError> {
     admin.require_workspace(&ws)?;
-    let list = state.blocking(move |s| s.suppressed(&ws)).await?;
-    Ok(Json(json!({ "suppressed": list })))
+    let suppressed = state.blocking(move |s| s.suppressed(&ws)).await?;
+    Ok(Json(Suppressed { suppressed }))
 }
 
 /// `DELETE /api/workspaces/{ws}/suppressions/{identifier}`: lets its messages in again.
@@ -235,7 +235,7 @@ pub(crate) async fn profile_events(
     admin: Admin,
     Path((ws, user)): Path<(String, String)>,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventsPage>, ApiError> {
     admin.require_workspace(&ws)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_EVENTS);
@@ -258,7 +258,10 @@ pub(crate) async fn profile_events(
         .rev()
         .map(|(_, e)| EventView::from(e))
         .collect();
-    Ok(Json(json!({ "events": views, "next_cursor": next_cursor })))
+    Ok(Json(EventsPage {
+        events: views,
+        next_cursor,
+    }))
 }
 
 /// An events cursor: `<event time ms>.<arrival number>`.
@@ -302,7 +305,7 @@ pub(crate) async fn list_profiles(
     admin: Admin,
     Path(ws): Path<String>,
     query: Result<Query<ProfilesQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProfilesPage>, ApiError> {
     admin.require_workspace(&ws)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = query.limit.unwrap_or(50).clamp(1, MAX_PROFILES);
@@ -329,9 +332,10 @@ pub(crate) async fn list_profiles(
         _ => None,
     };
     let views: Vec<ProfileView> = page.into_iter().map(ProfileView::from).collect();
-    Ok(Json(
-        json!({ "profiles": views, "next_cursor": next_cursor }),
-    ))
+    Ok(Json(ProfilesPage {
+        profiles: views,
+        next_cursor,
+    }))
 }
 
 async fn existing_workspace(state: &AppState, ws: &str) -> Result<Workspace, ApiError> {

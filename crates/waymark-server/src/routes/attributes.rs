@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Path;
 use super::journeys::body;
+use super::views::AttributeList;
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -17,10 +18,10 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     admin: Admin,
     Path(ws): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AttributeList>, ApiError> {
     admin.require_workspace(&ws)?;
     let attributes = state.run(move |r| r.attributes(&ws)).await?;
-    Ok(Json(json!({ "attributes": attributes })))
+    Ok(Json(AttributeList { attributes }))
 }
 
 /// `POST /api/workspaces/{ws}/attributes`: values are filled from the workspace's stored

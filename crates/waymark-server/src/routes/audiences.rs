@@ -8,11 +8,12 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use waymark_runtime::Owner;
 
 use super::Path;
 use super::journeys::body;
+use super::views::{AudienceList, AudienceMembersPage};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -23,9 +24,9 @@ const MAX_MEMBERS: usize = 1000;
 pub(crate) async fn list(
     State(state): State<AppState>,
     admin: Admin,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AudienceList>, ApiError> {
     let audiences = state.run(move |r| r.audiences(&admin.0)).await?;
-    Ok(Json(json!({ "audiences": audiences })))
+    Ok(Json(AudienceList { audiences }))
 }
 
 /// `POST /api/audiences`: the audience runs at once over stored history.
@@ -91,16 +92,17 @@ pub(crate) async fn members(
     admin: Admin,
     Path(id): Path<String>,
     query: Result<Query<MembersQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AudienceMembersPage>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_MEMBERS);
     let cursor = query.cursor.unwrap_or(0);
     let page = state
         .run(move |r| r.audience_members(&admin.0, &id, cursor, limit))
         .await?;
-    Ok(Json(
-        json!({"members": page.members, "next_cursor": page.next_cursor}),
-    ))
+    Ok(Json(AudienceMembersPage {
+        members: page.members,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// `GET /api/audiences/{id}/members.csv`.

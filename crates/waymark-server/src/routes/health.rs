@@ -1,14 +1,14 @@
 //! Health and the answers for unknown paths and methods.
 
+use super::views::Health;
 use axum::Json;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
 
 use crate::ApiError;
 
 /// `GET /healthz`.
-pub(crate) async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub(crate) async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Any path the API does not have.

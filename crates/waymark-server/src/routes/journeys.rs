@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use waymark_runtime::Owner;
 use waymark_runtime::journeys::JourneyDoc;
 
 use super::Path;
+use super::views::{AccountView, IngestLimits, JourneyList, Trace};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -43,9 +44,9 @@ async fn reachable(state: &AppState, admin: &Admin, id: &str) -> Result<JourneyD
 pub(crate) async fn list(
     State(state): State<AppState>,
     admin: Admin,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JourneyList>, ApiError> {
     let journeys = state.run(move |r| r.journeys(&admin.0)).await?;
-    Ok(Json(json!({ "journeys": journeys })))
+    Ok(Json(JourneyList { journeys }))
 }
 
 /// `POST /api/journeys`: a draft.
@@ -190,17 +191,22 @@ pub(crate) async fn audience_csv(
 pub(crate) async fn account(
     State(state): State<AppState>,
     admin: Admin,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccountView>, ApiError> {
     admin.require_account()?;
     let workspaces = state.blocking(|s| s.workspaces()).await?;
-    let mut account = state.run(|r| r.account()).await?;
-    account["workspaces"] = json!(workspaces.len());
-    account["limits"] = json!({
-        "max_message_bytes": state.limits.max_message_bytes,
-        "max_batch_bytes": state.limits.max_batch_bytes,
-        "max_batch_messages": state.limits.max_batch_messages,
-    });
-    Ok(Json(account))
+    let credits = match state.run(|r| r.account()).await? {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
+    };
+    Ok(Json(AccountView {
+        credits,
+        workspaces: workspaces.len(),
+        limits: IngestLimits {
+            max_message_bytes: state.limits.max_message_bytes,
+            max_batch_bytes: state.limits.max_batch_bytes,
+            max_batch_messages: state.limits.max_batch_messages,
+        },
+    }))
 }
 
 /// `POST /api/journeys/{id}/simulate` with `{"events": [Segment messages]?, "until": TIME?}`:
@@ -210,7 +216,7 @@ pub(crate) async fn simulate(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Trace>, ApiError> {
     let options = optional_body(b)?;
     reachable(&state, &admin, &id).await?;
     let until = match options.get("until") {
@@ -255,5 +261,5 @@ pub(crate) async fn simulate(
         }
     };
     let trace = state.run(move |r| r.simulate(&id, events, until)).await?;
-    Ok(Json(json!({ "trace": trace })))
+    Ok(Json(Trace { trace }))
 }

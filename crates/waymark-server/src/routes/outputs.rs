@@ -7,14 +7,16 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use waymark_engine::time::parse_instant;
 use waymark_runtime::DeliveryFilter;
 use waymark_store::DeliveryStatus;
 
 use super::Path;
 use super::journeys::{body, optional_body};
+use super::views::{DeliveriesPage, OutputList, OutputMembers, Replayed};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 use waymark_runtime::Owner;
@@ -23,9 +25,9 @@ use waymark_runtime::Owner;
 pub(crate) async fn list(
     State(state): State<AppState>,
     admin: Admin,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OutputList>, ApiError> {
     let outputs = state.run(move |r| r.outputs(&admin.0)).await?;
-    Ok(Json(json!({ "outputs": outputs })))
+    Ok(Json(OutputList { outputs }))
 }
 
 /// `POST /api/outputs`.
@@ -95,9 +97,9 @@ pub(crate) async fn members(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OutputMembers>, ApiError> {
     let members = state.run(move |r| r.members(&admin.0, &id)).await?;
-    Ok(Json(json!({ "members": members })))
+    Ok(Json(OutputMembers { members }))
 }
 
 /// `GET /api/outputs/{id}/members.csv`.
@@ -145,7 +147,7 @@ pub(crate) async fn deliveries(
     admin: Admin,
     Path(id): Path<String>,
     query: Result<Query<DeliveriesQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeliveriesPage>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let filter = DeliveryFilter {
         status: q.status,
@@ -159,10 +161,10 @@ pub(crate) async fn deliveries(
     let page = state
         .run(move |r| r.deliveries(&admin.0, &id, &filter))
         .await?;
-    Ok(Json(json!({
-        "deliveries": page.deliveries,
-        "next_cursor": page.next_cursor,
-    })))
+    Ok(Json(DeliveriesPage {
+        deliveries: page.deliveries,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// `GET /api/deliveries/{id}`: one delivery with every attempt.
@@ -185,7 +187,7 @@ pub(crate) async fn replay(
 }
 
 /// Body of the bulk replay.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReplayDead {
     since: Option<String>,
@@ -198,12 +200,12 @@ pub(crate) async fn replay_dead(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Replayed>), ApiError> {
     let body: ReplayDead = serde_json::from_value(optional_body(b)?)
         .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
     let since = instant("since", body.since.as_deref())?;
     let replayed = state
         .run(move |r| r.replay_dead(&admin.0, &id, since))
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": replayed }))))
+    Ok((StatusCode::ACCEPTED, Json(Replayed { replayed })))
 }

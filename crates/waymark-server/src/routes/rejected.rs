@@ -1,14 +1,17 @@
 //! `GET /api/workspaces/{ws}/rejected`: the messages of a workspace that failed validation
 //! (SPEC §2), newest first, with how many each input has had rejected.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::{Query, State};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use waymark_engine::time::format_instant;
 use waymark_store::RejectedMessage;
 
 use super::Path;
+use super::views::present;
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -25,14 +28,25 @@ pub(crate) struct RejectedQuery {
 }
 
 /// A rejected message as the API shows it.
-#[derive(Debug, Serialize)]
-struct RejectedView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct RejectedView {
     seq: u64,
     input: String,
     received_at: String,
     code: String,
     message: String,
     excerpt: String,
+}
+
+/// The answer: a page of rejected messages and the counts per input.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(transform = present)]
+pub(crate) struct RejectedPage {
+    rejected: Vec<RejectedView>,
+    /// Rejected messages per input id, all time.
+    counts: BTreeMap<String, u64>,
+    /// Pass as `before` for the next page; `null` at the end.
+    next: Option<u64>,
 }
 
 impl From<RejectedMessage> for RejectedView {
@@ -56,7 +70,7 @@ pub(crate) async fn list(
     admin: Admin,
     Path(ws): Path<String>,
     query: Result<Query<RejectedQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RejectedPage>, ApiError> {
     admin.require_workspace(&ws)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
@@ -77,7 +91,9 @@ pub(crate) async fn list(
         .then(|| records.last().map(|r| r.seq))
         .flatten();
     let views: Vec<RejectedView> = records.into_iter().map(RejectedView::from).collect();
-    Ok(Json(
-        json!({"rejected": views, "counts": counts, "next": next}),
-    ))
+    Ok(Json(RejectedPage {
+        rejected: views,
+        counts,
+        next,
+    }))
 }

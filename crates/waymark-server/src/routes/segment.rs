@@ -5,7 +5,6 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::request::Parts;
-use serde_json::{Value, json};
 use waymark_engine::MessageKind;
 use waymark_ingest::segment::{Endpoint, read_envelope};
 use waymark_store::Input;
@@ -13,6 +12,7 @@ use waymark_store::Input;
 use super::Path;
 use super::accept;
 use super::body::{GZIP_SLACK, check_json_content, decode, read_capped, received_now};
+use super::views::Ingested;
 use crate::auth::basic_credentials;
 use crate::{ApiError, AppState};
 
@@ -38,7 +38,7 @@ pub(crate) async fn ingest(
     Path(call): Path<String>,
     parts: Parts,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Ingested>, ApiError> {
     let endpoint = endpoint(&call).ok_or_else(|| ApiError::not_found("no such endpoint"))?;
     let received_at = received_now();
     let basic = basic_credentials(&parts);
@@ -78,7 +78,7 @@ pub(crate) async fn ingest(
     accept::store(&state, input, received_at, parsed).await?;
     match refused {
         Some(error) => Err(error.into()),
-        None => Ok(Json(json!({"success": true}))),
+        None => Ok(Json(Ingested { success: true })),
     }
 }
 

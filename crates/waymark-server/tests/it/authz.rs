@@ -21,7 +21,7 @@ use crate::support::*;
 
 /// Who calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Caller {
+pub(crate) enum Caller {
     Nobody,
     WriteKey,
     Foreign,
@@ -69,11 +69,11 @@ const ACCOUNT_SENTINELS: &[&str] = &[
 
 /// One row: a route, the concrete request, and the status per caller (in `CALLERS`
 /// order).
-struct Row {
-    method: &'static str,
-    template: &'static str,
+pub(crate) struct Row {
+    pub(crate) method: &'static str,
+    pub(crate) template: &'static str,
     path: String,
-    body: Option<Value>,
+    pub(crate) body: Option<Value>,
     expect: [u16; 5],
 }
 
@@ -128,7 +128,7 @@ fn account_journey() -> Value {
 }
 
 /// The matrix. `{delivery}` is replaced by a delivery id of `shop-hook`.
-fn matrix() -> Vec<Row> {
+pub(crate) fn matrix() -> Vec<Row> {
     const PUBLIC: [u16; 5] = [200, 200, 200, 200, 200];
     // Admin routes about shop's things: only shop's and the account's tokens reach them;
     // another workspace's token is told they do not exist.
@@ -492,7 +492,7 @@ fn matrix() -> Vec<Row> {
 }
 
 /// A server seeded with the fixture, and the id of one of `shop-hook`'s deliveries.
-async fn seeded() -> (App, String) {
+pub(crate) async fn seeded() -> (App, String) {
     let app = App::new();
     let created = |resp: Resp, what: &str| {
         assert_eq!(resp.status, StatusCode::CREATED, "{what}: {}", resp.text());
@@ -601,7 +601,7 @@ async fn wait_for_delivery(app: &App) -> String {
     }
 }
 
-fn request_for(row: &Row, caller: Caller, delivery: &str) -> Req {
+pub(crate) fn request_for(row: &Row, caller: Caller, delivery: &str) -> Req {
     let path = row.path.replace("{delivery}", delivery);
     let mut req = request(row.method.to_uppercase().parse().unwrap(), &path);
     if let Some(body) = &row.body {

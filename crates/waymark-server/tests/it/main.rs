@@ -12,7 +12,9 @@
 //! - `corrupt`: unreadable stored journeys are errors, not panics;
 //! - `overload`: a store that is busy or failing — 429/503 with `Retry-After`;
 //! - `fjall`: end to end on the durable store, across a restart;
-//! - `routing`: health, unknown paths and methods.
+//! - `routing`: health, unknown paths and methods;
+//! - `schemas`: the OpenAPI document's schemas hold for real bodies (`schema_check` checks
+//!   them).
 
 mod admin;
 mod authz;
@@ -22,5 +24,7 @@ mod limits;
 mod mparticle;
 mod overload;
 mod routing;
+mod schema_check;
+mod schemas;
 mod segment;
 mod support;

@@ -1,0 +1,259 @@
+//! Outputs, their deliveries and list members.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+use waymark_engine::time::Millis;
+
+use super::common::{DeliveryCounts, Owner, present};
+
+/// `GET /api/outputs`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
+pub(crate) struct OutputList {
+    /// Built by the runtime (`waymark_runtime::view::output`).
+    #[schemars(with = "Vec<OutputView>")]
+    pub(crate) outputs: Vec<Value>,
+}
+
+/// The kinds of output (SPEC §7).
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+enum OutputKind {
+    Webhook,
+    Segment,
+    File,
+    List,
+}
+
+/// An output with delivery counts and its worker's state. Secrets never show here, only
+/// whether they are set (`secret_set`, `write_key_set`, `previous_secret_set`).
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+pub(crate) struct OutputView {
+    #[serde(flatten)]
+    fields: OutputFields,
+    #[serde(default)]
+    secret_set: Option<bool>,
+    #[serde(default)]
+    write_key_set: Option<bool>,
+    #[serde(default)]
+    previous_secret_set: Option<bool>,
+}
+
+/// An output as answered when made or rotated: its secret or write key shows this once.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+pub(crate) struct OutputWithSecret {
+    #[serde(flatten)]
+    fields: OutputFields,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    write_key: Option<String>,
+    #[serde(default)]
+    secret_set: Option<bool>,
+    #[serde(default)]
+    write_key_set: Option<bool>,
+    #[serde(default)]
+    previous_secret_set: Option<bool>,
+}
+
+/// What every output answer has.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+struct OutputFields {
+    id: String,
+    name: Option<String>,
+    kind: OutputKind,
+    /// Webhook receiver.
+    #[serde(default)]
+    url: Option<String>,
+    /// Segment-compatible endpoint.
+    #[serde(default)]
+    endpoint: Option<String>,
+    /// File output's path.
+    #[serde(default)]
+    path: Option<String>,
+    disabled: bool,
+    #[serde(default)]
+    disabled_reason: Option<String>,
+    owner: Owner,
+    /// Delivery settings the output overrides; absent when it overrides none.
+    #[serde(default)]
+    #[schemars(with = "DeliverySettings")]
+    delivery: Option<DeliverySettings>,
+    previous_secret_until: Option<String>,
+    created_at: String,
+    deliveries: DeliveryCounts,
+    state: WorkerState,
+}
+
+/// What an output sets for its deliveries (the runtime's `DeliverySettings`); every field
+/// falls back to the deployment's default.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+pub(crate) struct DeliverySettings {
+    /// Requests in flight at once, across users.
+    concurrency: Option<u32>,
+    /// Most requests per second (fractions allowed).
+    rate_per_second: Option<f64>,
+    /// The wait after each failed attempt, first to last (`30s`, `5m`, `1h`); the last
+    /// repeats.
+    retry_waits: Option<Vec<String>>,
+    /// Attempts in all before a delivery is parked as dead.
+    max_attempts: Option<u32>,
+    /// Whole-request timeout, in milliseconds.
+    timeout_ms: Option<u64>,
+    /// Failed attempts in a row that pause the whole output.
+    pause_after_failures: Option<u32>,
+}
+
+/// The output's delivery worker now.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+struct WorkerState {
+    paused: bool,
+    paused_until: Option<String>,
+    consecutive_failures: u32,
+    in_flight: u64,
+    last_error: Option<String>,
+    last_error_at: Option<String>,
+}
+
+/// `GET /api/outputs/{id}/deliveries`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
+pub(crate) struct DeliveriesPage {
+    /// Built by the runtime (`waymark_runtime::view::delivery`).
+    #[schemars(with = "Vec<DeliveryView>")]
+    pub(crate) deliveries: Vec<Value>,
+    /// Pass as `cursor` for the next page; `null` at the end.
+    pub(crate) next_cursor: Option<u64>,
+}
+
+/// Where a delivery stands.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Dead,
+    Discarded,
+}
+
+/// A delivery: its outbox record with every attempt (times in epoch milliseconds), the
+/// `messageId` receivers see, and whom it is about.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+pub(crate) struct DeliveryView {
+    id: String,
+    output: String,
+    seq: u64,
+    /// Pass as `cursor` to page on after this one.
+    cursor: u64,
+    payload: DeliveryPayload,
+    status: DeliveryStatus,
+    attempts: u32,
+    next_attempt_at: Millis,
+    last_error: Option<String>,
+    created_at: Millis,
+    updated_at: Millis,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    attempt_log: Vec<Attempt>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    message_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    anonymous_id: Option<String>,
+}
+
+/// What a delivery says: a step's (or audience's) membership change.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+struct DeliveryPayload {
+    journey_id: String,
+    journey_version: u32,
+    step_id: String,
+    step_key: String,
+    connection_id: String,
+    /// `event`, `identify` or `list`.
+    mode: String,
+    /// `entered` or `exited`.
+    action: String,
+    user_id: Option<String>,
+    anonymous_id: Option<String>,
+    entry_number: u32,
+    at: Millis,
+    /// The profile's workspace and id, when known.
+    #[serde(default)]
+    profile: Option<Vec<Value>>,
+    /// Trait paths the connection names.
+    #[serde(default)]
+    traits: Option<Vec<String>>,
+}
+
+/// One attempt to send a delivery.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+struct Attempt {
+    at: Millis,
+    latency_ms: u64,
+    /// The receiver's HTTP status, when it answered.
+    #[serde(default)]
+    status: Option<u16>,
+    /// `delivered`, `retry`, `dead` or `disabled`.
+    outcome: String,
+    #[serde(default)]
+    error: Option<String>,
+    /// The start of the response body.
+    #[serde(default)]
+    response: Option<String>,
+}
+
+/// `GET /api/outputs/{id}/members`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
+pub(crate) struct OutputMembers {
+    /// The list's documents as stored.
+    #[schemars(with = "Vec<ListMember>")]
+    pub(crate) members: Vec<Value>,
+}
+
+/// A profile a list output holds.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+struct ListMember {
+    key: String,
+    step_key: String,
+    user_id: Option<String>,
+    anonymous_id: Option<String>,
+    /// Epoch milliseconds.
+    entered_at: Millis,
+    journey_id: String,
+    step_id: String,
+}
+
+/// `POST /api/outputs/{id}/deliveries/replay`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(transform = present)]
+pub(crate) struct Replayed {
+    /// How many dead deliveries were queued again.
+    pub(crate) replayed: usize,
+}
