@@ -38,7 +38,7 @@ pub struct Activation {
 }
 
 /// Where a journey stands in the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Phase {
     /// Added, waiting for its start.
     Waiting,
@@ -48,7 +48,7 @@ pub(crate) enum Phase {
 }
 
 /// One journey's place in the engine's life.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Lifecycle {
     pub(crate) phase: Phase,
     /// A user's machine runs only once the user is awake in this journey (added journeys
