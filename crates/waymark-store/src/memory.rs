@@ -15,6 +15,7 @@ use waymark_engine::Message;
 use waymark_engine::time::Millis;
 
 use crate::apply::{self, Tx};
+use crate::checkpoint::{self, Checkpoint};
 use crate::feed::{Commit, CommittedBatch, Feed};
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, MAX_REJECTED_KEPT, Profile,
@@ -38,6 +39,8 @@ struct State {
     tokens: BTreeMap<String, AdminToken>,
     /// Collection → id → body.
     documents: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Partition → its two checkpoint slots, sealed as fjall keeps them.
+    checkpoints: BTreeMap<String, [Option<Vec<u8>>; 2]>,
     outbox: outbox::Outbox,
     feed: Feed,
 }
@@ -613,6 +616,23 @@ impl Store for MemoryStore {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    fn put_checkpoint(&self, partition: &str, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        crate::check_name("a partition", partition)?;
+        let mut state = self.lock()?;
+        let slots = state.checkpoints.entry(partition.to_string()).or_default();
+        let (slot, generation) = checkpoint::next_slot(slots.iter().map(|s| s.as_deref()));
+        slots[usize::from(slot)] = Some(checkpoint::seal(generation, checkpoint));
+        Ok(())
+    }
+
+    fn checkpoint(&self, partition: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let state = self.lock()?;
+        let Some(slots) = state.checkpoints.get(partition) else {
+            return Ok(None);
+        };
+        Ok(checkpoint::latest(slots.iter().map(|s| s.as_deref())).map(|s| s.checkpoint))
     }
 
     fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {

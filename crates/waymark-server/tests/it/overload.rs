@@ -230,6 +230,18 @@ impl Store for FaultyStore {
     fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError> {
         self.inner.outbox_erase(keys)
     }
+    fn put_checkpoint(
+        &self,
+        partition: &str,
+        checkpoint: &waymark_store::Checkpoint,
+    ) -> Result<(), StoreError> {
+        self.read()?;
+        self.inner.put_checkpoint(partition, checkpoint)
+    }
+    fn checkpoint(&self, partition: &str) -> Result<Option<waymark_store::Checkpoint>, StoreError> {
+        self.read()?;
+        self.inner.checkpoint(partition)
+    }
     fn record_rejected(
         &self,
         workspace: &str,
