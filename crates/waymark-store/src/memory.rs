@@ -527,9 +527,10 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn for_each_event_by_arrival(
+    fn for_each_event_arrived_after(
         &self,
         workspace: &str,
+        after: u64,
         visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError> {
         // Copied out and sorted first, so that `visit` may call back into the store.
@@ -541,7 +542,7 @@ impl Store for MemoryStore {
             let mut arrived = Vec::new();
             for (&id, events) in &space.events {
                 let owner = space.profiles.get(&id);
-                for (&(_, seq), event) in events {
+                for (&(_, seq), event) in events.iter().filter(|((_, seq), _)| *seq > after) {
                     arrived.push(ArrivedEvent {
                         seq,
                         profile: id,

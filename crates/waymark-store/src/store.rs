@@ -181,6 +181,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         workspace: &str,
         visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        self.for_each_event_arrived_after(workspace, 0, visit)
+    }
+    /// As [`Store::for_each_event_by_arrival`], for the events whose sequence number is
+    /// above `after` only (the log after a checkpoint's cursor): only those are read.
+    fn for_each_event_arrived_after(
+        &self,
+        workspace: &str,
+        after: u64,
+        visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError>;
 
     /// Subscribes to the commit feed, replacing (disconnecting) any previous subscriber.

@@ -1139,7 +1139,7 @@ pub fn a_new_subscriber_replaces_the_old_one(store: &dyn Store) {
 }
 
 /// Every event of the workspace by seq (not by time), owned by the surviving profile after
-/// merges; other workspaces' events are not visited.
+/// merges; other workspaces' events are not visited; the log after a cursor is its tail.
 pub fn events_by_arrival_follow_seq_across_merges(store: &dyn Store) {
     workspace(store, "w");
     workspace(store, "x");
@@ -1194,6 +1194,14 @@ pub fn events_by_arrival_follow_seq_across_merges(store: &dyn Store) {
         .for_each_event_by_arrival("nope", &mut |_| none += 1)
         .unwrap();
     assert_eq!(none, 0);
+    // After a cursor: the same events, from the next seq on.
+    for after in 0..=4 {
+        let mut tail = Vec::new();
+        store
+            .for_each_event_arrived_after("w", after, &mut |e| tail.push(e.seq))
+            .unwrap();
+        assert_eq!(tail, (after + 1..=4).collect::<Vec<_>>());
+    }
 }
 
 /// `profile_by_id` finds a profile by its internal id, in its workspace only.

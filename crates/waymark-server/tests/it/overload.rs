@@ -151,12 +151,14 @@ impl Store for FaultyStore {
     fn profile_by_id(&self, workspace: &str, id: ProfileId) -> Result<Option<Profile>, StoreError> {
         self.inner.profile_by_id(workspace, id)
     }
-    fn for_each_event_by_arrival(
+    fn for_each_event_arrived_after(
         &self,
         workspace: &str,
+        after: u64,
         visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError> {
-        self.inner.for_each_event_by_arrival(workspace, visit)
+        self.inner
+            .for_each_event_arrived_after(workspace, after, visit)
     }
     fn subscribe(&self) -> std::sync::mpsc::Receiver<Commit> {
         self.inner.subscribe()

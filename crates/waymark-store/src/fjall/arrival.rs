@@ -1,6 +1,8 @@
 //! Events in arrival order. Event keys are `ws ‖ profile ‖ time ‖ seq`, so there is no
 //! index by seq: the workspace's event keys are collected and sorted by seq in memory
 //! (about 40 bytes per event), then each event and its owner are read from one snapshot.
+//! Reading the log after a cursor still walks every key, but reads and decodes only the
+//! events after it.
 
 use std::collections::HashMap;
 
@@ -12,10 +14,12 @@ use super::open::{Keyspaces, decode};
 use crate::model::{ArrivedEvent, Profile, ProfileId, StoredEvent};
 use crate::store::StoreError;
 
-/// Calls `visit` with every event of `workspace` by seq, with its owner's current keys.
-pub(super) fn for_each_event_by_arrival(
+/// Calls `visit` with every event of `workspace` above seq `after`, by seq, with its
+/// owner's current keys.
+pub(super) fn for_each_event_arrived_after(
     ks: &Keyspaces,
     workspace: &str,
+    after: u64,
     visit: &mut dyn FnMut(ArrivedEvent),
 ) -> Result<(), StoreError> {
     let snapshot = ks.db.snapshot();
@@ -25,7 +29,9 @@ pub(super) fn for_each_event_by_arrival(
         let key = guard.key().map_err(backend)?;
         let (profile, seq) = keys::event_parts(&key, ws_prefix.len())
             .ok_or_else(|| StoreError::Backend("a malformed event key".into()))?;
-        arrived.push((seq, profile, key));
+        if seq > after {
+            arrived.push((seq, profile, key));
+        }
     }
     arrived.sort_unstable_by_key(|&(seq, _, _)| seq);
     let mut owners: HashMap<ProfileId, (Option<String>, Option<String>)> = HashMap::new();

@@ -695,12 +695,13 @@ impl Store for FjallStore {
         Ok(())
     }
 
-    fn for_each_event_by_arrival(
+    fn for_each_event_arrived_after(
         &self,
         workspace: &str,
+        after: u64,
         visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError> {
-        super::arrival::for_each_event_by_arrival(&self.ks, workspace, visit)
+        super::arrival::for_each_event_arrived_after(&self.ks, workspace, after, visit)
     }
 
     fn subscribe(&self) -> Receiver<Commit> {
