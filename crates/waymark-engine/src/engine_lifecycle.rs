@@ -301,6 +301,17 @@ impl Engine {
         self.lifecycles[usize::from(j)].phase = Phase::Stopped;
     }
 
+    /// How many journeys the engine holds, stopped ones included (their indices stay).
+    pub fn journey_count(&self) -> usize {
+        self.journeys.len()
+    }
+
+    /// The definition journey `j` runs, as added or last replaced (a restart compares it
+    /// with the stored one to see an edit made after a checkpoint).
+    pub fn journey_model(&self, j: u16) -> &Journey {
+        &self.journey_models[usize::from(j)]
+    }
+
     /// Whether journey `j` is stopped.
     pub fn is_stopped(&self, j: u16) -> bool {
         self.lifecycles[usize::from(j)].phase == Phase::Stopped

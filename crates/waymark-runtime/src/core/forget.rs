@@ -29,6 +29,11 @@ impl Core {
                 .or_else(|| profile.anonymous_ids.first().cloned());
             self.deleted.insert((workspace.to_string(), profile.id));
             self.forget(workspace, profile.id, fallback)?;
+            // A checkpoint taken before the deletion still holds the profile, and the log
+            // no longer does: replace it now, so that a restart cannot bring it back.
+            if self.partitions.contains_key(workspace) {
+                self.write_checkpoint(workspace)?;
+            }
         }
         Ok(deleted)
     }

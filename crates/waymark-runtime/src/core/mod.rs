@@ -1,6 +1,7 @@
 //! The engine thread's state: running versions, who is who, outputs, and what is waiting to
 //! be written to the outbox. Only the engine thread touches it.
 
+mod checkpoints;
 mod delivery_stats;
 mod forget;
 mod history;
@@ -275,7 +276,7 @@ impl Core {
             else {
                 continue;
             };
-            self.runners[runner].count(std::slice::from_ref(t));
+            self.runners[runner].count(workspace, std::slice::from_ref(t));
             let TransitionKind::Delivery {
                 step,
                 connection,

@@ -5,6 +5,7 @@ mod receiver;
 mod support;
 
 mod activation;
+mod checkpoint;
 mod deletion;
 mod delivery_inspect;
 mod delivery_order;
