@@ -147,8 +147,10 @@ impl Core {
             .map_err(|e| RuntimeError::new(500, "checkpoint", e.to_string()))?;
         let cursor = p.watermark;
         let mark = (cursor, p.engine.clock());
+        let (bytes, users) = (state.len(), p.engine.user_count());
         self.store
             .put_checkpoint(workspace, &Checkpoint { cursor, state })?;
+        tracing::info!(workspace, cursor, bytes, users, "checkpoint written");
         let now = self.clock.now();
         if let Some(p) = self.partitions.get_mut(workspace) {
             p.saved = Some(mark);
