@@ -54,7 +54,9 @@ struct UserState {
 /// it is given, with one profile per user that all of them read.
 ///
 /// Its whole state is what a checkpoint encodes (`engine_checkpoint.rs`): a field added
-/// here is kept across restarts unless it is marked `skip` and rebuilt there.
+/// here is kept across restarts unless it is marked `skip` and rebuilt there. The serde
+/// impls are the checkpoint's body: read one with [`Engine::from_checkpoint`], which checks
+/// it and rebuilds what is skipped, not with serde directly.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Engine {
     catalog: Catalog,
