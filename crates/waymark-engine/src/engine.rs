@@ -81,6 +81,9 @@ pub struct Engine {
     /// one call).
     #[serde(skip)]
     receipt: Option<Millis>,
+    /// Written apart by a checkpoint, without the keys of removed users (a deleted
+    /// profile's identifier must not outlive its deletion on disk).
+    #[serde(skip)]
     keys: Vec<Box<str>>,
     /// Profile key (its UTF-8 bytes) to user. Every event looks a user up: keys of up to
     /// 16 bytes are kept in the table itself, so that finding one does not also fetch the

@@ -49,8 +49,8 @@ impl Engine {
         out.extend_from_slice(MAGIC);
         out.push(CHECKPOINT_VERSION);
         out.extend_from_slice(&[0; 4]);
-        let mut out =
-            postcard::to_extend(self, out).map_err(|e| CheckpointError::Encode(e.to_string()))?;
+        let mut out = postcard::to_extend(&(self, Keys(self)), out)
+            .map_err(|e| CheckpointError::Encode(e.to_string()))?;
         let crc = crc32fast::hash(&out[HEADER..]);
         out[MAGIC.len() + 1..HEADER].copy_from_slice(&crc.to_le_bytes());
         Ok(out)
@@ -72,11 +72,12 @@ impl Engine {
         if crc32fast::hash(body) != u32::from_le_bytes(crc) {
             return Err(CheckpointError::Checksum);
         }
-        let (mut engine, rest): (Engine, _) =
+        let ((mut engine, keys), rest): ((Engine, Vec<Box<str>>), _) =
             postcard::take_from_bytes(body).map_err(|e| CheckpointError::Body(e.to_string()))?;
         if !rest.is_empty() {
             return Err(CheckpointError::Body("trailing bytes".into()));
         }
+        engine.keys = keys;
         engine.check().map_err(CheckpointError::Body)?;
         engine
             .catalog
@@ -148,5 +149,22 @@ impl Engine {
             ));
         }
         Ok(())
+    }
+}
+
+/// The users' keys as a checkpoint writes them: a removed user's is left empty (nothing
+/// reads it once its leaving transitions are handled, and the profile may be deleted).
+struct Keys<'a>(&'a Engine);
+
+impl serde::Serialize for Keys<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let engine = self.0;
+        s.collect_seq(
+            engine
+                .keys
+                .iter()
+                .zip(&engine.users)
+                .map(|(key, user)| if user.removed { "" } else { &**key }),
+        )
     }
 }

@@ -30,8 +30,10 @@ impl Core {
             self.deleted.insert((workspace.to_string(), profile.id));
             self.forget(workspace, profile.id, fallback)?;
             // A checkpoint taken before the deletion still holds the profile, and the log
-            // no longer does: replace it now, so that a restart cannot bring it back.
+            // no longer does: replace both of the store's slots now, so that neither a
+            // restart nor the disk keeps it (the store erases old values with the rest).
             if self.partitions.contains_key(workspace) {
+                self.write_checkpoint(workspace)?;
                 self.write_checkpoint(workspace)?;
             }
         }

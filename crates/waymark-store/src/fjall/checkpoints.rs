@@ -1,7 +1,8 @@
 //! Partition checkpoints on fjall: `ws(partition) ‖ slot` → sealed record (see
 //! `crate::checkpoint`), written from the caller's thread as one insert and synced before
-//! returning. The keyspace separates values from keys (blob files): a checkpoint is large
-//! and replaced often, and kept out of the LSM tree it costs no compaction rewrites.
+//! returning. The keyspace is an ordinary one, erased like the others (a checkpoint holds
+//! profile keys, which the right to be forgotten must reach; blob files would keep an old
+//! value past a full compaction).
 
 use ::fjall::{Database, Keyspace, PersistMode};
 

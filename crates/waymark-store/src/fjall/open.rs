@@ -184,12 +184,7 @@ impl Keyspaces {
             outbox_chains: keyspace("outbox_chains")?,
             outbox_group_counts: keyspace("outbox_group_counts")?,
             outbox_by_key: keyspace("outbox_by_key")?,
-            checkpoints: db
-                .keyspace("checkpoints", || {
-                    KeyspaceCreateOptions::default()
-                        .with_kv_separation(Some(::fjall::KvSeparationOptions::default()))
-                })
-                .map_err(backend)?,
+            checkpoints: keyspace("checkpoints")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
