@@ -75,8 +75,9 @@ def main():
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     cfg = os.path.join(args.workdir, "waymark.toml")
+    # No periodic checkpoint at first, so that the first start has none to load.
     with open(cfg, "w") as f:
-        f.write(config(args.port))
+        f.write(config(args.port) + "\n[runtime]\ncheckpoint_interval_ms = 0\n")
     log = os.path.join(args.workdir, "serve.log")
     summary = {}
 
@@ -103,6 +104,8 @@ def main():
     proc.wait(timeout=120)
 
     proc, base, summary["start_without_checkpoint"] = timed_start(args, cfg, log)
+    with open(cfg, "w") as f:
+        f.write(config(args.port))
     t = time.perf_counter()
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=300)
