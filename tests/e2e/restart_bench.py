@@ -36,7 +36,7 @@ from publish_bench import WRITE_KEY, call, config, rss_mb, wait_healthy  # noqa:
 def serve(args, cfg, log):
     proc = subprocess.Popen(
         [args.bin, "serve", "--data", os.path.join(args.workdir, "data"), "--config", cfg],
-        stdout=subprocess.DEVNULL, stderr=open(log, "a"))
+        stdout=open(log, "a"), stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{args.port}"
 
 
@@ -59,7 +59,8 @@ def timed_start(args, cfg, log):
 
 
 def checkpoint_bytes(log):
-    sizes = re.findall(r"bytes=(\d+)", open(log).read())
+    text = re.sub(r"\x1b\[[0-9;]*m", "", open(log).read())
+    sizes = re.findall(r"bytes=(\d+)", text)
     return int(sizes[-1]) if sizes else None
 
 
