@@ -82,6 +82,10 @@ impl Core {
         for ws in due {
             if let Err(e) = self.write_checkpoint(&ws) {
                 tracing::error!(workspace = %ws, error = %e, "cannot write a checkpoint");
+                // Tried again after the interval, not at every turn of the engine loop.
+                if let Some(p) = self.partitions.get_mut(&ws) {
+                    p.saved_at = now;
+                }
             }
         }
     }
