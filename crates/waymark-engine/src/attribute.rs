@@ -5,23 +5,24 @@
 //! window as it slides, and [`AttributeState::next_change`] says when it next may change
 //! with no new event (the engine sets a timer, as for event windows).
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::Aggregate;
 use crate::time::Millis;
 
 /// What the engine keeps of one attribute for one user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum AttributeState {
     /// No window: the aggregate so far.
     Running(Fold),
     /// A window: the matching events not yet older than it, oldest first, each with the
     /// property value it carried (`None` for `count`, or when it had none).
-    Windowed(Vec<(Millis, Option<Value>)>),
+    Windowed(#[serde(with = "crate::wire::windowed")] Vec<(Millis, Option<Value>)>),
 }
 
 /// An aggregate being folded, one value at a time in time order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Fold {
     Count(u64),
     Sum(f64),
@@ -31,8 +32,8 @@ pub(crate) enum Fold {
         sum: f64,
         n: u64,
     },
-    First(Option<(Millis, Value)>),
-    Last(Option<(Millis, Value)>),
+    First(#[serde(with = "crate::wire::stamped")] Option<(Millis, Value)>),
+    Last(#[serde(with = "crate::wire::stamped")] Option<(Millis, Value)>),
     /// The distinct values' JSON text, sorted.
     Unique(Vec<String>),
 }

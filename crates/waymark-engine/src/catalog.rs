@@ -1,6 +1,7 @@
 //! Engine-wide interning: event names, counters, trait slots, inputs, consent purposes and
 //! time zones get small integer ids so that per-user state stays compact.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
@@ -12,7 +13,9 @@ use crate::model::{Aggregate, ComputedAttribute, Filter};
 use crate::time::Millis;
 
 /// Strings to dense ids (looked up for every event: foldhash, as for the user index).
-#[derive(Debug, Default)]
+/// A checkpoint keeps the names only: the ids are their positions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<String>", into = "Vec<String>")]
 pub(crate) struct Interner {
     ids: HashMap<String, u32, foldhash::fast::RandomState>,
     names: Vec<String>,
@@ -41,11 +44,28 @@ impl Interner {
     }
 }
 
+impl From<Vec<String>> for Interner {
+    fn from(names: Vec<String>) -> Self {
+        let mut interner = Self::default();
+        names.iter().for_each(|n| {
+            interner.intern(n);
+        });
+        interner
+    }
+}
+
+impl From<Interner> for Vec<String> {
+    fn from(interner: Interner) -> Self {
+        interner.names
+    }
+}
+
 /// What one per-user event counter counts: events of one name passing every filter, from
 /// the selected inputs, optionally inside a fixed interval.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CounterSpec {
     pub(crate) name: u32,
+    #[serde(with = "crate::wire::filters")]
     pub(crate) filters: Vec<Filter>,
     pub(crate) between: Option<(Millis, Millis)>,
     pub(crate) inputs: Option<Vec<u32>>,
@@ -78,9 +98,10 @@ impl CounterSpec {
 }
 
 /// A computed attribute as profiles keep it.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct AttributeSpec {
     pub(crate) name: String,
+    #[serde(with = "crate::wire::filters")]
     pub(crate) filters: Vec<Filter>,
     pub(crate) aggregate: Aggregate,
     pub(crate) property: Option<String>,
@@ -114,7 +135,7 @@ impl AttributeSpec {
 }
 
 /// The shared vocabulary of every journey, audience and computed attribute in one engine.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Catalog {
     pub(crate) event_names: Interner,
     pub(crate) counters: Vec<CounterSpec>,
@@ -125,6 +146,8 @@ pub(crate) struct Catalog {
     pub(crate) inputs: Interner,
     pub(crate) purposes: Interner,
     zone_ids: Interner,
+    /// Loaded again by name from `zone_ids` when a checkpoint is read.
+    #[serde(skip)]
     pub(crate) zones: Vec<TimeZone>,
 }
 
@@ -249,6 +272,18 @@ impl Catalog {
             .copied()
             .filter(|id| self.counters[*id as usize].matches(event, input, received))
             .collect()
+    }
+
+    /// Loads the time zones of `zone_ids` again (a catalog read from a checkpoint keeps
+    /// their names only); `Err` with the name of one that no longer loads.
+    pub(crate) fn load_zones(&mut self) -> Result<(), String> {
+        self.zones = self
+            .zone_ids
+            .names
+            .iter()
+            .map(|name| TimeZone::get(name).map_err(|_| name.clone()))
+            .collect::<Result<_, _>>()?;
+        Ok(())
     }
 
     /// The id of a time zone by IANA name, loading it on first use; `None` when unknown.

@@ -2,6 +2,7 @@
 //! parent, children and subtree ranges; criteria with interned counters and trait slots.
 
 use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use smallvec::SmallVec;
 
@@ -17,7 +18,7 @@ use crate::time::{ClockTime, DailyWindow, DaySet, Millis, parse_time_zone};
 pub(crate) type StepIndex = u16;
 
 /// A criterion ready to evaluate.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Crit {
     All(Vec<Crit>),
     Any(Vec<Crit>),
@@ -32,6 +33,7 @@ pub(crate) enum Crit {
     Trait {
         slot: u32,
         op: Op,
+        #[serde(with = "crate::wire::optional_value")]
         value: Option<Value>,
         held_for: Option<i64>,
     },
@@ -39,12 +41,14 @@ pub(crate) enum Crit {
     /// missing.
     Missing {
         op: Op,
+        #[serde(with = "crate::wire::optional_value")]
         value: Option<Value>,
     },
     /// A comparison on a computed attribute.
     Attribute {
         id: u32,
         op: Op,
+        #[serde(with = "crate::wire::optional_value")]
         value: Option<Value>,
     },
     MemberOf {
@@ -67,7 +71,7 @@ pub(crate) enum Crit {
 /// What a journey's rules read of a user, so that an event that changes none of it can
 /// leave the journey's state machine alone (issue 9: only the criteria an event can change
 /// are evaluated again).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Reads {
     /// Event counters, sorted.
     pub(crate) counters: SmallVec<[u32; 4]>,
@@ -94,7 +98,7 @@ impl Reads {
 }
 
 /// How a wait step's wait ends.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum WaitRule {
     Duration(i64),
     LocalTime { clock: ClockTime, days: DaySet },
@@ -103,7 +107,7 @@ pub(crate) enum WaitRule {
 }
 
 /// One step of a compiled journey.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct StepNode {
     pub(crate) id: String,
     /// `None` for the entry step.
@@ -126,14 +130,14 @@ impl StepNode {
 }
 
 /// A connection as the engine needs it.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct CompiledConnection {
     pub(crate) id: String,
     pub(crate) active: bool,
 }
 
 /// The goal rule.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct GoalRule {
     pub(crate) criteria: Crit,
     pub(crate) within: Option<i64>,
@@ -141,7 +145,7 @@ pub(crate) struct GoalRule {
 }
 
 /// A journey ready to run.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CompiledJourney {
     pub(crate) id: String,
     pub(crate) steps: Vec<StepNode>,
@@ -160,6 +164,7 @@ pub struct CompiledJourney {
     pub(crate) control_percent: f64,
     pub(crate) quiet: Option<(DailyWindow, QuietFallback)>,
     pub(crate) frequency_cap: Option<(u32, i64)>,
+    #[serde(with = "crate::wire::zone")]
     pub(crate) zone: TimeZone,
     /// What its rules read.
     pub(crate) reads: Reads,
@@ -194,7 +199,7 @@ impl CompiledJourney {
 
 /// A standalone audience ready to run: a user is a member exactly while `criteria` hold
 /// (and, with `inputs`, once they have sent an event from one of them).
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CompiledAudience {
     pub(crate) id: String,
     pub(crate) criteria: Crit,

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::catalog::Catalog;
@@ -21,6 +22,8 @@ use crate::transition::{Transition, UserIndex};
 mod attributes;
 #[path = "engine_audiences.rs"]
 mod audiences;
+#[path = "engine_checkpoint.rs"]
+mod checkpoint;
 #[path = "engine_lifecycle.rs"]
 mod lifecycle;
 #[path = "engine_live.rs"]
@@ -28,12 +31,13 @@ mod live;
 pub use attributes::AttributeValue;
 pub use audiences::AudienceMember;
 use audiences::AudienceState;
+pub use checkpoint::{CHECKPOINT_VERSION, CheckpointError};
 pub use lifecycle::{Activation, NewSlots};
 use lifecycle::{Lifecycle, Phase};
 pub use live::{StepCounts, StepMember, UserJourney};
 
 /// One user's whole state.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct UserState {
     profile: Profile,
     journeys: Vec<JourneyState>,
@@ -48,7 +52,12 @@ struct UserState {
 
 /// Runs journeys and standalone audiences over a time-ordered stream of events on a clock
 /// it is given, with one profile per user that all of them read.
-#[derive(Debug)]
+///
+/// Its whole state is what a checkpoint encodes (`engine_checkpoint.rs`): a field added
+/// here is kept across restarts unless it is marked `skip` and rebuilt there. The serde
+/// impls are the checkpoint's body: read one with [`Engine::from_checkpoint`], which checks
+/// it and rebuilds what is skipped, not with serde directly.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Engine {
     catalog: Catalog,
     journeys: Vec<CompiledJourney>,
@@ -64,16 +73,24 @@ pub struct Engine {
     /// Journeys added to start later, by start instant.
     activations: BTreeSet<(Millis, u16)>,
     /// The models run, which `member_of` in a journey added later may name.
+    #[serde(with = "crate::wire::definitions")]
     journey_models: Vec<Journey>,
+    #[serde(with = "crate::wire::definitions")]
     audience_models: Vec<Audience>,
-    /// When the event being applied was received, when the caller says so.
+    /// When the event being applied was received, when the caller says so (only during
+    /// one call).
+    #[serde(skip)]
     receipt: Option<Millis>,
+    /// Written apart by a checkpoint, without the keys of removed users (a deleted
+    /// profile's identifier must not outlive its deletion on disk).
+    #[serde(skip)]
     keys: Vec<Box<str>>,
     /// Profile key (its UTF-8 bytes) to user. Every event looks a user up: keys of up to
     /// 16 bytes are kept in the table itself, so that finding one does not also fetch the
     /// key from elsewhere in memory; and foldhash, because SipHash costs a noticeable share
     /// of applying an event, while foldhash's per-map random seed still keeps keys chosen
-    /// by a client from colliding on purpose.
+    /// by a client from colliding on purpose. Rebuilt from `keys` when a checkpoint is read.
+    #[serde(skip)]
     index: HashMap<SmallVec<[u8; 16]>, UserIndex, foldhash::fast::RandomState>,
     users: Vec<UserState>,
     timers: BTreeSet<(Millis, UserIndex)>,

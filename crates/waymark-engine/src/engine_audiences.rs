@@ -9,7 +9,7 @@ use crate::time::Millis;
 use crate::transition::{AUDIENCE_TARGET, Change, Transition, TransitionKind, UserIndex};
 
 /// One user's membership of one audience.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct AudienceState {
     /// Whether the user is a member now.
     pub(super) member: bool,

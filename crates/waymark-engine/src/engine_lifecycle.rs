@@ -38,7 +38,7 @@ pub struct Activation {
 }
 
 /// Where a journey stands in the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Phase {
     /// Added, waiting for its start.
     Waiting,
@@ -48,7 +48,7 @@ pub(crate) enum Phase {
 }
 
 /// One journey's place in the engine's life.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Lifecycle {
     pub(crate) phase: Phase,
     /// A user's machine runs only once the user is awake in this journey (added journeys
@@ -326,6 +326,17 @@ impl Engine {
             self.settle_one(user, j, out, |m, st| m.leave(st));
         }
         self.lifecycles[usize::from(j)].phase = Phase::Stopped;
+    }
+
+    /// How many journeys the engine holds, stopped ones included (their indices stay).
+    pub fn journey_count(&self) -> usize {
+        self.journeys.len()
+    }
+
+    /// The definition journey `j` runs, as added or last replaced (a restart compares it
+    /// with the stored one to see an edit made after a checkpoint).
+    pub fn journey_model(&self, j: u16) -> &Journey {
+        &self.journey_models[usize::from(j)]
     }
 
     /// Whether journey `j` is stopped.

@@ -1,13 +1,14 @@
 //! One user's place in one journey: whether they are in it, where, since when, and what
 //! outputs have heard of.
 
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::compile::StepIndex;
 use crate::time::Millis;
 
 /// Whether the user is in the journey.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(crate) enum Status {
     /// Not in the journey.
     #[default]
@@ -19,7 +20,7 @@ pub(crate) enum Status {
 }
 
 /// A step in the user's audience list, in the order they entered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AudienceEntry {
     pub(crate) step: StepIndex,
     /// When the user entered this step's audience (its audience CSV shows it).
@@ -29,7 +30,7 @@ pub(crate) struct AudienceEntry {
 }
 
 /// A step the user is at, and what they are waiting for there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Position {
     pub(crate) step: StepIndex,
     /// When the step was reached (for a wait step, once its wait has passed).
@@ -40,7 +41,7 @@ pub(crate) struct Position {
 }
 
 /// What a position waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Phase {
     /// A wait step whose wait has not passed.
     Waiting,
@@ -56,7 +57,7 @@ pub(crate) enum Phase {
 }
 
 /// One user's state in one journey.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct JourneyState {
     pub(crate) status: Status,
     /// Entries so far (the current entry's number while in the journey).

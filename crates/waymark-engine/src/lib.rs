@@ -23,11 +23,12 @@ pub mod time;
 pub mod trace;
 pub mod transition;
 pub mod validate;
+mod wire;
 
 pub use compile::{CompileError, CompiledAudience, CompiledJourney, MAX_TARGETS};
 pub use engine::{
-    Activation, AttributeValue, AudienceMember, Engine, NewSlots, StepCounts, StepMember,
-    UserJourney,
+    Activation, AttributeValue, AudienceMember, CHECKPOINT_VERSION, CheckpointError, Engine,
+    NewSlots, StepCounts, StepMember, UserJourney,
 };
 pub use event::Event;
 pub use message::{Identity, Message, MessageKind};

@@ -1,6 +1,7 @@
 //! The part of a user's state that criteria read: event counters, the traits criteria name,
 //! consent, inputs seen and time zone. Kept incrementally, one event at a time.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
@@ -11,7 +12,7 @@ use crate::event::Event;
 use crate::time::Millis;
 
 /// One counted event: when it happened and the user's event sequence number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Hit {
     pub(crate) at: Millis,
     pub(crate) seq: u32,
@@ -20,15 +21,16 @@ pub(crate) struct Hit {
 /// A trait value (`Null` once removed), since when it has had that value, and the event
 /// time of the latest write (a write older than that is ignored: last write by event time
 /// wins).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TraitValue {
+    #[serde(with = "crate::wire::value")]
     pub(crate) value: Value,
     pub(crate) since: Millis,
     pub(crate) written: Millis,
 }
 
 /// What the engine keeps of one profile.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Profile {
     /// Events applied so far; an event's sequence number is the value after applying it.
     pub(crate) seq: u32,

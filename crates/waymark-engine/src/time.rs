@@ -7,7 +7,7 @@
 use std::fmt;
 
 use jiff::{Timestamp, Zoned, civil, tz::TimeZone};
-use serde::{Deserialize, Deserializer, de};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 /// An instant: milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
@@ -132,6 +132,13 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
+/// Written as the text it is read from (`3d`).
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A duration that may point backwards: a [`Duration`] with an optional leading `-`
 /// (`"-3d"`: three days before), for offsets such as "remind three days before renewal".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -173,6 +180,13 @@ impl<'de> Deserialize<'de> for SignedDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         Self::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+/// Written as the text it is read from (`-3d`).
+impl Serialize for SignedDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -218,6 +232,19 @@ impl<'de> Deserialize<'de> for ClockTime {
     }
 }
 
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.hour, self.minute)
+    }
+}
+
+/// Written as the text it is read from (`HH:MM`).
+impl Serialize for ClockTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A day of the week, written `mon` … `sun` (or in full, `monday` … `sunday`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Day(civil::Weekday);
@@ -251,8 +278,24 @@ impl<'de> Deserialize<'de> for Day {
     }
 }
 
+/// Written as its three-letter name, which [`Day::parse`] reads.
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use civil::Weekday::*;
+        s.serialize_str(match self.0 {
+            Monday => "mon",
+            Tuesday => "tue",
+            Wednesday => "wed",
+            Thursday => "thu",
+            Friday => "fri",
+            Saturday => "sat",
+            Sunday => "sun",
+        })
+    }
+}
+
 /// A set of weekdays as a bit mask (bit 0 = Monday); empty means every day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
 pub struct DaySet(u8);
 
 impl DaySet {
@@ -308,7 +351,7 @@ pub fn next_local_time(from: Millis, clock: ClockTime, days: DaySet, tz: &TimeZo
 }
 
 /// A daily local-time window such as quiet hours `21:00`–`08:00` (it may wrap midnight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyWindow {
     /// Local time the window opens (inclusive).
     pub start: ClockTime,

@@ -128,7 +128,7 @@ mod tests {
             id: "vip".into(),
             definition: json!({
                 "id": "vip", "name": "VIP", "inputs": ["ws/web"],
-                "criteria": {"event": "Order Completed", "count": {"gte": 3}},
+                "criteria": {"event": "Order Completed", "count": {"op": ">=", "value": 3}},
                 "connections": [{"id": "c1", "output": "hook", "active": true, "mode": "event"}],
             }),
             key: "a_vip_cba53b".into(),

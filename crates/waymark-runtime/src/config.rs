@@ -41,6 +41,10 @@ pub struct RuntimeConfig {
     /// How long a rotated-out webhook secret keeps signing beside the new one, in
     /// milliseconds, so that receivers can switch secrets without rejecting messages.
     pub secret_rotation_grace_ms: i64,
+    /// How often each partition's checkpoint is written while its state moves, in
+    /// milliseconds (also on graceful shutdown); 0 writes one on shutdown only. A start
+    /// replays only the log after the checkpoints, so this bounds the replay at start-up.
+    pub checkpoint_interval_ms: i64,
 }
 
 impl Default for RuntimeConfig {
@@ -58,6 +62,7 @@ impl Default for RuntimeConfig {
             delivery_pause_after_failures: 5,
             allow_private: Vec::new(),
             secret_rotation_grace_ms: 24 * 60 * 60 * 1000,
+            checkpoint_interval_ms: 60_000,
         }
     }
 }

@@ -120,6 +120,9 @@ pub struct Metrics {
     pub timers: AtomicU64,
     /// Running journey versions.
     pub runners: AtomicU64,
+    /// Events the last start replayed from the log (after the checkpoints' cursors): what
+    /// start-up time grows with.
+    pub replayed: AtomicU64,
     /// Delivery attempts' results, by output and status (`delivered`, `retry`, `dead`, `disabled`).
     pub deliveries: LabeledCounter,
     /// Deliveries waiting in the outbox, by output (backpressure of a slow output).
@@ -167,6 +170,11 @@ impl Metrics {
                 "waymark_running_journey_versions",
                 "Published journey versions running.",
                 self.runners.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "waymark_replayed_events",
+                "Events the last start replayed from the log after the checkpoints.",
+                self.replayed.load(Ordering::Relaxed) as i64,
             ),
         ];
         for (name, help, value) in gauges {

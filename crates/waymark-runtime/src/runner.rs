@@ -84,6 +84,18 @@ pub struct Runner {
     pub totals: Vec<StepTotals>,
     /// Journey entries, exits, control and goal counts.
     pub journey_totals: JourneyTotals,
+    /// The part of the totals each workspace's engine counted (a partition's checkpoint
+    /// keeps its part, which a restart adds back).
+    pub counted: BTreeMap<String, Tally>,
+}
+
+/// The totals one workspace's engine counted for a version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Step totals by index.
+    pub steps: Vec<StepTotals>,
+    /// Journey totals.
+    pub journey: JourneyTotals,
 }
 
 /// Journey-level totals.
@@ -125,6 +137,7 @@ impl Runner {
             step_ids,
             keys: keys.clone(),
             journey_totals: JourneyTotals::default(),
+            counted: BTreeMap::new(),
         };
         runner.refresh_connections(version);
         Ok(runner)
@@ -148,16 +161,31 @@ impl Runner {
     ) -> Result<(), RuntimeError> {
         let (live, _) = live_journey(&version.definition, &journey.owner, inputs)?;
         let step_ids = step_ids(&live)?;
-        self.totals = step_ids
+        let follow = |totals: &[StepTotals]| -> Vec<StepTotals> {
+            step_ids
+                .iter()
+                .map(|id| {
+                    self.step_ids
+                        .iter()
+                        .position(|old| old == id)
+                        .and_then(|i| totals.get(i).copied())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        self.totals = follow(&self.totals);
+        let counted = self
+            .counted
             .iter()
-            .map(|id| {
-                self.step_ids
-                    .iter()
-                    .position(|old| old == id)
-                    .map(|i| self.totals[i])
-                    .unwrap_or_default()
+            .map(|(ws, t)| {
+                let tally = Tally {
+                    steps: follow(&t.steps),
+                    journey: t.journey,
+                };
+                (ws.clone(), tally)
             })
             .collect();
+        self.counted = counted;
         self.step_ids = step_ids;
         self.live = live;
         self.keys = journey.keys.clone();
@@ -197,23 +225,72 @@ impl Runner {
             .is_none_or(|w| w.contains(workspace))
     }
 
-    /// Counts transitions into the totals.
-    pub fn count(&mut self, transitions: &[Transition]) {
+    /// Counts transitions of one workspace's engine into the totals.
+    pub fn count(&mut self, workspace: &str, transitions: &[Transition]) {
+        if !self.counted.contains_key(workspace) {
+            self.counted.insert(workspace.to_string(), Tally::default());
+        }
+        if let Some(tally) = self.counted.get_mut(workspace) {
+            tally.steps.resize(self.totals.len(), StepTotals::default());
+            tally.add(transitions);
+        }
+        let mut all = Tally {
+            steps: std::mem::take(&mut self.totals),
+            journey: self.journey_totals,
+        };
+        all.add(transitions);
+        self.totals = all.steps;
+        self.journey_totals = all.journey;
+    }
+
+    /// Adds back what a workspace's engine had counted when its checkpoint was written
+    /// (steps by id; a step since removed is left out, as an edit leaves it out).
+    pub fn restore_tally(
+        &mut self,
+        workspace: &str,
+        steps: &[(String, StepTotals)],
+        journey: JourneyTotals,
+    ) {
+        let mut tally = Tally {
+            steps: vec![StepTotals::default(); self.step_ids.len()],
+            journey,
+        };
+        for (id, t) in steps {
+            if let Some(i) = self.step_ids.iter().position(|s| s == id) {
+                tally.steps[i] = *t;
+            }
+        }
+        for (sum, t) in self.totals.iter_mut().zip(&tally.steps) {
+            sum.entered += t.entered;
+            sum.exited += t.exited;
+        }
+        let j = &mut self.journey_totals;
+        j.entered += journey.entered;
+        j.exited += journey.exited;
+        j.control += journey.control;
+        j.goal += journey.goal;
+        self.counted.insert(workspace.to_string(), tally);
+    }
+}
+
+impl Tally {
+    /// Counts transitions.
+    fn add(&mut self, transitions: &[Transition]) {
         use waymark_engine::{Change, TransitionKind};
         for t in transitions {
             match t.kind {
                 TransitionKind::Step { step, change } => {
-                    if let Some(s) = self.totals.get_mut(usize::from(step)) {
+                    if let Some(s) = self.steps.get_mut(usize::from(step)) {
                         match change {
                             Change::Entered => s.entered += 1,
                             Change::Exited => s.exited += 1,
                         }
                     }
                 }
-                TransitionKind::Journey(Change::Entered) => self.journey_totals.entered += 1,
-                TransitionKind::Journey(Change::Exited) => self.journey_totals.exited += 1,
-                TransitionKind::Control => self.journey_totals.control += 1,
-                TransitionKind::Goal => self.journey_totals.goal += 1,
+                TransitionKind::Journey(Change::Entered) => self.journey.entered += 1,
+                TransitionKind::Journey(Change::Exited) => self.journey.exited += 1,
+                TransitionKind::Control => self.journey.control += 1,
+                TransitionKind::Goal => self.journey.goal += 1,
                 TransitionKind::Delivery { .. } => {}
             }
         }

@@ -176,6 +176,15 @@ impl Runtime {
         view::journey(doc, self.inner.shared.progress_of(&doc.id))
     }
 
+    /// Writes every partition's checkpoint whose state moved since its last one, and waits
+    /// until they are durable (graceful shutdown: the next start replays nothing).
+    pub fn checkpoint(&self) -> Result<(), RuntimeError> {
+        self.call(|core| {
+            core.write_checkpoints(true);
+            Ok(())
+        })
+    }
+
     // ----- profiles -----
 
     /// Deletes the profile `key` names in `workspace` (the right to be forgotten),
@@ -568,7 +577,10 @@ fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
                             core.on_commit(c);
                         }
                         Command::Call(f) => f(&mut core),
-                        Command::Shutdown => return,
+                        Command::Shutdown => {
+                            core.write_checkpoints(true);
+                            return;
+                        }
                     }
                     n += 1;
                     if n < BATCH && started.elapsed() < BATCH_TIME {
@@ -588,6 +600,7 @@ fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
             // What was not written is rebuilt from the event log at the next start.
             tracing::error!(error = %e, "cannot write the outbox");
         }
+        core.write_checkpoints(false);
     }
 }
 

@@ -4,8 +4,9 @@
 //! backend passes the same conformance suite ([`store_conformance_suite!`], with the
 //! `suite` feature).
 //!
-//! Besides ingest, a store keeps JSON documents (journeys, outputs, list memberships) and a
-//! durable delivery outbox, and reports its commits to one subscriber ([`Commit`]).
+//! Besides ingest, a store keeps JSON documents (journeys, outputs, list memberships), a
+//! durable delivery outbox and the runtime's partition checkpoints ([`Checkpoint`]), and
+//! reports its commits to one subscriber ([`Commit`]).
 //!
 //! Identity and profile rules live in one place, as pure functions (`profile`), and one
 //! ingest routine (`apply`) runs them over any backend's transaction.
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod apply;
+mod checkpoint;
 mod feed;
 pub mod fjall;
 mod memory;
@@ -27,6 +29,7 @@ pub mod suite;
 mod tests;
 
 pub use crate::fjall::{FjallOptions, FjallStore};
+pub use checkpoint::Checkpoint;
 pub use feed::{Applied, Commit, CommittedBatch};
 pub use memory::MemoryStore;
 pub use model::*;

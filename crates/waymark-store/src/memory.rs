@@ -15,6 +15,7 @@ use waymark_engine::Message;
 use waymark_engine::time::Millis;
 
 use crate::apply::{self, Tx};
+use crate::checkpoint::{self, Checkpoint};
 use crate::feed::{Commit, CommittedBatch, Feed};
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, MAX_REJECTED_KEPT, Profile,
@@ -38,6 +39,8 @@ struct State {
     tokens: BTreeMap<String, AdminToken>,
     /// Collection → id → body.
     documents: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Partition → its two checkpoint slots, sealed as fjall keeps them.
+    checkpoints: BTreeMap<String, [Option<Vec<u8>>; 2]>,
     outbox: outbox::Outbox,
     feed: Feed,
 }
@@ -560,9 +563,10 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn for_each_event_by_arrival(
+    fn for_each_event_arrived_after(
         &self,
         workspace: &str,
+        after: u64,
         visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError> {
         // Copied out and sorted first, so that `visit` may call back into the store.
@@ -574,7 +578,7 @@ impl Store for MemoryStore {
             let mut arrived = Vec::new();
             for (&id, events) in &space.events {
                 let owner = space.profiles.get(&id);
-                for (&(_, seq), event) in events {
+                for (&(_, seq), event) in events.iter().filter(|((_, seq), _)| *seq > after) {
                     arrived.push(ArrivedEvent {
                         seq,
                         profile: id,
@@ -649,6 +653,23 @@ impl Store for MemoryStore {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    fn put_checkpoint(&self, partition: &str, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        crate::check_name("a partition", partition)?;
+        let mut state = self.lock()?;
+        let slots = state.checkpoints.entry(partition.to_string()).or_default();
+        let (slot, generation) = checkpoint::next_slot(slots.iter().map(|s| s.as_deref()));
+        slots[usize::from(slot)] = Some(checkpoint::seal(generation, checkpoint));
+        Ok(())
+    }
+
+    fn checkpoint(&self, partition: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let state = self.lock()?;
+        let Some(slots) = state.checkpoints.get(partition) else {
+            return Ok(None);
+        };
+        Ok(checkpoint::latest(slots.iter().map(|s| s.as_deref())).map(|s| s.checkpoint))
     }
 
     fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use waymark_engine::Message;
 use waymark_engine::time::Millis;
 
+use crate::checkpoint::Checkpoint;
 use crate::feed::{Applied, Commit};
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, Profile, ProfileId,
@@ -191,6 +192,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         workspace: &str,
         visit: &mut dyn FnMut(ArrivedEvent),
+    ) -> Result<(), StoreError> {
+        self.for_each_event_arrived_after(workspace, 0, visit)
+    }
+    /// As [`Store::for_each_event_by_arrival`], for the events whose sequence number is
+    /// above `after` only (the log after a checkpoint's cursor): only those are read.
+    fn for_each_event_arrived_after(
+        &self,
+        workspace: &str,
+        after: u64,
+        visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError>;
 
     /// Subscribes to the commit feed, replacing (disconnecting) any previous subscriber.
@@ -260,4 +271,11 @@ pub trait Store: Send + Sync + 'static {
     /// returns how many there were. The right to be forgotten: a deleted user's deliveries
     /// leave every listing at once and the files within the erasure bound.
     fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError>;
+
+    /// Writes the latest checkpoint of a partition durably (synced before returning). The
+    /// previous one stays readable until this one is whole: a write cut short leaves the
+    /// previous as the latest. One writer per partition at a time.
+    fn put_checkpoint(&self, partition: &str, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// The latest whole checkpoint of a partition (`None` when none was ever written).
+    fn checkpoint(&self, partition: &str) -> Result<Option<Checkpoint>, StoreError>;
 }

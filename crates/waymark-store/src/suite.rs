@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use waymark_engine::time::Millis;
 use waymark_engine::{Event, Identity, Message, MessageKind};
 
+use crate::checkpoint::Checkpoint;
 use crate::feed::{Applied, Commit};
 use crate::model::{
     AdminToken, DocumentWrite, Input, InputKind, MAX_REJECTED_KEPT, Profile, RejectedMessage,
@@ -88,6 +89,7 @@ macro_rules! store_conformance_suite {
                 profiles_are_found_by_id,
                 documents_are_written_read_and_deleted,
                 document_collections_are_isolated,
+                checkpoints_keep_the_latest_per_partition,
                 outbox_add_assigns_seqs_and_skips_known_ids,
                 outbox_due_is_by_time_then_seq,
                 outbox_update_moves_records_between_indexes,
@@ -1138,7 +1140,7 @@ pub fn a_new_subscriber_replaces_the_old_one(store: &dyn Store) {
 }
 
 /// Every event of the workspace by seq (not by time), owned by the surviving profile after
-/// merges; other workspaces' events are not visited.
+/// merges; other workspaces' events are not visited; the log after a cursor is its tail.
 pub fn events_by_arrival_follow_seq_across_merges(store: &dyn Store) {
     workspace(store, "w");
     workspace(store, "x");
@@ -1193,6 +1195,14 @@ pub fn events_by_arrival_follow_seq_across_merges(store: &dyn Store) {
         .for_each_event_by_arrival("nope", &mut |_| none += 1)
         .unwrap();
     assert_eq!(none, 0);
+    // After a cursor: the same events, from the next seq on.
+    for after in 0..=4 {
+        let mut tail = Vec::new();
+        store
+            .for_each_event_arrived_after("w", after, &mut |e| tail.push(e.seq))
+            .unwrap();
+        assert_eq!(tail, (after + 1..=4).collect::<Vec<_>>());
+    }
 }
 
 /// Events by name: exactly the workspace's events with one of the names, each once, owned
@@ -1295,6 +1305,37 @@ pub fn documents_are_written_read_and_deleted(store: &dyn Store) {
     assert_eq!(store.document("journeys", "j3").unwrap(), None);
     assert_eq!(store.document("journeys", "j4").unwrap(), None);
     store.write_documents(vec![]).unwrap();
+}
+
+/// Checkpoints: none at first; each partition reads back the latest written, with its
+/// cursor, whatever its size; partitions never bleed into each other, even when one name
+/// starts another.
+pub fn checkpoints_keep_the_latest_per_partition(store: &dyn Store) {
+    let cp = |cursor: u64, state: Vec<u8>| Checkpoint { cursor, state };
+    assert_eq!(store.checkpoint("ws").unwrap(), None);
+    store
+        .put_checkpoint("ws", &cp(10, b"first".to_vec()))
+        .unwrap();
+    assert_eq!(
+        store.checkpoint("ws").unwrap(),
+        Some(cp(10, b"first".to_vec()))
+    );
+    let large: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    for cursor in [20, 30, 40] {
+        store
+            .put_checkpoint("ws", &cp(cursor, large.clone()))
+            .unwrap();
+        assert_eq!(
+            store.checkpoint("ws").unwrap(),
+            Some(cp(cursor, large.clone()))
+        );
+    }
+    store.put_checkpoint("ws2", &cp(5, Vec::new())).unwrap();
+    store.put_checkpoint("w", &cp(6, b"w".to_vec())).unwrap();
+    assert_eq!(store.checkpoint("ws2").unwrap(), Some(cp(5, Vec::new())));
+    assert_eq!(store.checkpoint("w").unwrap(), Some(cp(6, b"w".to_vec())));
+    assert_eq!(store.checkpoint("ws").unwrap(), Some(cp(40, large)));
+    assert_eq!(store.checkpoint("other").unwrap(), None);
 }
 
 /// Collections never bleed into each other, even when one name starts another.

@@ -52,7 +52,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let state = AppState {
         store,
         limits: config.limits.to_ingest(),
-        runtime,
+        runtime: runtime.clone(),
         ingest_metrics: Default::default(),
     };
     let tokio_rt = tokio::runtime::Builder::new_multi_thread()
@@ -73,8 +73,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             println!("  admin token (also in {}): {token}", path.display());
         }
         serve(listener, state, shutdown_signal()).await?;
-        println!("Waymark stopped");
         anyhow::Ok(())
     })?;
+    // Checkpointed on the way out, so that the next start replays nothing.
+    runtime
+        .checkpoint()
+        .context("cannot write the checkpoints")?;
+    println!("Waymark stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,13 @@
 //! Computed attributes (SPEC §5): per-user aggregates of events, usable in `attribute`
 //! criteria and shown on profiles.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::criteria::Filter;
 use crate::time::Duration;
 
 /// `{"name", "event", "aggregate", "property"?, "within"?, "where"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComputedAttribute {
     /// The name `{"attribute": NAME}` criteria use.
@@ -28,7 +28,7 @@ pub struct ComputedAttribute {
 
 /// How a computed attribute aggregates its events. Numeric aggregates read numbers and
 /// strings that parse as numbers, and skip other values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
     /// How many matching events (0 when none).

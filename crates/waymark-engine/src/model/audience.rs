@@ -1,13 +1,13 @@
 //! Standalone audiences (SPEC §6): named criteria whose membership is kept live, with
 //! connections like a step's.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::criteria::Criteria;
 use super::journey::Connection;
 
 /// A standalone audience: a user is a member exactly while its criteria hold.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Audience {
     /// Stable id; `{"member_of": {"audience": ID}}` refers to it.

@@ -1,9 +1,9 @@
 //! Criteria: the audience-builder language shared by entry, milestones, splits, exit and goal.
 
-use serde::{Deserialize, Deserializer, de};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use serde_json::{Map, Value};
 
-use crate::time::{Duration, Millis, parse_instant};
+use crate::time::{Duration, Millis, format_instant, parse_instant};
 
 /// A boolean condition over a user's events, traits, consent, inputs and memberships.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ pub enum Criteria {
 }
 
 /// `{"event": NAME, "where"?, "count"?, "within"?, "between"?, "since"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventCondition {
     /// The event name (`Order Completed`, `Page Viewed`, …).
@@ -52,7 +52,7 @@ pub struct EventCondition {
 }
 
 /// A comparison of the number of matching events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Count {
     /// The comparison.
@@ -90,7 +90,7 @@ impl Count {
 }
 
 /// A count comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 pub enum CountOp {
     /// `>=`
     #[serde(rename = ">=")]
@@ -110,21 +110,21 @@ pub enum CountOp {
 }
 
 /// A fixed interval of event time, both ends included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Between {
     /// First instant counted.
-    #[serde(deserialize_with = "instant")]
+    #[serde(deserialize_with = "instant", serialize_with = "write_instant")]
     #[schemars(with = "String")]
     pub from: Millis,
     /// Last instant counted.
-    #[serde(deserialize_with = "instant")]
+    #[serde(deserialize_with = "instant", serialize_with = "write_instant")]
     #[schemars(with = "String")]
     pub to: Millis,
 }
 
 /// Where an event count starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Since {
     /// After the user entered the journey.
@@ -134,7 +134,7 @@ pub enum Since {
 }
 
 /// A property filter on an event: `{"property": PATH, "op": OP, "value"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Dotted path into the event's properties, or into its context with `context.`.
@@ -146,7 +146,7 @@ pub struct Filter {
 }
 
 /// `{"trait": PATH, "op": OP, "value"?, "for"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraitCondition {
     /// Dotted path into the profile's traits.
@@ -163,7 +163,7 @@ pub struct TraitCondition {
 }
 
 /// `{"attribute": NAME, "op": OP, "value"?}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttributeCondition {
     /// The computed attribute's name.
@@ -184,7 +184,7 @@ pub struct MemberOf {
 }
 
 /// The audience a `member_of` criterion refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum MemberTarget {
     /// A step's audience in a journey.
@@ -202,7 +202,7 @@ pub enum MemberTarget {
 }
 
 /// `{"consent": PURPOSE, "granted": bool}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentCondition {
     /// The purpose (`marketing`, `analytics`, …).
@@ -212,7 +212,7 @@ pub struct ConsentCondition {
 }
 
 /// A comparison operator for traits, properties and attributes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Equal.
@@ -289,6 +289,19 @@ pub(crate) fn optional_instant<'de, D: Deserializer<'de>>(
         .transpose()
 }
 
+/// Writes an instant as RFC 3339 text, the form [`required_instant`] reads.
+pub(crate) fn write_instant<S: Serializer>(at: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_instant(*at))
+}
+
+/// Writes an optional instant as RFC 3339 text, the form [`optional_instant`] reads.
+pub(crate) fn write_optional_instant<S: Serializer>(
+    at: &Option<Millis>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    at.map(format_instant).serialize(s)
+}
+
 /// The keys that tell criteria kinds apart, in the order they are tried.
 pub const CRITERIA_KINDS: [&str; 10] = [
     "all",
@@ -307,6 +320,44 @@ impl<'de> Deserialize<'de> for Criteria {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map = Map::<String, Value>::deserialize(d)?;
         Criteria::from_map(map).map_err(de::Error::custom)
+    }
+}
+
+/// Criteria written back to the JSON they are read from (one object with one kind key), so
+/// that a definition kept in an engine checkpoint reads back equal.
+impl Serialize for Criteria {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            Criteria::All(parts) => map.serialize_entry("all", parts)?,
+            Criteria::Any(parts) => map.serialize_entry("any", parts)?,
+            Criteria::Not(inner) => map.serialize_entry("not", inner)?,
+            Criteria::Everyone => map.serialize_entry("everyone", &true)?,
+            Criteria::Input(inputs) => map.serialize_entry("input", inputs)?,
+            Criteria::MemberOf(m) => {
+                map.serialize_entry("member_of", &m.target)?;
+                map.serialize_entry("is", &m.is)?;
+            }
+            Criteria::Event(c) => fields(&mut map, c)?,
+            Criteria::Trait(c) => fields(&mut map, c)?,
+            Criteria::Attribute(c) => fields(&mut map, c)?,
+            Criteria::Consent(c) => fields(&mut map, c)?,
+        }
+        map.end()
+    }
+}
+
+/// Writes the fields of a condition struct into the criteria's own object (the kind key is
+/// one of them).
+fn fields<M: serde::ser::SerializeMap, T: Serialize>(map: &mut M, c: &T) -> Result<(), M::Error> {
+    use serde::ser::Error;
+    match serde_json::to_value(c) {
+        Ok(Value::Object(object)) => object
+            .iter()
+            .try_for_each(|(k, v)| map.serialize_entry(k, v)),
+        Ok(_) => Err(M::Error::custom("a condition is an object")),
+        Err(e) => Err(M::Error::custom(e)),
     }
 }
 

@@ -1,12 +1,12 @@
 //! Journeys: the entry step, the step tree, connections and settings.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::criteria::{Criteria, optional_instant};
 use crate::time::{ClockTime, Day, Duration, Millis, SignedDuration};
 
 /// A journey (SPEC §6).
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Journey {
     /// Stable id; part of every hash and delivery id.
@@ -33,7 +33,7 @@ fn first_version() -> u32 {
 }
 
 /// The entry step: who enters, when, and how they move on.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryStep {
     /// Always `entry`.
@@ -55,11 +55,19 @@ pub struct EntryStep {
     #[serde(default)]
     pub reentry: Reentry,
     /// No entries before this instant.
-    #[serde(default, deserialize_with = "optional_instant")]
+    #[serde(
+        default,
+        deserialize_with = "optional_instant",
+        serialize_with = "super::criteria::write_optional_instant"
+    )]
     #[schemars(with = "Option<String>")]
     pub start_at: Option<Millis>,
     /// No entries at or after this instant.
-    #[serde(default, deserialize_with = "optional_instant")]
+    #[serde(
+        default,
+        deserialize_with = "optional_instant",
+        serialize_with = "super::criteria::write_optional_instant"
+    )]
     #[schemars(with = "Option<String>")]
     pub end_at: Option<Millis>,
     /// Outputs that hear of the entry step's audience.
@@ -77,7 +85,9 @@ pub struct EntryStep {
 }
 
 /// What makes a user enter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryOn {
     /// When the entry criteria turn from false to true.
@@ -88,7 +98,9 @@ pub enum EntryOn {
 }
 
 /// Whether a user who left may enter again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Reentry {
     /// Only users who never entered.
@@ -101,7 +113,7 @@ pub enum Reentry {
 }
 
 /// A step below the entry.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Unique within the journey.
@@ -132,7 +144,7 @@ pub struct Step {
 }
 
 /// The kind of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// Reached when its criteria hold.
@@ -148,7 +160,9 @@ pub enum StepKind {
 }
 
 /// How a step's children are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Branching {
     /// Stay until a child's guard holds; leftmost wins.
@@ -165,7 +179,7 @@ pub enum Branching {
 }
 
 /// What a wait step waits for.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum Wait {
     /// A fixed time after reaching the step.
@@ -175,7 +189,7 @@ pub enum Wait {
 }
 
 /// The moment a wait ends.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum Until {
     /// The next such local time, on one of `days`, in the user's time zone.
@@ -191,7 +205,10 @@ pub enum Until {
     /// A fixed instant.
     At {
         /// The instant.
-        #[serde(deserialize_with = "super::criteria::required_instant")]
+        #[serde(
+            deserialize_with = "super::criteria::required_instant",
+            serialize_with = "super::criteria::write_instant"
+        )]
         #[schemars(with = "String")]
         at: Millis,
     },
@@ -207,7 +224,7 @@ pub enum Until {
 }
 
 /// A link from a step's audience to an output.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Connection {
     /// Unique within the journey.
@@ -225,7 +242,7 @@ pub struct Connection {
 }
 
 /// How a connection sends membership changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionMode {
     /// `track` `Audience Entered` / `Audience Exited`.
@@ -237,7 +254,7 @@ pub enum ConnectionMode {
 }
 
 /// Journey-wide rules.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Leave at once when this holds.
@@ -258,7 +275,7 @@ pub struct Settings {
 }
 
 /// The journey's goal.
-#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
     /// Converting means these criteria hold.
@@ -272,7 +289,7 @@ pub struct Goal {
 }
 
 /// The control group.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlGroup {
     /// Percent of entrants, 0–50.
@@ -280,7 +297,7 @@ pub struct ControlGroup {
 }
 
 /// Quiet hours for send steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     /// Local time the window opens.
@@ -294,7 +311,7 @@ pub struct QuietHours {
 }
 
 /// What quiet hours do to a send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuietFallback {
     /// Wait at the parent until the window ends.
@@ -304,7 +321,7 @@ pub enum QuietFallback {
 }
 
 /// The frequency cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FrequencyCap {
     /// Most delivering sends in any window of `per`.

@@ -13,7 +13,7 @@ use waymark_engine::{Engine, Event};
 
 use crate::generators::{events, filter, window};
 
-fn definitions() -> impl Strategy<Value = Vec<ComputedAttribute>> {
+pub fn definitions() -> impl Strategy<Value = Vec<ComputedAttribute>> {
     let aggregate =
         prop::sample::select(Aggregate::ALL.iter().map(|(a, _)| *a).collect::<Vec<_>>());
     let one = (

@@ -18,13 +18,13 @@ use crate::oracle::{audience_holds, criteria_durations};
 /// A generated audience: its own criteria, optionally combined with the membership of the
 /// audience before it (`member_of`), and its inputs.
 #[derive(Debug, Clone)]
-struct Spec {
+pub struct Spec {
     own: Criteria,
     previous: Option<bool>,
     inputs: Vec<String>,
 }
 
-fn specs() -> impl Strategy<Value = Vec<Spec>> {
+pub fn specs() -> impl Strategy<Value = Vec<Spec>> {
     let one = (
         criteria(false),
         prop::option::of(any::<bool>()),
@@ -38,7 +38,7 @@ fn specs() -> impl Strategy<Value = Vec<Spec>> {
     prop::collection::vec(one, 1..=3)
 }
 
-fn audiences(specs: &[Spec]) -> Vec<Audience> {
+pub fn audiences(specs: &[Spec]) -> Vec<Audience> {
     specs
         .iter()
         .enumerate()

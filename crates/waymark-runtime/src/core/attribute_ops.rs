@@ -229,8 +229,9 @@ impl Core {
         Ok(())
     }
 
-    /// Folds the workspace's stored `event`s into attribute `id` of its engine.
-    fn fill_attribute(
+    /// Folds the workspace's stored `event`s the engine has applied (up to its watermark:
+    /// later ones reach it live) into attribute `id` of its engine.
+    pub(super) fn fill_attribute(
         &mut self,
         workspace: &str,
         id: u32,
@@ -240,7 +241,11 @@ impl Core {
         let Some(p) = self.partitions.get_mut(workspace) else {
             return Ok(());
         };
+        let applied = p.watermark;
         store.for_each_event_named(workspace, &[event.to_string()], &mut |a: ArrivedEvent| {
+            if a.seq > applied {
+                return;
+            }
             if let Some((e, _)) = live_event(workspace, a) {
                 p.engine.backfill_attribute(&e.key, &e.event, &[id]);
             }

@@ -29,6 +29,13 @@ impl Core {
                 .or_else(|| profile.anonymous_ids.first().cloned());
             self.deleted.insert((workspace.to_string(), profile.id));
             self.forget(workspace, profile.id, fallback)?;
+            // A checkpoint taken before the deletion still holds the profile, and the log
+            // no longer does: replace both of the store's slots now, so that neither a
+            // restart nor the disk keeps it (the store erases old values with the rest).
+            if self.partitions.contains_key(workspace) {
+                self.write_checkpoint(workspace)?;
+                self.write_checkpoint(workspace)?;
+            }
         }
         Ok(deleted)
     }

@@ -4,6 +4,7 @@
 mod attribute_ops;
 mod audience_ops;
 mod backfill;
+mod checkpoints;
 mod delivery_stats;
 mod forget;
 mod history;
@@ -292,7 +293,7 @@ impl Core {
             else {
                 continue;
             };
-            self.runners[runner].count(std::slice::from_ref(t));
+            self.runners[runner].count(workspace, std::slice::from_ref(t));
             let TransitionKind::Delivery {
                 step,
                 connection,

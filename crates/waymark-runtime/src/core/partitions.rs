@@ -16,6 +16,7 @@ use std::sync::mpsc::Receiver;
 
 use waymark_store::ArrivedEvent;
 
+use waymark_engine::time::Millis;
 use waymark_engine::{Engine, NewSlots, Transition};
 
 use super::Core;
@@ -29,6 +30,10 @@ pub(crate) struct Partition {
     pub(crate) engine: Engine,
     /// The highest arrival number applied: a live event at or below it was replayed.
     pub(crate) watermark: u64,
+    /// The watermark and engine clock its latest checkpoint reflects (`None`: none yet).
+    pub(crate) saved: Option<(u64, Millis)>,
+    /// When that checkpoint was written (runtime clock).
+    pub(crate) saved_at: Millis,
 }
 
 impl Core {
@@ -53,6 +58,8 @@ impl Core {
             Partition {
                 engine,
                 watermark: 0,
+                saved: None,
+                saved_at: Millis::MIN,
             },
         );
         self.replay(workspace)
@@ -70,6 +77,7 @@ impl Core {
             self.profile_keys.insert(slot.clone(), key.clone());
             self.slots.insert(key.clone(), slot);
             self.identities.insert(key, user);
+            self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
             if let Err(e) = self.apply_event(&event) {
                 failed.get_or_insert(e);
             }
@@ -143,7 +151,8 @@ impl Core {
     }
 
     /// Makes the engines of every workspace a running version counts or that defines
-    /// computed attributes (start-up).
+    /// computed attributes (start-up): from its checkpoint when it has one, else from the
+    /// whole log.
     pub(crate) fn start_partitions(&mut self) -> Result<(), RuntimeError> {
         let mut workspaces = std::collections::BTreeSet::new();
         for runner in &self.runners {
@@ -155,7 +164,9 @@ impl Core {
             }
         }
         for ws in workspaces {
-            self.ensure_partition(&ws)?;
+            if !self.restore_partition(&ws)? {
+                self.ensure_partition(&ws)?;
+            }
         }
         Ok(())
     }
@@ -196,8 +207,13 @@ impl Core {
             let Some(p) = self.partitions.get_mut(ws) else {
                 continue;
             };
+            // Only what the engine has applied: later events reach it live.
+            let applied = p.watermark;
             let names = p.engine.counted_event_names(new);
             store.for_each_event_named(ws, &names, &mut |a: ArrivedEvent| {
+                if a.seq > applied {
+                    return;
+                }
                 if let Some((e, _)) = live_event(ws, a) {
                     p.engine
                         .backfill_event(&e.key, &e.event, e.received_at, new);
@@ -262,7 +278,7 @@ impl Core {
 }
 
 /// Adds `runner`'s version to one workspace's engine.
-fn join(
+pub(super) fn join(
     engine: &mut Engine,
     runner: &mut Runner,
     workspace: &str,

@@ -7,6 +7,7 @@ mod support;
 mod activation;
 mod attributes;
 mod audiences;
+mod checkpoint;
 mod deletion;
 mod delivery_inspect;
 mod delivery_order;

@@ -102,6 +102,12 @@ impl Harness {
     /// Drops the runtime and the store (waiting until every thread has let go of it), lets
     /// `down` run while nothing is running, then reopens the store and starts a new runtime.
     pub fn restart(self, down: impl FnOnce(&ManualClock)) -> Self {
+        self.restart_with(|clock, _| down(clock))
+    }
+
+    /// As [`Harness::restart`], with `down` also given the reopened store before the new
+    /// runtime starts over it.
+    pub fn restart_with(self, down: impl FnOnce(&ManualClock, &dyn Store)) -> Self {
         let Harness {
             store,
             clock,
@@ -123,8 +129,8 @@ impl Harness {
             std::thread::sleep(Duration::from_millis(10));
         }
         drop(store);
-        down(&clock);
         let store: Arc<dyn Store> = Arc::new(open_fjall(&dir.path().join("db")));
+        down(&clock, store.as_ref());
         let runtime = start(&store, &clock, &config);
         Harness {
             store,

@@ -159,12 +159,14 @@ impl Store for FaultyStore {
     ) -> Result<(), StoreError> {
         self.inner.for_each_event_named(workspace, names, visit)
     }
-    fn for_each_event_by_arrival(
+    fn for_each_event_arrived_after(
         &self,
         workspace: &str,
+        after: u64,
         visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError> {
-        self.inner.for_each_event_by_arrival(workspace, visit)
+        self.inner
+            .for_each_event_arrived_after(workspace, after, visit)
     }
     fn subscribe(&self) -> std::sync::mpsc::Receiver<Commit> {
         self.inner.subscribe()
@@ -237,6 +239,18 @@ impl Store for FaultyStore {
     }
     fn outbox_erase(&self, keys: &[String]) -> Result<usize, StoreError> {
         self.inner.outbox_erase(keys)
+    }
+    fn put_checkpoint(
+        &self,
+        partition: &str,
+        checkpoint: &waymark_store::Checkpoint,
+    ) -> Result<(), StoreError> {
+        self.read()?;
+        self.inner.put_checkpoint(partition, checkpoint)
+    }
+    fn checkpoint(&self, partition: &str) -> Result<Option<waymark_store::Checkpoint>, StoreError> {
+        self.read()?;
+        self.inner.checkpoint(partition)
     }
     fn record_rejected(
         &self,

@@ -1,8 +1,9 @@
 //! Reading a workspace's events back. Event keys are `ws ‖ profile ‖ time ‖ seq`, so there
 //! is no index by seq: for arrival order, the workspace's event keys are collected and
 //! sorted by seq in memory (about 40 bytes per event), then each event and its owner are
-//! read from one snapshot. Events by name need no order: one pass in key order, profile by
-//! profile, reading each event's name before decoding the rest.
+//! read from one snapshot; after a cursor, every key is still walked but only the events
+//! after it are read and decoded. Events by name need no order: one pass in key order,
+//! profile by profile, reading each event's name before decoding the rest.
 
 use std::collections::HashMap;
 
@@ -16,10 +17,12 @@ use super::open::{Keyspaces, decode};
 use crate::model::{ArrivedEvent, Profile, ProfileId, StoredEvent};
 use crate::store::StoreError;
 
-/// Calls `visit` with every event of `workspace` by seq, with its owner's current keys.
-pub(super) fn for_each_event_by_arrival(
+/// Calls `visit` with every event of `workspace` above seq `after`, by seq, with its
+/// owner's current keys.
+pub(super) fn for_each_event_arrived_after(
     ks: &Keyspaces,
     workspace: &str,
+    after: u64,
     visit: &mut dyn FnMut(ArrivedEvent),
 ) -> Result<(), StoreError> {
     let snapshot = ks.db.snapshot();
@@ -29,7 +32,9 @@ pub(super) fn for_each_event_by_arrival(
         let key = guard.key().map_err(backend)?;
         let (profile, seq) = keys::event_parts(&key, ws_prefix.len())
             .ok_or_else(|| StoreError::Backend("a malformed event key".into()))?;
-        arrived.push((seq, profile, key));
+        if seq > after {
+            arrived.push((seq, profile, key));
+        }
     }
     arrived.sort_unstable_by_key(|&(seq, _, _)| seq);
     let mut owners: HashMap<ProfileId, (Option<String>, Option<String>)> = HashMap::new();

@@ -4,9 +4,10 @@
 //! through one writer thread fed by a bounded queue; the writer applies whatever is waiting
 //! as one atomic fjall batch, syncs the journal once, and only then answers every caller
 //! (group commit). See [`FjallStore`]. Documents and the outbox are written from the
-//! caller's thread instead, each write one synced batch.
+//! caller's thread instead, each write one synced batch; so are partition checkpoints.
 
 mod arrival;
+mod checkpoints;
 mod documents;
 mod erase;
 mod ingest;

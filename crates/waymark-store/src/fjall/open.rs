@@ -15,6 +15,7 @@ use waymark_engine::Message;
 use waymark_engine::time::Millis;
 
 use super::backend;
+use super::checkpoints::Checkpoints;
 use super::documents::Documents;
 use super::erase::Eraser;
 use super::keys;
@@ -22,6 +23,7 @@ use super::outbox::{self, Outbox};
 use super::rejected::Rejected;
 use super::writer::{Reply, Request, Writer};
 use crate::apply;
+use crate::checkpoint::Checkpoint;
 use crate::feed::Commit;
 use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, Profile, ProfileId,
@@ -116,11 +118,13 @@ pub(super) struct Keyspaces {
     pub(super) outbox_group_counts: Keyspace,
     /// `len ‖ key ‖ seq` → nothing, for every outbox record with a key.
     pub(super) outbox_by_key: Keyspace,
+    /// `ws(partition) ‖ slot` → sealed checkpoint record.
+    pub(super) checkpoints: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace, for whole-database maintenance.
-    pub(super) fn all(&self) -> [&Keyspace; 22] {
+    pub(super) fn all(&self) -> [&Keyspace; 23] {
         [
             &self.meta,
             &self.workspaces,
@@ -144,6 +148,7 @@ impl Keyspaces {
             &self.outbox_chains,
             &self.outbox_group_counts,
             &self.outbox_by_key,
+            &self.checkpoints,
         ]
     }
 
@@ -179,6 +184,7 @@ impl Keyspaces {
             outbox_chains: keyspace("outbox_chains")?,
             outbox_group_counts: keyspace("outbox_group_counts")?,
             outbox_by_key: keyspace("outbox_by_key")?,
+            checkpoints: keyspace("checkpoints")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -210,13 +216,14 @@ impl Keyspaces {
 /// caller's thread. Dropping the store stops the writer after it has finished what is
 /// queued; reopening the directory then sees every acknowledged write. Documents and the
 /// outbox do not go through the writer: each of their writes is one batch, synced on the
-/// caller's thread (outbox writes one at a time).
+/// caller's thread (outbox writes one at a time); so are partition checkpoints.
 pub struct FjallStore {
-    ks: Keyspaces,
+    pub(super) ks: Keyspaces,
     sender: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
     syncs: Arc<AtomicU64>,
     documents: Documents,
+    checkpoints: Checkpoints,
     outbox: Outbox,
     eraser: Eraser,
     /// Dropped with the store, which stops the eraser thread.
@@ -249,6 +256,11 @@ impl FjallStore {
         let documents = Documents {
             db: ks.db.clone(),
             keyspace: ks.documents.clone(),
+            persist,
+        };
+        let checkpoints = Checkpoints {
+            db: ks.db.clone(),
+            keyspace: ks.checkpoints.clone(),
             persist,
         };
         let outbox = Outbox {
@@ -296,6 +308,7 @@ impl FjallStore {
             writer: Some(handle),
             syncs,
             documents,
+            checkpoints,
             outbox,
             eraser,
             _stop_eraser: stop_eraser,
@@ -686,12 +699,13 @@ impl Store for FjallStore {
         super::arrival::for_each_event_named(&self.ks, workspace, names, visit)
     }
 
-    fn for_each_event_by_arrival(
+    fn for_each_event_arrived_after(
         &self,
         workspace: &str,
+        after: u64,
         visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError> {
-        super::arrival::for_each_event_by_arrival(&self.ks, workspace, visit)
+        super::arrival::for_each_event_arrived_after(&self.ks, workspace, after, visit)
     }
 
     fn subscribe(&self) -> Receiver<Commit> {
@@ -740,6 +754,14 @@ impl Store for FjallStore {
 
     fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
         self.documents.list(collection)
+    }
+
+    fn put_checkpoint(&self, partition: &str, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.checkpoints.put(partition, checkpoint)
+    }
+
+    fn checkpoint(&self, partition: &str) -> Result<Option<Checkpoint>, StoreError> {
+        self.checkpoints.get(partition)
     }
 
     fn outbox_add(&self, records: Vec<OutboxRecord>) -> Result<Vec<bool>, StoreError> {

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use crate::live::{Server, request, tail, write_config};
 use crate::support::scratch_dir;
 
-const TOKEN: &str = "wm_test_crash_token";
-const CONFIG: &str = r#"
+pub(crate) const TOKEN: &str = "wm_test_crash_token";
+pub(crate) const CONFIG: &str = r#"
 [[workspaces]]
 id = "crash"
 
@@ -47,9 +47,9 @@ const MAX_SENDING: Duration = Duration::from_secs(60);
 
 /// What one cycle's senders saw.
 #[derive(Debug, Default)]
-struct Tally {
+pub(crate) struct Tally {
     /// Acknowledged batches: (user of each message, messageId), in acknowledgement order.
-    acked: Vec<Vec<(String, String)>>,
+    pub(crate) acked: Vec<Vec<(String, String)>>,
     /// Batches sent but not acknowledged (connection reset, refused, or a non-200 answer).
     unacked: usize,
     /// Non-200 answers, by status.
@@ -96,7 +96,7 @@ fn post_batch(addr: SocketAddr, body: &[u8]) -> std::io::Result<u16> {
 
 /// Fires batches from [`THREADS`] threads, kills the server (SIGKILL) once [`KILL_AFTER`]
 /// messages are acknowledged, and returns what the senders saw.
-fn load_and_kill(server: &mut Server, cycle: usize) -> Tally {
+pub(crate) fn load_and_kill(server: &mut Server, cycle: usize) -> Tally {
     let addr = server.addr;
     let tally = Arc::new(Mutex::new(Tally::default()));
     let acked_messages = Arc::new(AtomicUsize::new(0));
@@ -202,13 +202,17 @@ fn stored_ids(server: &Server, users: &BTreeSet<String>) -> BTreeSet<String> {
     ids
 }
 
-fn all_users() -> BTreeSet<String> {
+pub(crate) fn all_users() -> BTreeSet<String> {
     (0..THREADS)
         .flat_map(|t| (0..USERS_PER_THREAD).map(move |i| user(t, i)))
         .collect()
 }
 
-fn check_acknowledged(server: &Server, acked: &[Vec<(String, String)>], cycle: usize) -> usize {
+pub(crate) fn check_acknowledged(
+    server: &Server,
+    acked: &[Vec<(String, String)>],
+    cycle: usize,
+) -> usize {
     let stored = stored_ids(server, &all_users());
     let acked_ids: Vec<&String> = acked.iter().flatten().map(|(_, id)| id).collect();
     let missing: Vec<&&String> = acked_ids

@@ -8,6 +8,8 @@
 //! - `cli`: error handling of `simulate` and `validate`.
 //! - `clients`: the real Segment, RudderStack and mParticle clients against `waymark serve`.
 //! - `crash`: acknowledged events survive `kill -9` of `waymark serve`.
+//! - `crash_checkpoints`: the same with checkpoints written every 20 ms: no event lost, no
+//!   delivery recorded twice, waits due while down fired once.
 //! - `import_export`: `waymark import` and `waymark export`, and their round trip.
 //! - `journeys_live`: journeys, outputs and deliveries end to end over HTTP: a Python
 //!   Standard Webhooks receiver (`tests/e2e`), restarts, retries, 410, a hanging receiver.
@@ -19,6 +21,7 @@ mod audiences;
 mod cli;
 mod clients;
 mod crash;
+mod crash_checkpoints;
 mod import_export;
 mod journeys_live;
 mod live;
