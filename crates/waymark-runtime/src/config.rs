@@ -41,6 +41,8 @@ pub struct RuntimeConfig {
     /// How long a rotated-out webhook secret keeps signing beside the new one, in
     /// milliseconds, so that receivers can switch secrets without rejecting messages.
     pub secret_rotation_grace_ms: i64,
+    /// Profiles each workspace's estimator sample holds at most (SPEC §10).
+    pub estimate_sample_size: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -58,6 +60,7 @@ impl Default for RuntimeConfig {
             delivery_pause_after_failures: 5,
             allow_private: Vec::new(),
             secret_rotation_grace_ms: 24 * 60 * 60 * 1000,
+            estimate_sample_size: 10_000,
         }
     }
 }

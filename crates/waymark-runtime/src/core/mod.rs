@@ -5,6 +5,7 @@ mod attribute_ops;
 mod audience_ops;
 mod backfill;
 mod delivery_stats;
+mod estimate_ops;
 mod forget;
 mod history;
 mod journey_ops;
@@ -73,6 +74,8 @@ pub(crate) struct Core {
     lists: Vec<DocumentWrite>,
     /// Runs a call on this thread later (background backfills hand their reads back so).
     post: Post,
+    /// The estimator's samples (`estimate_ops`).
+    samples: estimate_ops::Samples,
 }
 
 impl Core {
@@ -113,6 +116,7 @@ impl Core {
             outbox: Vec::new(),
             lists: Vec::new(),
             post,
+            samples: Default::default(),
         };
         let mut journeys = core.journey_docs()?;
         // Audiences run as one-step journeys (see `crate::audiences`).
@@ -217,6 +221,7 @@ impl Core {
             self.slots.insert(key.clone(), slot);
             let mut event = message.event.clone();
             event.input = Some(format!("{ws}/{}", batch.input));
+            self.sample_arrival(&ws, applied, &event, message.received_at);
             let live = LiveEvent {
                 workspace: ws.clone(),
                 seq: applied.seq,
