@@ -6,6 +6,7 @@ mod admin;
 mod attributes;
 mod audiences;
 mod body;
+mod estimates;
 mod health;
 mod journeys;
 mod mparticle;
@@ -448,6 +449,27 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         "Per-step counts and delivery counts",
         Auth::Admin,
         || get(journeys::stats),
+    ),
+    ep(
+        "get",
+        "/api/journeys/{id}/estimate",
+        "Estimated audience size of every step and milestone criterion",
+        Auth::Admin,
+        || get(estimates::journey),
+    ),
+    ep(
+        "get",
+        "/api/journeys/{id}/preview",
+        "Sampled users who meet the entry criteria now",
+        Auth::Admin,
+        || get(estimates::preview),
+    ),
+    ep(
+        "post",
+        "/api/estimate",
+        "Estimated number of a workspace's profiles meeting criteria",
+        Auth::Admin,
+        || post(estimates::estimate),
     ),
     ep(
         "get",

@@ -21,6 +21,7 @@ fn model_schemas() -> Map<String, Value> {
     generator.subschema_for::<waymark_engine::model::Audience>();
     generator.subschema_for::<waymark_engine::model::ComputedAttribute>();
     generator.subschema_for::<waymark_engine::model::Criteria>();
+    super::estimates::schemas(&mut generator);
     generator.take_definitions(true)
 }
 
@@ -62,6 +63,11 @@ pub(crate) fn openapi() -> Value {
             op["requestBody"] = model_body("Audience");
         } else if (e.method, e.path) == ("post", "/api/workspaces/{ws}/attributes") {
             op["requestBody"] = model_body("ComputedAttribute");
+        } else if let Some((request, response)) = super::estimates::bodies(e.method, e.path) {
+            if let Some(request) = request {
+                op["requestBody"] = model_body(request);
+            }
+            op["responses"]["2XX"] = json!({"description": "Success", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{response}")}}}});
         } else if matches!(e.method, "post" | "patch") {
             op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});
         }
