@@ -143,6 +143,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Estimated number of a workspace's profiles meeting criteria */
+        post: operations["post_api_estimate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/journeys": {
         parameters: {
             query?: never;
@@ -191,6 +208,40 @@ export interface paths {
         put?: never;
         /** A draft copy with a new id and keys */
         post: operations["post_api_journeys__id__clone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/journeys/{id}/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Estimated audience size of every step and milestone criterion */
+        get: operations["get_api_journeys__id__estimate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/journeys/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sampled users who meet the entry criteria now */
+        get: operations["get_api_journeys__id__preview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -886,6 +937,62 @@ export interface components {
             message: string;
             problems?: Record<string, never>[];
         };
+        /**
+         * @description One estimate: a figure with bounds, `~`, a reason it cannot be estimated, or (for a
+         *     running step) the real count. One shape everywhere: a client tells them apart by key.
+         */
+        Estimate: {
+            /**
+             * Format: uint64
+             * @description The estimated number of profiles.
+             */
+            estimate: number;
+            /**
+             * Format: uint64
+             * @description The interval's upper bound.
+             */
+            high: number;
+            /**
+             * Format: uint64
+             * @description The interval's lower bound.
+             */
+            low: number;
+        } | {
+            /** @description Always `true`. */
+            approximate: boolean;
+        } | {
+            /** @description The reason. */
+            error: components["schemas"]["EstimateError"];
+        } | {
+            /**
+             * Format: uint64
+             * @description Users in the step's audience now.
+             */
+            count: number;
+        };
+        /** @description Why an estimate cannot be made: a stable code and a sentence. */
+        EstimateError: {
+            /**
+             * @description `unknown_input`, `silent_input`, `unknown_attribute`, `unsupported_criteria`,
+             *     `invalid_criteria`.
+             */
+            code: string;
+            /** @description What is wrong, for people. */
+            message: string;
+        };
+        /** @description `POST /api/estimate`'s body: criteria to count in one workspace. */
+        EstimateRequest: {
+            /** @description The criteria. */
+            criteria: components["schemas"]["Criteria"];
+            /**
+             * @description Inputs (bare ids of the workspace, or `workspace/input`) whose events count; all
+             *     when absent or empty.
+             * @default []
+             */
+            inputs?: string[];
+            /** @description The workspace whose profiles are counted. */
+            workspace: string;
+        };
         /** @description `{"event": NAME, "where"?, "count"?, "within"?, "between"?, "since"?}`. */
         EventCondition: {
             /** @description Only events in this fixed interval count. */
@@ -956,6 +1063,30 @@ export interface components {
              */
             version?: number;
         };
+        /** @description `GET /api/journeys/{id}/estimate`'s answer. */
+        JourneyEstimate: {
+            /** @description The journey. */
+            id: string;
+            /** @description Every milestone with criteria: one estimate per top-level criterion. */
+            milestones: components["schemas"]["MilestoneEstimate"][];
+            /**
+             * Format: uint64
+             * @description Profiles in the workspaces the journey counts.
+             */
+            population: number;
+            /**
+             * Format: uint64
+             * @description Of them, profiles in the sample.
+             */
+            sample: number;
+            /** @description Every step, entry first, depth first. */
+            steps: components["schemas"]["StepEstimate"][];
+            /**
+             * Format: uint32
+             * @description The version estimated (the latest).
+             */
+            version: number;
+        };
         /** @description The audience a `member_of` criterion refers to. */
         MemberTarget: {
             /** @description Journey id. */
@@ -966,8 +1097,36 @@ export interface components {
             /** @description Audience id. */
             audience: string;
         };
+        /** @description A milestone's per-criterion estimates. */
+        MilestoneEstimate: {
+            /**
+             * @description One estimate per top-level criterion (the parts of a top-level `all`, else the
+             *     criteria), in order, each conjoined with the milestone's path.
+             */
+            criteria: components["schemas"]["Estimate"][];
+            /** @description The step id. */
+            step: string;
+        };
         /** @description A comparison operator for traits, properties and attributes. */
         Op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "contains" | "not_contains" | "starts_with" | "ends_with" | "in" | "not_in" | "exists" | "not_exists" | "between";
+        /** @description `GET /api/journeys/{id}/preview`'s answer. */
+        Preview: {
+            /** @description The journey. */
+            id: string;
+            /** @description Sampled users who meet the entry criteria now (at most 20). */
+            users: components["schemas"]["PreviewUser"][];
+        };
+        /** @description A sampled user, by identifiers. */
+        PreviewUser: {
+            /** @description Its first `anonymousId`. */
+            anonymous_id?: string | null;
+            /** @description The profile key (userId, else anonymousId). */
+            key: string;
+            /** @description Its `userId`. */
+            user_id?: string | null;
+            /** @description The workspace of the profile. */
+            workspace: string;
+        };
         /** @description What quiet hours do to a send. */
         QuietFallback: "delay" | "skip";
         /** @description Quiet hours for send steps. */
@@ -1027,6 +1186,13 @@ export interface components {
              * @description Share of users, as a child of a `random` step.
              */
             weight?: number | null;
+        };
+        /** @description One step's audience size. */
+        StepEstimate: {
+            /** @description Its estimate, or its real count while a running version has the step. */
+            size: components["schemas"]["Estimate"];
+            /** @description The step id. */
+            step: string;
         };
         /** @description The kind of a step. */
         StepKind: "milestone" | "remaining" | "wait" | "send" | "exit";
@@ -1394,6 +1560,39 @@ export interface operations {
             };
         };
     };
+    post_api_estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstimateRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Estimate"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_api_journeys: {
         parameters: {
             query?: never;
@@ -1564,6 +1763,68 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_journeys__id__estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyEstimate"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_journeys__id__preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
             };
             /** @description An error */
             "4XX": {
