@@ -6,6 +6,8 @@ pub(crate) mod checks;
 pub(crate) mod evaluate;
 mod figure;
 pub(crate) mod paths;
+#[cfg(test)]
+mod proptests;
 pub(crate) mod sample;
 
 use serde::{Deserialize, Serialize};
