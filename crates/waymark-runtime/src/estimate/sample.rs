@@ -196,13 +196,23 @@ impl Sample {
         self.members.values()
     }
 
-    /// Every member's events in arrival order (receipt time, then arrival number), each
-    /// with its member.
-    pub(crate) fn events_by_arrival(&self) -> Vec<(&Member, &Sampled)> {
+    /// Each member's first event and those of its other events `keep` wants, in arrival
+    /// order (receipt time, then arrival number), each with its member. The first event
+    /// makes every member a profile of the engine that replays them.
+    pub(crate) fn events_by_arrival(
+        &self,
+        keep: impl Fn(&Event) -> bool,
+    ) -> Vec<(&Member, &Sampled)> {
         let mut all: Vec<(&Member, &Sampled)> = self
             .members
             .values()
-            .flat_map(|m| m.events.iter().map(move |e| (m, e)))
+            .flat_map(|m| {
+                m.events
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, e)| *i == 0 || keep(&e.event))
+                    .map(move |(_, e)| (m, e))
+            })
             .collect();
         all.sort_by_key(|(_, e)| (e.received_at, e.seq));
         all
@@ -244,11 +254,11 @@ mod tests {
             arrive(&mut s, i + 1, i % 50, &format!("u{}", i % 50));
         }
         assert_eq!((s.len(), s.population()), (50, 50));
-        assert_eq!(s.events_by_arrival().len(), 100);
+        assert_eq!(s.events_by_arrival(|_| true).len(), 100);
         assert_eq!(s.input_events("w/web"), 100);
         // A repeat of an arrival number already taken changes nothing.
         arrive(&mut s, 3, 2, "u2");
-        assert_eq!(s.events_by_arrival().len(), 100);
+        assert_eq!(s.events_by_arrival(|_| true).len(), 100);
     }
 
     #[test]
@@ -276,7 +286,8 @@ mod tests {
         assert_eq!(arrive(&mut s, 2, 7, &again), Observed::NeedsHistory);
         s.set_history(7, vec![(1, event("w/web")), (2, event("w/web"))]);
         assert_eq!(s.members().next().unwrap().key, again);
-        assert_eq!(s.events_by_arrival().len(), 2);
+        assert_eq!(s.events_by_arrival(|_| true).len(), 2);
+        assert_eq!(s.events_by_arrival(|_| false).len(), 1);
         s.forget(7);
         assert_eq!((s.len(), s.population()), (0, 0));
     }
