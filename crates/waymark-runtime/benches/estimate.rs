@@ -1,6 +1,7 @@
 //! The estimator's latency per request (SPEC §10: ≤ 100 ms p99 for a 10,000-profile
 //! sample): a runtime over an in-memory store whose workspace holds `N` profiles with five
-//! events each, the sample as large as the workspace, and criteria builder requests
+//! events each (an `identify` with traits, then four `track`s spread over 30 days), the
+//! sample as large as the workspace, and criteria builder requests
 //! (`POST /api/estimate` without HTTP) timed one by one. Prints p50 / p99 per size.
 //!
 //! `cargo bench -p waymark-runtime --bench estimate [-- 10000 100000]`
@@ -56,12 +57,8 @@ fn run(n: usize) {
     for p in 0..n {
         for k in 0..5 {
             let at = T0 - ((p * 7 + k * 13) % 30) as i64 * DAY;
-            batch.push(message(
-                p,
-                NAMES[(p + k) % NAMES.len()],
-                (p % 200) as f64,
-                at,
-            ));
+            let name = (k > 0).then(|| NAMES[(p + k) % NAMES.len()]);
+            batch.push(message(p, name, (p % 200) as f64, at));
         }
         if batch.len() >= 5000 {
             store
@@ -111,16 +108,21 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn message(p: usize, name: &str, amount: f64, at: i64) -> Message {
+/// A `track` of `name`, or without a name an `identify` with the profile's plan.
+fn message(p: usize, name: Option<&str>, amount: f64, at: i64) -> Message {
     let mut traits = Map::new();
-    traits.insert(
-        "plan".into(),
-        json!(if p.is_multiple_of(5) { "pro" } else { "free" }),
-    );
+    if name.is_none() {
+        let plan = if p.is_multiple_of(5) { "pro" } else { "free" };
+        traits.insert("plan".into(), json!(plan));
+    }
     Message {
         timestamp_adjusted: false,
         message_id: None,
-        kind: MessageKind::Track,
+        kind: if name.is_some() {
+            MessageKind::Track
+        } else {
+            MessageKind::Identify
+        },
         identity: Identity {
             user_id: Some(format!("user-{p}")),
             anonymous_id: None,
@@ -129,7 +131,7 @@ fn message(p: usize, name: &str, amount: f64, at: i64) -> Message {
         },
         event: Event {
             at,
-            name: Some(name.into()),
+            name: name.map(str::to_string),
             properties: json!({"amount": amount}),
             context: json!({}),
             traits,
