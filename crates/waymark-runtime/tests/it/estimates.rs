@@ -167,3 +167,28 @@ fn draft_steps_are_estimated_and_running_ones_counted() {
         404
     );
 }
+
+#[test]
+fn a_profile_that_changes_key_keeps_its_history_in_the_sample() {
+    let h = Harness::memory();
+    h.ingest(vec![track(Who::anon("a1"), "Bought", h.now())]);
+    h.settle();
+    let bought = json!({"event": "Bought"});
+    assert_eq!(estimate(&h, bought.clone())["estimate"], 1);
+    h.ingest(vec![identify(Who::both("known", "a1"), json!({}), h.now())]);
+    h.settle();
+    assert_eq!(
+        estimate(&h, bought),
+        json!({"estimate": 1, "low": 1, "high": 1})
+    );
+    h.runtime
+        .create_journey(
+            Owner::Account,
+            json!({"id": "p", "name": "P", "entry": {"id": "entry", "name": "E", "criteria": {"event": "Bought"}}}),
+        )
+        .unwrap();
+    let preview = h.runtime.journey_preview(&ACCOUNT, "p").unwrap();
+    assert_eq!(preview.users.len(), 1);
+    assert_eq!(preview.users[0].key, "known");
+    assert_eq!(preview.users[0].anonymous_id.as_deref(), Some("a1"));
+}
