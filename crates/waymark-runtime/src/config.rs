@@ -45,6 +45,8 @@ pub struct RuntimeConfig {
     /// milliseconds (also on graceful shutdown); 0 writes one on shutdown only. A start
     /// replays only the log after the checkpoints, so this bounds the replay at start-up.
     pub checkpoint_interval_ms: i64,
+    /// Profiles each workspace's estimator sample holds at most (SPEC §10).
+    pub estimate_sample_size: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -63,6 +65,7 @@ impl Default for RuntimeConfig {
             allow_private: Vec::new(),
             secret_rotation_grace_ms: 24 * 60 * 60 * 1000,
             checkpoint_interval_ms: 60_000,
+            estimate_sample_size: 10_000,
         }
     }
 }

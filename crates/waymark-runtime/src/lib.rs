@@ -19,6 +19,7 @@ pub mod config;
 mod core;
 pub mod delivery;
 mod error;
+pub mod estimate;
 mod ids;
 pub mod journeys;
 pub mod metrics;

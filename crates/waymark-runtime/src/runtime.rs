@@ -31,6 +31,7 @@ const IDLE_MS: i64 = 1000;
 mod attributes;
 mod audiences;
 mod deliveries;
+mod estimates;
 
 pub use audiences::MemberPage;
 pub use deliveries::{DeliveryFilter, DeliveryPage};

@@ -143,6 +143,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Estimated number of a workspace's profiles meeting criteria */
+        post: operations["post_api_estimate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/journeys": {
         parameters: {
             query?: never;
@@ -191,6 +208,40 @@ export interface paths {
         put?: never;
         /** A draft copy with a new id and keys */
         post: operations["post_api_journeys__id__clone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/journeys/{id}/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Estimated audience size of every step and milestone criterion */
+        get: operations["get_api_journeys__id__estimate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/journeys/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sampled users who meet the entry criteria now */
+        get: operations["get_api_journeys__id__preview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -792,7 +843,10 @@ export interface components {
             /** @description The property aggregated (every aggregate but `count` needs one). */
             property?: string | null;
             updated_at: string;
-            /** @description Property filters; all must hold for an event to count. */
+            /**
+             * @description Property filters; all must hold for an event to count.
+             * @default []
+             */
             where?: components["schemas"]["Filter"][];
             /** @description Only events in the sliding window `(now − within, now]` count. */
             within?: string | null;
@@ -800,7 +854,10 @@ export interface components {
         };
         /** @description A standalone audience: a user is a member exactly while its criteria hold. */
         Audience: {
-            /** @description Outputs that hear of members entering and leaving. */
+            /**
+             * @description Outputs that hear of members entering and leaving.
+             * @default []
+             */
             connections?: components["schemas"]["Connection"][];
             /** @description Who is a member. */
             criteria: components["schemas"]["Criteria"];
@@ -842,7 +899,10 @@ export interface components {
         };
         /** @description A standalone audience: a user is a member exactly while its criteria hold. */
         AudiencePatch: {
-            /** @description Outputs that hear of members entering and leaving. */
+            /**
+             * @description Outputs that hear of members entering and leaving.
+             * @default []
+             */
             connections?: components["schemas"]["Connection"][];
             /** @description Who is a member. */
             criteria?: components["schemas"]["Criteria"];
@@ -882,7 +942,10 @@ export interface components {
         };
         /** @description An audience: its definition (SPEC §6), key, owner, times, size and figures. */
         AudienceView: {
-            /** @description Absent when the audience has none. */
+            /**
+             * @description Absent when the audience has none.
+             * @default []
+             */
             connections?: components["schemas"]["Connection"][];
             created_at: string;
             criteria: components["schemas"]["Criteria"];
@@ -941,7 +1004,10 @@ export interface components {
             name: string;
             /** @description The property aggregated (every aggregate but `count` needs one). */
             property?: string | null;
-            /** @description Property filters; all must hold for an event to count. */
+            /**
+             * @description Property filters; all must hold for an event to count.
+             * @default []
+             */
             where?: components["schemas"]["Filter"][];
             /** @description Only events in the sliding window `(now − within, now]` count. */
             within?: string | null;
@@ -956,7 +1022,10 @@ export interface components {
             name?: string;
             /** @description The property aggregated (every aggregate but `count` needs one). */
             property?: string | null;
-            /** @description Property filters; all must hold for an event to count. */
+            /**
+             * @description Property filters; all must hold for an event to count.
+             * @default []
+             */
             where?: components["schemas"]["Filter"][];
             /** @description Only events in the sliding window `(now − within, now]` count. */
             within?: string | null;
@@ -1158,9 +1227,15 @@ export interface components {
         EntryOn: "qualify" | "event";
         /** @description The entry step: who enters, when, and how they move on. */
         EntryStep: {
-            /** @description How the children are chosen. */
+            /**
+             * @description How the children are chosen.
+             * @default wait
+             */
             branching?: components["schemas"]["Branching"];
-            /** @description Outputs that hear of the entry step's audience. */
+            /**
+             * @description Outputs that hear of the entry step's audience.
+             * @default []
+             */
             connections?: components["schemas"]["Connection"][];
             /** @description Entry criteria; none means every profile enters when it first appears. */
             criteria?: components["schemas"]["Criteria"] | null;
@@ -1183,16 +1258,25 @@ export interface components {
             live?: boolean;
             /** @description Display name. */
             name: string;
-            /** @description Enter when the criteria turn true (`qualify`) or on each matching event (`event`). */
+            /**
+             * @description Enter when the criteria turn true (`qualify`) or on each matching event (`event`).
+             * @default qualify
+             */
             on?: components["schemas"]["EntryOn"];
-            /** @description Whether and when a user who left may enter again. */
+            /**
+             * @description Whether and when a user who left may enter again.
+             * @default never
+             */
             reentry?: components["schemas"]["Reentry"];
             /**
              * @description No entries before this instant.
              * @default null
              */
             start_at?: string | null;
-            /** @description Children, left to right. */
+            /**
+             * @description Children, left to right.
+             * @default []
+             */
             steps?: components["schemas"]["Step"][];
             /** @description With `wait` branching: when the `remaining` child takes over. */
             timeout?: string | null;
@@ -1210,17 +1294,82 @@ export interface components {
             code: string;
             message: string;
         };
+        /**
+         * @description One estimate: a figure with bounds, `~`, a reason it cannot be estimated, or (for a
+         *     running step) the real count. One shape everywhere: a client tells them apart by key.
+         */
+        Estimate: {
+            /**
+             * Format: uint64
+             * @description The estimated number of profiles.
+             */
+            estimate: number;
+            /**
+             * Format: uint64
+             * @description The interval's upper bound.
+             */
+            high: number;
+            /**
+             * Format: uint64
+             * @description The interval's lower bound.
+             */
+            low: number;
+        } | {
+            /** @description Always `true`. */
+            approximate: boolean;
+        } | {
+            /** @description The reason. */
+            error: components["schemas"]["EstimateError"];
+        } | {
+            /**
+             * Format: uint64
+             * @description Users in the step's audience now.
+             */
+            count: number;
+        };
+        /** @description Why an estimate cannot be made: a stable code and a sentence. */
+        EstimateError: {
+            /**
+             * @description `unknown_input`, `silent_input`, `unknown_attribute`, `unsupported_criteria`,
+             *     `invalid_criteria`.
+             */
+            code: string;
+            /** @description What is wrong, for people. */
+            message: string;
+        };
+        /** @description `POST /api/estimate`'s body: criteria to count in one workspace. */
+        EstimateRequest: {
+            /** @description The criteria. */
+            criteria: components["schemas"]["Criteria"];
+            /**
+             * @description Inputs (bare ids of the workspace, or `workspace/input`) whose events count; all
+             *     when absent or empty.
+             * @default []
+             */
+            inputs?: string[];
+            /** @description The workspace whose profiles are counted. */
+            workspace: string;
+        };
         /** @description `{"event": NAME, "where"?, "count"?, "within"?, "between"?, "since"?}`. */
         EventCondition: {
             /** @description Only events in this fixed interval count. */
             between?: components["schemas"]["Between"] | null;
-            /** @description How the count of matching events is compared (default `>= 1`). */
+            /**
+             * @description How the count of matching events is compared (default `>= 1`).
+             * @default {
+             *       "op": ">=",
+             *       "value": 1
+             *     }
+             */
             count?: components["schemas"]["Count"];
             /** @description The event name (`Order Completed`, `Page Viewed`, …). */
             event: string;
             /** @description Only events after entry or after reaching the step count. */
             since?: components["schemas"]["Since"] | null;
-            /** @description Property filters; all must hold for an event to match. */
+            /**
+             * @description Property filters; all must hold for an event to match.
+             * @default []
+             */
             where?: components["schemas"]["Filter"][];
             /** @description Only events in the sliding window `(now − within, now]` count. */
             within?: string | null;
@@ -1335,7 +1484,18 @@ export interface components {
             inputs?: string[];
             /** @description Display name (at most 73 characters). */
             name: string;
-            /** @description Journey-wide rules. */
+            /**
+             * @description Journey-wide rules.
+             * @default {
+             *       "control_group": null,
+             *       "exit": null,
+             *       "frequency_cap": null,
+             *       "goal": null,
+             *       "quiet_hours": null,
+             *       "timeout": null,
+             *       "timezone": null
+             *     }
+             */
             settings?: components["schemas"]["Settings"];
             /**
              * Format: uint32
@@ -1343,6 +1503,30 @@ export interface components {
              * @default 1
              */
             version?: number;
+        };
+        /** @description `GET /api/journeys/{id}/estimate`'s answer. */
+        JourneyEstimate: {
+            /** @description The journey. */
+            id: string;
+            /** @description Every milestone with criteria: one estimate per top-level criterion. */
+            milestones: components["schemas"]["MilestoneEstimate"][];
+            /**
+             * Format: uint64
+             * @description Profiles in the workspaces the journey counts.
+             */
+            population: number;
+            /**
+             * Format: uint64
+             * @description Of them, profiles in the sample.
+             */
+            sample: number;
+            /** @description Every step, entry first, depth first. */
+            steps: components["schemas"]["StepEstimate"][];
+            /**
+             * Format: uint32
+             * @description The version estimated (the latest).
+             */
+            version: number;
         };
         /**
          * @description One line of the journey list: a summary, or (for the account token) a journey whose
@@ -1369,7 +1553,18 @@ export interface components {
             inputs?: string[];
             /** @description Display name (at most 73 characters). */
             name?: string;
-            /** @description Journey-wide rules. */
+            /**
+             * @description Journey-wide rules.
+             * @default {
+             *       "control_group": null,
+             *       "exit": null,
+             *       "frequency_cap": null,
+             *       "goal": null,
+             *       "quiet_hours": null,
+             *       "timeout": null,
+             *       "timezone": null
+             *     }
+             */
             settings?: components["schemas"]["Settings"];
             /**
              * Format: uint32
@@ -1458,6 +1653,16 @@ export interface components {
         } | {
             /** @description Audience id. */
             audience: string;
+        };
+        /** @description A milestone's per-criterion estimates. */
+        MilestoneEstimate: {
+            /**
+             * @description One estimate per top-level criterion (the parts of a top-level `all`, else the
+             *     criteria), in order, each conjoined with the milestone's path.
+             */
+            criteria: components["schemas"]["Estimate"][];
+            /** @description The step id. */
+            step: string;
         };
         /** @description `POST /v2/events`: one mParticle batch. */
         MparticleBatch: {
@@ -1685,6 +1890,24 @@ export interface components {
         Owner: "account" | {
             workspace: string;
         };
+        /** @description `GET /api/journeys/{id}/preview`'s answer. */
+        Preview: {
+            /** @description The journey. */
+            id: string;
+            /** @description Sampled users who meet the entry criteria now (at most 20). */
+            users: components["schemas"]["PreviewUser"][];
+        };
+        /** @description A sampled user, by identifiers. */
+        PreviewUser: {
+            /** @description Its first `anonymousId`. */
+            anonymous_id?: string | null;
+            /** @description The profile key (userId, else anonymousId). */
+            key: string;
+            /** @description Its `userId`. */
+            user_id?: string | null;
+            /** @description The workspace of the profile. */
+            workspace: string;
+        };
         /** @description One problem of an invalid definition: where, a stable code, and why. */
         Problem: {
             code: string;
@@ -1903,9 +2126,15 @@ export interface components {
         Since: "entry" | "step";
         /** @description A step below the entry. */
         Step: {
-            /** @description How the children are chosen. */
+            /**
+             * @description How the children are chosen.
+             * @default wait
+             */
             branching?: components["schemas"]["Branching"];
-            /** @description Outputs that hear of this step's audience. */
+            /**
+             * @description Outputs that hear of this step's audience.
+             * @default []
+             */
             connections?: components["schemas"]["Connection"][];
             /** @description Milestone criteria (its guard). */
             criteria?: components["schemas"]["Criteria"] | null;
@@ -1913,7 +2142,10 @@ export interface components {
             id: string;
             /** @description Display name (at most 170 characters). */
             name: string;
-            /** @description Children, left to right. */
+            /**
+             * @description Children, left to right.
+             * @default []
+             */
             steps?: components["schemas"]["Step"][];
             /** @description With `wait` branching: when the `remaining` child takes over. */
             timeout?: string | null;
@@ -1926,6 +2158,13 @@ export interface components {
              * @description Share of users, as a child of a `random` step.
              */
             weight?: number | null;
+        };
+        /** @description One step's audience size. */
+        StepEstimate: {
+            /** @description Its estimate, or its real count while a running version has the step. */
+            size: components["schemas"]["Estimate"];
+            /** @description The step id. */
+            step: string;
         };
         /** @description The kind of a step. */
         StepKind: "milestone" | "remaining" | "wait" | "send" | "exit";
@@ -1989,7 +2228,10 @@ export interface components {
         };
         /** @description The moment a wait ends. */
         Until: {
-            /** @description Allowed days (every day when empty). */
+            /**
+             * @description Allowed days (every day when empty).
+             * @default []
+             */
             days?: string[];
             /** @description Local clock time. */
             time: string;
@@ -2402,6 +2644,39 @@ export interface operations {
             };
         };
     };
+    post_api_estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstimateRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Estimate"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_api_journeys: {
         parameters: {
             query?: never;
@@ -2581,6 +2856,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JourneyView"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_journeys__id__estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyEstimate"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_journeys__id__preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
                 };
             };
             /** @description An error */

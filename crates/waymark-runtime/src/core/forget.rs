@@ -66,6 +66,7 @@ impl Core {
         profile: ProfileId,
         fallback_key: Option<String>,
     ) -> Result<(), RuntimeError> {
+        self.sample_forget(workspace, profile);
         let slot = (workspace.to_string(), profile);
         let key = self.profile_keys.remove(&slot).or(fallback_key);
         let mut order_keys = vec![format!("{workspace}/{profile}")];

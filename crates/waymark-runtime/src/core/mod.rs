@@ -6,6 +6,7 @@ mod audience_ops;
 mod backfill;
 mod checkpoints;
 mod delivery_stats;
+mod estimate_ops;
 mod forget;
 mod history;
 mod journey_ops;
@@ -77,6 +78,8 @@ pub(crate) struct Core {
     /// Workspaces whose engine holds a version while its history is filled in the
     /// background, with how many such fills are under way.
     pub(crate) filling: HashMap<String, usize>,
+    /// The estimator's samples (`estimate_ops`).
+    samples: estimate_ops::Samples,
 }
 
 impl Core {
@@ -118,6 +121,7 @@ impl Core {
             lists: Vec::new(),
             post,
             filling: HashMap::new(),
+            samples: Default::default(),
         };
         let mut journeys = core.journey_docs()?;
         // Audiences run as one-step journeys (see `crate::audiences`).
@@ -222,6 +226,7 @@ impl Core {
             self.slots.insert(key.clone(), slot);
             let mut event = message.event.clone();
             event.input = Some(format!("{ws}/{}", batch.input));
+            self.sample_arrival(&ws, applied, &event, message.received_at);
             let live = LiveEvent {
                 workspace: ws.clone(),
                 seq: applied.seq,

@@ -14,6 +14,7 @@ mod delivery_order;
 mod delivery_pace;
 mod delivery_payload;
 mod delivery_stats;
+mod estimates;
 mod historical;
 mod identity;
 mod lists;

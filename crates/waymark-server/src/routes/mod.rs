@@ -6,6 +6,7 @@ mod admin;
 mod attributes;
 mod audiences;
 mod body;
+mod estimates;
 mod health;
 mod journeys;
 mod mparticle;
@@ -508,6 +509,31 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         Auth::Admin,
         || get(journeys::stats),
     ).answers::<views::JourneyStats>(),
+    ep(
+        "get",
+        "/api/journeys/{id}/estimate",
+        "Estimated audience size of every step and milestone criterion",
+        Auth::Admin,
+        || get(estimates::journey),
+    )
+    .answers::<waymark_runtime::estimate::JourneyEstimate>(),
+    ep(
+        "get",
+        "/api/journeys/{id}/preview",
+        "Sampled users who meet the entry criteria now",
+        Auth::Admin,
+        || get(estimates::preview),
+    )
+    .answers::<waymark_runtime::estimate::Preview>(),
+    ep(
+        "post",
+        "/api/estimate",
+        "Estimated number of a workspace's profiles meeting criteria",
+        Auth::Admin,
+        || post(estimates::estimate),
+    )
+    .takes::<waymark_runtime::estimate::EstimateRequest>()
+    .answers::<waymark_runtime::estimate::Estimate>(),
     ep(
         "get",
         "/api/journeys/{id}/steps/{step}/audience.csv",

@@ -483,6 +483,28 @@ pub(crate) fn matrix() -> Vec<Row> {
         ),
         row(
             "get",
+            "/api/journeys/{id}/estimate",
+            "/api/journeys/shop-j/estimate",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "get",
+            "/api/journeys/{id}/preview",
+            "/api/journeys/shop-j/preview",
+            None,
+            SHOP_ONLY,
+        ),
+        // Over shop's profiles: another workspace's token is told shop does not exist.
+        row(
+            "post",
+            "/api/estimate",
+            "/api/estimate",
+            Some(json!({"workspace": "shop", "criteria": {"event": "Signed Up"}})),
+            SHOP_ONLY,
+        ),
+        row(
+            "get",
             "/api/journeys/{id}/steps/{step}/audience.csv",
             "/api/journeys/shop-j/steps/entry/audience.csv",
             None,

@@ -10,6 +10,7 @@
 //! - `admin`: the admin API's auth, scoping, workspaces, inputs, profiles and events;
 //! - `authz`: the authorization matrix over every route and caller;
 //! - `corrupt`: unreadable stored journeys are errors, not panics;
+//! - `estimates`: the estimator's live count and its refusals;
 //! - `overload`: a store that is busy or failing — 429/503 with `Retry-After`;
 //! - `fjall`: end to end on the durable store, across a restart;
 //! - `routing`: health, unknown paths and methods;
@@ -19,6 +20,7 @@
 mod admin;
 mod authz;
 mod corrupt;
+mod estimates;
 mod fjall;
 mod limits;
 mod mparticle;
