@@ -331,7 +331,7 @@ impl Core {
             };
             for m in p.engine.step_members(journey, 0) {
                 let key = p.engine.user_key(m.user).to_string();
-                let ids = self.identities.get(&key);
+                let ids = self.identities.get(&(ws.clone(), key.clone()));
                 members.push(AudienceMember {
                     workspace: ws.clone(),
                     user_id: ids.and_then(|u| u.user_id.clone()),

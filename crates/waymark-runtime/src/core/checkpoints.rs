@@ -139,7 +139,11 @@ impl Core {
             .iter()
             .filter(|((ws, _), _)| ws == workspace)
             .map(|((_, id), key)| {
-                let user = self.identities.get(key).cloned().unwrap_or_default();
+                let user = self
+                    .identities
+                    .get(&(workspace.to_string(), key.clone()))
+                    .cloned()
+                    .unwrap_or_default();
                 SavedProfile {
                     id: *id,
                     key: key.clone(),
@@ -255,12 +259,13 @@ impl Core {
         for p in &saved.profiles {
             let slot = (workspace.to_string(), p.id);
             self.profile_keys.insert(slot.clone(), p.key.clone());
-            self.slots.insert(p.key.clone(), slot);
+            let named = (workspace.to_string(), p.key.clone());
+            self.slots.insert(named.clone(), slot);
             let user = User {
                 user_id: p.user_id.clone(),
                 anonymous_id: p.anonymous_id.clone(),
             };
-            self.identities.insert(p.key.clone(), user);
+            self.identities.insert(named, user);
         }
         let mark = Some((checkpoint.cursor, engine.clock()));
         self.partitions.insert(
@@ -347,12 +352,13 @@ impl Core {
             if let Some(old) = self.profile_keys.get(&slot).cloned()
                 && old != key
             {
-                self.slots.remove(&old);
+                self.slots.remove(&(workspace.to_string(), old.clone()));
                 self.rename_user(workspace, &old, &key);
             }
             self.profile_keys.insert(slot.clone(), key.clone());
-            self.slots.insert(key.clone(), slot);
-            self.identities.insert(key, user);
+            let named = (workspace.to_string(), key);
+            self.slots.insert(named.clone(), slot);
+            self.identities.insert(named, user);
             self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
             if let Err(e) = self.apply_event(&event) {
                 failed.get_or_insert(e);
@@ -369,7 +375,10 @@ impl Core {
         };
         for merged in survivor.merged_from {
             if let Some(key) = self.profile_keys.remove(&(workspace.to_string(), merged)) {
-                self.leaving = self.slots.remove(&key).map(|slot| (key.clone(), slot));
+                self.leaving = self
+                    .slots
+                    .remove(&(workspace.to_string(), key.clone()))
+                    .map(|slot| (key.clone(), slot));
                 self.remove_user(workspace, &key, false);
                 self.leaving = None;
             }

@@ -71,9 +71,10 @@ impl Core {
         let key = self.profile_keys.remove(&slot).or(fallback_key);
         let mut order_keys = vec![format!("{workspace}/{profile}")];
         if let Some(key) = key {
-            self.slots.remove(&key);
+            let named = (workspace.to_string(), key.clone());
+            self.slots.remove(&named);
             self.remove_user(workspace, &key, true);
-            self.identities.remove(&key);
+            self.identities.remove(&named);
             order_keys.push(format!("key:{key}"));
         }
         self.flush()?;

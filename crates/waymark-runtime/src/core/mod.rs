@@ -55,13 +55,15 @@ pub(crate) struct Core {
     pub(crate) runners: Vec<Runner>,
     /// Each workspace's engine, running every version that counts its events.
     pub(crate) partitions: BTreeMap<String, Partition>,
-    /// Identifiers by profile key.
-    identities: HashMap<String, User>,
+    /// Identifiers by workspace and profile key (a key names a profile within its
+    /// workspace only: two workspaces may both have a user `u1`).
+    identities: HashMap<(String, String), User>,
     /// The key each profile had when last seen.
     profile_keys: HashMap<(String, ProfileId), String>,
-    /// The profile each key names now (the reverse of `profile_keys`): outbox record ids
-    /// are derived from it, as it survives an identify that changes the key.
-    slots: HashMap<String, (String, ProfileId)>,
+    /// The profile each key of a workspace names now (the reverse of `profile_keys`):
+    /// outbox record ids are derived from it, as it survives an identify that changes the
+    /// key.
+    slots: HashMap<(String, String), (String, ProfileId)>,
     /// While a merged-away profile's user leaves its journeys: the profile it was, so that
     /// its exits keep their place behind its entries on every output (per-user order).
     leaving: Option<(String, (String, ProfileId))>,
@@ -198,7 +200,7 @@ impl Core {
                 continue;
             }
             self.identities.insert(
-                key.clone(),
+                (ws.clone(), key.clone()),
                 User {
                     user_id: applied.user_id.clone(),
                     anonymous_id: applied.anonymous_id.clone(),
@@ -210,7 +212,10 @@ impl Core {
                 {
                     // Its record ids stay identifier-based (a rebuild after the merge
                     // replays no exit for it); its order key stays the profile's.
-                    self.leaving = self.slots.remove(&old).map(|slot| (old.clone(), slot));
+                    self.leaving = self
+                        .slots
+                        .remove(&(ws.clone(), old.clone()))
+                        .map(|slot| (old.clone(), slot));
                     self.remove_user(&ws, &old, false);
                     self.leaving = None;
                 }
@@ -219,11 +224,11 @@ impl Core {
             if let Some(old) = self.profile_keys.get(&slot).cloned()
                 && old != key
             {
-                self.slots.remove(&old);
+                self.slots.remove(&(ws.clone(), old.clone()));
                 self.rename_user(&ws, &old, &key);
             }
             self.profile_keys.insert(slot.clone(), key.clone());
-            self.slots.insert(key.clone(), slot);
+            self.slots.insert((ws.clone(), key.clone()), slot);
             let mut event = message.event.clone();
             event.input = Some(format!("{ws}/{}", batch.input));
             self.sample_arrival(&ws, applied, &event, message.received_at);
@@ -325,7 +330,8 @@ impl Core {
                 continue;
             };
             let key = engine.user_key(t.user).to_string();
-            let user = self.identities.get(&key).cloned().unwrap_or(User {
+            let named = (workspace.to_string(), key.clone());
+            let user = self.identities.get(&named).cloned().unwrap_or(User {
                 user_id: Some(key.clone()),
                 anonymous_id: None,
             });
@@ -346,11 +352,11 @@ impl Core {
             if output.kind == OutputKind::List {
                 self.lists.push(list_write(&output.id, &key, &delivery));
             } else if !deleted && conn.mode != ConnectionMode::List {
-                let slot = self.slots.get(&key);
+                let slot = self.slots.get(&named);
                 let (id, order) = match slot {
                     Some(slot) => (record_id(slot, &delivery), format!("{}/{}", slot.0, slot.1)),
                     None => match &self.leaving {
-                        Some((left, slot)) if *left == key => {
+                        Some((left, slot)) if *left == key && slot.0 == workspace => {
                             (delivery.message_id(), format!("{}/{}", slot.0, slot.1))
                         }
                         _ => (delivery.message_id(), format!("key:{key}")),

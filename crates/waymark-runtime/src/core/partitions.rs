@@ -75,8 +75,9 @@ impl Core {
                 return;
             };
             self.profile_keys.insert(slot.clone(), key.clone());
-            self.slots.insert(key.clone(), slot);
-            self.identities.insert(key, user);
+            let named = (workspace.to_string(), key);
+            self.slots.insert(named.clone(), slot);
+            self.identities.insert(named, user);
             self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
             if let Err(e) = self.apply_event(&event) {
                 failed.get_or_insert(e);

@@ -151,3 +151,73 @@ fn an_in_place_edit_that_rebuilds_the_runner_after_identify_repeats_no_delivery(
     assert_eq!(line_count(&path), 1);
     assert_eq!(h.at_step("welcome", 1, "hour"), 1);
 }
+
+/// Two workspaces may both have a user `u1`: a journey that counts both delivers to each,
+/// with each one's own identifiers, also when the delivery comes later from a timer
+/// (nothing of one profile is taken for the other's).
+#[test]
+fn the_same_user_id_in_two_workspaces_is_two_users() {
+    let h = Harness::memory();
+    let path = h.file_output("out");
+    h.store
+        .create_workspace(waymark_store::Workspace {
+            id: "ws2".into(),
+            name: "Second".into(),
+        })
+        .expect("workspace");
+    h.store
+        .create_input(waymark_store::Input {
+            workspace: "ws2".into(),
+            id: "web2".into(),
+            name: "Web".into(),
+            kind: waymark_store::InputKind::Web,
+            write_key: "wk-web2".into(),
+            secret: None,
+        })
+        .expect("input");
+    h.publish(
+        journey(
+            "pros",
+            json!({"trait": "plan", "op": "eq", "value": "pro"}),
+            vec![],
+            vec![wait(
+                "w",
+                "1h",
+                vec![send("s", vec![connection("c", "out", true, "event")])],
+            )],
+        ),
+        false,
+    );
+    h.ingest(vec![identify(
+        Who::both("u1", "a-first"),
+        json!({"plan": "pro"}),
+        T0,
+    )]);
+    h.store
+        .ingest(
+            "ws2",
+            "web2",
+            vec![identify(
+                Who::both("u1", "a-second"),
+                json!({"plan": "pro"}),
+                T0,
+            )],
+        )
+        .expect("ingest");
+    h.wait_for(
+        "the second workspace's event",
+        || h.runtime.shared().metrics.ingested.get(&["ws2", "web2"]),
+        |n| *n >= 1,
+    );
+    h.settle();
+    h.set_time(T0 + HOUR);
+    h.sync();
+    let lines = h.wait_lines(&path, 2);
+    let mut anonymous: Vec<&str> = lines
+        .iter()
+        .map(|l| l["anonymousId"].as_str().unwrap_or_default())
+        .collect();
+    anonymous.sort();
+    assert_eq!(anonymous, ["a-first", "a-second"], "{lines:?}");
+    assert_eq!(h.outbox("out").len(), 2);
+}
