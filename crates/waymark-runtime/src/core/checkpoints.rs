@@ -17,7 +17,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
 use waymark_deliver::User;
@@ -355,14 +354,7 @@ impl Core {
                 self.slots.remove(&(workspace.to_string(), old.clone()));
                 self.rename_user(workspace, &old, &key);
             }
-            self.profile_keys.insert(slot.clone(), key.clone());
-            let named = (workspace.to_string(), key);
-            self.slots.insert(named.clone(), slot);
-            self.identities.insert(named, user);
-            self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = self.apply_event(&event) {
-                failed.get_or_insert(e);
-            }
+            self.replay_one(slot, key, user, &event, &mut failed);
         })?;
         failed.map_or(Ok(()), Err)
     }

@@ -74,16 +74,29 @@ impl Core {
             let Some((event, (slot, key, user))) = live_event(workspace, a) else {
                 return;
             };
-            self.profile_keys.insert(slot.clone(), key.clone());
-            let named = (workspace.to_string(), key);
-            self.slots.insert(named.clone(), slot);
-            self.identities.insert(named, user);
-            self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = self.apply_event(&event) {
-                failed.get_or_insert(e);
-            }
+            self.replay_one(slot, key, user, &event, &mut failed);
         })?;
         failed.map_or(Ok(()), Err)
+    }
+
+    /// Learns who a replayed event's profile is (its slot, key and identifiers), then
+    /// applies the event; the first error is kept in `failed`.
+    pub(super) fn replay_one(
+        &mut self,
+        slot: (String, waymark_store::ProfileId),
+        key: String,
+        user: waymark_deliver::User,
+        event: &crate::runner::LiveEvent,
+        failed: &mut Option<RuntimeError>,
+    ) {
+        self.profile_keys.insert(slot.clone(), key.clone());
+        let named = (slot.0.clone(), key);
+        self.slots.insert(named.clone(), slot);
+        self.identities.insert(named, user);
+        self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.apply_event(event) {
+            failed.get_or_insert(e);
+        }
     }
 
     /// The workspaces a runner counts, among those that exist.

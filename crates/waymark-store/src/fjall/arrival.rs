@@ -46,18 +46,7 @@ pub(super) fn for_each_event_arrived_after(
         let (user_id, anonymous_id) = match owners.get(&profile) {
             Some(keys) => keys.clone(),
             None => {
-                let owner: Profile = match snapshot
-                    .get(&ks.profiles, keys::profile(&ws_prefix, profile))
-                    .map_err(backend)?
-                {
-                    Some(bytes) => decode(&bytes)?,
-                    None => {
-                        return Err(StoreError::Backend(format!(
-                            "an event belongs to profile {profile}, which does not exist"
-                        )));
-                    }
-                };
-                let keys = (owner.user_id, owner.anonymous_ids.into_iter().next());
+                let keys = owner_keys(ks, &snapshot, &ws_prefix, profile)?;
                 owners.insert(profile, keys.clone());
                 keys
             }
@@ -101,22 +90,8 @@ pub(super) fn for_each_event_named(
         }
         let event: StoredEvent = decode(&bytes)?;
         if owner.as_ref().is_none_or(|(id, _, _)| *id != profile) {
-            let record: Profile = match snapshot
-                .get(&ks.profiles, keys::profile(&ws_prefix, profile))
-                .map_err(backend)?
-            {
-                Some(bytes) => decode(&bytes)?,
-                None => {
-                    return Err(StoreError::Backend(format!(
-                        "an event belongs to profile {profile}, which does not exist"
-                    )));
-                }
-            };
-            owner = Some((
-                profile,
-                record.user_id,
-                record.anonymous_ids.into_iter().next(),
-            ));
+            let (user_id, anonymous_id) = owner_keys(ks, &snapshot, &ws_prefix, profile)?;
+            owner = Some((profile, user_id, anonymous_id));
         }
         let (user_id, anonymous_id) = owner
             .as_ref()
@@ -131,6 +106,25 @@ pub(super) fn for_each_event_named(
         });
     }
     Ok(())
+}
+
+/// The current `userId` and first anonymous id of the profile that owns an event.
+fn owner_keys(
+    ks: &Keyspaces,
+    snapshot: &::fjall::Snapshot,
+    ws_prefix: &[u8],
+    profile: ProfileId,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    let Some(bytes) = snapshot
+        .get(&ks.profiles, keys::profile(ws_prefix, profile))
+        .map_err(backend)?
+    else {
+        return Err(StoreError::Backend(format!(
+            "an event belongs to profile {profile}, which does not exist"
+        )));
+    };
+    let owner: Profile = decode(&bytes)?;
+    Ok((owner.user_id, owner.anonymous_ids.into_iter().next()))
 }
 
 fn decode_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, StoreError> {
