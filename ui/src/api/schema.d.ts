@@ -1107,6 +1107,8 @@ export interface components {
                 [key: string]: number;
             };
             id: string;
+            /** @description The latest failed attempt of this connection's deliveries (null: none failed). */
+            last_error: components["schemas"]["LastError"] | null;
             output: string;
         };
         /** @description `{"consent": PURPOSE, "granted": bool}`. */
@@ -1748,6 +1750,11 @@ export interface components {
             /** Format: uint32 */
             version: number;
             versions: components["schemas"]["VersionView"][];
+        };
+        /** @description A delivery failure: when the record holding it was written, and the error. */
+        LastError: {
+            at: string;
+            message: string;
         };
         /** @description A profile a list output holds. */
         ListMember: {

@@ -141,7 +141,10 @@ mod tests {
     #[test]
     fn a_series_too_long_is_refused_and_an_empty_one_is_empty() {
         let long = hours(&[(0, 1, 0), (MAX_BUCKETS as Millis, 1, 0)]);
-        assert_eq!(series(&long, Bucket::Hour).unwrap_err().code, "too_many_buckets");
+        assert_eq!(
+            series(&long, Bucket::Hour).unwrap_err().code,
+            "too_many_buckets"
+        );
         assert_eq!(series(&long, Bucket::Day).unwrap().len(), 417);
         assert!(series(&BTreeMap::new(), Bucket::Day).unwrap().is_empty());
     }
