@@ -11,7 +11,6 @@
 //! behaviour (a duplicate, a delivery to a disabled output) the chance to show itself.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
