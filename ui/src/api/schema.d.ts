@@ -241,7 +241,8 @@ export interface paths {
         /** Estimated audience size of every step and milestone criterion */
         get: operations["get_api_journeys__id__estimate"];
         put?: never;
-        post?: never;
+        /** Estimated sizes of an edited, unsaved definition of the journey (the body) */
+        post: operations["post_api_journeys__id__estimate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3111,6 +3112,41 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyEstimate"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_api_journeys__id__estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Journey"];
+            };
+        };
         responses: {
             /** @description Success */
             "2XX": {

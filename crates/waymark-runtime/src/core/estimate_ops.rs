@@ -19,7 +19,7 @@ use crate::estimate::sample::{Arrival, Observed, Sample};
 use crate::estimate::{
     Estimate, JourneyEstimate, MilestoneEstimate, PreviewUser, StepEstimate, combine,
 };
-use crate::journeys::JourneyDoc;
+use crate::journeys::{JourneyDoc, references};
 use crate::owner::Owner;
 use crate::runner::live_journey;
 
@@ -244,6 +244,23 @@ impl Core {
             steps: steps_out,
             milestones,
         })
+    }
+
+    /// `POST /api/journeys/{id}/estimate`: [`Core::estimate_journey`] of an edited, unsaved
+    /// definition of the journey (the canvas while the user types), so that the editor
+    /// shows figures by the same rules as the saved journey's. Refused like an edit that
+    /// does not validate.
+    pub(crate) fn estimate_draft(
+        &mut self,
+        id: &str,
+        mut definition: serde_json::Value,
+    ) -> Result<JourneyEstimate, RuntimeError> {
+        let mut doc = self.journey_doc(id)?;
+        definition["id"] = serde_json::json!(id);
+        self.check(&definition, &doc.owner)?;
+        references::resolve_inputs(&mut definition, &doc.owner, &self.input_ids()?)?;
+        doc.latest_mut().definition = definition;
+        self.estimate_journey(&doc)
     }
 
     /// `GET /api/journeys/{id}/preview`: up to [`PREVIEW_USERS`] sampled users who meet

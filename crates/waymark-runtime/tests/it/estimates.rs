@@ -191,6 +191,23 @@ fn draft_steps_are_estimated_and_running_ones_counted() {
     assert_eq!(e.milestones.len(), 1);
     assert_eq!(e.milestones[0].criteria, vec![figure(10), figure(30)]);
     assert_eq!((e.population, e.sample), (30, 30));
+    // An unsaved edit is estimated by the same rules, and the saved journey is unchanged:
+    // the milestone now needs no purchase, so everyone who signed up is there.
+    let mut edited = journey();
+    edited["entry"]["steps"][0]["criteria"] = json!({"event": "Signed Up"});
+    let draft = h
+        .runtime
+        .draft_estimate(&ACCOUNT, "j", edited.clone())
+        .unwrap();
+    let sizes: Vec<Estimate> = draft.steps.iter().map(|s| s.size.clone()).collect();
+    assert_eq!(sizes, vec![figure(30), figure(30), figure(0)]);
+    assert_eq!(
+        h.runtime.journey_estimate(&ACCOUNT, "j").unwrap().steps[1].size,
+        figure(10)
+    );
+    edited["entry"]["steps"][0]["criteria"] = json!({"event": ""});
+    let refused = h.runtime.draft_estimate(&ACCOUNT, "j", edited).unwrap_err();
+    assert_eq!((refused.status, refused.code), (422, "invalid_journey"));
     let preview = h.runtime.journey_preview(&ACCOUNT, "j").unwrap();
     assert_eq!(preview.users.len(), 20);
     assert_eq!(preview.users[0].key, "u0");
