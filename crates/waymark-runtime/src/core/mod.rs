@@ -10,6 +10,7 @@ mod estimate_ops;
 mod forget;
 mod history;
 mod journey_ops;
+mod order;
 mod output_ops;
 mod partitions;
 mod profile_state;
@@ -354,12 +355,12 @@ impl Core {
             } else if !deleted && conn.mode != ConnectionMode::List {
                 let slot = self.slots.get(&named);
                 let (id, order) = match slot {
-                    Some(slot) => (record_id(slot, &delivery), format!("{}/{}", slot.0, slot.1)),
+                    Some(slot) => (record_id(slot, &delivery), order::of_profile(slot)),
                     None => match &self.leaving {
                         Some((left, slot)) if *left == key && slot.0 == workspace => {
-                            (delivery.message_id(), format!("{}/{}", slot.0, slot.1))
+                            (delivery.message_id(), order::of_profile(slot))
                         }
-                        _ => (delivery.message_id(), format!("key:{key}")),
+                        _ => (delivery.message_id(), order::of_user(workspace, &key)),
                     },
                 };
                 let payload = DeliveryPayload::of(&delivery, slot.cloned(), conn.traits.clone());
