@@ -31,8 +31,8 @@ use waymark_store::{
 use crate::RuntimeError;
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
-use crate::delivery::DeliveryPayload;
 use crate::delivery::worker::Workers;
+use crate::delivery::{DeliveryPayload, OutboxTask};
 use crate::journeys::{JourneyDoc, VersionDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
@@ -363,12 +363,16 @@ impl Core {
                         _ => (delivery.message_id(), order::of_user(workspace, &key)),
                     },
                 };
-                let payload = DeliveryPayload::of(&delivery, slot.cloned(), conn.traits.clone());
+                let task = OutboxTask::from(DeliveryPayload::of(
+                    &delivery,
+                    slot.cloned(),
+                    conn.traits.clone(),
+                ));
                 self.outbox.push(OutboxRecord {
                     id,
                     output: output.id.clone(),
                     seq: 0,
-                    payload: serde_json::to_value(payload).unwrap_or_default(),
+                    payload: task.encode(),
                     status: DeliveryStatus::Pending,
                     attempts: 0,
                     next_attempt_at: now,
@@ -423,7 +427,8 @@ impl Core {
             return Ok(());
         }
         let pred = |r: &OutboxRecord| {
-            serde_json::from_value::<DeliveryPayload>(r.payload.clone()).is_ok_and(|p| {
+            OutboxTask::decode(&r.payload).is_ok_and(|task| {
+                let p = task.delivery();
                 p.journey_id == journey_id
                     && p.journey_version == version
                     && connections
