@@ -450,7 +450,7 @@ impl Engine {
 /// Moves one user's state in a journey to new step indices (`map`: old index → new).
 fn remap(st: &mut JourneyState, map: &[Option<StepIndex>]) {
     let to = |step: StepIndex| map.get(usize::from(step)).copied().flatten();
-    st.audience.retain(|a| match to(a.step) {
+    st.audience.retain_mut(|a| match to(a.step) {
         Some(step) => {
             a.step = step;
             true

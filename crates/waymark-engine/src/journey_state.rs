@@ -2,7 +2,6 @@
 //! outputs have heard of.
 
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
 
 use crate::compile::StepIndex;
 use crate::time::Millis;
@@ -68,10 +67,13 @@ pub(crate) struct JourneyState {
     /// The entry criteria's value at the last evaluation (to see them rise).
     pub(crate) entry_held: bool,
     pub(crate) goal_reached: bool,
-    pub(crate) audience: SmallVec<[AudienceEntry; 4]>,
-    pub(crate) positions: SmallVec<[Position; 2]>,
+    // Plain vectors rather than inline ones: every user holds one state per journey and
+    // audience, most of them outside it with these empty, where a vector costs nothing on
+    // the heap and its inline room would be kept for nothing (B3, docs/benchmarks.md).
+    pub(crate) audience: Vec<AudienceEntry>,
+    pub(crate) positions: Vec<Position>,
     /// Times of delivering send steps, latest last (for the frequency cap).
-    pub(crate) sends: SmallVec<[Millis; 1]>,
+    pub(crate) sends: Vec<Millis>,
     /// Whether the user's machine runs in a journey that wakes users one by one (one added
     /// to a running engine; see `Lifecycle`).
     pub(crate) awake: bool,
