@@ -5,6 +5,8 @@ import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { useEffect, useRef, useState } from "react";
 import type { AnyStep, Connection, StepType } from "../journey/model";
 import { NODE_WIDTH } from "../journey/layout";
+import type { Estimate } from "../estimate/model";
+import { EstimateBadge } from "../estimate/EstimateBadge";
 
 export type AddKind = StepType;
 export type SplitKind = "truefalse" | "multi" | "random";
@@ -15,6 +17,12 @@ export interface StepNodeData extends Record<string, unknown> {
   audience?: "estimated" | "calculating" | "active";
   /** Users at the step now and entered in total, when the journey has run. */
   stats?: { at: number; entered: number; audience: number };
+  /** The estimator's size of the step (SPEC §10), shown until real counts replace it. */
+  estimate?: Estimate;
+  /** The estimate is of the saved version while the canvas has unsaved edits. */
+  estimateStale?: boolean;
+  /** A milestone's estimate per top-level criterion. */
+  criteriaEstimates?: Estimate[];
   problems: string[];
   selected: boolean;
   editable: boolean;
@@ -137,16 +145,29 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
       </button>
       <div className="audience" aria-label={`Audience of ${s.name}`}>
         <div className="row spread">
-          <span>
-            <span className="aud-size" data-testid={`count-${s.id}`}>{size ?? "—"}</span>{" "}
-            <span className="muted">{size !== null ? "in audience" : "not running"}</span>
-          </span>
+          {size !== null ? (
+            <span>
+              <span className="aud-size" data-testid={`count-${s.id}`}>{size}</span>{" "}
+              <span className="muted">in audience</span>
+            </span>
+          ) : (
+            <span>
+              <span className="aud-size"><EstimateBadge estimate={d.estimate} stale={d.estimateStale} testId={`estimate-${s.id}`} /></span>{" "}
+              <span className="muted">{d.estimate && "count" in d.estimate ? "in audience" : "estimated"}</span>
+            </span>
+          )}
           {d.audience && <span className={`badge aud-${d.audience}`} title="audience status">{d.audience}</span>}
         </div>
         {d.stats && (
           <div className="muted small">
             <span data-testid={`at-${s.id}`}>{d.stats.at.toLocaleString()}</span> here now ·{" "}
             <span data-testid={`entered-${s.id}`}>{d.stats.entered.toLocaleString()}</span> entered
+          </div>
+        )}
+        {size === null && d.criteriaEstimates && d.criteriaEstimates.length > 1 && (
+          <div className="muted small node-criteria" aria-label={`Estimates per condition of ${s.name}`}>
+            per condition:{" "}
+            {d.criteriaEstimates.map((e, i) => <span key={i}>{i > 0 && " · "}<EstimateBadge estimate={e} stale={d.estimateStale} testId={`estimate-${s.id}-${i + 1}`} /></span>)}
           </div>
         )}
         <ul className="conns">

@@ -18,6 +18,7 @@ import type { BuilderContext } from "../components/CriteriaBuilder";
 import { listInputs } from "../api/inputs";
 import { useAudiences } from "../audiences/useBuilderContext";
 import { useAttributeNames } from "../attributes/names";
+import { byStep, scopesOf, type JourneyEstimate } from "../estimate/model";
 
 const nodeTypes = { step: StepNode };
 
@@ -130,6 +131,13 @@ function Editor({ id }: { id: string }) {
     queryFn: () => call<JourneyStats, "get">("get", "/api/journeys/{id}/stats", { params: { id } }),
     refetchInterval: 2000,
   });
+  // Every step's size estimate (SPEC §10) of the saved latest version; refreshed after each
+  // save and now and then, as the population changes.
+  const estimate = useQuery({
+    queryKey: ["estimate", id],
+    queryFn: () => call<JourneyEstimate, "get">("get", "/api/journeys/{id}/estimate", { params: { id } }),
+    refetchInterval: 10000,
+  });
   const outputs = useQuery({ queryKey: ["outputs"], queryFn: () => call<{ outputs: Output[] }, "get">("get", "/api/outputs") });
   const journeys = useQuery({ queryKey: ["journeys"], queryFn: () => call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys") });
   const allInputs = useQuery({ queryKey: ["all-inputs"], queryFn: listInputs });
@@ -171,7 +179,9 @@ function Editor({ id }: { id: string }) {
     journeys: (journeys.data?.journeys ?? []).map((j) => ({ id: j.id, steps: j.id === id && draft ? walk(draft).map((l) => l.step.id) : [] })),
     audiences: (audiences.data?.audiences ?? []).map((a) => ({ id: a.id, name: a.name })),
     attributes: attributes.data ?? [],
+    estimate: scopesOf(draft?.inputs, [...new Set((allInputs.data ?? []).map((i) => i.workspace))]),
   }), [draft, journeys.data, id, allInputs.data, audiences.data, attributes.data]);
+  const estimates = useMemo(() => byStep(estimate.data), [estimate.data]);
 
   const local = useMemo(() => (draft ? localProblems(draft, LIMITS) : []), [draft]);
   const problemsByStep = useMemo(() => {
@@ -221,6 +231,7 @@ function Editor({ id }: { id: string }) {
     return placed.map((p) => {
       const step = findStep(draft, p.id)!.step;
       const st = statSteps.find((s) => s.step === p.id);
+      const est = estimates.get(p.id);
       return {
         id: p.id,
         type: "step" as const,
@@ -232,6 +243,9 @@ function Editor({ id }: { id: string }) {
           inputs: p.id === "entry" ? draft.inputs ?? [] : undefined,
           audience: v?.audiences[p.id],
           stats: st ? { at: st.at, entered: st.entered, audience: st.audience } : undefined,
+          estimate: est?.size,
+          criteriaEstimates: est?.criteria,
+          estimateStale: dirty,
           problems: problemsByStep.get(p.id) ?? [],
           selected: selected === p.id,
           editable: true,
@@ -250,7 +264,7 @@ function Editor({ id }: { id: string }) {
       };
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [draft, placed, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty]);
+  }, [draft, placed, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty, estimates]);
 
   const edges: Edge[] = useMemo(() => {
     if (!draft) return [];
@@ -337,6 +351,7 @@ function Editor({ id }: { id: string }) {
     setProblems(next.problems ?? []);
     qc.setQueryData(["journey", id], next);
     setDirty(false);
+    void qc.invalidateQueries({ queryKey: ["estimate", id] });
     if (before.status === "published" && next.version > before.version && (next.latest_status ?? next.status) === "draft") {
       setNotice(`Saved as draft version ${next.version}. ${PUBLISHED_RULE}`);
     } else {
@@ -356,7 +371,7 @@ function Editor({ id }: { id: string }) {
     setProblems([]);
     setStatsVersion(null);
     setNotice(`Published version ${next.version}.`);
-    await Promise.all([["journeys"], ["account"], ["stats", id]].map((k) => qc.invalidateQueries({ queryKey: k })));
+    await Promise.all([["journeys"], ["account"], ["stats", id], ["estimate", id]].map((k) => qc.invalidateQueries({ queryKey: k })));
   });
 
   const stop = () => act("stop", async () => {
@@ -455,7 +470,7 @@ function Editor({ id }: { id: string }) {
           </div>
           {panel === "step" && (sel ? (
             <StepPanel journey={draft} step={sel.step} stepKey={v.keys[sel.step.id]} ctx={ctx} outputs={outputs.data?.outputs ?? []}
-              editable
+              editable estimate={estimates.get(sel.step.id)} dirty={dirty}
               liveNote={latestStatus === "published" ? "Edits other than connections, names and leaf steps will be saved as a new draft version." : undefined}
               onChange={(s: AnyStep) => edit((j) => updateStep(j, sel.step.id, () => s))}
               onRemove={() => { edit((j) => removeStep(j, sel.step.id)); setSelected(sel.parent?.id ?? "entry"); }} />

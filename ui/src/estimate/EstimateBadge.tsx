@@ -1,0 +1,16 @@
+// One estimate on the page: a figure with bounds, `~`, or a warning triangle whose reason is
+// its tooltip and its accessible name (a triangle alone would say nothing to a screen reader).
+import type { Estimate } from "./model";
+import { showEstimate } from "./model";
+
+export function EstimateBadge({ estimate, testId, stale }: { estimate?: Estimate; testId?: string; stale?: boolean }) {
+  if (!estimate) return <span className="estimate muted" data-testid={testId}>…</span>;
+  const s = showEstimate(estimate);
+  const title = stale ? `${s.title} (of the saved version: save to update)` : s.title;
+  return (
+    <span className={`estimate est-${s.kind} ${stale ? "stale" : ""}`} data-testid={testId} data-kind={s.kind}
+      title={title} aria-label={s.kind === "error" || s.kind === "approximate" ? title : undefined} role={s.kind === "error" ? "img" : undefined}>
+      {s.text}
+    </span>
+  );
+}
