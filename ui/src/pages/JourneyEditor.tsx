@@ -19,6 +19,7 @@ import { listInputs } from "../api/inputs";
 import { useAudiences } from "../audiences/useBuilderContext";
 import { useAttributeNames } from "../attributes/names";
 import { byStep, scopesOf, type JourneyEstimate } from "../estimate/model";
+import { useDraftEstimates } from "../estimate/useDraftEstimates";
 
 const nodeTypes = { step: StepNode };
 
@@ -181,7 +182,10 @@ function Editor({ id }: { id: string }) {
     attributes: attributes.data ?? [],
     estimate: scopesOf(draft?.inputs, [...new Set((allInputs.data ?? []).map((i) => i.workspace))]),
   }), [draft, journeys.data, id, allInputs.data, audiences.data, attributes.data]);
-  const estimates = useMemo(() => byStep(estimate.data), [estimate.data]);
+  const saved = useMemo(() => byStep(estimate.data), [estimate.data]);
+  // Unsaved edits are estimated in the browser from each step's path; saved ones by the server.
+  const drafted = useDraftEstimates(draft, ctx.estimate ?? [], dirty);
+  const estimates = dirty && drafted ? drafted : saved;
 
   const local = useMemo(() => (draft ? localProblems(draft, LIMITS) : []), [draft]);
   const problemsByStep = useMemo(() => {
@@ -245,7 +249,7 @@ function Editor({ id }: { id: string }) {
           stats: st ? { at: st.at, entered: st.entered, audience: st.audience } : undefined,
           estimate: est?.size,
           criteriaEstimates: est?.criteria,
-          estimateStale: dirty,
+          estimateStale: dirty && !drafted?.has(p.id),
           problems: problemsByStep.get(p.id) ?? [],
           selected: selected === p.id,
           editable: true,
@@ -470,7 +474,7 @@ function Editor({ id }: { id: string }) {
           </div>
           {panel === "step" && (sel ? (
             <StepPanel journey={draft} step={sel.step} stepKey={v.keys[sel.step.id]} ctx={ctx} outputs={outputs.data?.outputs ?? []}
-              editable estimate={estimates.get(sel.step.id)} dirty={dirty}
+              editable estimate={estimates.get(sel.step.id)} dirty={dirty && !drafted?.has(sel.step.id)}
               liveNote={latestStatus === "published" ? "Edits other than connections, names and leaf steps will be saved as a new draft version." : undefined}
               onChange={(s: AnyStep) => edit((j) => updateStep(j, sel.step.id, () => s))}
               onRemove={() => { edit((j) => removeStep(j, sel.step.id)); setSelected(sel.parent?.id ?? "entry"); }} />
