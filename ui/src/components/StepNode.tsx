@@ -7,6 +7,7 @@ import type { AnyStep, Connection, StepType } from "../journey/model";
 import { NODE_WIDTH } from "../journey/layout";
 import type { Estimate } from "../estimate/model";
 import { EstimateBadge } from "../estimate/EstimateBadge";
+import { formatUplift, type Uplift } from "../stats/model";
 
 export type AddKind = StepType;
 export type SplitKind = "truefalse" | "multi" | "random";
@@ -21,6 +22,8 @@ export interface StepNodeData extends Record<string, unknown> {
   estimate?: Estimate;
   /** The estimate is of the saved version while the canvas has unsaved edits. */
   estimateStale?: boolean;
+  /** The entry's control group (CleverTap shows it at the entry): users held out, and the uplift. */
+  control?: { held: number; uplift?: Uplift | null };
   /** A milestone's estimate per top-level criterion. */
   criteriaEstimates?: Estimate[];
   problems: string[];
@@ -168,6 +171,12 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
           <div className="muted small node-criteria" aria-label={`Estimates per condition of ${s.name}`}>
             per condition:{" "}
             {d.criteriaEstimates.map((e, i) => <span key={i}>{i > 0 && " · "}<EstimateBadge estimate={e} stale={d.estimateStale} testId={`estimate-${s.id}-${i + 1}`} /></span>)}
+          </div>
+        )}
+        {d.control && (
+          <div className="small node-control" data-testid="entry-control">
+            control group: <strong>{d.control.held.toLocaleString()}</strong> held out
+            {d.control.uplift && <> · uplift <span title="goal conversion, journey − control, 95 % interval">{formatUplift(d.control.uplift)}</span></>}
           </div>
         )}
         <ul className="conns">

@@ -155,6 +155,7 @@ function Editor({ id }: { id: string }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [toggling, setToggling] = useState<string | null>(null);
   const [statsVersion, setStatsVersion] = useState<number | null>(null);
+  const [funnelStep, setFunnelStep] = useState<string | null>(null);
 
   // Unsaved edits are not lost silently: leaving the page asks first.
   useEffect(() => {
@@ -231,7 +232,8 @@ function Editor({ id }: { id: string }) {
   const placed = useMemo(() => (draft ? layout(draft, new Set(problemsByStep.keys())) : []), [draft, problemsByStep]);
   const nodes: StepFlowNode[] = useMemo(() => {
     if (!draft) return [];
-    const statSteps = stats.data?.versions.find((x) => x.version === shownVersion)?.steps ?? [];
+    const statVersion = stats.data?.versions.find((x) => x.version === shownVersion);
+    const statSteps = statVersion?.steps ?? [];
     return placed.map((p) => {
       const step = findStep(draft, p.id)!.step;
       const st = statSteps.find((s) => s.step === p.id);
@@ -247,6 +249,7 @@ function Editor({ id }: { id: string }) {
           inputs: p.id === "entry" ? draft.inputs ?? [] : undefined,
           audience: v?.audiences[p.id],
           stats: st ? { at: st.at, entered: st.entered, audience: st.audience } : undefined,
+          control: p.id === "entry" && statVersion && draft.settings?.control_group ? { held: statVersion.control, uplift: statVersion.conversion?.uplift } : undefined,
           estimate: est?.size,
           criteriaEstimates: est?.criteria,
           estimateStale: dirty && !drafted?.has(p.id),
@@ -255,7 +258,7 @@ function Editor({ id }: { id: string }) {
           editable: true,
           outputNames,
           toggling,
-          onSelect: (sid: string) => { setSelected(sid); setPanel("step"); },
+          onSelect: (sid: string) => { setSelected(sid); if (panel === "stats") setFunnelStep(sid); else setPanel("step"); },
           onAdd: (parent: string, kind: AddKind) => edit((j) => {
             const s = newStep(j, kind);
             setSelected(s.id);
@@ -268,7 +271,7 @@ function Editor({ id }: { id: string }) {
       };
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [draft, placed, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty, estimates]);
+  }, [draft, placed, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty, estimates, panel]);
 
   const edges: Edge[] = useMemo(() => {
     if (!draft) return [];
@@ -459,7 +462,7 @@ function Editor({ id }: { id: string }) {
       <div className="workspace">
         <div className="canvas" aria-label="Journey canvas" ref={canvasRef}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesConnectable={false} nodesDraggable={false}
-            elementsSelectable={false} onNodeClick={(_, n) => { setSelected(n.id); setPanel("step"); }} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }}>
+            elementsSelectable={false} onNodeClick={(_, n) => { setSelected(n.id); if (panel === "stats") setFunnelStep(n.id); else setPanel("step"); }} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }}>
             <Background gap={20} color="#e5e7eb" />
             <Controls showInteractive={false} />
           </ReactFlow>
@@ -480,7 +483,7 @@ function Editor({ id }: { id: string }) {
               onRemove={() => { edit((j) => removeStep(j, sel.step.id)); setSelected(sel.parent?.id ?? "entry"); }} />
           ) : <Empty>Select a step on the canvas.</Empty>)}
           {panel === "settings" && <SettingsPanel journey={draft} ctx={ctx} editable available={allInputs.data ?? []} onChange={(j) => edit(() => j)} />}
-          {panel === "stats" && <StatsPanel journey={draft} stats={stats.data} version={shownVersion} />}
+          {panel === "stats" && <StatsPanel journey={draft} stats={stats.data} version={shownVersion} pickedStep={funnelStep} outputNames={outputNames} />}
           {panel === "versions" && (
             <aside className="panel" aria-label="Versions">
               <h2>Versions</h2>
