@@ -167,7 +167,7 @@ impl Tally {
                     ..
                 } => self.step_entries += 1,
                 TransitionKind::Delivery { .. } => self.deliveries += 1,
-                TransitionKind::Step { .. } => {}
+                TransitionKind::Step { .. } | TransitionKind::Converted { .. } => {}
             }
         }
     }

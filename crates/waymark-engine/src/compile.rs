@@ -186,6 +186,14 @@ impl CompiledJourney {
         self.steps.len()
     }
 
+    /// A step's parent by index (`None` for the entry).
+    pub fn step_parent(&self, step: u16) -> Option<u16> {
+        self.steps
+            .iter()
+            .position(|s| s.children.contains(&step))
+            .map(|i| i as u16)
+    }
+
     /// A connection's id by step and connection index.
     pub fn connection_id(&self, step: u16, connection: u16) -> &str {
         &self.steps[usize::from(step)].connections[usize::from(connection)].id

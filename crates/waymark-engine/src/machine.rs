@@ -124,6 +124,9 @@ impl Machine<'_> {
         {
             st.goal_reached = true;
             self.emit(st, TransitionKind::Goal);
+            for passed in &st.audience {
+                self.emit(st, TransitionKind::Converted { step: passed.step });
+            }
             if goal.exit_on_goal {
                 self.leave(st);
             }

@@ -36,8 +36,9 @@ pub struct TraceLine {
 }
 
 impl TraceLine {
-    /// The line for a transition decided by `engine`.
-    pub fn of(engine: &Engine, t: &Transition) -> Self {
+    /// The line for a transition decided by `engine`; `None` for the transitions that exist
+    /// for statistics only ([`TransitionKind::Converted`]).
+    pub fn of(engine: &Engine, t: &Transition) -> Option<Self> {
         let mut line = TraceLine {
             at: format_instant(t.at),
             user: engine.user_key(t.user).to_string(),
@@ -67,7 +68,7 @@ impl TraceLine {
                     }
                     _ => line.kind = "audience",
                 }
-                return line;
+                return Some(line);
             }
         };
         match t.kind {
@@ -79,6 +80,7 @@ impl TraceLine {
             TransitionKind::Journey(change) => line.change = Some(change.as_str()),
             TransitionKind::Control => line.change = Some("control"),
             TransitionKind::Goal => line.change = Some("goal"),
+            TransitionKind::Converted { .. } => return None,
             TransitionKind::Delivery {
                 step,
                 connection,
@@ -90,7 +92,7 @@ impl TraceLine {
                 line.action = Some(action.as_str());
             }
         }
-        line
+        Some(line)
     }
 }
 
@@ -129,7 +131,7 @@ pub fn simulate_with_attributes(
     }
     Ok(transitions
         .iter()
-        .map(|t| TraceLine::of(&engine, t))
+        .filter_map(|t| TraceLine::of(&engine, t))
         .collect())
 }
 

@@ -65,6 +65,14 @@ pub enum TransitionKind {
     Control,
     /// The user reached the goal.
     Goal,
+    /// Follows [`TransitionKind::Goal`] once for every step whose audience the user is in at
+    /// that moment (the branches they passed in this entry), so that statistics can count
+    /// goal conversions per branch (SPEC §7) without keeping each user's path. Not a trace
+    /// line.
+    Converted {
+        /// Step index in the journey.
+        step: u16,
+    },
     /// An active connection must hear of a step membership change.
     Delivery {
         /// Step index in the journey.

@@ -107,6 +107,7 @@ impl AudienceDoc {
             stopped_at: None,
             active_since: self.active_since.clone(),
             final_stats: None,
+            final_tally: None,
         };
         let journey = JourneyDoc {
             id: self.id.clone(),

@@ -28,6 +28,8 @@ mod owner;
 pub mod runner;
 mod runtime;
 pub mod shared;
+pub mod stats;
+pub mod tally;
 pub mod view;
 
 pub use clock::{Clock, ManualClock, SystemClock};

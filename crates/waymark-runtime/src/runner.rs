@@ -14,6 +14,7 @@ use crate::RuntimeError;
 use crate::journeys::rules;
 use crate::journeys::{JourneyDoc, VersionDoc};
 use crate::owner::Owner;
+use crate::tally::{SavedTally, Tally};
 
 /// One event as the runtime feeds it to runners.
 #[derive(Debug, Clone)]
@@ -47,15 +48,6 @@ pub struct ConnectionInfo {
     pub traits: Vec<String>,
 }
 
-/// Totals of one step since the runner was built.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StepTotals {
-    /// Entries into the step's audience.
-    pub entered: u64,
-    /// Exits from it.
-    pub exited: u64,
-}
-
 /// One running journey version.
 pub struct Runner {
     /// The journey id.
@@ -78,37 +70,15 @@ pub struct Runner {
     pub connections: Vec<Vec<ConnectionInfo>>,
     /// Step ids by index.
     pub step_ids: Vec<String>,
+    /// Each step's parent by index (`None` for the entry).
+    pub step_parents: Vec<Option<u16>>,
     /// Output keys by step id.
     pub keys: BTreeMap<String, String>,
-    /// Step totals by index.
-    pub totals: Vec<StepTotals>,
-    /// Journey entries, exits, control and goal counts.
-    pub journey_totals: JourneyTotals,
-    /// The part of the totals each workspace's engine counted (a partition's checkpoint
+    /// Everything counted, over every workspace.
+    pub total: Tally,
+    /// The part of the total each workspace's engine counted (a partition's checkpoint
     /// keeps its part, which a restart adds back).
     pub counted: BTreeMap<String, Tally>,
-}
-
-/// The totals one workspace's engine counted for a version.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Step totals by index.
-    pub steps: Vec<StepTotals>,
-    /// Journey totals.
-    pub journey: JourneyTotals,
-}
-
-/// Journey-level totals.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JourneyTotals {
-    /// Entries.
-    pub entered: u64,
-    /// Exits.
-    pub exited: u64,
-    /// Users held out as control.
-    pub control: u64,
-    /// Goal conversions.
-    pub goal: u64,
 }
 
 impl Runner {
@@ -122,7 +92,7 @@ impl Runner {
     ) -> Result<Self, RuntimeError> {
         let (journey_id, keys) = (journey.id.as_str(), &journey.keys);
         let (live, workspaces) = live_journey(&version.definition, &journey.owner, inputs)?;
-        let step_ids = step_ids(&live)?;
+        let (step_ids, step_parents) = step_tree(&live)?;
         let mut runner = Self {
             journey_id: journey_id.to_string(),
             version: version.version,
@@ -133,10 +103,10 @@ impl Runner {
             closed_at: version.closed_at,
             workspaces,
             connections: Vec::new(),
-            totals: vec![StepTotals::default(); step_ids.len()],
+            total: Tally::new(step_ids.len()),
             step_ids,
+            step_parents,
             keys: keys.clone(),
-            journey_totals: JourneyTotals::default(),
             counted: BTreeMap::new(),
         };
         runner.refresh_connections(version);
@@ -160,33 +130,17 @@ impl Runner {
         inputs: &[String],
     ) -> Result<(), RuntimeError> {
         let (live, _) = live_journey(&version.definition, &journey.owner, inputs)?;
-        let step_ids = step_ids(&live)?;
-        let follow = |totals: &[StepTotals]| -> Vec<StepTotals> {
-            step_ids
-                .iter()
-                .map(|id| {
-                    self.step_ids
-                        .iter()
-                        .position(|old| old == id)
-                        .and_then(|i| totals.get(i).copied())
-                        .unwrap_or_default()
-                })
-                .collect()
-        };
-        self.totals = follow(&self.totals);
+        let (step_ids, step_parents) = step_tree(&live)?;
+        let follow = |tally: &Tally| Tally::restored(&tally.saved(&self.step_ids), &step_ids);
+        self.total = follow(&self.total);
         let counted = self
             .counted
             .iter()
-            .map(|(ws, t)| {
-                let tally = Tally {
-                    steps: follow(&t.steps),
-                    journey: t.journey,
-                };
-                (ws.clone(), tally)
-            })
+            .map(|(ws, t)| (ws.clone(), follow(t)))
             .collect();
         self.counted = counted;
         self.step_ids = step_ids;
+        self.step_parents = step_parents;
         self.live = live;
         self.keys = journey.keys.clone();
         self.refresh_connections(version);
@@ -227,84 +181,36 @@ impl Runner {
 
     /// Counts transitions of one workspace's engine into the totals.
     pub fn count(&mut self, workspace: &str, transitions: &[Transition]) {
-        if !self.counted.contains_key(workspace) {
-            self.counted.insert(workspace.to_string(), Tally::default());
-        }
-        if let Some(tally) = self.counted.get_mut(workspace) {
-            tally.steps.resize(self.totals.len(), StepTotals::default());
-            tally.add(transitions);
-        }
-        let mut all = Tally {
-            steps: std::mem::take(&mut self.totals),
-            journey: self.journey_totals,
-        };
-        all.add(transitions);
-        self.totals = all.steps;
-        self.journey_totals = all.journey;
+        let steps = self.step_ids.len();
+        self.counted
+            .entry(workspace.to_string())
+            .or_insert_with(|| Tally::new(steps))
+            .add(transitions);
+        self.total.add(transitions);
     }
 
     /// Adds back what a workspace's engine had counted when its checkpoint was written
     /// (steps by id; a step since removed is left out, as an edit leaves it out).
-    pub fn restore_tally(
-        &mut self,
-        workspace: &str,
-        steps: &[(String, StepTotals)],
-        journey: JourneyTotals,
-    ) {
-        let mut tally = Tally {
-            steps: vec![StepTotals::default(); self.step_ids.len()],
-            journey,
-        };
-        for (id, t) in steps {
-            if let Some(i) = self.step_ids.iter().position(|s| s == id) {
-                tally.steps[i] = *t;
-            }
-        }
-        for (sum, t) in self.totals.iter_mut().zip(&tally.steps) {
-            sum.entered += t.entered;
-            sum.exited += t.exited;
-        }
-        let j = &mut self.journey_totals;
-        j.entered += journey.entered;
-        j.exited += journey.exited;
-        j.control += journey.control;
-        j.goal += journey.goal;
+    pub fn restore_tally(&mut self, workspace: &str, saved: &SavedTally) {
+        let tally = Tally::restored(saved, &self.step_ids);
+        self.total.merge(&tally);
         self.counted.insert(workspace.to_string(), tally);
     }
 }
 
-impl Tally {
-    /// Counts transitions.
-    fn add(&mut self, transitions: &[Transition]) {
-        use waymark_engine::{Change, TransitionKind};
-        for t in transitions {
-            match t.kind {
-                TransitionKind::Step { step, change } => {
-                    if let Some(s) = self.steps.get_mut(usize::from(step)) {
-                        match change {
-                            Change::Entered => s.entered += 1,
-                            Change::Exited => s.exited += 1,
-                        }
-                    }
-                }
-                TransitionKind::Journey(Change::Entered) => self.journey.entered += 1,
-                TransitionKind::Journey(Change::Exited) => self.journey.exited += 1,
-                TransitionKind::Control => self.journey.control += 1,
-                TransitionKind::Goal => self.journey.goal += 1,
-                TransitionKind::Delivery { .. } => {}
-            }
-        }
-    }
-}
+/// Step ids and parents in the engine's order, from an engine that compiles the definition
+/// alone.
+type StepTree = (Vec<String>, Vec<Option<u16>>);
 
-/// Step ids in the engine's order, from an engine that compiles the definition alone.
-fn step_ids(live: &Journey) -> Result<Vec<String>, RuntimeError> {
+fn step_tree(live: &Journey) -> Result<StepTree, RuntimeError> {
     let engine = Engine::new(std::slice::from_ref(live))
         .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
     let compiled = engine.journey(0);
-    Ok((0..compiled.step_count() as u16)
-        .map(|i| compiled.step_id(i).to_string())
-        .collect())
+    let steps = 0..compiled.step_count() as u16;
+    Ok((
+        steps.clone().map(|i| compiled.step_id(i).to_string()).collect(),
+        steps.map(|i| compiled.step_parent(i)).collect(),
+    ))
 }
 
 fn connection_info(c: &Value, version: &VersionDoc) -> Option<ConnectionInfo> {

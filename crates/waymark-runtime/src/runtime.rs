@@ -18,6 +18,7 @@ use crate::journeys::{JourneyDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::owner::Owner;
 use crate::shared::Shared;
+use crate::stats::{Bucket, Entries, Funnel};
 use crate::{RuntimeError, view};
 
 /// Most commits the engine thread applies before it looks at timers and writes the outbox.
@@ -319,6 +320,28 @@ impl Runtime {
     pub fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
         let id = id.to_string();
         self.call(move |core| core.stats(&id))
+    }
+
+    /// Entries along a path of steps (`version`: default, the newest with figures).
+    pub fn funnel(
+        &self,
+        id: &str,
+        path: Vec<String>,
+        version: Option<u32>,
+    ) -> Result<Funnel, RuntimeError> {
+        let id = id.to_string();
+        self.call(move |core| core.funnel(&id, &path, version))
+    }
+
+    /// Entries over time per version (or `version`'s).
+    pub fn entries(
+        &self,
+        id: &str,
+        bucket: Bucket,
+        version: Option<u32>,
+    ) -> Result<Entries, RuntimeError> {
+        let id = id.to_string();
+        self.call(move |core| core.entries(&id, bucket, version))
     }
 
     /// A step's audience as CSV.

@@ -214,6 +214,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/journeys/{id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Entries over time per version (?bucket=hour|day&version=N) */
+        get: operations["get_api_journeys__id__entries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/journeys/{id}/estimate": {
         parameters: {
             query?: never;
@@ -223,6 +240,23 @@ export interface paths {
         };
         /** Estimated audience size of every step and milestone criterion */
         get: operations["get_api_journeys__id__estimate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/journeys/{id}/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Entries along a path of steps (?path=a,b,c&version=N) */
+        get: operations["get_api_journeys__id__funnel"];
         put?: never;
         post?: never;
         delete?: never;
@@ -795,6 +829,21 @@ export interface components {
          *     strings that parse as numbers, and skip other values.
          */
         Aggregate: "count" | "sum" | "min" | "max" | "avg" | "first" | "last" | "unique_count";
+        /** @description Entries of one group and how many reached the goal. */
+        Arm: {
+            /**
+             * Format: uint64
+             * @description Entries.
+             */
+            entries: number;
+            /**
+             * Format: uint64
+             * @description Of which reached the goal.
+             */
+            goals: number;
+            /** @description Goals over entries; none without entries. */
+            rate?: components["schemas"]["Rate"] | null;
+        };
         /** @description One attempt to send a delivery. */
         Attempt: {
             /** Format: int64 */
@@ -989,6 +1038,8 @@ export interface components {
         };
         /** @description How a step's children are chosen. */
         Branching: "wait" | "decide" | "all" | "random" | "live";
+        /** @description How entries are grouped. */
+        Bucket: "hour" | "day";
         /** @description `POST /api/journeys/{id}/clone`. */
         CloneOptions: {
             /** @description The copy's id; a free one derived from the original's by default. */
@@ -1072,6 +1123,15 @@ export interface components {
              * @description Percent of entrants, 0–50.
              */
             percent: number;
+        };
+        /** @description Goal conversion in the journey and in control. */
+        Conversion: {
+            /** @description Entries held out as control. */
+            control: components["schemas"]["Arm"];
+            /** @description Entries outside control. */
+            journey: components["schemas"]["Arm"];
+            /** @description The journey's rate minus control's; none until both have entries. */
+            uplift?: components["schemas"]["Uplift"] | null;
         };
         /** @description A stored journey that fails to load, listed so that an operator sees it. */
         CorruptJourney: {
@@ -1223,8 +1283,32 @@ export interface components {
             /** @default null */
             user_id?: string | null;
         };
+        /** @description `GET /api/journeys/{id}/entries`: entries over time per version. */
+        Entries: {
+            /** @description How entries are grouped. */
+            bucket: components["schemas"]["Bucket"];
+            /** @description The journey id. */
+            id: string;
+            /** @description Per version with figures, oldest first. */
+            versions: components["schemas"]["VersionEntries"][];
+        };
         /** @description What makes a user enter. */
         EntryOn: "qualify" | "event";
+        /** @description Entries in one bucket. */
+        EntryPoint: {
+            /** @description The bucket's start (RFC 3339, UTC). */
+            at: string;
+            /**
+             * Format: uint64
+             * @description Entries held out as control.
+             */
+            control: number;
+            /**
+             * Format: uint64
+             * @description Entries outside control.
+             */
+            entered: number;
+        };
         /** @description The entry step: who enters, when, and how they move on. */
         EntryStep: {
             /**
@@ -1420,6 +1504,41 @@ export interface components {
             max: number;
             /** @description The sliding window. */
             per: string;
+        };
+        /** @description `GET /api/journeys/{id}/funnel`: entries along a path of one version. */
+        Funnel: {
+            /** @description The journey id. */
+            id: string;
+            /** @description The path's steps, in order. */
+            steps: components["schemas"]["FunnelStep"][];
+            /**
+             * Format: uint32
+             * @description The version the figures are of.
+             */
+            version: number;
+        };
+        /** @description One step of a funnel. */
+        FunnelStep: {
+            /**
+             * Format: double
+             * @description Entries here over entries into the first step of the path.
+             */
+            conversion_from_first?: number | null;
+            /**
+             * Format: double
+             * @description Entries here over entries into the previous step of the path (none for the first,
+             *     or when that one has none).
+             */
+            conversion_from_previous?: number | null;
+            /**
+             * Format: uint64
+             * @description Entries into the step's audience.
+             */
+            entered: number;
+            /** @description Step name. */
+            name?: string | null;
+            /** @description Step id. */
+            step: string;
         };
         /** @description The journey's goal. */
         Goal: {
@@ -2001,6 +2120,24 @@ export interface components {
             /** @description Local time the window opens. */
             start: string;
         };
+        /** @description A share with its Wilson interval at 95 %. */
+        Rate: {
+            /**
+             * Format: double
+             * @description Upper bound.
+             */
+            high: number;
+            /**
+             * Format: double
+             * @description Lower bound.
+             */
+            low: number;
+            /**
+             * Format: double
+             * @description Successes over trials.
+             */
+            rate: number;
+        };
         /** @description Whether a user who left may enter again. */
         Reentry: "never" | "after_exit" | {
             cooldown: string;
@@ -2180,12 +2317,28 @@ export interface components {
              */
             audience: number;
             connections: components["schemas"]["ConnectionStats"][];
+            /**
+             * Format: double
+             * @description Entries over the parent's entries.
+             */
+            conversion_from_parent: number | null;
             /** Format: uint64 */
             entered: number;
             /** Format: uint64 */
             exited: number;
+            /** @description Goal conversions over entries, with a Wilson 95 % interval. */
+            goal_rate: components["schemas"]["Rate"] | null;
+            /**
+             * Format: uint64
+             * @description Goal conversions of users who passed the step.
+             */
+            goals: number;
             key: string | null;
+            /** @description The parent step's id (null for the entry). */
+            parent: string | null;
             step: string;
+            /** @description Goal rate minus control's, with a Newcombe 95 % interval. */
+            uplift: components["schemas"]["Uplift"] | null;
         };
         /** @description `GET /api/workspaces/{ws}/suppressions`. */
         Suppressed: {
@@ -2244,10 +2397,51 @@ export interface components {
             /** @description Trait path holding an RFC 3339 time. */
             trait: string;
         };
+        /**
+         * @description How much a share differs from a baseline: the difference with Newcombe's hybrid score
+         *     interval at 95 %, and the ratio.
+         */
+        Uplift: {
+            /**
+             * Format: double
+             * @description Share minus baseline share.
+             */
+            difference: number;
+            /**
+             * Format: double
+             * @description Upper bound of the difference.
+             */
+            high: number;
+            /**
+             * Format: double
+             * @description Lower bound of the difference.
+             */
+            low: number;
+            /**
+             * Format: double
+             * @description Share over baseline share; none when the baseline is 0.
+             */
+            ratio?: number | null;
+        };
+        /** @description One version's entries over time. */
+        VersionEntries: {
+            /** @description Buckets from the first with an entry to the last. */
+            series: components["schemas"]["EntryPoint"][];
+            /**
+             * Format: uint32
+             * @description The version number.
+             */
+            version: number;
+        };
         /** @description One version's figures (also an audience's, under `stats`). */
         VersionStats: {
             /** Format: uint64 */
             control: number;
+            /**
+             * @description Absent from the figures of versions stopped before conversion was counted.
+             * @default null
+             */
+            conversion?: components["schemas"]["Conversion"] | null;
             /** Format: uint64 */
             entered: number;
             /** Format: uint64 */
@@ -2869,6 +3063,37 @@ export interface operations {
             };
         };
     };
+    get_api_journeys__id__entries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Entries"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_api_journeys__id__estimate: {
         parameters: {
             query?: never;
@@ -2887,6 +3112,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JourneyEstimate"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_journeys__id__funnel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Funnel"];
                 };
             };
             /** @description An error */

@@ -43,7 +43,9 @@ pub fn alternation(run: &Run) -> Check {
                 action,
                 "delivery",
             ),
-            TransitionKind::Control | TransitionKind::Goal => continue,
+            TransitionKind::Control | TransitionKind::Goal | TransitionKind::Converted { .. } => {
+                continue;
+            }
         };
         if !starts_or_alternates(previous, change) {
             return Err(run.fail(
@@ -86,7 +88,9 @@ impl Replay {
             } => {
                 self.audience.remove(&usize::from(step));
             }
-            TransitionKind::Goal | TransitionKind::Delivery { .. } => {}
+            TransitionKind::Goal
+            | TransitionKind::Converted { .. }
+            | TransitionKind::Delivery { .. } => {}
         }
     }
 }
@@ -220,7 +224,7 @@ pub fn determinism(s: &Scenario) -> Check {
     let mut all_active = s.journey.clone();
     activate_all(&mut all_active);
     let direct = run_journey(&all_active, &s.events, s.until);
-    let lines: Vec<_> = direct.transitions.iter().map(|t| direct.line(t)).collect();
+    let lines: Vec<_> = direct.transitions.iter().filter_map(|t| direct.line(t)).collect();
     if lines != first {
         return Err(format!(
             "simulate differs from a direct run with every connection active:\nsimulate:\n{first:#?}\ndirect:\n{}",
@@ -810,4 +814,42 @@ pub fn waits_end_on_time(run: &Run, s: &Scenario) -> Check {
         }
     }
     Ok(())
+}
+
+/// Property 15: right after a goal line, one `Converted` per step whose audience the user is
+/// in at that moment (none for control), and no `Converted` anywhere else: the per-branch
+/// goal statistics count exactly the branches passed.
+pub fn conversions(run: &Run) -> Check {
+    let mut users: HashMap<UserIndex, Replay> = HashMap::new();
+    let mut expected: Option<(UserIndex, BTreeSet<usize>)> = None;
+    for (k, t) in run.transitions.iter().enumerate() {
+        if let TransitionKind::Converted { step } = t.kind {
+            let step = usize::from(step);
+            match &mut expected {
+                Some((user, left)) if *user == t.user && left.contains(&step) => {
+                    left.remove(&step);
+                    continue;
+                }
+                _ => return Err(run.fail(k, "a conversion that no goal line calls for")),
+            }
+        }
+        if let Some((_, left)) = expected.take()
+            && !left.is_empty()
+        {
+            let missing: Vec<_> = left.iter().map(|s| &run.tree.ids[*s]).collect();
+            return Err(run.fail(k, format!("no conversion for the steps {missing:?}")));
+        }
+        let replay = users.entry(t.user).or_default();
+        replay.apply(t.kind);
+        if t.kind == TransitionKind::Goal {
+            expected = Some((t.user, replay.audience.clone()));
+        }
+    }
+    match expected {
+        Some((_, left)) if !left.is_empty() => Err(run.fail(
+            run.transitions.len() - 1,
+            "the run ends before every conversion of its last goal",
+        )),
+        _ => Ok(()),
+    }
 }

@@ -91,6 +91,12 @@ proptest! {
         checks::settings_rules(&run(&s), &s).map_err(TestCaseError::fail)?;
     }
 
+    /// Property 15 (`checks::conversions`).
+    #[test]
+    fn goal_conversions_name_the_branches_passed(s in scenario()) {
+        checks::conversions(&run(&s)).map_err(TestCaseError::fail)?;
+    }
+
     /// Property 10 (`checks::branching_rules`).
     #[test]
     fn random_splits_follow_the_hash_and_waits_last(s in scenario()) {

@@ -145,15 +145,24 @@ pub fn run(s: &Scenario) -> Run {
 }
 
 impl Run {
-    pub fn line(&self, t: &Transition) -> TraceLine {
+    /// The trace line of `t` (`None`: a transition statistics count and the trace omits).
+    pub fn line(&self, t: &Transition) -> Option<TraceLine> {
         TraceLine::of(&self.engine, t)
+    }
+
+    /// A transition as text: its trace line, or its kind when it has none.
+    pub fn text(&self, t: &Transition) -> String {
+        self.line(t).map_or_else(
+            || format!("{:?} user {} entry {}", t.kind, t.user, t.entry),
+            |line| serde_json::to_string(&line).unwrap(),
+        )
     }
 
     /// The whole run as trace lines (numbered), for failure messages.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for (i, t) in self.transitions.iter().enumerate() {
-            let line = serde_json::to_string(&self.line(t)).unwrap();
+            let line = self.text(t);
             out.push_str(&format!("  #{i:<3} {line}\n"));
         }
         out
@@ -164,7 +173,7 @@ impl Run {
         let line = self
             .transitions
             .get(k)
-            .map(|t| serde_json::to_string(&self.line(t)).unwrap())
+            .map(|t| self.text(t))
             .unwrap_or_default();
         format!(
             "{message}\n  at #{k}: {line}\ntransitions:\n{}",

@@ -301,7 +301,8 @@ impl Core {
         let Some(i) = self.runner_index(&audience.id, audience.generation) else {
             return Ok(json!({"size": 0, "entered": 0, "exited": 0, "connections": []}));
         };
-        let mut versions = [self.version_stats(i, "running")];
+        let stats = json!(self.version_stats(i, "running"));
+        let mut versions = [stats];
         let (_, version) = audience.as_journey();
         let named = rules::outputs_named(&version.definition);
         let by_output = self.delivery_stats(&audience.id, &named, &mut versions)?;

@@ -27,10 +27,10 @@ use super::Core;
 use super::history::live_event;
 use super::partitions::{Partition, join};
 use crate::RuntimeError;
-use crate::runner::{JourneyTotals, StepTotals};
+use crate::tally::SavedTally;
 
 /// The layout of [`Saved`]; a checkpoint of another layout is ignored.
-const LAYOUT: u8 = 1;
+const LAYOUT: u8 = 2;
 
 /// What a partition's checkpoint holds beside the engine (postcard, after [`LAYOUT`]).
 #[derive(Serialize, Deserialize)]
@@ -49,10 +49,8 @@ struct SavedVersion {
     journey: String,
     version: u32,
     index: u16,
-    /// Step totals by step id: entered, exited.
-    steps: Vec<(String, u64, u64)>,
-    /// Journey totals: entered, exited, control, goal.
-    totals: [u64; 4],
+    /// What the partition counted for it.
+    tally: SavedTally,
 }
 
 /// A profile of the partition the runtime knows.
@@ -111,25 +109,16 @@ impl Core {
             .iter()
             .filter_map(|r| {
                 let index = *r.indices.get(workspace)?;
-                let tally = r.counted.get(workspace).cloned().unwrap_or_default();
-                let steps = r
-                    .step_ids
-                    .iter()
-                    .zip(
-                        tally
-                            .steps
-                            .iter()
-                            .chain(std::iter::repeat(&StepTotals::default())),
-                    )
-                    .map(|(id, t)| (id.clone(), t.entered, t.exited))
-                    .collect();
-                let j = tally.journey;
+                let tally = r
+                    .counted
+                    .get(workspace)
+                    .map(|t| t.saved(&r.step_ids))
+                    .unwrap_or_default();
                 Some(SavedVersion {
                     journey: r.journey_id.clone(),
                     version: r.version,
                     index,
-                    steps,
-                    totals: [j.entered, j.exited, j.control, j.goal],
+                    tally,
                 })
             })
             .collect();
@@ -224,25 +213,7 @@ impl Core {
                     .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
                 filling.push((runner.journey_id.clone(), new));
             }
-            let steps: Vec<(String, StepTotals)> = v
-                .steps
-                .iter()
-                .map(|(id, entered, exited)| {
-                    let t = StepTotals {
-                        entered: *entered,
-                        exited: *exited,
-                    };
-                    (id.clone(), t)
-                })
-                .collect();
-            let [entered, exited, control, goal] = v.totals;
-            let totals = JourneyTotals {
-                entered,
-                exited,
-                control,
-                goal,
-            };
-            runner.restore_tally(workspace, &steps, totals);
+            runner.restore_tally(workspace, &v.tally);
         }
         // Versions stopped or deleted since: their users leave, with nothing to deliver
         // (no runner takes their transitions).

@@ -281,11 +281,10 @@ impl Core {
             return HashMap::new();
         };
         let stats = self.version_stats(i, "running");
-        stats["steps"]
-            .as_array()
+        stats
+            .steps
             .into_iter()
-            .flatten()
-            .filter_map(|s| Some((s["step"].as_str()?.to_string(), s["audience"].as_u64()?)))
+            .map(|s| (s.step, s.audience))
             .collect()
     }
 }

@@ -418,7 +418,8 @@ impl Core {
                 .position(|r| r.journey_id == id && r.version == v.version)
             {
                 self.stop_in_engines(i, now);
-                v.final_stats = Some(self.version_stats(i, "stopped"));
+                v.final_stats = Some(json!(self.version_stats(i, "stopped")));
+                v.final_tally = Some(self.runners[i].total.saved(&self.runners[i].step_ids));
                 self.runners.remove(i);
             }
         }
@@ -503,24 +504,6 @@ impl Core {
             body: None,
         }])?;
         Ok(())
-    }
-
-    /// `GET /api/journeys/{id}/stats`: every version's figures, oldest first — live for
-    /// running versions, as they were when stopped for the others (SPEC §11: statistics
-    /// outlive the run). Delivery counts are per output the latest version names.
-    pub(crate) fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
-        let journey = self.journey_doc(id)?;
-        let mut versions = Vec::new();
-        for v in &journey.versions {
-            if let Some(i) = self.runner_index(id, v.version) {
-                versions.push(self.version_stats(i, "running"));
-            } else if let Some(last) = &v.final_stats {
-                versions.push(last.clone());
-            }
-        }
-        let named = rules::outputs_named(&journey.latest().definition);
-        let outputs = self.delivery_stats(id, &named, &mut versions)?;
-        Ok(json!({"id": id, "versions": versions, "deliveries_by_output": outputs}))
     }
 
     /// A step's audience as CSV (`key,user_id,anonymous_id,version,entry_number,entered_at`).
@@ -610,59 +593,11 @@ fn draft(version: u32, mut definition: Value) -> VersionDoc {
         stopped_at: None,
         active_since: BTreeMap::new(),
         final_stats: None,
+        final_tally: None,
     }
 }
 
-/// One version's figures: who is where (summed over the engines it runs in), entry and exit
-/// totals per step and for the journey, goal conversions, and each step's connections.
-/// `state` says whether they are live.
 impl Core {
-    pub(crate) fn version_stats(&self, runner: usize, state: &str) -> Value {
-        let r = &self.runners[runner];
-        let mut counts = vec![waymark_engine::StepCounts::default(); r.step_ids.len()];
-        let (mut within, mut control) = (0, 0);
-        for (ws, &journey) in &r.indices {
-            let Some(p) = self.partitions.get(ws) else {
-                continue;
-            };
-            for (sum, c) in counts.iter_mut().zip(p.engine.step_counts(journey)) {
-                sum.at += c.at;
-                sum.audience += c.audience;
-            }
-            let (w, c) = p.engine.journey_counts(journey);
-            within += w;
-            control += c;
-        }
-        let steps: Vec<Value> = r
-            .step_ids
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                json!({
-                    "step": s,
-                    "key": r.keys.get(s),
-                    "at": counts[i].at,
-                    "audience": counts[i].audience,
-                    "entered": r.totals[i].entered,
-                    "exited": r.totals[i].exited,
-                    "connections": r.connections[i].iter().map(|c| json!({
-                        "id": c.id, "output": c.output, "active": c.active,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        json!({
-            "version": r.version,
-            "state": state,
-            "in_journey": within,
-            "control": control,
-            "entered": r.journey_totals.entered,
-            "exited": r.journey_totals.exited,
-            "goal": r.journey_totals.goal,
-            "steps": steps,
-        })
-    }
-
     /// Takes an in-place edit that changes a running version's steps: every engine swaps
     /// the definition keeping users where they are by step id, fills what it adds from
     /// history, and evaluates the version's users under it (`everyone`: every user the

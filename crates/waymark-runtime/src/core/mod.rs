@@ -13,6 +13,7 @@ mod journey_ops;
 mod output_ops;
 mod partitions;
 mod profile_state;
+mod stats_ops;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-/// The z value of a two-sided 95 % interval.
-const Z95: f64 = 1.959_963_984_540_054;
+pub use crate::stats::interval::wilson;
 
 /// Fewest sample members for a figure: below it, and above none, the answer is `~`
 /// (the audience is small relative to the sample, not empty). Ten members keep the
@@ -111,32 +110,9 @@ impl Estimate {
     }
 }
 
-/// The Wilson score interval at 95 % of a share of `k` successes in `n` trials; `(0, 1)`
-/// when there are no trials.
-pub fn wilson(k: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let z2 = Z95 * Z95;
-    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = Z95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wilson_matches_a_value_computed_independently() {
-        // Wilson's formula evaluated separately in Python for 30 of 100:
-        // (0.21894885, 0.39584855).
-        let (low, high) = wilson(30, 100);
-        assert!((low - 0.218_948_85).abs() < 1e-7, "{low}");
-        assert!((high - 0.395_848_55).abs() < 1e-7, "{high}");
-    }
 
     #[test]
     fn a_whole_population_sample_is_exact() {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use waymark_engine::time::Millis;
 
 use crate::RuntimeError;
+use crate::tally::SavedTally;
 use crate::owner::Owner;
 
 /// The collection journeys are stored in.
@@ -54,6 +55,10 @@ pub struct VersionDoc {
     /// to ask, and its figures must outlive the run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_stats: Option<Value>,
+    /// What it had counted when it was stopped, for the figures `final_stats` does not
+    /// hold (entries over time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_tally: Option<SavedTally>,
 }
 
 /// A journey with all its versions.

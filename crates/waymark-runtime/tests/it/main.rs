@@ -17,6 +17,7 @@ mod delivery_stats;
 mod estimates;
 mod historical;
 mod identity;
+mod journey_stats;
 mod lists;
 mod restart;
 mod stop;

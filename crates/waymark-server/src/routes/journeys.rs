@@ -3,13 +3,15 @@
 //! token reaches only its workspace's journeys.
 
 use axum::Json;
-use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use waymark_runtime::Owner;
 use waymark_runtime::journeys::JourneyDoc;
+use waymark_runtime::stats::{Bucket, Entries, Funnel};
 
 use super::Path;
 use super::views::{AccountView, IngestLimits, JourneyList, Trace};
@@ -174,6 +176,66 @@ pub(crate) async fn stats(
 ) -> Result<Json<Value>, ApiError> {
     reachable(&state, &admin, &id).await?;
     Ok(Json(state.run(move |r| r.stats(&id)).await?))
+}
+
+/// Query of the funnel call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FunnelQuery {
+    /// Step ids separated by commas, each below the one before.
+    path: String,
+    /// Default: the newest version with figures.
+    version: Option<u32>,
+}
+
+/// `GET /api/journeys/{id}/funnel?path=a,b,c&version=N`.
+pub(crate) async fn funnel(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    query: Result<Query<FunnelQuery>, QueryRejection>,
+) -> Result<Json<Funnel>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    reachable(&state, &admin, &id).await?;
+    let path: Vec<String> = query
+        .path
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok(Json(
+        state
+            .run(move |r| r.funnel(&id, path, query.version))
+            .await?,
+    ))
+}
+
+/// Query of the entries call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EntriesQuery {
+    /// `hour` or `day` (default).
+    bucket: Option<String>,
+    /// Default: every version with figures.
+    version: Option<u32>,
+}
+
+/// `GET /api/journeys/{id}/entries?bucket=hour|day&version=N`.
+pub(crate) async fn entries(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    query: Result<Query<EntriesQuery>, QueryRejection>,
+) -> Result<Json<Entries>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let bucket = Bucket::parse(query.bucket.as_deref().unwrap_or("day"))?;
+    reachable(&state, &admin, &id).await?;
+    Ok(Json(
+        state
+            .run(move |r| r.entries(&id, bucket, query.version))
+            .await?,
+    ))
 }
 
 /// `GET /api/journeys/{id}/steps/{step}/audience.csv`.

@@ -511,6 +511,20 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     ).answers::<views::JourneyStats>(),
     ep(
         "get",
+        "/api/journeys/{id}/funnel",
+        "Entries along a path of steps (?path=a,b,c&version=N)",
+        Auth::Admin,
+        || get(journeys::funnel),
+    ).answers::<waymark_runtime::stats::Funnel>(),
+    ep(
+        "get",
+        "/api/journeys/{id}/entries",
+        "Entries over time per version (?bucket=hour|day&version=N)",
+        Auth::Admin,
+        || get(journeys::entries),
+    ).answers::<waymark_runtime::stats::Entries>(),
+    ep(
+        "get",
         "/api/journeys/{id}/estimate",
         "Estimated audience size of every step and milestone criterion",
         Auth::Admin,

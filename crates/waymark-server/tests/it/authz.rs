@@ -483,6 +483,20 @@ pub(crate) fn matrix() -> Vec<Row> {
         ),
         row(
             "get",
+            "/api/journeys/{id}/funnel",
+            "/api/journeys/shop-j/funnel?path=entry,later",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "get",
+            "/api/journeys/{id}/entries",
+            "/api/journeys/shop-j/entries?bucket=hour",
+            None,
+            SHOP_ONLY,
+        ),
+        row(
+            "get",
             "/api/journeys/{id}/estimate",
             "/api/journeys/shop-j/estimate",
             None,

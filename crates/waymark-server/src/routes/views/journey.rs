@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use waymark_engine::model::Journey;
 use waymark_engine::trace::TraceLine;
+use waymark_runtime::stats::{Rate, Uplift};
 
 use super::common::{DeliveryCounts, Owner, present};
 
@@ -154,6 +155,9 @@ pub(super) struct VersionStats {
     entered: u64,
     exited: u64,
     goal: u64,
+    /// Absent from the figures of versions stopped before conversion was counted.
+    #[serde(default)]
+    conversion: Option<waymark_runtime::stats::Conversion>,
     steps: Vec<StepStats>,
 }
 
@@ -169,6 +173,16 @@ struct StepStats {
     audience: u64,
     entered: u64,
     exited: u64,
+    /// The parent step's id (null for the entry).
+    parent: Option<String>,
+    /// Entries over the parent's entries.
+    conversion_from_parent: Option<f64>,
+    /// Goal conversions of users who passed the step.
+    goals: u64,
+    /// Goal conversions over entries, with a Wilson 95 % interval.
+    goal_rate: Option<Rate>,
+    /// Goal rate minus control's, with a Newcombe 95 % interval.
+    uplift: Option<Uplift>,
     connections: Vec<ConnectionStats>,
 }
 
