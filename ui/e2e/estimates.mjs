@@ -141,11 +141,14 @@ try {
   const stats = await eventually("goal conversions in the statistics API", async () => {
     const s = (await api("GET", "/api/journeys/estimates/stats")).body;
     const v = s.versions[0];
-    return v && v.entered + v.control >= 24 && v.conversion && v.conversion.journey.goals + v.conversion.control.goals >= 16 ? s : null;
+    const c = v?.conversion;
+    return c && c.journey.entries + c.control.entries >= 24 && c.journey.goals + c.control.goals >= 16 ? s : null;
   }, 60000);
   const v = stats.versions[0];
-  await within("the entry's real count", () => page.getByTestId("entered-entry").innerText(), String(v.entered));
-  await page.getByTestId("entry-control").filter({ hasText: String(v.control) }).waitFor();
+  console.log("conversion: " + JSON.stringify(v.conversion));
+  const entryStats = v.steps.find((s) => s.step === "entry");
+  await within("the entry's real count", () => page.getByTestId("entered-entry").innerText(), String(entryStats.entered));
+  await page.getByTestId("entry-control").filter({ hasText: String(v.conversion.control.entries) }).waitFor();
 
   await page.getByRole("tab", { name: "Statistics" }).click();
   const uplift = page.getByTestId("uplift");

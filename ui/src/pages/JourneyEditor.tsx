@@ -249,7 +249,7 @@ function Editor({ id }: { id: string }) {
           inputs: p.id === "entry" ? draft.inputs ?? [] : undefined,
           audience: v?.audiences[p.id],
           stats: st ? { at: st.at, entered: st.entered, audience: st.audience } : undefined,
-          control: p.id === "entry" && statVersion && draft.settings?.control_group ? { held: statVersion.control, uplift: statVersion.conversion?.uplift } : undefined,
+          control: p.id === "entry" && statVersion && draft.settings?.control_group ? { held: statVersion.conversion?.control.entries ?? statVersion.control, uplift: statVersion.conversion?.uplift } : undefined,
           estimate: est?.size,
           criteriaEstimates: est?.criteria,
           estimateStale: dirty && !drafted?.has(p.id),

@@ -1,15 +1,17 @@
 // The statistics API's figures (SPEC §11) as the statistics view shows them: rates with
 // their Wilson 95 % interval, uplift against the control group with its Newcombe interval,
 // funnels along a path of the tree, and entries over time.
+import type { components } from "../api/schema";
 import type { AnyStep, Journey } from "../journey/model";
 import { walk } from "../journey/tree";
 
-/** A conversion rate with its 95 % interval (shares, 0..1). */
-export interface Rate { rate: number; low: number; high: number }
-/** The difference of two rates (journey − control) with its 95 % interval, and their ratio. */
-export interface Uplift { difference: number; low: number; high: number; ratio: number | null }
-export interface Side { entries: number; goals: number; rate: Rate | null }
-export interface Conversion { journey: Side; control: Side; uplift: Uplift | null }
+type Schemas = components["schemas"];
+/** A conversion rate with its Wilson 95 % interval (shares, 0..1). */
+export type Rate = Schemas["Rate"];
+/** The difference of two rates (journey − control) with its Newcombe 95 % interval, and their ratio. */
+export type Uplift = Schemas["Uplift"];
+/** Goal conversion of the journey's entries and of the control group's, and the uplift. */
+export type Conversion = Schemas["Conversion"];
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
 /** A signed number with a real minus sign, as people read it. */
@@ -33,7 +35,7 @@ export function formatUplift(u: Uplift | null | undefined): string {
 
 /** "×1.27": how many times the control's rate; empty when the control converted nobody. */
 export function formatRatio(u: Uplift | null | undefined): string {
-  if (!u || u.ratio === null || !Number.isFinite(u.ratio)) return "";
+  if (!u || u.ratio === null || u.ratio === undefined || !Number.isFinite(u.ratio)) return "";
   return `×${u.ratio.toFixed(2)}`;
 }
 
