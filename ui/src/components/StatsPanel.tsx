@@ -4,30 +4,16 @@
 // audience as CSV.
 import { useEffect, useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { ApiError, download } from "../api/client";
-import type { Journey, JourneyStats, StepStats } from "../journey/model";
+import { download } from "../api/client";
+import type { Journey, JourneyStats } from "../journey/model";
 import { Empty, ErrorBox } from "./common";
-import { fetchEntries, fetchFunnel, type Funnel } from "../stats/api";
+import { fetchEntries, fetchFunnel } from "../stats/api";
 import { leafPaths, pathThrough, stepNames } from "../stats/model";
 import { ConversionSummary } from "../stats/ConversionSummary";
 import { FunnelView } from "../stats/FunnelView";
 import { EntriesChart } from "../stats/EntriesChart";
 import { StepConversions } from "../stats/StepConversions";
 import { ConnectionDeliveries } from "../stats/ConnectionDeliveries";
-
-/** A funnel from `/stats` alone, for a server without the funnel endpoint. */
-function localFunnel(id: string, version: number, path: string[], steps: StepStats[], names: Record<string, string>): Funnel {
-  const by = new Map(steps.map((s) => [s.step, s.entered]));
-  const entered = path.map((p) => by.get(p) ?? 0);
-  return {
-    id, version,
-    steps: path.map((p, i) => ({
-      step: p, name: names[p] ?? p, entered: entered[i]!,
-      conversion_from_previous: i === 0 || entered[i - 1] === 0 ? null : entered[i]! / entered[i - 1]!,
-      conversion_from_first: i === 0 || entered[0] === 0 ? null : entered[i]! / entered[0]!,
-    })),
-  };
-}
 
 export function StatsPanel({ journey, stats, version, pickedStep, outputNames = {} }: {
   journey: Journey;
@@ -65,8 +51,6 @@ export function StatsPanel({ journey, stats, version, pickedStep, outputNames = 
   });
   if (!stats) return <aside className="panel"><h2>Statistics</h2><Empty>Statistics appear once the journey is saved.</Empty></aside>;
   if (!v) return <aside className="panel"><h2>Statistics</h2><Empty>Version {version} has not run: statistics start when it is published.</Empty></aside>;
-  const noFunnelApi = funnel.error instanceof ApiError && funnel.error.status === 404 && funnel.error.code !== "not_found_journey";
-  const shownFunnel = funnel.data ?? (noFunnelApi ? localFunnel(journey.id, version, path, v.steps, names) : undefined);
   const series = entries.data?.versions.find((x) => x.version === version)?.series ?? [];
   return (
     <aside className="panel" aria-label="Statistics">
@@ -81,8 +65,8 @@ export function StatsPanel({ journey, stats, version, pickedStep, outputNames = 
       <h3>Goal conversion and uplift</h3>
       <ConversionSummary conversion={v.conversion} />
       <h3>Funnel</h3>
-      {!noFunnelApi && <ErrorBox error={funnel.error} title="Could not load the funnel" />}
-      <FunnelView paths={paths} chosen={chosen} onChoose={setChosen} funnel={shownFunnel} loading={funnel.isLoading} />
+      <ErrorBox error={funnel.error} title="Could not load the funnel" />
+      <FunnelView paths={paths} chosen={chosen} onChoose={setChosen} funnel={funnel.data} loading={funnel.isLoading} />
       <div className="row spread">
         <h3>Entries over time</h3>
         <label className="small">Per{" "}
