@@ -10,6 +10,7 @@
 // intervals, the uplift with its interval, a funnel along a path picked on the canvas,
 // entries over time and deliveries per connection. Screenshots go to UI_ARTIFACTS; axe-core
 // must find no critical violation on them.
+import http from "node:http";
 import { Analytics } from "@segment/analytics-node";
 import { BASE, api, axeCritical, check, eventually, launch, newPage, shot, signIn, stepper } from "./lib.mjs";
 
@@ -32,6 +33,12 @@ const within = async (what, f, want, ms = 8000) => {
   await eventually(`${what} to read ${want}`, async () => (await f()).trim() === want, ms);
   return Date.now() - t;
 };
+
+// ---- A local webhook receiver for the false path's connection.
+let received = 0;
+const receiver = http.createServer((req, res) => { req.resume(); req.on("end", () => { received++; res.writeHead(200).end("ok"); }); });
+await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+check((await api("POST", "/api/outputs", { id: "hook", name: "Hook", kind: "webhook", url: `http://127.0.0.1:${receiver.address().port}/hook` })).status < 300, "the webhook output");
 
 // ---- The population: 30 users viewed a product, 12 of them also ordered.
 for (let i = 1; i <= 30; i++) track(`p${String(i).padStart(2, "0")}`, "Product Viewed");
@@ -66,7 +73,8 @@ try {
   await page.getByRole("menuitem", { name: "True / false split" }).click();
   await page.getByRole("button", { name: /^Step True/ }).click();
   // Unsaved edits are estimated as they are typed: the wait passes everyone.
-  await within("the unsaved wait's estimate", () => nodeSize(page, "-pause") , "30");
+  const pause = page.locator(".step-node", { has: page.locator(".step-name", { hasText: /^Pause$/ }) }).locator(".aud-size");
+  await within("the unsaved wait's estimate", () => pause.innerText(), "30");
 
   const live = page.getByRole("region", { name: "Milestone criteria" }).getByTestId("live-count");
   await page.getByLabel("Milestone criteria event name").fill("Order Completed");
@@ -100,6 +108,10 @@ try {
   // Saved: the canvas shows the server's figures, the same as the API's.
   await page.getByLabel("Milestone criteria JSON").fill(JSON.stringify({ event: "Order Completed" }));
   await within("the live count back to 12", () => live.innerText(), "12");
+  // The false path sends to the webhook (its deliveries show in the statistics).
+  await page.getByRole("button", { name: /^Step False/ }).click();
+  await page.getByRole("button", { name: "+ add a connection" }).click();
+  await page.getByLabel("Connection 1 output").selectOption("hook");
   await page.getByRole("button", { name: "Save draft" }).click();
   await page.getByText("Saved. No problems found.").waitFor();
   const est = (await api("GET", "/api/journeys/estimates/estimate")).body;
@@ -172,6 +184,19 @@ try {
   await page.getByRole("img", { name: /^Entries per hour/ }).waitFor();
   await page.getByRole("table", { name: "Conversion per step" }).waitFor();
   await shot(page, "e5-statistics");
+  // Deliveries per connection: the false path's, as the API counts them.
+  const falseStats = () => api("GET", "/api/journeys/estimates/stats").then((r) => r.body.versions[0].steps.find((s) => s.step === falseId));
+  const conn = await eventually("deliveries on the false path's connection", async () => {
+    const c = (await falseStats()).connections[0];
+    return c.deliveries.delivered > 0 && c.deliveries.pending === 0 ? c : null;
+  });
+  check(received >= conn.deliveries.delivered, `the receiver got ${received} deliveries`);
+  const row = page.getByTestId(`deliveries-${conn.id}`);
+  await eventually("the connection's delivered count", async () => (await row.locator("td").nth(1).innerText()).trim() === String(conn.deliveries.delivered));
+  await page.getByRole("img", { name: /^Entries per hour/ }).scrollIntoViewIfNeeded();
+  await shot(page, "e5b-statistics-entries");
+  await row.scrollIntoViewIfNeeded();
+  await shot(page, "e5c-statistics-deliveries");
   await page.getByRole("region", { name: "Funnel" }).scrollIntoViewIfNeeded();
   await a11y(page, "statistics");
   step("statistics: uplift, funnel and entries as the API's");
@@ -195,6 +220,7 @@ try {
 } finally {
   await browser.close();
   await analytics.closeAndFlush({ timeout: 2000 }).catch(() => {});
+  receiver.close();
 }
 
 if (failures.length) {

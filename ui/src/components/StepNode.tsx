@@ -156,7 +156,7 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
           ) : (
             <span>
               <span className="aud-size"><EstimateBadge estimate={d.estimate} stale={d.estimateStale} testId={`estimate-${s.id}`} /></span>{" "}
-              <span className="muted">{d.estimate && "count" in d.estimate ? "in audience" : "estimated"}</span>
+              <span className="muted">{!d.estimate ? "estimating" : "count" in d.estimate ? "in audience" : "error" in d.estimate ? "cannot estimate" : "approximate" in d.estimate ? "small audience" : "estimated"}</span>
             </span>
           )}
           {d.audience && <span className={`badge aud-${d.audience}`} title="audience status">{d.audience}</span>}
@@ -168,7 +168,7 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
           </div>
         )}
         {size === null && d.criteriaEstimates && d.criteriaEstimates.length > 1 && (
-          <div className="muted small node-criteria" aria-label={`Estimates per condition of ${s.name}`}>
+          <div className="muted small node-criteria" role="group" aria-label={`Estimates per condition of ${s.name}`}>
             per condition:{" "}
             {d.criteriaEstimates.map((e, i) => <span key={i}>{i > 0 && " · "}<EstimateBadge estimate={e} stale={d.estimateStale} testId={`estimate-${s.id}-${i + 1}`} /></span>)}
           </div>

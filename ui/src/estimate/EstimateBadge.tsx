@@ -3,14 +3,17 @@
 import type { Estimate } from "./model";
 import { showEstimate } from "./model";
 
-export function EstimateBadge({ estimate, testId, stale }: { estimate?: Estimate; testId?: string; stale?: boolean }) {
+/** `withReason` also writes an error's reason out, where there is room for a sentence. */
+export function EstimateBadge({ estimate, testId, stale, withReason }: { estimate?: Estimate; testId?: string; stale?: boolean; withReason?: boolean }) {
   if (!estimate) return <span className="estimate muted" data-testid={testId}>…</span>;
   const s = showEstimate(estimate);
   const title = stale ? `${s.title} (of the saved version: save to update)` : s.title;
-  return (
+  const badge = (
     <span className={`estimate est-${s.kind} ${stale ? "stale" : ""}`} data-testid={testId} data-kind={s.kind}
-      title={title} aria-label={s.kind === "error" || s.kind === "approximate" ? title : undefined} role={s.kind === "error" ? "img" : undefined}>
+      title={title} aria-label={s.kind === "error" || s.kind === "approximate" ? title : undefined} role={s.kind === "error" || s.kind === "approximate" ? "img" : undefined}>
       {s.text}
     </span>
   );
+  if (!withReason || (s.kind !== "error" && s.kind !== "approximate")) return badge;
+  return <>{badge} <span className="est-reason small">{s.kind === "error" ? "error" in estimate ? estimate.error.message : "" : "small audience"}</span></>;
 }

@@ -12,11 +12,11 @@ export function LiveCount({ label, criteria, scopes }: { label: string; criteria
   const [whole, ...each] = useLiveEstimates(several ? [criteria, ...parts] : [criteria], scopes);
   const incomplete = !isComplete(criteria);
   return (
-    <div className="live-count" aria-label={`${label} live count`} aria-live="polite">
+    <div className="live-count" role="group" aria-label={`${label} live count`} aria-live="polite">
       <div className="row">
         <span className="muted small">Users matching now:</span>
         {incomplete ? <span className="muted small">finish the conditions to count</span> : (
-          <span className={whole?.pending ? "pending" : ""}><EstimateBadge estimate={whole?.estimate} testId="live-count" /></span>
+          <span className={whole?.pending ? "pending" : ""}><EstimateBadge estimate={whole?.estimate} testId="live-count" withReason /></span>
         )}
         {whole?.error ? <span className="error-text">count failed: {(whole.error as Error).message}</span> : null}
       </div>

@@ -10,7 +10,7 @@ export function PathEstimate({ size, criteria, parts, stale }: { size?: Estimate
     <section className="subsection path-estimate" aria-label="Step size estimate">
       <div className="row">
         <span className="muted small">{size && "count" in size ? "Users in this step now:" : "Estimated users reaching this step:"}</span>
-        <EstimateBadge estimate={size} stale={stale} testId="panel-estimate" />
+        <EstimateBadge estimate={size} stale={stale} testId="panel-estimate" withReason />
       </div>
       {criteria && criteria.length > 0 && (
         <ol className="criterion-estimates small" aria-label="Estimates per condition on this path">

@@ -476,7 +476,7 @@ function Editor({ id }: { id: string }) {
             ))}
           </div>
           {panel === "step" && (sel ? (
-            <StepPanel journey={draft} step={sel.step} stepKey={v.keys[sel.step.id]} ctx={ctx} outputs={outputs.data?.outputs ?? []}
+            <StepPanel key={sel.step.id} journey={draft} step={sel.step} stepKey={v.keys[sel.step.id]} ctx={ctx} outputs={outputs.data?.outputs ?? []}
               editable estimate={estimates.get(sel.step.id)} dirty={dirty && !drafted?.has(sel.step.id)}
               liveNote={latestStatus === "published" ? "Edits other than connections, names and leaf steps will be saved as a new draft version." : undefined}
               onChange={(s: AnyStep) => edit((j) => updateStep(j, sel.step.id, () => s))}

@@ -51,7 +51,8 @@ describe("funnel paths along the tree", () => {
 describe("entries over time", () => {
   it("lines scale into the box, the tallest point at the top", () => {
     const l = chartLines([{ at: "2026-12-04T10:00:00Z", entered: 0, control: 0 }, { at: "2026-12-04T11:00:00Z", entered: 4, control: 1 }], 100, 40);
-    expect(l).toEqual({ entered: "0.0,40.0 100.0,0.0", control: "0.0,40.0 100.0,30.0", max: 4 });
+    expect(l).toMatchObject({ entered: "0.0,40.0 100.0,0.0", control: "0.0,40.0 100.0,30.0", max: 4 });
+    expect(l.dots).toEqual([{ x: 0, entered: 40, control: 40 }, { x: 100, entered: 0, control: 30 }]);
   });
   it("bucket labels are UTC", () => {
     expect(bucketLabel("2026-12-04T10:00:00Z", "hour")).toBe("12-04 10h");

@@ -88,13 +88,17 @@ export function stepNames(j: Journey): Record<string, string> {
 
 export interface SeriesPoint { at: string; entered: number; control: number }
 
-/** A line chart's geometry: each series' points scaled into `width` × `height`, and the y maximum. */
-export function chartLines(series: SeriesPoint[], width: number, height: number): { entered: string; control: string; max: number } {
+/** A line chart's geometry: each series' points scaled into `width` × `height` (as polyline
+ * text and as dots, so a single bucket still shows), and the y maximum. */
+export function chartLines(series: SeriesPoint[], width: number, height: number): {
+  entered: string; control: string; max: number; dots: { x: number; entered: number; control: number }[];
+} {
   const max = Math.max(1, ...series.map((p) => Math.max(p.entered, p.control)));
   const x = (i: number) => (series.length <= 1 ? width / 2 : (i * width) / (series.length - 1));
   const y = (v: number) => height - (v / max) * height;
   const line = (f: (p: SeriesPoint) => number) => series.map((p, i) => `${x(i).toFixed(1)},${y(f(p)).toFixed(1)}`).join(" ");
-  return { entered: line((p) => p.entered), control: line((p) => p.control), max };
+  const dots = series.map((p, i) => ({ x: x(i), entered: y(p.entered), control: y(p.control) }));
+  return { entered: line((p) => p.entered), control: line((p) => p.control), max, dots };
 }
 
 /** A bucket's start as a short label: the hour for hourly buckets, the date for daily ones (UTC). */

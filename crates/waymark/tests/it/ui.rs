@@ -357,6 +357,8 @@ fn ui_browser_estimates_and_statistics() {
             "e3-saved-estimates",
             "e4-preview",
             "e5-statistics",
+            "e5b-statistics-entries",
+            "e5c-statistics-deliveries",
             "e6-audience-live-count",
         ],
     );
