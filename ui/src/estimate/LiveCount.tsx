@@ -4,7 +4,7 @@
 import type { Criteria } from "../journey/model";
 import { EstimateBadge } from "./EstimateBadge";
 import { criterionLabel, isComplete, topLevelCriteria, type EstimateScope } from "./model";
-import { useLiveEstimates } from "./useLiveEstimate";
+import { useLiveEstimates } from "./useLiveEstimates";
 
 export function LiveCount({ label, criteria, scopes }: { label: string; criteria: Criteria; scopes: EstimateScope[] }) {
   const parts = topLevelCriteria(criteria);

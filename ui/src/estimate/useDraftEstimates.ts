@@ -9,7 +9,7 @@ import { call } from "../api/client";
 import type { Journey } from "../journey/model";
 import { sumEstimates, type Estimate, type EstimateRequest, type EstimateScope } from "./model";
 import { ready, scale, stepQueries } from "./paths";
-import { LIVE_DELAY_MS } from "./useLiveEstimate";
+import { LIVE_DELAY_MS } from "./useLiveEstimates";
 
 /** `value`, once it has stopped changing for `ms`. */
 export function useDebounced<T>(value: T, ms: number): T {

@@ -17,7 +17,7 @@ export interface LiveEstimate {
   error?: unknown;
 }
 
-/** Counts each of `criteria` (one request set per item) in `scopes`; `key` must change when they do. */
+/** Counts each of `criteria` in every workspace of `scopes`, summed per item. */
 export function useLiveEstimates(criteria: Criteria[], scopes: EstimateScope[] | undefined): LiveEstimate[] {
   const key = JSON.stringify([criteria, scopes]);
   const [state, setState] = useState<{ key: string; results: LiveEstimate[] }>({ key: "", results: [] });
