@@ -44,13 +44,14 @@ export function useDraftEstimates(journey: Journey | null, scopes: EstimateScope
   });
   const found = new Map<string, Estimate>();
   wanted.forEach((c, i) => { const d = results[i]?.data; if (d) found.set(c, d); });
-  // While a changed step is being counted it keeps its last figure rather than flickering.
-  const last = useRef<StepEstimates>(new Map());
+  // While a changed step is being counted it keeps its last figure rather than flickering;
+  // the same figures answer the same Map, so the canvas is not rebuilt on every render.
+  const last = useRef<{ map: StepEstimates; json: string }>({ map: new Map(), json: "[]" });
   if (!j || scopes.length === 0) return undefined;
   const out: StepEstimates = new Map();
   for (const p of plans) {
     const size = found.get(JSON.stringify(p.criteria));
-    const prev = last.current.get(p.step);
+    const prev = last.current.map.get(p.step);
     const criteria = p.parts?.map((part, i) => {
       const e = found.get(JSON.stringify(part));
       return e ? scale(e, p.factor) : prev?.criteria?.[i];
@@ -58,6 +59,7 @@ export function useDraftEstimates(journey: Journey | null, scopes: EstimateScope
     const entry = size ? { size: scale(size, p.factor), criteria } : prev;
     if (entry) out.set(p.step, entry);
   }
-  last.current = out;
-  return out;
+  const json = JSON.stringify([...out]);
+  if (json !== last.current.json) last.current = { map: out, json };
+  return last.current.map;
 }
