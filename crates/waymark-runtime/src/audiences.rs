@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use waymark_engine::model::Audience;
 use waymark_engine::time::Millis;
 
 use crate::RuntimeError;
@@ -75,6 +76,21 @@ impl AudienceDoc {
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default()
+    }
+
+    /// The audience as the engine's model (the estimator runs audiences natively); `None`
+    /// when the stored definition does not read as one.
+    pub fn model(&self) -> Option<Audience> {
+        let d = &self.definition;
+        Some(Audience {
+            id: self.id.clone(),
+            name: self.name().to_string(),
+            description: None,
+            inputs: serde_json::from_value(d.get("inputs").cloned().unwrap_or_else(|| json!([])))
+                .ok()?,
+            criteria: serde_json::from_value(d.get("criteria")?.clone()).ok()?,
+            connections: Vec::new(),
+        })
     }
 
     /// The journey the audience runs as, and its one version (published when the audience

@@ -208,7 +208,10 @@ fn step_tree(live: &Journey) -> Result<StepTree, RuntimeError> {
     let compiled = engine.journey(0);
     let steps = 0..compiled.step_count() as u16;
     Ok((
-        steps.clone().map(|i| compiled.step_id(i).to_string()).collect(),
+        steps
+            .clone()
+            .map(|i| compiled.step_id(i).to_string())
+            .collect(),
         steps.map(|i| compiled.step_parent(i)).collect(),
     ))
 }

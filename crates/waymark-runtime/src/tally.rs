@@ -112,7 +112,9 @@ impl Tally {
     }
 
     fn hour(&mut self, at: Millis) -> &mut HourEntries {
-        self.hours.entry(at.div_euclid(HOUR_MS) * HOUR_MS).or_default()
+        self.hours
+            .entry(at.div_euclid(HOUR_MS) * HOUR_MS)
+            .or_default()
     }
 
     /// Adds another tally of the same steps.

@@ -34,8 +34,8 @@ pub use feed::{Applied, Commit, CommittedBatch};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use outbox::{
-    Attempt, AttemptOutcome, DeliveryStatus, GroupCounts, MAX_ATTEMPT_LOG, OutboxQuery,
-    OutboxRecord,
+    Attempt, AttemptOutcome, DeliveryStatus, GroupCounts, GroupError, GroupErrors, MAX_ATTEMPT_LOG,
+    OutboxQuery, OutboxRecord,
 };
 pub use store::{IngestSummary, Store, StoreError};
 

@@ -21,7 +21,7 @@ use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, MAX_REJECTED_KEPT, Profile,
     ProfileId, RejectedMessage, StoredEvent, Workspace,
 };
-use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
+use crate::outbox::{GroupCounts, GroupErrors, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -711,6 +711,10 @@ impl Store for MemoryStore {
 
     fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
         Ok(self.lock()?.outbox.group_counts(output, prefix))
+    }
+
+    fn outbox_group_errors(&self, output: &str, prefix: &str) -> Result<GroupErrors, StoreError> {
+        Ok(self.lock()?.outbox.group_errors(output, prefix))
     }
 
     fn outbox_remove_for(

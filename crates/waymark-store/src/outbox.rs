@@ -140,6 +140,35 @@ impl OutboxQuery {
 /// has failed at least once counts as `failed` rather than `pending`.
 pub type GroupCounts = BTreeMap<String, BTreeMap<String, u64>>;
 
+/// The latest failure recorded for a group's deliveries (SPEC §11: a connection's last
+/// error): the `updated_at` and `last_error` of the most recently written record of the
+/// group that holds an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupError {
+    /// When the record holding it was written.
+    pub at: Millis,
+    /// The error.
+    pub message: String,
+}
+
+/// Per group, its [`GroupError`].
+pub type GroupErrors = BTreeMap<String, GroupError>;
+
+impl GroupError {
+    /// The error `record` holds, as a group's last error.
+    pub(crate) fn of(record: &OutboxRecord) -> Option<Self> {
+        Some(Self {
+            at: record.updated_at,
+            message: record.last_error.clone()?,
+        })
+    }
+
+    /// Whether this error is at least as recent as `other` (ties: the later write wins).
+    pub(crate) fn supersedes(&self, other: Option<&GroupError>) -> bool {
+        other.is_none_or(|o| self.at >= o.at)
+    }
+}
+
 /// The name a record counts under in its group's counts.
 pub(crate) fn group_status(record: &OutboxRecord) -> &'static str {
     match record.status {

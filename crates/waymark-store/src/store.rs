@@ -13,7 +13,7 @@ use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, Profile, ProfileId,
     RejectedMessage, StoredEvent, Workspace,
 };
-use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
+use crate::outbox::{GroupCounts, GroupErrors, OutboxQuery, OutboxRecord};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -258,6 +258,10 @@ pub trait Store: Send + Sync + 'static {
     /// are in each status (every status present, and `failed`: pending records that have
     /// failed at least once, which do not count as `pending` here), by group.
     fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError>;
+    /// For every `group` of `output`'s records that starts with `prefix` and has held an
+    /// error, the latest one ([`GroupError`]). Kept when the record that held it is
+    /// delivered or erased later: it is the group's history, not a record's state.
+    fn outbox_group_errors(&self, output: &str, prefix: &str) -> Result<GroupErrors, StoreError>;
     /// Marks the pending records of `output` for which `pred` holds `Discarded` (all or
     /// none, durably) and returns how many there were. `updated_at` is left as it was.
     /// `pred` runs while outbox writes are locked out: it must not call the store.

@@ -24,7 +24,9 @@ use crate::model::{
     AdminToken, DocumentWrite, Input, InputKind, MAX_REJECTED_KEPT, Profile, RejectedMessage,
     StoredEvent, TokenScope, Workspace,
 };
-use crate::outbox::{Attempt, AttemptOutcome, DeliveryStatus, OutboxQuery, OutboxRecord};
+use crate::outbox::{
+    Attempt, AttemptOutcome, DeliveryStatus, GroupError, OutboxQuery, OutboxRecord,
+};
 use crate::store::{IngestSummary, Store, StoreError};
 
 /// What a suite constructor may return: a store, or a store with a guard kept alive
@@ -103,6 +105,7 @@ macro_rules! store_conformance_suite {
                 outbox_due_offers_only_the_first_pending_record_of_a_key,
                 outbox_settle_leaves_records_no_longer_pending,
                 outbox_group_counts_per_group,
+                outbox_group_errors_keep_the_latest,
             );
         }
     };
@@ -1862,6 +1865,60 @@ pub fn outbox_group_counts_per_group(store: &dyn Store) {
         .unwrap();
     let one = &store.outbox_group_counts("hook", "ja/1/").unwrap()["ja/1/c"];
     assert_eq!((one["pending"], one["discarded"]), (0, 1));
+}
+
+/// `outbox_group_errors`: the latest error per group with the prefix, kept after the
+/// record that held it is delivered, and not moved back by an older one.
+pub fn outbox_group_errors_keep_the_latest(store: &dyn Store) {
+    let grouped = |id: &str, group: &str| OutboxRecord {
+        group: Some(group.to_string()),
+        ..delivery(id, "hook", 1)
+    };
+    store
+        .outbox_add(vec![
+            grouped("e1", "ja/1/c"),
+            grouped("e2", "ja/1/c"),
+            grouped("e3", "jb/1/c"),
+        ])
+        .unwrap();
+    assert!(store.outbox_group_errors("hook", "").unwrap().is_empty());
+    let failed = |id: &str, at: Millis, error: &str| {
+        let mut r = store.outbox_get(id).unwrap().unwrap();
+        r.attempts += 1;
+        r.updated_at = at;
+        r.last_error = Some(error.to_string());
+        r
+    };
+    store
+        .outbox_update(vec![failed("e1", 20, "HTTP 500")])
+        .unwrap();
+    store
+        .outbox_update(vec![failed("e2", 10, "timeout")])
+        .unwrap();
+    store
+        .outbox_update(vec![failed("e3", 5, "HTTP 404")])
+        .unwrap();
+    let errors = store.outbox_group_errors("hook", "ja/").unwrap();
+    assert_eq!(errors.keys().collect::<Vec<_>>(), ["ja/1/c"], "{errors:?}");
+    assert_eq!(
+        errors["ja/1/c"],
+        GroupError {
+            at: 20,
+            message: "HTTP 500".into()
+        }
+    );
+    // Delivered later: the error stays the group's last one.
+    let mut e1 = store.outbox_get("e1").unwrap().unwrap();
+    e1.status = DeliveryStatus::Delivered;
+    e1.last_error = None;
+    e1.updated_at = 30;
+    store.outbox_update(vec![e1]).unwrap();
+    assert_eq!(
+        store.outbox_group_errors("hook", "ja/1/c").unwrap()["ja/1/c"].at,
+        20
+    );
+    assert_eq!(store.outbox_group_errors("hook", "").unwrap().len(), 2);
+    assert!(store.outbox_group_errors("other", "").unwrap().is_empty());
 }
 
 /// A profile's key as the API names it.

@@ -241,7 +241,8 @@ export interface paths {
         /** Estimated audience size of every step and milestone criterion */
         get: operations["get_api_journeys__id__estimate"];
         put?: never;
-        post?: never;
+        /** Estimated sizes of an edited, unsaved definition of the journey (the body) */
+        post: operations["post_api_journeys__id__estimate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1107,6 +1108,8 @@ export interface components {
                 [key: string]: number;
             };
             id: string;
+            /** @description The latest failed attempt of this connection's deliveries (null: none failed). */
+            last_error: components["schemas"]["LastError"] | null;
             output: string;
         };
         /** @description `{"consent": PURPOSE, "granted": bool}`. */
@@ -1748,6 +1751,11 @@ export interface components {
             /** Format: uint32 */
             version: number;
             versions: components["schemas"]["VersionView"][];
+        };
+        /** @description A delivery failure: when the record holding it was written, and the error. */
+        LastError: {
+            at: string;
+            message: string;
         };
         /** @description A profile a list output holds. */
         ListMember: {
@@ -3104,6 +3112,41 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Success */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyEstimate"];
+                };
+            };
+            /** @description An error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_api_journeys__id__estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Journey"];
+            };
+        };
         responses: {
             /** @description Success */
             "2XX": {

@@ -224,7 +224,11 @@ pub fn determinism(s: &Scenario) -> Check {
     let mut all_active = s.journey.clone();
     activate_all(&mut all_active);
     let direct = run_journey(&all_active, &s.events, s.until);
-    let lines: Vec<_> = direct.transitions.iter().filter_map(|t| direct.line(t)).collect();
+    let lines: Vec<_> = direct
+        .transitions
+        .iter()
+        .filter_map(|t| direct.line(t))
+        .collect();
     if lines != first {
         return Err(format!(
             "simulate differs from a direct run with every connection active:\nsimulate:\n{first:#?}\ndirect:\n{}",

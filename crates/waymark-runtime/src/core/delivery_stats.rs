@@ -1,11 +1,11 @@
 //! Delivery figures in a journey's statistics (SPEC §11): per connection, and per output,
 //! counting only that journey's deliveries (an output may be shared with other journeys),
-//! from the outbox's group counters.
+//! from the outbox's group counters; and each connection's last error.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use waymark_store::GroupCounts;
+use waymark_store::{GroupCounts, GroupErrors};
 
 use super::{Core, LIST_PREFIX};
 use crate::RuntimeError;
@@ -22,10 +22,14 @@ impl Core {
     ) -> Result<Value, RuntimeError> {
         let prefix = format!("{journey}/");
         let mut groups: BTreeMap<&str, GroupCounts> = BTreeMap::new();
+        let mut errors: BTreeMap<&str, GroupErrors> = BTreeMap::new();
         for output in outputs {
             let counts = match self.outputs.get(output) {
                 Some(o) if o.kind == OutputKind::List => self.list_counts(journey, output)?,
-                _ => self.store.outbox_group_counts(output, &prefix)?,
+                _ => {
+                    errors.insert(output, self.store.outbox_group_errors(output, &prefix)?);
+                    self.store.outbox_group_counts(output, &prefix)?
+                }
             };
             groups.insert(output, counts);
         }
@@ -39,13 +43,20 @@ impl Core {
                     continue;
                 };
                 for c in connections {
-                    let output = c["output"].as_str().unwrap_or_default();
+                    let output = c["output"].as_str().unwrap_or_default().to_string();
                     let group = format!("{journey}/{number}/{}", c["id"].as_str().unwrap_or(""));
                     let counts = groups
-                        .get(output)
+                        .get(output.as_str())
                         .and_then(|g| g.get(&group))
                         .map_or_else(zero, |counts| json!(counts));
+                    let last_error = errors
+                        .get(output.as_str())
+                        .and_then(|e| e.get(&group))
+                        .map_or(Value::Null, |e| {
+                            json!({"at": crate::view::instant(Some(e.at)), "message": e.message})
+                        });
                     c["deliveries"] = counts;
+                    c["last_error"] = last_error;
                 }
             }
         }

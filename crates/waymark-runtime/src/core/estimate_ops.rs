@@ -6,20 +6,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use waymark_engine::Event;
-use waymark_engine::model::{ComputedAttribute, Criteria, Journey};
+use waymark_engine::model::{Audience, ComputedAttribute, Criteria, Journey};
 use waymark_store::{Applied, ArrivedEvent, ProfileId};
 
 use super::Core;
 use super::history::{event_of, live_event};
 use crate::RuntimeError;
 use crate::estimate::checks::{Known, qualified};
-use crate::estimate::evaluate::{self, Target};
+use crate::estimate::evaluate::{self, Definitions, Target};
 use crate::estimate::paths::plan;
 use crate::estimate::sample::{Arrival, Observed, Sample};
 use crate::estimate::{
     Estimate, JourneyEstimate, MilestoneEstimate, PreviewUser, StepEstimate, combine,
 };
-use crate::journeys::JourneyDoc;
+use crate::journeys::{JourneyDoc, references};
+use crate::owner::Owner;
 use crate::runner::live_journey;
 
 /// Users an entry preview lists at most.
@@ -33,6 +34,11 @@ struct Workspace<'a> {
     id: String,
     sample: &'a Sample,
     attributes: Vec<ComputedAttribute>,
+    attribute_names: Vec<String>,
+    /// The standalone audiences the workspace can read (its own and the account's), for
+    /// `member_of` criteria.
+    audiences: Vec<Audience>,
+    audience_ids: Vec<String>,
     inputs: Vec<String>,
 }
 
@@ -129,10 +135,22 @@ impl Core {
         let prefix = format!("{workspace}/");
         let mut inputs = self.input_ids()?;
         inputs.retain(|i| i.starts_with(&prefix));
+        let audiences: Vec<Audience> = self
+            .audience_docs()?
+            .iter()
+            .filter(|a| match &a.owner {
+                Owner::Account => true,
+                Owner::Workspace(w) => w == workspace,
+            })
+            .filter_map(|a| a.model())
+            .collect();
         Ok(Workspace {
             id: workspace.to_string(),
             sample: &self.samples[workspace],
+            attribute_names: attributes.iter().map(|a| a.name.clone()).collect(),
             attributes,
+            audience_ids: audiences.iter().map(|a| a.id.clone()).collect(),
+            audiences,
             inputs,
         })
     }
@@ -147,8 +165,7 @@ impl Core {
     ) -> Result<Estimate, RuntimeError> {
         let now = self.clock.now();
         let ws = self.estimate_workspace(workspace)?;
-        let names = attribute_names(&ws.attributes);
-        let known = ws.known(&names);
+        let known = ws.known();
         let inputs: Vec<String> = inputs.iter().map(|i| known.qualify(i)).collect();
         if let Some(problem) = inputs.iter().find_map(|i| known.input_problem(i)) {
             return Ok(problem);
@@ -159,7 +176,7 @@ impl Core {
         }
         let target = Target { inputs, criteria };
         let counts =
-            evaluate::counts(ws.sample, &[target], &ws.attributes, now).map_err(invalid)?;
+            evaluate::counts(ws.sample, &[target], &ws.definitions(), now).map_err(invalid)?;
         Ok(evaluate::scaled(ws.sample, &counts).remove(0))
     }
 
@@ -229,6 +246,23 @@ impl Core {
         })
     }
 
+    /// `POST /api/journeys/{id}/estimate`: [`Core::estimate_journey`] of an edited, unsaved
+    /// definition of the journey (the canvas while the user types), so that the editor
+    /// shows figures by the same rules as the saved journey's. Refused like an edit that
+    /// does not validate.
+    pub(crate) fn estimate_draft(
+        &mut self,
+        id: &str,
+        mut definition: serde_json::Value,
+    ) -> Result<JourneyEstimate, RuntimeError> {
+        let mut doc = self.journey_doc(id)?;
+        definition["id"] = serde_json::json!(id);
+        self.check(&definition, &doc.owner)?;
+        references::resolve_inputs(&mut definition, &doc.owner, &self.input_ids()?)?;
+        doc.latest_mut().definition = definition;
+        self.estimate_journey(&doc)
+    }
+
     /// `GET /api/journeys/{id}/preview`: up to [`PREVIEW_USERS`] sampled users who meet
     /// the latest version's entry criteria now, by workspace then key.
     pub(crate) fn preview_journey(
@@ -241,15 +275,14 @@ impl Core {
         let mut users = Vec::new();
         for ws in &workspaces {
             let ws = self.estimate_workspace(ws)?;
-            let names = attribute_names(&ws.attributes);
-            let known = ws.known(&names);
+            let known = ws.known();
             let mut entry = steps[0].target.clone();
             entry.criteria = qualified(&known, entry.criteria);
             if known.problem(&entry.criteria).is_some() {
                 continue;
             }
             let left = PREVIEW_USERS - users.len();
-            let found = evaluate::matching(ws.sample, &entry, &ws.attributes, now, left)
+            let found = evaluate::matching(ws.sample, &entry, &ws.definitions(), now, left)
                 .map_err(invalid)?;
             users.extend(found.into_iter().map(|m| PreviewUser {
                 workspace: ws.id.clone(),
@@ -290,12 +323,20 @@ impl Core {
 }
 
 impl Workspace<'_> {
-    fn known<'a>(&'a self, attributes: &'a [String]) -> Known<'a> {
+    fn known(&self) -> Known<'_> {
         Known {
             workspace: &self.id,
             inputs: &self.inputs,
-            attributes,
+            attributes: &self.attribute_names,
+            audiences: &self.audience_ids,
             sample: self.sample,
+        }
+    }
+
+    fn definitions(&self) -> Definitions<'_> {
+        Definitions {
+            attributes: &self.attributes,
+            audiences: &self.audiences,
         }
     }
 
@@ -305,8 +346,7 @@ impl Workspace<'_> {
         targets: &[(&Target, f64)],
         now: i64,
     ) -> Result<Vec<Estimate>, RuntimeError> {
-        let names = attribute_names(&self.attributes);
-        let known = self.known(&names);
+        let known = self.known();
         let mut out: Vec<Option<Estimate>> = vec![None; targets.len()];
         let mut runnable = Vec::new();
         for (i, (t, _)) in targets.iter().enumerate() {
@@ -331,7 +371,7 @@ impl Workspace<'_> {
         }
         let list: Vec<Target> = runnable.iter().map(|(_, t)| t.clone()).collect();
         let counts =
-            evaluate::counts(self.sample, &list, &self.attributes, now).map_err(invalid)?;
+            evaluate::counts(self.sample, &list, &self.definitions(), now).map_err(invalid)?;
         for ((i, _), e) in runnable.iter().zip(evaluate::scaled(self.sample, &counts)) {
             out[*i] = Some(e.share(targets[*i].1));
         }
@@ -340,10 +380,6 @@ impl Workspace<'_> {
             .map(|e| e.unwrap_or_else(|| Estimate::scaled(0, 0, 0)))
             .collect())
     }
-}
-
-fn attribute_names(attributes: &[ComputedAttribute]) -> Vec<String> {
-    attributes.iter().map(|a| a.name.clone()).collect()
 }
 
 fn invalid(e: waymark_engine::CompileError) -> RuntimeError {

@@ -38,7 +38,7 @@ impl Core {
     }
 
     /// Checks a definition made by `owner`; every problem is reported.
-    fn check(&self, definition: &Value, owner: &Owner) -> Result<(), RuntimeError> {
+    pub(crate) fn check(&self, definition: &Value, owner: &Owner) -> Result<(), RuntimeError> {
         let problems = validate_journey(definition, &self.config.limits());
         if problems.is_empty() {
             return self.check_outputs(definition, owner);

@@ -127,7 +127,10 @@ impl Core {
         if let Some(n) = version
             && versions.is_empty()
         {
-            return Err(RuntimeError::not_found("version with figures", &n.to_string()));
+            return Err(RuntimeError::not_found(
+                "version with figures",
+                &n.to_string(),
+            ));
         }
         Ok(Entries {
             id: id.to_string(),

@@ -1,9 +1,10 @@
 //! What makes criteria impossible to estimate in a workspace (SPEC §10), found before
 //! anything is evaluated, so that the answer names the reason: an input that does not
-//! exist or has sent nothing, an attribute the workspace does not define, or `member_of`
-//! (memberships of journeys and audiences are live state the sample does not replay).
+//! exist or has sent nothing, an attribute the workspace does not define, an audience that
+//! does not exist, or `member_of` a journey's step (a journey's membership depends on when
+//! it was published and who entered since, which replaying the sample cannot tell).
 
-use waymark_engine::model::Criteria;
+use waymark_engine::model::{Criteria, MemberTarget};
 
 use super::figure::Estimate;
 use super::sample::Sample;
@@ -15,6 +16,8 @@ pub(crate) struct Known<'a> {
     pub(crate) inputs: &'a [String],
     /// The names of its computed attributes.
     pub(crate) attributes: &'a [String],
+    /// The ids of the standalone audiences it can read.
+    pub(crate) audiences: &'a [String],
     pub(crate) sample: &'a Sample,
 }
 
@@ -52,10 +55,21 @@ impl Known<'_> {
                 return;
             }
             found = match c {
-                Criteria::MemberOf(_) => Some(Estimate::error(
-                    "unsupported_criteria",
-                    "`member_of` criteria are not estimated: memberships are live state",
-                )),
+                Criteria::MemberOf(m) => match &m.target {
+                    MemberTarget::Audience { audience } if self.audiences.contains(audience) => {
+                        None
+                    }
+                    MemberTarget::Audience { audience } => Some(Estimate::error(
+                        "unknown_audience",
+                        format!("audience `{audience}` does not exist"),
+                    )),
+                    MemberTarget::Step { journey, .. } => Some(Estimate::error(
+                        "unsupported_criteria",
+                        format!(
+                            "`member_of` journey `{journey}` is not estimated: who is in a journey depends on when it was published; its real counts are in its statistics"
+                        ),
+                    )),
+                },
                 Criteria::Attribute(a) if !self.attributes.contains(&a.attribute) => {
                     Some(Estimate::error(
                         "unknown_attribute",
@@ -93,6 +107,7 @@ mod tests {
             workspace: "w",
             inputs: &["w/web".to_string()],
             attributes: &["ltv".to_string()],
+            audiences: &["known".to_string()],
             sample: &sample,
         };
         let code = |v: serde_json::Value| {
@@ -111,6 +126,11 @@ mod tests {
         assert_eq!(code(json!({"attribute": "ltv", "op": "exists"})), "None");
         assert_eq!(
             code(json!({"not": {"member_of": {"audience": "a"}}})),
+            "unknown_audience"
+        );
+        assert_eq!(code(json!({"member_of": {"audience": "known"}})), "None");
+        assert_eq!(
+            code(json!({"member_of": {"journey": "j", "step": "entry"}})),
             "unsupported_criteria"
         );
     }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use waymark_engine::Event;
 use waymark_engine::model::Criteria;
 
-use super::evaluate::{Target, counts};
+use super::evaluate::{Definitions, Target, counts};
 use super::figure::{Estimate, MIN_MEMBERS};
 use super::sample::{Arrival, Sample};
 
@@ -107,8 +107,12 @@ fn the_interval_covers_the_truth_and_approximate_follows_the_rule() {
         }];
         let whole = sample(&case, usize::MAX, now);
         let part = sample(&case, 400, now);
-        let truth = counts(&whole, &target, &[], now).unwrap()[0];
-        let members = counts(&part, &target, &[], now).unwrap()[0];
+        let none = Definitions {
+            attributes: &[],
+            audiences: &[],
+        };
+        let truth = counts(&whole, &target, &none, now).unwrap()[0];
+        let members = counts(&part, &target, &none, now).unwrap()[0];
         let estimate = Estimate::scaled(members, part.len() as u64, part.population() as u64);
         let thin = part.len() < part.population() && members > 0 && members < MIN_MEMBERS;
         assert_eq!(

@@ -8,8 +8,8 @@ use serde_json::Value;
 use waymark_engine::time::Millis;
 
 use crate::RuntimeError;
-use crate::tally::SavedTally;
 use crate::owner::Owner;
+use crate::tally::SavedTally;
 
 /// The collection journeys are stored in.
 pub const COLLECTION: &str = "journeys";

@@ -35,6 +35,19 @@ impl Runtime {
         self.call(move |core| core.estimate_journey(&doc))
     }
 
+    /// `POST /api/journeys/{id}/estimate`: an unsaved definition of a journey `scope` may
+    /// see, estimated as the saved one would be.
+    pub fn draft_estimate(
+        &self,
+        scope: &TokenScope,
+        id: &str,
+        definition: serde_json::Value,
+    ) -> Result<JourneyEstimate, RuntimeError> {
+        self.journey_doc(scope, id)?;
+        let id = id.to_string();
+        self.call(move |core| core.estimate_draft(&id, definition))
+    }
+
     /// `GET /api/journeys/{id}/preview`, for a journey `scope` may see.
     pub fn journey_preview(&self, scope: &TokenScope, id: &str) -> Result<Preview, RuntimeError> {
         let doc = self.journey_doc(scope, id)?;

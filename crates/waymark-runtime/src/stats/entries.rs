@@ -127,7 +127,7 @@ mod tests {
         let s = series(&hours(&[(1, 3, 1), (4, 2, 0)]), Bucket::Hour).unwrap();
         let counts: Vec<(u64, u64)> = s.iter().map(|p| (p.entered, p.control)).collect();
         assert_eq!(counts, [(2, 1), (0, 0), (0, 0), (2, 0)]);
-        assert_eq!(s[0].at, "1970-01-01T01:00:00.000Z");
+        assert_eq!(s[0].at, "1970-01-01T01:00:00Z");
     }
 
     #[test]
@@ -135,13 +135,16 @@ mod tests {
         let s = series(&hours(&[(1, 3, 1), (23, 1, 0), (24, 5, 5)]), Bucket::Day).unwrap();
         let counts: Vec<(u64, u64)> = s.iter().map(|p| (p.entered, p.control)).collect();
         assert_eq!(counts, [(3, 1), (0, 5)]);
-        assert_eq!(s[1].at, "1970-01-02T00:00:00.000Z");
+        assert_eq!(s[1].at, "1970-01-02T00:00:00Z");
     }
 
     #[test]
     fn a_series_too_long_is_refused_and_an_empty_one_is_empty() {
         let long = hours(&[(0, 1, 0), (MAX_BUCKETS as Millis, 1, 0)]);
-        assert_eq!(series(&long, Bucket::Hour).unwrap_err().code, "too_many_buckets");
+        assert_eq!(
+            series(&long, Bucket::Hour).unwrap_err().code,
+            "too_many_buckets"
+        );
         assert_eq!(series(&long, Bucket::Day).unwrap().len(), 417);
         assert!(series(&BTreeMap::new(), Bucket::Day).unwrap().is_empty());
     }

@@ -104,7 +104,7 @@ mod tests {
         close(u.difference, 0.1);
         close(u.low, -0.020_249_362_153_013_428);
         close(u.high, 0.216_734_354_017_785_93);
-        assert_eq!(u.ratio, Some(1.5));
+        close(u.ratio.unwrap(), 1.5);
         // A baseline of zero conversions: the interval stays defined, the ratio does not.
         let u = Uplift::of(7, 50, 0, 40).unwrap();
         close(u.low, 0.027_542_808_439_195_668);

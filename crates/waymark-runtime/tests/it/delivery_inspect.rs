@@ -124,6 +124,18 @@ fn dead_deliveries_are_listed_paged_filtered_and_replayed_in_bulk() {
     let missing = h.runtime.delivery(&ACCOUNT, "nope").unwrap_err();
     assert_eq!((missing.status, missing.code), (404, "not_found"));
 
+    // The journey's statistics show the connection's last error.
+    let connection =
+        |stats: &serde_json::Value| version_stats(stats, 1)["steps"][0]["connections"][0].clone();
+    let failing = connection(&h.stats("j"));
+    assert_eq!(failing["deliveries"]["dead"], 3, "{failing:#}");
+    let error = &failing["last_error"];
+    assert!(
+        error["message"].as_str().is_some_and(|m| m.contains("500")),
+        "{failing:#}"
+    );
+    assert!(error["at"].is_string(), "{failing:#}");
+
     // Bulk replay: every dead one goes again.
     assert_eq!(h.runtime.replay_dead(&ACCOUNT, "hook", None).unwrap(), 3);
     let records = h.wait_delivered("hook", 3);
@@ -132,6 +144,10 @@ fn dead_deliveries_are_listed_paged_filtered_and_replayed_in_bulk() {
         "{records:?}"
     );
     assert_eq!(h.runtime.replay_dead(&ACCOUNT, "hook", None).unwrap(), 0);
+    // Delivered since: the error stays the connection's last one.
+    let recovered = connection(&h.stats("j"));
+    assert_eq!(recovered["deliveries"]["delivered"], 3, "{recovered:#}");
+    assert_eq!(recovered["last_error"], *error);
 }
 
 #[test]

@@ -51,6 +51,41 @@ fn a_whole_sample_is_exact_and_follows_new_events_and_deletions() {
 }
 
 #[test]
+fn member_of_an_audience_is_estimated_with_the_audience_it_names() {
+    let h = Harness::memory();
+    population(&h, 30, 3);
+    let audience = |id: &str, criteria: Value| json!({"id": id, "name": id, "criteria": criteria});
+    h.runtime
+        .create_audience(
+            Owner::Account,
+            audience("buyers", json!({"event": "Bought"})),
+        )
+        .unwrap();
+    // An audience of an audience: the estimate runs both.
+    let early = json!({"all": [{"member_of": {"audience": "buyers"}, "is": true},
+                               {"trait": "missing", "op": "not_exists"}]});
+    h.runtime
+        .create_audience(Owner::Account, audience("early", early))
+        .unwrap();
+    let exact = |n: u64| json!({"estimate": n, "low": n, "high": n});
+    assert_eq!(
+        estimate(&h, json!({"member_of": {"audience": "buyers"}, "is": true})),
+        exact(10)
+    );
+    assert_eq!(
+        estimate(
+            &h,
+            json!({"member_of": {"audience": "buyers"}, "is": false})
+        ),
+        exact(20)
+    );
+    assert_eq!(
+        estimate(&h, json!({"member_of": {"audience": "early"}, "is": true})),
+        exact(10)
+    );
+}
+
+#[test]
 fn a_partial_sample_scales_with_bounds_and_says_approximate_when_thin() {
     let h = Harness::memory_with(RuntimeConfig {
         estimate_sample_size: 100,
@@ -101,6 +136,13 @@ fn criteria_that_cannot_be_estimated_say_why() {
     );
     assert_eq!(
         code(estimate(&h, json!({"member_of": {"audience": "a"}}))),
+        "unknown_audience"
+    );
+    assert_eq!(
+        code(estimate(
+            &h,
+            json!({"member_of": {"journey": "j", "step": "entry"}})
+        )),
         "unsupported_criteria"
     );
     let mut req = request(json!({"everyone": true}));
@@ -149,6 +191,23 @@ fn draft_steps_are_estimated_and_running_ones_counted() {
     assert_eq!(e.milestones.len(), 1);
     assert_eq!(e.milestones[0].criteria, vec![figure(10), figure(30)]);
     assert_eq!((e.population, e.sample), (30, 30));
+    // An unsaved edit is estimated by the same rules, and the saved journey is unchanged:
+    // the milestone now needs no purchase, so everyone who signed up is there.
+    let mut edited = journey();
+    edited["entry"]["steps"][0]["criteria"] = json!({"event": "Signed Up"});
+    let draft = h
+        .runtime
+        .draft_estimate(&ACCOUNT, "j", edited.clone())
+        .unwrap();
+    let sizes: Vec<Estimate> = draft.steps.iter().map(|s| s.size.clone()).collect();
+    assert_eq!(sizes, vec![figure(30), figure(30), figure(0)]);
+    assert_eq!(
+        h.runtime.journey_estimate(&ACCOUNT, "j").unwrap().steps[1].size,
+        figure(10)
+    );
+    edited["entry"]["steps"][0]["criteria"] = json!({"event": ""});
+    let refused = h.runtime.draft_estimate(&ACCOUNT, "j", edited).unwrap_err();
+    assert_eq!((refused.status, refused.code), (422, "invalid_journey"));
     let preview = h.runtime.journey_preview(&ACCOUNT, "j").unwrap();
     assert_eq!(preview.users.len(), 20);
     assert_eq!(preview.users[0].key, "u0");

@@ -61,7 +61,7 @@ fn expected() -> Expected {
 }
 
 fn purchases(i: usize) -> bool {
-    i % 3 == 0
+    i.is_multiple_of(3)
 }
 
 /// 60 users sign up in the first hour, 40 two hours later; a third purchase after that.
@@ -117,13 +117,21 @@ fn check_figures(stats: &Value, e: &Expected) {
     assert_eq!(conversion["control"]["goals"], e.control.1, "{v:#}");
     assert_eq!(v["entered"], USERS as u64);
     // Control users still in the journey: all of them while it runs, none once stopped.
-    let held = if v["state"] == "running" { e.control.0 } else { 0 };
+    let held = if v["state"] == "running" {
+        e.control.0
+    } else {
+        0
+    };
     assert_eq!(v["control"], held);
     assert_eq!(v["goal"], e.a.1 + e.b.1 + e.control.1);
 
     for (id, (entries, goals)) in [("a", e.a), ("b", e.b)] {
         let s = step(&v, id);
-        assert_eq!((&s["entered"], &s["goals"]), (&json!(entries), &json!(goals)), "{s:#}");
+        assert_eq!(
+            (&s["entered"], &s["goals"]),
+            (&json!(entries), &json!(goals)),
+            "{s:#}"
+        );
         assert_eq!(s["parent"], "split");
         close(&s["conversion_from_parent"], entries as f64 / inside as f64);
         let (low, high) = wilson(goals, entries);
@@ -131,12 +139,21 @@ fn check_figures(stats: &Value, e: &Expected) {
         close(&s["goal_rate"]["low"], low);
         close(&s["goal_rate"]["high"], high);
         // Newcombe's hybrid score interval of the difference, from the two Wilson intervals.
-        let (p1, p2) = (goals as f64 / entries as f64, e.control.1 as f64 / e.control.0 as f64);
+        let (p1, p2) = (
+            goals as f64 / entries as f64,
+            e.control.1 as f64 / e.control.0 as f64,
+        );
         let (l2, u2) = wilson(e.control.1, e.control.0);
         let uplift = &s["uplift"];
         close(&uplift["difference"], p1 - p2);
-        close(&uplift["low"], p1 - p2 - ((p1 - low).powi(2) + (u2 - p2).powi(2)).sqrt());
-        close(&uplift["high"], p1 - p2 + ((high - p1).powi(2) + (p2 - l2).powi(2)).sqrt());
+        close(
+            &uplift["low"],
+            p1 - p2 - ((p1 - low).powi(2) + (u2 - p2).powi(2)).sqrt(),
+        );
+        close(
+            &uplift["high"],
+            p1 - p2 + ((high - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+        );
         close(&uplift["ratio"], p1 / p2);
     }
     let entry = step(&v, "entry");
@@ -198,7 +215,11 @@ fn entries_are_counted_per_hour_and_per_day_with_control_apart() {
     assert_eq!(
         series,
         [
-            ("2026-03-02T09:00:00Z".to_string(), 60 - control_first, control_first),
+            (
+                "2026-03-02T09:00:00Z".to_string(),
+                60 - control_first,
+                control_first
+            ),
             ("2026-03-02T10:00:00Z".to_string(), 0, 0),
             (
                 "2026-03-02T11:00:00Z".to_string(),
@@ -213,7 +234,10 @@ fn entries_are_counted_per_hour_and_per_day_with_control_apart() {
         .unwrap();
     let day = &daily.versions[0].series;
     assert_eq!(day.len(), 1);
-    assert_eq!((day[0].entered, day[0].control), (USERS as u64 - e.control.0, e.control.0));
+    assert_eq!(
+        (day[0].entered, day[0].control),
+        (USERS as u64 - e.control.0, e.control.0)
+    );
 }
 
 #[test]
@@ -232,9 +256,16 @@ fn figures_outlive_a_restart_and_a_stop() {
         .runtime
         .entries("exp", waymark_runtime::stats::Bucket::Hour, None)
         .unwrap();
-    let total: u64 = hourly.versions[0].series.iter().map(|p| p.entered + p.control).sum();
+    let total: u64 = hourly.versions[0]
+        .series
+        .iter()
+        .map(|p| p.entered + p.control)
+        .sum();
     assert_eq!(total, USERS as u64);
     // A stopped version keeps its funnel too.
-    let funnel = h.runtime.funnel("exp", vec!["split".into(), "b".into()], Some(1)).unwrap();
+    let funnel = h
+        .runtime
+        .funnel("exp", vec!["split".into(), "b".into()], Some(1))
+        .unwrap();
     assert_eq!(funnel.steps[1].entered, expected().b.0);
 }

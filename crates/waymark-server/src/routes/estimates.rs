@@ -38,6 +38,22 @@ pub(crate) async fn journey(
     ))
 }
 
+/// `POST /api/journeys/{id}/estimate`: every step's estimated size for an edited, unsaved
+/// definition of the journey (the body).
+pub(crate) async fn draft(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    b: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<JourneyEstimate>, ApiError> {
+    let definition = body(b)?;
+    Ok(Json(
+        state
+            .run(move |r| r.draft_estimate(&admin.0, &id, definition))
+            .await?,
+    ))
+}
+
 /// `GET /api/journeys/{id}/preview`: sampled users who meet the entry criteria now.
 pub(crate) async fn preview(
     State(state): State<AppState>,

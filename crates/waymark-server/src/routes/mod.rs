@@ -532,6 +532,15 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     )
     .answers::<waymark_runtime::estimate::JourneyEstimate>(),
     ep(
+        "post",
+        "/api/journeys/{id}/estimate",
+        "Estimated sizes of an edited, unsaved definition of the journey (the body)",
+        Auth::Admin,
+        || post(estimates::draft),
+    )
+    .takes::<Journey>()
+    .answers::<waymark_runtime::estimate::JourneyEstimate>(),
+    ep(
         "get",
         "/api/journeys/{id}/preview",
         "Sampled users who meet the entry criteria now",

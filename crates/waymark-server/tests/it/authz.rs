@@ -503,6 +503,13 @@ pub(crate) fn matrix() -> Vec<Row> {
             SHOP_ONLY,
         ),
         row(
+            "post",
+            "/api/journeys/{id}/estimate",
+            "/api/journeys/shop-j/estimate",
+            Some(shop_journey("shop-j", SHOP_JOURNEY_NAME)),
+            SHOP_ONLY,
+        ),
+        row(
             "get",
             "/api/journeys/{id}/preview",
             "/api/journeys/shop-j/preview",

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use waymark_engine::Message;
 use waymark_engine::time::Millis;
 use waymark_store::{
-    AdminToken, ArrivedEvent, Commit, DocumentWrite, EventPosition, GroupCounts, IngestSummary,
-    Input, MemoryStore, OutboxQuery, OutboxRecord, Profile, ProfileId, RejectedMessage, Store,
-    StoreError, StoredEvent, Workspace,
+    AdminToken, ArrivedEvent, Commit, DocumentWrite, EventPosition, GroupCounts, GroupErrors,
+    IngestSummary, Input, MemoryStore, OutboxQuery, OutboxRecord, Profile, ProfileId,
+    RejectedMessage, Store, StoreError, StoredEvent, Workspace,
 };
 
 use crate::support::*;
@@ -211,6 +211,9 @@ impl Store for FaultyStore {
     }
     fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
         self.inner.outbox_group_counts(output, prefix)
+    }
+    fn outbox_group_errors(&self, output: &str, prefix: &str) -> Result<GroupErrors, StoreError> {
+        self.inner.outbox_group_errors(output, prefix)
     }
     fn outbox_remove_for(
         &self,

@@ -29,7 +29,7 @@ use crate::model::{
     AdminToken, ArrivedEvent, DocumentWrite, EventPosition, Input, Profile, ProfileId,
     RejectedMessage, StoredEvent, Workspace,
 };
-use crate::outbox::{GroupCounts, OutboxQuery, OutboxRecord};
+use crate::outbox::{GroupCounts, GroupErrors, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
@@ -116,6 +116,7 @@ pub(super) struct Keyspaces {
     pub(super) outbox_chains: Keyspace,
     /// `len ‖ output ‖ group ‖ 0 ‖ status name` → count.
     pub(super) outbox_group_counts: Keyspace,
+    pub(super) outbox_group_errors: Keyspace,
     /// `len ‖ key ‖ seq` → nothing, for every outbox record with a key.
     pub(super) outbox_by_key: Keyspace,
     /// `ws(partition) ‖ slot` → sealed checkpoint record.
@@ -124,7 +125,7 @@ pub(super) struct Keyspaces {
 
 impl Keyspaces {
     /// Every keyspace, for whole-database maintenance.
-    pub(super) fn all(&self) -> [&Keyspace; 23] {
+    pub(super) fn all(&self) -> [&Keyspace; 24] {
         [
             &self.meta,
             &self.workspaces,
@@ -147,6 +148,7 @@ impl Keyspaces {
             &self.rejected_counts,
             &self.outbox_chains,
             &self.outbox_group_counts,
+            &self.outbox_group_errors,
             &self.outbox_by_key,
             &self.checkpoints,
         ]
@@ -183,6 +185,7 @@ impl Keyspaces {
             rejected_counts: keyspace("rejected_counts")?,
             outbox_chains: keyspace("outbox_chains")?,
             outbox_group_counts: keyspace("outbox_group_counts")?,
+            outbox_group_errors: keyspace("outbox_group_errors")?,
             outbox_by_key: keyspace("outbox_by_key")?,
             checkpoints: keyspace("checkpoints")?,
             db,
@@ -271,6 +274,7 @@ impl FjallStore {
             counts: ks.outbox_counts.clone(),
             chains: ks.outbox_chains.clone(),
             group_counts: ks.outbox_group_counts.clone(),
+            group_errors: ks.outbox_group_errors.clone(),
             by_key: ks.outbox_by_key.clone(),
             persist,
             last_seq: Mutex::new(outbox::last_seq(&ks.outbox)?),
@@ -803,6 +807,10 @@ impl Store for FjallStore {
 
     fn outbox_group_counts(&self, output: &str, prefix: &str) -> Result<GroupCounts, StoreError> {
         self.outbox.group_counts(output, prefix)
+    }
+
+    fn outbox_group_errors(&self, output: &str, prefix: &str) -> Result<GroupErrors, StoreError> {
+        self.outbox.group_errors(output, prefix)
     }
 
     fn outbox_remove_for(

@@ -18,8 +18,8 @@ use super::keys;
 use super::open::decode;
 use super::outbox_floor::Floors;
 use crate::outbox::{
-    DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, group_status, zero_counts,
-    zero_group_counts,
+    DeliveryStatus, GroupCounts, GroupError, GroupErrors, OutboxQuery, OutboxRecord, group_status,
+    zero_counts, zero_group_counts,
 };
 use crate::store::StoreError;
 
@@ -38,6 +38,8 @@ pub(super) struct Outbox {
     pub(super) chains: Keyspace,
     /// `output ‖ group ‖ 0 ‖ status name` → count.
     pub(super) group_counts: Keyspace,
+    /// `output ‖ group` → the group's latest [`GroupError`] (JSON).
+    pub(super) group_errors: Keyspace,
     /// `key ‖ seq` → nothing, for every record with a key.
     pub(super) by_key: Keyspace,
     pub(super) persist: PersistMode,
@@ -73,6 +75,7 @@ struct Staged {
     chains: BTreeMap<Vec<u8>, bool>,
     counts: HashMap<Vec<u8>, u64>,
     group_counts: HashMap<Vec<u8>, u64>,
+    group_errors: HashMap<Vec<u8>, GroupError>,
     /// Key-index entries of new records.
     by_key: Vec<Vec<u8>>,
     /// Records erased: their seq, id-index key and key-index key.
@@ -275,6 +278,9 @@ impl Outbox {
         if let Some(group) = &new.group {
             let key = keys::outbox_group_count(&prefix, group, group_status(&new));
             self.bump_group(staged, key, 1)?;
+            if let Some(error) = GroupError::of(&new) {
+                self.note_error(staged, keys::outbox_group_prefix(&prefix, group), error)?;
+            }
         }
         staged.records.insert(new.seq, new);
         Ok(())
@@ -319,6 +325,28 @@ impl Outbox {
         staged
             .group_counts
             .insert(key, current.saturating_add_signed(by));
+        Ok(())
+    }
+
+    /// Stages `error` as its group's latest unless a later one is known.
+    fn note_error(
+        &self,
+        staged: &mut Staged,
+        key: Vec<u8>,
+        error: GroupError,
+    ) -> Result<(), StoreError> {
+        let known = match staged.group_errors.get(&key) {
+            Some(e) => Some(e.clone()),
+            None => self
+                .group_errors
+                .get(&key)
+                .map_err(backend)?
+                .map(|bytes| serde_json::from_slice::<GroupError>(&bytes).map_err(backend))
+                .transpose()?,
+        };
+        if error.supersedes(known.as_ref()) {
+            staged.group_errors.insert(key, error);
+        }
         Ok(())
     }
 
@@ -368,6 +396,10 @@ impl Outbox {
         }
         for (key, count) in staged.group_counts {
             batch.insert(&self.group_counts, key, count.to_be_bytes());
+        }
+        for (key, error) in staged.group_errors {
+            let bytes = serde_json::to_vec(&error).map_err(backend)?;
+            batch.insert(&self.group_errors, key, bytes);
         }
         batch.commit().map_err(backend)?;
         self.db.persist(self.persist).map_err(backend)?;
@@ -541,6 +573,27 @@ impl Outbox {
             out.entry(group)
                 .or_insert_with(zero_group_counts)
                 .insert(status, read_count(Some(&value))?);
+        }
+        Ok(out)
+    }
+}
+
+impl Outbox {
+    /// The latest error of `output`'s groups that start with `prefix`.
+    pub(super) fn group_errors(
+        &self,
+        output: &str,
+        prefix: &str,
+    ) -> Result<GroupErrors, StoreError> {
+        let snapshot = self.db.snapshot();
+        let output_prefix = keys::output(output);
+        let mut out = GroupErrors::new();
+        let scan = keys::outbox_group_prefix(&output_prefix, prefix);
+        for guard in snapshot.prefix(&self.group_errors, &scan) {
+            let (key, value) = guard.into_inner().map_err(backend)?;
+            let group = key.get(output_prefix.len()..).unwrap_or_default();
+            let error: GroupError = serde_json::from_slice(&value).map_err(backend)?;
+            out.insert(String::from_utf8_lossy(group).into_owned(), error);
         }
         Ok(out)
     }

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use waymark_engine::time::Millis;
 
 use crate::outbox::{
-    DeliveryStatus, GroupCounts, OutboxQuery, OutboxRecord, group_status, zero_counts,
-    zero_group_counts,
+    DeliveryStatus, GroupCounts, GroupError, GroupErrors, OutboxQuery, OutboxRecord, group_status,
+    zero_counts, zero_group_counts,
 };
 use crate::store::StoreError;
 
@@ -24,6 +24,8 @@ pub(super) struct Outbox {
     chains: BTreeSet<(String, String, u64)>,
     /// The last seq given.
     last_seq: u64,
+    /// The latest error per (output, group).
+    errors: BTreeMap<(String, String), GroupError>,
 }
 
 fn not_found(id: &str) -> StoreError {
@@ -55,6 +57,12 @@ impl Outbox {
     }
 
     fn insert(&mut self, record: OutboxRecord) {
+        if let (Some(group), Some(error)) = (&record.group, GroupError::of(&record)) {
+            let slot = (record.output.clone(), group.clone());
+            if error.supersedes(self.errors.get(&slot)) {
+                self.errors.insert(slot, error);
+            }
+        }
         if record.status == DeliveryStatus::Pending {
             self.due
                 .insert((record.output.clone(), record.next_attempt_at, record.seq));
@@ -195,6 +203,16 @@ impl Outbox {
             }
         }
         out
+    }
+
+    /// The latest error of `output`'s groups that start with `prefix`.
+    pub(super) fn group_errors(&self, output: &str, prefix: &str) -> GroupErrors {
+        let from = (output.to_string(), prefix.to_string());
+        self.errors
+            .range(from..)
+            .take_while(|((o, g), _)| o == output && g.starts_with(prefix))
+            .map(|((_, g), e)| (g.clone(), e.clone()))
+            .collect()
     }
 
     /// Discards the matching pending records of `output`.

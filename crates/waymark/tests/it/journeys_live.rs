@@ -11,7 +11,6 @@
 //! behaviour (a duplicate, a delivery to a disabled output) the chance to show itself.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::clients::python_clients;
 use crate::live::{Server, request, tail, write_config};
+use crate::pip::pip_target;
 use crate::support::{scratch_dir, workspace_root};
 
 const TOKEN: &str = "wm_test_journeys_token";
@@ -32,7 +32,7 @@ const WRITE_KEY: &str = "wk_journeys_web";
 /// The Standard Webhooks test secret of wire.md §5.
 const SECRET: &str = "whsec_am91cm5leS1lbmdpbmUtdGVzdC1zZWNyZXQtMzJieXRl";
 /// Generous bound on anything that should happen "soon".
-const DEADLINE: Duration = Duration::from_secs(60);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------------------------------
 // Small utilities.
@@ -44,7 +44,7 @@ fn now_ms() -> i64 {
 }
 
 /// Polls `f` every 50 ms until it gives a value or `timeout` passes.
-fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+pub(crate) fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let started = Instant::now();
     loop {
         if let Some(v) = f() {
@@ -78,57 +78,8 @@ fn e2e_dir() -> PathBuf {
 /// private staging directory renamed into place, so parallel test processes never see half
 /// an install).
 fn receiver_deps() -> &'static Path {
-    let installed = RECEIVER_DEPS.get_or_init(|| {
-        let requirements = e2e_dir().join("requirements.txt");
-        let pins = std::fs::read(&requirements)
-            .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
-        let mut hasher = DefaultHasher::new();
-        pins.hash(&mut hasher);
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("waymark-e2e");
-        let done = root.join(format!("py-{:016x}", hasher.finish()));
-        if done.join(".complete").exists() {
-            return Ok(done);
-        }
-        let staging = root.join(format!("py.installing-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir_all(&staging)
-            .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
-        let out = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--target",
-            ])
-            .arg(&staging)
-            .arg("-r")
-            .arg(&requirements)
-            .env("PIP_ROOT_USER_ACTION", "ignore")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run python3 -m pip (these tests need it): {e}"))?;
-        if !out.status.success() {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(format!(
-                "pip could not install tests/e2e/requirements.txt ({}):\n{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        std::fs::write(staging.join(".complete"), "")
-            .map_err(|e| format!("cannot write in {}: {e}", staging.display()))?;
-        if std::fs::rename(&staging, &done).is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
-            if !done.join(".complete").exists() {
-                return Err(format!("cannot move the install to {}", done.display()));
-            }
-        }
-        Ok(done)
-    });
+    let installed = RECEIVER_DEPS
+        .get_or_init(|| pip_target("waymark-e2e", &e2e_dir().join("requirements.txt")));
     match installed {
         Ok(dir) => dir,
         Err(e) => panic!("{e}"),
@@ -314,7 +265,7 @@ timer_grace_ms = 100
 }
 
 /// A server on its own scratch directory, restartable on the same data.
-struct Harness {
+pub(crate) struct Harness {
     dir: PathBuf,
     data: PathBuf,
     config: PathBuf,
@@ -322,7 +273,7 @@ struct Harness {
 }
 
 impl Harness {
-    fn start(test: &str, runtime_extra: &str, tail_toml: &str) -> Harness {
+    pub(crate) fn start(test: &str, runtime_extra: &str, tail_toml: &str) -> Harness {
         let dir = scratch_dir(test);
         let config = write_config(&dir, &config(runtime_extra, tail_toml));
         let data = dir.join("data");
@@ -346,7 +297,7 @@ impl Harness {
     }
 
     /// An admin call with the account token.
-    fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let bytes = body.map(|b| b.to_string().into_bytes());
         self.raw(method, path, Some(TOKEN), bytes.as_deref())
     }
@@ -395,14 +346,20 @@ impl Harness {
     }
 
     /// An admin call that must answer `status`.
-    fn expect(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Value {
+    pub(crate) fn expect(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
         let (got, value) = self.api(method, path, body);
         assert_eq!(got, status, "{method} {path}: {value:#}");
         value
     }
 
     /// POST /v1/batch with these messages; the status.
-    fn send(&self, messages: Vec<Value>) -> u16 {
+    pub(crate) fn send(&self, messages: Vec<Value>) -> u16 {
         let body = json!({"batch": messages, "writeKey": WRITE_KEY}).to_string();
         request(
             self.server.addr,
@@ -454,7 +411,7 @@ impl Harness {
     }
 }
 
-fn track(user: &str, event: &str, id: &str) -> Value {
+pub(crate) fn track(user: &str, event: &str, id: &str) -> Value {
     json!({"type": "track", "event": event, "userId": user, "messageId": id})
 }
 

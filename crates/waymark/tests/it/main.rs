@@ -13,6 +13,8 @@
 //! - `import_export`: `waymark import` and `waymark export`, and their round trip.
 //! - `journeys_live`: journeys, outputs and deliveries end to end over HTTP: a Python
 //!   Standard Webhooks receiver (`tests/e2e`), restarts, retries, 410, a hanging receiver.
+//! - `statistics`: a journey's statistics over HTTP, their intervals recomputed by
+//!   statsmodels (`tests/stats`).
 //! - `live`: a running server, a tiny HTTP/1.1 client and a fault-injecting proxy.
 //! - `ui`: the web UI: committed build and API types match the sources, Vitest component
 //!   tests, and the Playwright browser flow in Chromium against `waymark serve`.
@@ -25,6 +27,8 @@ mod crash_checkpoints;
 mod import_export;
 mod journeys_live;
 mod live;
+mod pip;
 mod scenarios;
+mod statistics;
 mod support;
 mod ui;

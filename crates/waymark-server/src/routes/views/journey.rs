@@ -195,6 +195,17 @@ pub(super) struct ConnectionStats {
     output: String,
     active: bool,
     deliveries: DeliveryCounts,
+    /// The latest failed attempt of this connection's deliveries (null: none failed).
+    last_error: Option<LastError>,
+}
+
+/// A delivery failure: when the record holding it was written, and the error.
+#[derive(JsonSchema)]
+#[schemars(transform = present)]
+#[expect(dead_code, reason = "only its JSON Schema is used")]
+struct LastError {
+    at: String,
+    message: String,
 }
 
 /// `POST /api/journeys/{id}/simulate`: the NDJSON trace of SPEC §12 as a list.
