@@ -35,8 +35,18 @@ const within = async (what, f, want, ms = 8000) => {
 };
 
 // ---- A local webhook receiver for the false path's connection.
+// Its first request is refused with a 400 (a permanent failure: one dead delivery, and the
+// connection's last error); every later one is accepted.
 let received = 0;
-const receiver = http.createServer((req, res) => { req.resume(); req.on("end", () => { received++; res.writeHead(200).end("ok"); }); });
+let refused = 0;
+const receiver = http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    if (refused++ === 0) return res.writeHead(400).end("no such user");
+    received++;
+    res.writeHead(200).end("ok");
+  });
+});
 await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
 check((await api("POST", "/api/outputs", { id: "hook", name: "Hook", kind: "webhook", url: `http://127.0.0.1:${receiver.address().port}/hook` })).status < 300, "the webhook output");
 
@@ -188,11 +198,14 @@ try {
   const falseStats = () => api("GET", "/api/journeys/estimates/stats").then((r) => r.body.versions[0].steps.find((s) => s.step === falseId));
   const conn = await eventually("deliveries on the false path's connection", async () => {
     const c = (await falseStats()).connections[0];
-    return c.deliveries.delivered > 0 && c.deliveries.pending === 0 ? c : null;
+    return c.deliveries.delivered > 0 && c.deliveries.dead === 1 && c.deliveries.pending === 0 && c.last_error ? c : null;
   });
   check(received >= conn.deliveries.delivered, `the receiver got ${received} deliveries`);
   const row = page.getByTestId(`deliveries-${conn.id}`);
   await eventually("the connection's delivered count", async () => (await row.locator("td").nth(1).innerText()).trim() === String(conn.deliveries.delivered));
+  check((await row.locator("td").nth(4).innerText()).trim() === "1", "one dead delivery on the connection");
+  const lastError = await row.getByTestId("last-error").innerText();
+  check(lastError.includes(conn.last_error.message), `the connection's last error: ${lastError} (API: ${conn.last_error.message})`);
   await page.getByRole("img", { name: /^Entries per hour/ }).scrollIntoViewIfNeeded();
   await shot(page, "e5b-statistics-entries");
   await row.scrollIntoViewIfNeeded();

@@ -159,7 +159,7 @@ export interface StepStats {
     id: string; output: string; active: boolean;
     /** This journey's deliveries on the connection, by status. */
     deliveries?: Record<string, number>;
-    /** The connection's newest failure, when it has one. */
+    /** The latest failed attempt of the connection's deliveries (it stays after a retry succeeds). */
     last_error?: { at: string; message: string } | null;
   }[];
   /** The parent step (null for the entry). */

@@ -16,7 +16,7 @@ export function ConnectionDeliveries({ steps, names, outputNames }: { steps: Ste
             <tr key={`${s.step}/${c.id}`} data-testid={`deliveries-${c.id}`}>
               <td>
                 {names[s.step] ?? s.step} → {outputNames[c.output] ?? c.output}{!c.active && <span className="muted small"> (off)</span>}
-                {c.last_error && <div className="error-text" title={c.last_error.at}>last error {new Date(c.last_error.at).toLocaleString()}: {c.last_error.message}</div>}
+                {c.last_error && <div className="error-text" data-testid="last-error" title={c.last_error.at}>last error {new Date(c.last_error.at).toLocaleString()}: {c.last_error.message}</div>}
               </td>
               {DELIVERY_STATUSES.map((k) => <td key={k} className="num">{n[k].toLocaleString()}</td>)}
             </tr>
