@@ -42,6 +42,8 @@ type Call = Box<dyn FnOnce(&mut Core) + Send>;
 enum Command {
     Commit(Commit),
     Call(Call),
+    /// A clock moved by hand: fire what is due now, before the next command.
+    ClockMoved,
     /// The last handle is gone.
     Shutdown,
 }
@@ -111,6 +113,7 @@ impl Runtime {
                 }
             })
             .map_err(|e| RuntimeError::new(500, "runtime_start", e.to_string()))?;
+        watch_clock(clock.as_ref(), &commands, &shared);
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let to_engine = Mutex::new(commands.clone());
         let post: crate::core::Post = Arc::new(move |call: Call| {
@@ -601,6 +604,7 @@ fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
                             core.on_commit(c);
                         }
                         Command::Call(f) => f(&mut core),
+                        Command::ClockMoved => settle_timers(&mut core),
                         Command::Shutdown => {
                             core.write_checkpoints(true);
                             return;
@@ -619,13 +623,34 @@ fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        core.tick();
-        if let Err(e) = core.flush() {
-            // What was not written is rebuilt from the event log at the next start.
-            tracing::error!(error = %e, "cannot write the outbox");
-        }
+        settle_timers(&mut core);
         core.write_checkpoints(false);
     }
+}
+
+/// Fires the timers due now and writes what they decided.
+fn settle_timers(core: &mut Core) {
+    core.tick();
+    if let Err(e) = core.flush() {
+        // What was not written is rebuilt from the event log at the next start.
+        tracing::error!(error = %e, "cannot write the outbox");
+    }
+}
+
+/// Has a clock moved by hand wake the engine thread (queued behind what is already asked,
+/// ahead of anything asked after the move) and the workers. The system clock never calls
+/// this: the engine thread's and the workers' timed waits follow it.
+fn watch_clock(clock: &dyn Clock, commands: &Sender<Command>, shared: &Arc<Shared>) {
+    let commands = Mutex::new(commands.clone());
+    let shared = Arc::downgrade(shared);
+    clock.on_move(Box::new(move |_| {
+        let Some(shared) = shared.upgrade() else {
+            return false;
+        };
+        shared.wake_all();
+        let commands = commands.lock().unwrap_or_else(|e| e.into_inner());
+        commands.send(Command::ClockMoved).is_ok()
+    }));
 }
 
 /// A multi-threaded async runtime for the delivery workers on its own thread; it runs until

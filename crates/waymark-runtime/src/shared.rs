@@ -57,6 +57,14 @@ impl Shared {
         self.waker(output).notify_one();
     }
 
+    /// Wakes every output's worker: the clock was moved by hand, and records may be due.
+    pub fn wake_all(&self) {
+        let w = self.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        for waker in w.values() {
+            waker.notify_one();
+        }
+    }
+
     /// Records a replay's progress for a journey.
     pub fn progress(&self, journey: &str, processed: usize, total: usize) {
         let mut p = self.progress.lock().unwrap_or_else(|e| e.into_inner());

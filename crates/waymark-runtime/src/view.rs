@@ -7,7 +7,7 @@ use waymark_store::OutboxRecord;
 
 use crate::delivery::DeliveryPayload;
 use crate::journeys::{JourneyDoc, rules};
-use crate::outputs::OutputDoc;
+use crate::outputs::{OutputDoc, OutputKind};
 use crate::shared::{OutputState, Progress};
 
 /// An instant as RFC 3339 text (`null` when absent).
@@ -86,10 +86,11 @@ pub fn output(doc: &OutputDoc, counts: Value, state: &OutputState) -> Value {
                 fields.insert(format!("{secret}_set"), Value::Bool(true));
             }
         }
-        fields.insert(
-            "previous_secret_until".into(),
-            instant(doc.previous_secret_until),
-        );
+        let previous_until = match &doc.kind {
+            OutputKind::Webhook(w) => w.previous.as_ref().map(|p| p.until),
+            _ => None,
+        };
+        fields.insert("previous_secret_until".into(), instant(previous_until));
         fields.insert("created_at".into(), instant(Some(doc.created_at)));
     }
     v["deliveries"] = counts;
@@ -105,10 +106,12 @@ pub fn output(doc: &OutputDoc, counts: Value, state: &OutputState) -> Value {
 }
 
 /// A delivery: its outbox record (with every attempt), the `messageId` receivers see, and
-/// whom it is about.
+/// whom it is about. The payload is shown as the delivery it holds, without the stored
+/// task's format tag (the API's shape does not follow the outbox's stored format).
 pub fn delivery(record: &OutboxRecord, payload: Option<&DeliveryPayload>) -> Value {
     let mut v = serde_json::to_value(record).unwrap_or(Value::Null);
     if let Some(p) = payload {
+        v["payload"] = serde_json::to_value(p).unwrap_or(Value::Null);
         v["message_id"] = json!(p.delivery().message_id());
         v["user_id"] = json!(p.user_id);
         v["anonymous_id"] = json!(p.anonymous_id);
@@ -121,11 +124,8 @@ pub fn delivery(record: &OutboxRecord, payload: Option<&DeliveryPayload>) -> Val
 /// shown this once.
 pub fn output_with_secret(doc: &OutputDoc, counts: Value, state: &OutputState) -> Value {
     let mut v = output(doc, counts, state);
-    if let Some(secret) = &doc.secret {
-        v["secret"] = Value::String(secret.clone());
-    }
-    if let Some(key) = &doc.write_key {
-        v["write_key"] = Value::String(key.clone());
+    if let Some((field, secret)) = doc.credential() {
+        v[field] = Value::String(secret.to_string());
     }
     v
 }

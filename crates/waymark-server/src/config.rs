@@ -9,7 +9,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use waymark_runtime::RuntimeConfig;
-use waymark_runtime::outputs::OutputDoc;
+use waymark_runtime::outputs::OutputBody;
 use waymark_store::InputKind;
 
 /// The whole configuration.
@@ -33,7 +33,7 @@ pub struct Config {
     /// Journey limits, timers and delivery settings.
     pub runtime: RuntimeConfig,
     /// Outputs to create at start (existing ones are kept).
-    pub outputs: Vec<OutputDoc>,
+    pub outputs: Vec<OutputBody>,
 }
 
 impl Default for Config {

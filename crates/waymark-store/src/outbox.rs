@@ -49,7 +49,8 @@ pub struct OutboxRecord {
     pub output: String,
     /// Assigned by the store when the record is added: increasing across the outbox.
     pub seq: u64,
-    /// What to deliver (opaque to the store).
+    /// What to deliver: opaque to the store; its writer versions it (the runtime stores a
+    /// task tagged with its format, `waymark_runtime::delivery::OutboxTask`).
     pub payload: Value,
     /// Where it stands.
     pub status: DeliveryStatus,

@@ -4,7 +4,7 @@
 
 use waymark_store::ProfileId;
 
-use super::Core;
+use super::{Core, order};
 use crate::error::RuntimeError;
 
 impl Core {
@@ -58,8 +58,9 @@ impl Core {
         !self.deleted.is_empty() && self.deleted.contains(&(workspace.to_string(), profile))
     }
 
-    /// Removes the profile from the engine and erases its outbox records (both order keys
-    /// it may have used: its profile slot, and its identifier before it had one).
+    /// Removes the profile from the engine and erases its outbox records (every order key
+    /// it may have used: its profile slot, and its identifier before it had one, with and
+    /// without the workspace).
     fn forget(
         &mut self,
         workspace: &str,
@@ -69,13 +70,14 @@ impl Core {
         self.sample_forget(workspace, profile);
         let slot = (workspace.to_string(), profile);
         let key = self.profile_keys.remove(&slot).or(fallback_key);
-        let mut order_keys = vec![format!("{workspace}/{profile}")];
+        let mut order_keys = vec![order::of_profile(&slot)];
         if let Some(key) = key {
             let named = (workspace.to_string(), key.clone());
             self.slots.remove(&named);
             self.remove_user(workspace, &key, true);
             self.identities.remove(&named);
-            order_keys.push(format!("key:{key}"));
+            order_keys.push(order::of_user(workspace, &key));
+            order_keys.push(order::legacy_of_user(&key));
         }
         self.flush()?;
         self.store.outbox_erase(&order_keys)?;

@@ -10,6 +10,7 @@ mod estimate_ops;
 mod forget;
 mod history;
 mod journey_ops;
+mod order;
 mod output_ops;
 mod partitions;
 mod profile_state;
@@ -31,8 +32,8 @@ use waymark_store::{
 use crate::RuntimeError;
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
-use crate::delivery::DeliveryPayload;
 use crate::delivery::worker::Workers;
+use crate::delivery::{DeliveryPayload, OutboxTask};
 use crate::journeys::{JourneyDoc, VersionDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
@@ -355,20 +356,24 @@ impl Core {
             } else if !deleted && conn.mode != ConnectionMode::List {
                 let slot = self.slots.get(&named);
                 let (id, order) = match slot {
-                    Some(slot) => (record_id(slot, &delivery), format!("{}/{}", slot.0, slot.1)),
+                    Some(slot) => (record_id(slot, &delivery), order::of_profile(slot)),
                     None => match &self.leaving {
                         Some((left, slot)) if *left == key && slot.0 == workspace => {
-                            (delivery.message_id(), format!("{}/{}", slot.0, slot.1))
+                            (delivery.message_id(), order::of_profile(slot))
                         }
-                        _ => (delivery.message_id(), format!("key:{key}")),
+                        _ => (delivery.message_id(), order::of_user(workspace, &key)),
                     },
                 };
-                let payload = DeliveryPayload::of(&delivery, slot.cloned(), conn.traits.clone());
+                let task = OutboxTask::from(DeliveryPayload::of(
+                    &delivery,
+                    slot.cloned(),
+                    conn.traits.clone(),
+                ));
                 self.outbox.push(OutboxRecord {
                     id,
                     output: output.id.clone(),
                     seq: 0,
-                    payload: serde_json::to_value(payload).unwrap_or_default(),
+                    payload: task.encode(),
                     status: DeliveryStatus::Pending,
                     attempts: 0,
                     next_attempt_at: now,
@@ -423,7 +428,8 @@ impl Core {
             return Ok(());
         }
         let pred = |r: &OutboxRecord| {
-            serde_json::from_value::<DeliveryPayload>(r.payload.clone()).is_ok_and(|p| {
+            OutboxTask::decode(&r.payload).is_ok_and(|task| {
+                let p = task.delivery();
                 p.journey_id == journey_id
                     && p.journey_version == version
                     && connections

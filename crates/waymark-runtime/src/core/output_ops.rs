@@ -6,7 +6,7 @@ use waymark_store::DocumentWrite;
 use super::Core;
 use crate::RuntimeError;
 use crate::journeys::rules;
-use crate::outputs::{self, OutputDoc, OutputKind};
+use crate::outputs::{self, OutputDoc, OutputKind, RotatedSecret};
 use crate::owner::Owner;
 
 impl Core {
@@ -138,23 +138,23 @@ impl Core {
                 )),
             }
         };
-        match doc.kind {
-            OutputKind::Webhook => {
+        match &mut doc.kind {
+            OutputKind::Webhook(webhook) => {
                 let secret = given("secret")?.unwrap_or_else(outputs::new_webhook_secret);
-                doc.previous_secret = doc.secret.replace(secret);
-                doc.previous_secret_until =
-                    Some(self.clock.now() + self.config.secret_rotation_grace_ms);
+                webhook.previous = Some(RotatedSecret {
+                    secret: std::mem::replace(&mut webhook.secret, secret),
+                    until: self.clock.now() + self.config.secret_rotation_grace_ms,
+                });
             }
-            OutputKind::Segment => {
-                let key = given("write_key")?.ok_or_else(|| {
+            OutputKind::Segment(segment) => {
+                segment.write_key = given("write_key")?.ok_or_else(|| {
                     RuntimeError::bad_request(
                         "invalid_body",
                         "rotating a Segment output needs the new `write_key`",
                     )
                 })?;
-                doc.write_key = Some(key);
             }
-            OutputKind::File | OutputKind::List => {
+            OutputKind::File(_) | OutputKind::List => {
                 return Err(RuntimeError::invalid(
                     "no_secret",
                     format!("output `{id}` has no secret to rotate"),

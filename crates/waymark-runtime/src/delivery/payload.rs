@@ -1,4 +1,4 @@
-//! What an outbox record carries: everything needed to rebuild the delivery, so that it can
+//! What a delivery task carries: everything needed to rebuild the delivery, so that it can
 //! be retried and replayed without the journey that produced it.
 
 use serde::{Deserialize, Serialize};
@@ -6,7 +6,7 @@ use waymark_deliver::{Change, ConnectionMode, Delivery, Personalisation, User};
 use waymark_engine::time::Millis;
 use waymark_store::ProfileId;
 
-/// A delivery as stored in the outbox.
+/// A delivery as an outbox task holds it (format `delivery.v1`, see [`super::OutboxTask`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryPayload {
     /// Journey id.
@@ -19,10 +19,11 @@ pub struct DeliveryPayload {
     pub step_key: String,
     /// Connection id.
     pub connection_id: String,
-    /// `event`, `identify` or `list`.
-    pub mode: String,
+    /// How the connection sends membership (`event`, `identify` or `list`).
+    pub mode: ConnectionMode,
     /// `entered` or `exited`.
-    pub action: String,
+    #[serde(with = "change")]
+    pub action: Change,
     /// The user's id.
     pub user_id: Option<String>,
     /// The user's anonymous id.
@@ -49,13 +50,8 @@ impl DeliveryPayload {
             step_id: d.step_id.clone(),
             step_key: d.step_key.clone(),
             connection_id: d.connection_id.clone(),
-            mode: match d.mode {
-                ConnectionMode::Event => "event",
-                ConnectionMode::Identify => "identify",
-                ConnectionMode::List => "list",
-            }
-            .into(),
-            action: d.action.as_str().into(),
+            mode: d.mode,
+            action: d.action,
             user_id: d.user.user_id.clone(),
             anonymous_id: d.user.anonymous_id.clone(),
             entry_number: d.entry_number,
@@ -73,16 +69,8 @@ impl DeliveryPayload {
             step_id: self.step_id.clone(),
             step_key: self.step_key.clone(),
             connection_id: self.connection_id.clone(),
-            mode: match self.mode.as_str() {
-                "identify" => ConnectionMode::Identify,
-                "list" => ConnectionMode::List,
-                _ => ConnectionMode::Event,
-            },
-            action: if self.action == "exited" {
-                Change::Exited
-            } else {
-                Change::Entered
-            },
+            mode: self.mode,
+            action: self.action,
             user: User {
                 user_id: self.user_id.clone(),
                 anonymous_id: self.anonymous_id.clone(),
@@ -123,4 +111,23 @@ fn trait_at<'a>(
         value = value.get(part)?;
     }
     Some(value)
+}
+
+/// A membership change as its name (`entered`, `exited`): the engine's type carries no
+/// serde, being no stored format of the engine's own.
+mod change {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+    use waymark_deliver::Change;
+
+    pub(super) fn serialize<S: Serializer>(change: &Change, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(change.as_str())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Change, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "entered" => Ok(Change::Entered),
+            "exited" => Ok(Change::Exited),
+            other => Err(D::Error::unknown_variant(other, &["entered", "exited"])),
+        }
+    }
 }

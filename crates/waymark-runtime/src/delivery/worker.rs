@@ -22,9 +22,9 @@ use waymark_deliver::http::HttpClient;
 use waymark_engine::time::Millis;
 use waymark_store::{Attempt, AttemptOutcome, DeliveryStatus, OutboxRecord, Store, StoreError};
 
-use super::DeliveryPayload;
 use super::attempt::{self, Endpoint, Timing};
 use super::settings::Settings;
+use super::{DeliveryPayload, OutboxTask};
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
 use crate::outputs::{OutputDoc, Sender};
@@ -138,6 +138,8 @@ struct Worker {
 /// One finished send.
 struct Sent {
     records: Vec<OutboxRecord>,
+    /// When each record's membership change happened (for the delivery latency).
+    changed_at: Vec<Millis>,
     outcome: Outcome,
     timing: Timing,
 }
@@ -266,16 +268,13 @@ impl Worker {
         let mut payloads = Vec::with_capacity(records.len());
         let mut broken = Vec::new();
         for record in records {
-            match serde_json::from_value::<DeliveryPayload>(record.payload.clone()) {
-                Ok(p) => {
+            match OutboxTask::decode(&record.payload) {
+                Ok(OutboxTask::DeliveryV1(p)) => {
                     payloads.push(p);
                     good.push(record);
                 }
-                Err(e) => broken.push(dead(
-                    record,
-                    &format!("bad outbox payload: {e}"),
-                    self.clock.now(),
-                )),
+                // Dead, not dropped: a build that knows the format can replay it.
+                Err(e) => broken.push(dead(record, &e.to_string(), self.clock.now())),
             }
         }
         if !broken.is_empty() {
@@ -284,6 +283,7 @@ impl Worker {
         if good.is_empty() {
             return Ok(());
         }
+        let changed_at: Vec<Millis> = payloads.iter().map(|p| p.at).collect();
         let deliveries = blocking(&self.store, move |s| personalise(s, &payloads)).await?;
         let ids: Vec<String> = good.iter().map(|r| r.id.clone()).collect();
         state.in_flight.extend(ids.iter().cloned());
@@ -295,6 +295,7 @@ impl Worker {
             let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             Sent {
                 records: good,
+                changed_at,
                 outcome,
                 timing: Timing { at, latency_ms },
             }
@@ -323,14 +324,7 @@ impl Worker {
                 }
             };
             released.extend(state.carried.remove(&id).unwrap_or_default());
-            let ats: Vec<Millis> = sent
-                .records
-                .iter()
-                .map(|r| {
-                    serde_json::from_value::<DeliveryPayload>(r.payload.clone())
-                        .map_or(r.created_at, |p| p.at)
-                })
-                .collect();
+            let ats = sent.changed_at;
             let attempted = attempt::apply(
                 sent.records,
                 &sent.outcome,

@@ -10,7 +10,7 @@ use waymark_store::{DeliveryStatus, OutboxQuery, OutboxRecord, TokenScope};
 
 use super::Runtime;
 use crate::RuntimeError;
-use crate::delivery::DeliveryPayload;
+use crate::delivery::{DeliveryPayload, OutboxTask};
 use crate::view;
 
 /// Most records one listing call looks at before it answers with a cursor, so that a
@@ -72,8 +72,12 @@ impl DeliveryFilter {
     }
 }
 
+/// The record's delivery, when its task is one this build reads (a record it cannot read
+/// is still listed, as stored, without the fields drawn from its delivery).
 fn payload(record: &OutboxRecord) -> Option<DeliveryPayload> {
-    serde_json::from_value(record.payload.clone()).ok()
+    match OutboxTask::decode(&record.payload).ok()? {
+        OutboxTask::DeliveryV1(payload) => Some(payload),
+    }
 }
 
 impl Runtime {

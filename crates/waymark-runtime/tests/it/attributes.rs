@@ -153,7 +153,7 @@ fn attributes_survive_a_restart() {
     h.settle();
     h.runtime.create_attribute(WS, ltv()).expect("define");
     let h = h.restart(|_| {});
-    h.sync();
+    h.settle();
     assert_eq!(attribute_of(&h, "ana", "ltv"), json!(300));
     h.set_time(T0 + HOUR);
     h.ingest(vec![order("ana", 1.0, h.now())]);

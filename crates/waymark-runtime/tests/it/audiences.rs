@@ -216,7 +216,7 @@ fn audiences_survive_a_restart_without_telling_their_connections_twice() {
         .expect("create");
     h.wait_delivered("out", 1);
     let h = h.restart(|_| {});
-    h.sync();
+    h.settle();
     assert_eq!(size(&h, "pro"), 1);
     assert_eq!(h.outbox("out").len(), 1);
     h.set_time(T0 + HOUR);

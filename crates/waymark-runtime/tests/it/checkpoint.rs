@@ -59,7 +59,7 @@ fn nudged(h: &Harness) {
         || step_figure(&h.stats("welcome"), 1, "nudge", "entered"),
         |n| *n == 5,
     );
-    h.sync();
+    h.settle();
 }
 
 /// Before the checkpoint: signups, among them an anonymous one and two profiles that an

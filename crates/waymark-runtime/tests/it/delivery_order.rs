@@ -62,7 +62,7 @@ fn exit_waits_for_its_retried_entry(mode: &str, expected: [&str; 2]) {
     h.track("u1", "Cancelled");
     h.settle();
     // The entry's retry is due within 5 s (the first wait, with jitter).
-    h.set_time_and_wake(T0 + MINUTE, "hook");
+    h.set_time(T0 + MINUTE);
     h.wait_delivered("hook", 2);
 
     let accepted: Vec<String> = receiver.accepted().iter().map(kind).collect();
@@ -211,7 +211,7 @@ fn a_merged_away_profile_s_exit_waits_for_its_retried_entry() {
     h.set_time(T0 + 2 * SECOND);
     h.ingest(vec![alias("u2", "anon-2", T0 + 2 * SECOND)]);
     h.settle();
-    h.set_time_and_wake(T0 + MINUTE, "hook");
+    h.set_time(T0 + MINUTE);
     h.wait_delivered("hook", 3);
     let anon: Vec<String> = receiver
         .accepted()

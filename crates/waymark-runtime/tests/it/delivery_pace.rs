@@ -85,7 +85,7 @@ fn a_429_pauses_the_whole_output() {
             .contains("waymark_output_paused{output=\"hook\"} 1")
     );
 
-    h.set_time_and_wake(T0 + 2 * MINUTE, "hook");
+    h.set_time(T0 + 2 * MINUTE);
     h.wait_delivered("hook", 3);
     assert_eq!(receiver.accepted().len(), 3);
     h.wait_for("the pause to end", || state(&h), |s| s["paused"] == false);
@@ -131,7 +131,7 @@ fn failures_in_a_row_pause_the_output() {
         "{failed:?}"
     );
 
-    h.set_time_and_wake(T0 + MINUTE, "hook");
+    h.set_time(T0 + MINUTE);
     let records = h.wait_delivered("hook", 3);
     let mut attempts: Vec<u32> = records.iter().map(|r| r.attempts).collect();
     attempts.sort_unstable();

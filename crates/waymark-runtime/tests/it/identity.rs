@@ -53,6 +53,7 @@ fn an_anonymous_user_who_identifies_keeps_their_state_under_the_user_id() {
 
     // The wait started while anonymous fires for the identified user.
     h.set_time(T0 + SECOND + HOUR);
+    assert_eq!(h.outbox("out").len(), 2);
     let lines = h.wait_lines(&path, 2);
     h.wait_delivered("out", 2);
     assert_eq!(lines.len(), 2, "{lines:?}");
@@ -107,8 +108,8 @@ fn a_profile_absorbed_by_an_alias_leaves_the_journey() {
 
     // Only u2's wait fires.
     h.set_time(T0 + SECOND + HOUR);
+    assert_eq!(h.outbox("out").len(), 4);
     let lines = h.wait_lines(&path, 4);
-    h.settle();
     h.wait_delivered("out", 4);
     assert_eq!(
         summary(&lines[3]),
@@ -144,8 +145,9 @@ fn an_in_place_edit_that_rebuilds_the_runner_after_identify_repeats_no_delivery(
         .unwrap();
     assert_eq!(view["version"], json!(1));
     assert_eq!(view["latest_status"], json!("published"));
+    // Nothing was queued again (what the engine decides is written before `settle`
+    // answers), so nothing more can be sent.
     h.settle();
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let records = h.outbox("out");
     assert_eq!(records.len(), 1, "{records:#?}");
     assert_eq!(line_count(&path), 1);
@@ -211,7 +213,7 @@ fn the_same_user_id_in_two_workspaces_is_two_users() {
     );
     h.settle();
     h.set_time(T0 + HOUR);
-    h.sync();
+    h.settle();
     let lines = h.wait_lines(&path, 2);
     let mut anonymous: Vec<&str> = lines
         .iter()

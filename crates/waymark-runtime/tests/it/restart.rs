@@ -126,9 +126,9 @@ fn a_wait_pending_at_shutdown_fires_after_the_restart_when_due() {
     assert_eq!(h.outbox("out").len(), 1);
 
     h.set_time(T0 + SECOND + HOUR);
+    assert_eq!(h.outbox("out").len(), 2);
     h.wait_lines(&path, 2);
     h.wait_delivered("out", 2);
-    h.settle();
     assert_eq!(line_count(&path), 2);
 }
 
@@ -149,9 +149,8 @@ fn a_restart_after_identify_repeats_no_delivery() {
     h.settle();
 
     let h = h.restart(|clock| clock.set(T0 + 10 * MINUTE));
+    // Anything (wrongly) queued again would be in the outbox once `settle` answers.
     h.settle();
-    // Give the worker a chance to send anything that was (wrongly) queued again.
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let records = h.outbox("out");
     assert_eq!(records.len(), 1, "{records:#?}");
     assert_eq!(line_count(&path), 1, "{:#?}", lines(&path));
@@ -176,7 +175,6 @@ fn a_restart_after_an_alias_merge_repeats_no_delivery() {
 
     let h = h.restart(|clock| clock.set(T0 + 10 * MINUTE));
     h.settle();
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let records = h.outbox("out");
     assert_eq!(records.len(), 3, "{records:#?}");
     assert_eq!(line_count(&path), 3, "{:#?}", lines(&path));

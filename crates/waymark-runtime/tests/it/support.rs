@@ -1,5 +1,7 @@
-//! A harness over the runtime: a store with one workspace and input, a manual clock, messages
-//! built by hand, file outputs read back, and polling with a deadline for the engine thread.
+//! A harness over the runtime: a store with one workspace and input, a manual clock (a move
+//! returns once the engine thread has fired what is due then), messages built by hand, file
+//! outputs read back, and polling with a deadline only for what other threads do on their
+//! own: the store's feed reaching the engine thread, and the workers sending.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -176,9 +178,21 @@ impl Harness {
         self.runtime.publish(&id, historical).expect("publish")
     }
 
-    /// Moves the clock.
+    /// Moves the clock once the engine thread has applied every message ingested so far
+    /// (the store's feed reaches it on its own thread, so a message sent before a move
+    /// would otherwise meet the engine's clock after it). Returns once the engine thread
+    /// has fired every timer due then and written its outbox records: the move queues a
+    /// tick on the engine thread (and wakes the workers), and a call queued after it
+    /// answers only once the tick has run.
     pub fn set_time(&self, at: Millis) {
+        let expected = self.stored.load(Ordering::SeqCst);
+        self.wait_for(
+            "the engine to apply every ingested message",
+            || self.runtime.shared().metrics.ingested.get(&[WS, INPUT]),
+            |n| *n >= expected,
+        );
         self.clock.set(at);
+        self.runtime.account().expect("account");
     }
 
     /// The clock's time.
@@ -197,26 +211,12 @@ impl Harness {
     /// Waits until the engine thread has applied every message ingested so far, its timers
     /// due now have fired, and what they sent is in the outbox.
     pub fn settle(&self) {
-        let expected = self.stored.load(Ordering::SeqCst);
-        self.wait_for(
-            "the engine to apply every ingested message",
-            || self.runtime.shared().metrics.ingested.get(&[WS, INPUT]),
-            |n| *n >= expected,
-        );
-        self.sync();
+        self.set_time(self.now());
     }
 
     /// A `track` of `event` by `user` (a userId) now.
     pub fn track(&self, user: &str, event: &str) {
         self.ingest(vec![track(Who::user(user), event, self.now())]);
-    }
-
-    /// Runs two calls on the engine thread: once the second answers, every timer due at the
-    /// clock's current time when the first was made has fired and its outbox records are
-    /// written (the engine ticks and flushes after each batch of commands).
-    pub fn sync(&self) {
-        self.runtime.account().expect("account");
-        self.runtime.account().expect("account");
     }
 
     /// Outbox records of an output, by seq.
@@ -526,12 +526,6 @@ impl Harness {
                        "secret": SECRET, "delivery": delivery}),
             )
             .expect("create webhook output")
-    }
-
-    /// Moves the clock and wakes an output's worker.
-    pub fn set_time_and_wake(&self, at: Millis, output: &str) {
-        self.set_time(at);
-        self.runtime.shared().wake(output);
     }
 
     /// Records of an output in one status.

@@ -64,6 +64,7 @@ fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
 
     // Version 1's users finish there, with its one-hour wait.
     h.set_time(T0 + 2 * MINUTE + HOUR);
+    assert_eq!(h.outbox("out").len(), 2);
     let lines = h.wait_lines(&path, 2);
     h.wait_delivered("out", 2);
     let mut got: Vec<_> = lines.iter().map(summary).collect();
@@ -78,9 +79,9 @@ fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
 
     // u3 waits two hours in version 2.
     h.set_time(T0 + 11 * MINUTE + HOUR);
-    h.settle();
     assert_eq!(h.outbox("out").len(), 2);
     h.set_time(T0 + 11 * MINUTE + 2 * HOUR);
+    assert_eq!(h.outbox("out").len(), 3);
     let lines = h.wait_lines(&path, 3);
     h.wait_delivered("out", 3);
     assert_eq!(

@@ -1,5 +1,9 @@
 //! Outputs (SPEC §8) as the admin API keeps them, and the senders built from them.
 
+mod body;
+
+pub use body::{BodyError, KindName, OutputBody};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use waymark_deliver::file::FileOutput;
@@ -16,69 +20,78 @@ use crate::owner::Owner;
 /// The collection outputs are stored in.
 pub const COLLECTION: &str = "outputs";
 
-/// What kind of output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutputKind {
-    /// Signed HTTP POSTs (Standard Webhooks).
-    Webhook,
-    /// Segment-spec batches to a Segment-compatible endpoint.
-    Segment,
-    /// NDJSON appended to a local file.
-    File,
-    /// A membership list Waymark keeps.
-    List,
-}
-
-/// An output as stored and shown.
+/// An output as stored and shown: what every kind has, and its kind with that kind's own
+/// settings. Its JSON is the flat [`OutputBody`] (the API's and the stored shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "OutputBody", into = "OutputBody")]
 pub struct OutputDoc {
     /// Stable id, named by connections.
     pub id: String,
     /// Display name.
-    #[serde(default)]
     pub name: Option<String>,
-    /// The kind.
+    /// The kind, with its settings.
     pub kind: OutputKind,
-    /// Webhook: the URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Webhook: the signing secret (`whsec_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-    /// Segment: the endpoint's base URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// Segment: the write key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_key: Option<String>,
-    /// File: the path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
     /// Disabled outputs send nothing (a 410 from the receiver disables one).
-    #[serde(default)]
     pub disabled: bool,
     /// Why it was disabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
     /// When it was created.
-    #[serde(default)]
     pub created_at: Millis,
     /// Who owns it: a workspace's token reaches only its workspace's outputs.
-    #[serde(default)]
     pub owner: Owner,
-    /// Webhook: the secret a rotation replaced, still signed with until
-    /// `previous_secret_until` so that receivers can switch without losing messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_secret: Option<String>,
-    /// Webhook: until when `previous_secret` still signs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_secret_until: Option<Millis>,
     /// Its own delivery settings (concurrency, rate, retries, timeout); the deployment's
     /// defaults fill the rest.
-    #[serde(default, skip_serializing_if = "DeliverySettings::is_empty")]
     pub delivery: DeliverySettings,
+}
+
+/// What kind of output, with what that kind needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputKind {
+    /// Signed HTTP POSTs (Standard Webhooks).
+    Webhook(WebhookSettings),
+    /// Segment-spec batches to a Segment-compatible endpoint.
+    Segment(SegmentSettings),
+    /// NDJSON appended to a local file.
+    File(FileSettings),
+    /// A membership list Waymark keeps.
+    List,
+}
+
+/// Where a webhook posts and how it signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// The URL.
+    pub url: String,
+    /// The signing secret (`whsec_…`).
+    pub secret: String,
+    /// The secret a rotation replaced, still signing beside the new one until its time, so
+    /// that receivers can switch without losing messages.
+    pub previous: Option<RotatedSecret>,
+}
+
+/// A rotated-out webhook secret and until when it still signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotatedSecret {
+    /// The old secret.
+    pub secret: String,
+    /// Until when it signs (milliseconds since the epoch).
+    pub until: Millis,
+}
+
+/// Where a Segment-compatible output sends and with which key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSettings {
+    /// The endpoint's base URL.
+    pub endpoint: String,
+    /// The write key.
+    pub write_key: String,
+}
+
+/// Where a file output appends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSettings {
+    /// The path.
+    pub path: String,
 }
 
 /// Fields the server sets, which a request body may not (`created_at` is overwritten
@@ -99,8 +112,13 @@ impl OutputDoc {
     pub fn from_body(body: Value, owner: Owner, now: Millis) -> Result<Self, RuntimeError> {
         refuse_server_fields(&body)?;
         let named_owner = body.get("owner").is_some();
-        let mut doc: OutputDoc = serde_json::from_value(body)
-            .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
+        let invalid =
+            |e: &dyn std::fmt::Display| RuntimeError::invalid("invalid_output", e.to_string());
+        let mut body: OutputBody = serde_json::from_value(body).map_err(|e| invalid(&e))?;
+        if body.kind == KindName::Webhook && body.secret.is_none() {
+            body.secret = Some(new_webhook_secret());
+        }
+        let mut doc = OutputDoc::try_from(body).map_err(|e| invalid(&e))?;
         if !named_owner {
             doc.owner = owner;
         } else if owner != Owner::Account && doc.owner != owner {
@@ -110,49 +128,27 @@ impl OutputDoc {
             ));
         }
         doc.created_at = now;
-        if doc.kind == OutputKind::Webhook && doc.secret.is_none() {
-            doc.secret = Some(new_webhook_secret());
-        }
         doc.check()?;
         Ok(doc)
     }
 
-    /// Checks the fields its kind needs.
+    /// Checks its id, delivery settings and its kind's destination and secret.
     pub fn check(&self) -> Result<(), RuntimeError> {
         crate::ids::check_id("output id", &self.id)?;
         self.delivery.check()?;
-        let missing = |field: &str| {
-            RuntimeError::invalid(
-                "invalid_output",
-                format!("a {:?} output needs `{field}`", self.kind).to_lowercase(),
-            )
-        };
         let http = HttpClient::new(&Default::default())
             .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
-        match self.kind {
-            OutputKind::Webhook => {
-                let url = self.url.as_deref().ok_or_else(|| missing("url"))?;
-                let secret = self.secret.as_deref().ok_or_else(|| missing("secret"))?;
-                check_webhook_secret(secret)?;
-                WebhookOutput::new(url, secret, http)
+        match &self.kind {
+            OutputKind::Webhook(w) => {
+                check_webhook_secret(&w.secret)?;
+                WebhookOutput::new(&w.url, &w.secret, http)
                     .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
             }
-            OutputKind::Segment => {
-                let endpoint = self
-                    .endpoint
-                    .as_deref()
-                    .ok_or_else(|| missing("endpoint"))?;
-                let key = self
-                    .write_key
-                    .as_deref()
-                    .ok_or_else(|| missing("write_key"))?;
-                SegmentOutput::new(endpoint, key, http)
+            OutputKind::Segment(s) => {
+                SegmentOutput::new(&s.endpoint, &s.write_key, http)
                     .map_err(|e| RuntimeError::invalid("invalid_output", e.to_string()))?;
             }
-            OutputKind::File => {
-                self.path.as_deref().ok_or_else(|| missing("path"))?;
-            }
-            OutputKind::List => {}
+            OutputKind::File(_) | OutputKind::List => {}
         }
         Ok(())
     }
@@ -160,33 +156,40 @@ impl OutputDoc {
     /// The URL a webhook or Segment output sends to (checked against the SSRF guard when
     /// the output is made or edited, not only at send time).
     pub fn destination(&self) -> Option<&str> {
-        match self.kind {
-            OutputKind::Webhook => self.url.as_deref(),
-            OutputKind::Segment => self.endpoint.as_deref(),
-            OutputKind::File | OutputKind::List => None,
+        match &self.kind {
+            OutputKind::Webhook(w) => Some(&w.url),
+            OutputKind::Segment(s) => Some(&s.endpoint),
+            OutputKind::File(_) | OutputKind::List => None,
+        }
+    }
+
+    /// The secret that authenticates Waymark to the receiver (a webhook's signing secret, a
+    /// Segment write key), shown only when it is made or rotated.
+    pub fn credential(&self) -> Option<(&'static str, &str)> {
+        match &self.kind {
+            OutputKind::Webhook(w) => Some(("secret", &w.secret)),
+            OutputKind::Segment(s) => Some(("write_key", &s.write_key)),
+            OutputKind::File(_) | OutputKind::List => None,
         }
     }
 
     /// The sender for this output (`None` for a list, which Waymark keeps itself).
     pub fn sender(&self, http: &HttpClient) -> Option<Sender> {
         let http = http.clone();
-        match self.kind {
-            OutputKind::Webhook => {
-                let mut output =
-                    WebhookOutput::new(self.url.as_deref()?, self.secret.as_deref()?, http).ok()?;
-                if let (Some(previous), Some(until)) =
-                    (self.previous_secret.as_deref(), self.previous_secret_until)
-                {
-                    output = output.also_signing_with(previous, until / 1000).ok()?;
+        match &self.kind {
+            OutputKind::Webhook(w) => {
+                let mut output = WebhookOutput::new(&w.url, &w.secret, http).ok()?;
+                if let Some(previous) = &w.previous {
+                    output = output
+                        .also_signing_with(&previous.secret, previous.until / 1000)
+                        .ok()?;
                 }
                 Some(Sender::Webhook(output))
             }
-            OutputKind::Segment => {
-                SegmentOutput::new(self.endpoint.as_deref()?, self.write_key.as_deref()?, http)
-                    .ok()
-                    .map(Sender::Segment)
-            }
-            OutputKind::File => Some(Sender::File(FileOutput::new(self.path.as_deref()?))),
+            OutputKind::Segment(s) => SegmentOutput::new(&s.endpoint, &s.write_key, http)
+                .ok()
+                .map(Sender::Segment),
+            OutputKind::File(f) => Some(Sender::File(FileOutput::new(&f.path))),
             OutputKind::List => None,
         }
     }
