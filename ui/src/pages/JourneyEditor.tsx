@@ -185,7 +185,7 @@ function Editor({ id }: { id: string }) {
   }), [draft, journeys.data, id, allInputs.data, audiences.data, attributes.data]);
   const saved = useMemo(() => byStep(estimate.data), [estimate.data]);
   // Unsaved edits are estimated in the browser from each step's path; saved ones by the server.
-  const drafted = useDraftEstimates(draft, ctx.estimate ?? [], dirty);
+  const drafted = useDraftEstimates(id, draft, dirty);
   const estimates = dirty && drafted ? drafted : saved;
 
   const local = useMemo(() => (draft ? localProblems(draft, LIMITS) : []), [draft]);
