@@ -82,15 +82,15 @@ try {
   await page.getByRole("button", { name: "Split the path under Pause" }).click();
   await page.getByRole("menuitem", { name: "True / false split" }).click();
   await page.getByRole("button", { name: /^Step True/ }).click();
-  // Unsaved edits are estimated as they are typed: the wait passes everyone.
-  const pause = page.locator(".step-node", { has: page.locator(".step-name", { hasText: /^Pause$/ }) }).locator(".aud-size");
-  await within("the unsaved wait's estimate", () => pause.innerText(), "30");
-
+  // Unsaved edits are estimated as they are typed (by the server, from the edited
+  // definition): the wait passes everyone, the split divides them.
   const live = page.getByRole("region", { name: "Milestone criteria" }).getByTestId("live-count");
   await page.getByLabel("Milestone criteria event name").fill("Order Completed");
   const t1 = await within("the live count of Order Completed", () => live.innerText(), "12");
   const t2 = await within("the true path on the canvas", () => nodeSize(page, "-true"), "12");
   await within("the false path on the canvas", () => nodeSize(page, "-false"), "18");
+  const pause = page.locator(".step-node", { has: page.locator(".step-name", { hasText: /^Pause$/ }) }).locator(".aud-size");
+  await within("the unsaved wait's estimate", () => pause.innerText(), "30");
   step(`typed Order Completed: live count after ${t1} ms, canvas after ${t1 + t2} ms`);
   check(t1 + t2 < 5000, `the figures took ${t1 + t2} ms`);
 

@@ -5,7 +5,7 @@ import { showEstimate } from "./model";
 
 /** `withReason` also writes an error's reason out, where there is room for a sentence. */
 export function EstimateBadge({ estimate, testId, stale, withReason }: { estimate?: Estimate; testId?: string; stale?: boolean; withReason?: boolean }) {
-  if (!estimate) return <span className="estimate muted" data-testid={testId}>…</span>;
+  if (!estimate) return <span className="estimate muted" data-testid={testId} title="Estimating: an unfinished definition (a condition without its event, say) is estimated once it is complete">…</span>;
   const s = showEstimate(estimate);
   const title = stale ? `${s.title} (of the saved version: save to update)` : s.title;
   const badge = (
