@@ -186,7 +186,7 @@ try {
   await eventually("a delivery for ana at the receiver", async () => deliveredTo("ana").length > 0, 60000);
   check(deliveredTo("ben").length === 0, "ben did not upgrade and must not be sent");
   await page.getByRole("tab", { name: "Statistics" }).click();
-  await page.getByRole("img", { name: "Funnel chart" }).waitFor();
+  await page.getByRole("region", { name: "Funnel" }).waitFor();
   await shot(page, "07-canvas-live-stats");
   await a11y(page, "statistics");
 

@@ -52,6 +52,8 @@ interface CallOptions {
   body?: unknown;
   /** Answer text instead of JSON (CSV downloads). */
   text?: boolean;
+  /** Cancels the request (a live count superseded by newer typing). */
+  signal?: AbortSignal;
 }
 
 /** Calls the API; throws `ApiError` with the server's code and message on any failure. */
@@ -69,8 +71,10 @@ export async function call<T, M extends Method>(method: M, path: PathFor<M>, opt
       method: method.toUpperCase(),
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
     });
   } catch (e) {
+    if ((e as Error).name === "AbortError") throw e;
     throw new ApiError(0, "network", `Waymark did not answer (${(e as Error).message}). Is the server running?`);
   }
   if (resp.status === 204) return undefined as T;

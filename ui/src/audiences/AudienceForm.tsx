@@ -11,6 +11,7 @@ import type { Output } from "../journey/model";
 import { slug } from "../journey/tree";
 import type { AudienceDefinition } from "./model";
 import { useBuilderContext } from "./useBuilderContext";
+import { scopesOf } from "../estimate/model";
 
 export function AudienceForm({ initial, isNew, onSave, onCancel }: {
   initial: AudienceDefinition;
@@ -72,7 +73,7 @@ export function AudienceForm({ initial, isNew, onSave, onCancel }: {
           );
         })}
       </fieldset>
-      <CriteriaBuilder label="Audience criteria" value={d.criteria} ctx={{ ...ctx, audiences: ctx.audiences?.filter((a) => a.id !== id) }}
+      <CriteriaBuilder label="Audience criteria" value={d.criteria} ctx={{ ...ctx, audiences: ctx.audiences?.filter((a) => a.id !== id), estimate: scopesOf(d.inputs, [...new Set(inputs.map((i) => i.workspace))]) }}
         onChange={(criteria) => set({ criteria: criteria ?? { event: "" } })} />
       <ErrorBox error={outputs.error} title="Could not load the outputs" />
       <ConnectionsEditor owner={id || "audience"} connections={d.connections ?? []} outputs={outputs.data?.outputs ?? []} onChange={(connections) => set({ connections })} />

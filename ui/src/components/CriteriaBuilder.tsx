@@ -7,6 +7,8 @@ import {
   type AttributeCriterion, type ConsentCriterion, type CountOp, type Criteria, type CriterionKind,
   type EventCriterion, type Filter, type InputCriterion, type MemberOfCriterion, type Op, type TraitCriterion,
 } from "../journey/model";
+import type { EstimateScope } from "../estimate/model";
+import { LiveCount } from "../estimate/LiveCount";
 
 /** What the builder may offer in its pickers. */
 export interface BuilderContext {
@@ -16,6 +18,8 @@ export interface BuilderContext {
   attributes?: string[];
   /** Standalone audiences to pick from in "member of"; without them an audience id is typed. */
   audiences?: { id: string; name: string }[];
+  /** Where the live count is taken; without it the builder shows no count. */
+  estimate?: EstimateScope[];
 }
 
 const KIND_LABELS: Record<CriterionKind, string> = {
@@ -419,6 +423,7 @@ export function CriteriaBuilder({ label, value, onChange, ctx, optional = false 
         <CriterionEditor prefix={label} value={value} onChange={onChange} ctx={ctx}
           onRemove={optional ? () => onChange(undefined) : undefined} />
       )}
+      {value !== undefined && ctx.estimate && ctx.estimate.length > 0 && <LiveCount label={label} criteria={value} scopes={ctx.estimate} />}
     </section>
   );
 }

@@ -1,19 +1,57 @@
-// Statistics of one version: totals, a funnel of users entering each step, goal and control,
-// deliveries per output, and each step's audience as CSV.
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+// Statistics of one version (SPEC §11): totals, goal conversion of the journey and of the
+// control group with the uplift's interval, a funnel along a chosen path, entries over time,
+// conversion per step, deliveries per connection with the last error, and each step's
+// audience as CSV.
+import { useEffect, useMemo, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { download } from "../api/client";
 import type { Journey, JourneyStats } from "../journey/model";
-import { walk } from "../journey/tree";
 import { Empty, ErrorBox } from "./common";
-import { useState } from "react";
+import { fetchEntries, fetchFunnel } from "../stats/api";
+import { leafPaths, pathThrough, stepNames } from "../stats/model";
+import { ConversionSummary } from "../stats/ConversionSummary";
+import { FunnelView } from "../stats/FunnelView";
+import { EntriesChart } from "../stats/EntriesChart";
+import { StepConversions } from "../stats/StepConversions";
+import { ConnectionDeliveries } from "../stats/ConnectionDeliveries";
 
-export function StatsPanel({ journey, stats, version }: { journey: Journey; stats?: JourneyStats; version: number }) {
+export function StatsPanel({ journey, stats, version, pickedStep, outputNames = {} }: {
+  journey: Journey;
+  stats?: JourneyStats;
+  version: number;
+  /** A step clicked on the canvas: the funnel follows the first path through it. */
+  pickedStep?: string | null;
+  outputNames?: Record<string, string>;
+}) {
   const [err, setErr] = useState<unknown>(null);
+  const [bucket, setBucket] = useState<"hour" | "day">("hour");
+  const paths = useMemo(() => leafPaths(journey), [journey]);
+  const [chosen, setChosen] = useState(0);
+  useEffect(() => {
+    if (!pickedStep) return;
+    const p = pathThrough(journey, pickedStep);
+    if (p) setChosen(paths.findIndex((x) => x.map((s) => s.id).join() === p.map((s) => s.id).join()));
+  }, [pickedStep, journey, paths]);
+  const path = (paths[chosen] ?? paths[0] ?? []).map((s) => s.id);
   const v = stats?.versions.find((x) => x.version === version);
+  const names = useMemo(() => stepNames(journey), [journey]);
+  const funnel = useQuery({
+    queryKey: ["funnel", journey.id, version, path.join(",")],
+    enabled: !!v,
+    queryFn: ({ signal }) => fetchFunnel(journey.id, path, version, signal),
+    refetchInterval: 5000,
+    retry: false,
+  });
+  const entries = useQuery({
+    queryKey: ["entries", journey.id, bucket],
+    enabled: !!v,
+    queryFn: ({ signal }) => fetchEntries(journey.id, bucket, signal),
+    refetchInterval: 5000,
+    retry: false,
+  });
   if (!stats) return <aside className="panel"><h2>Statistics</h2><Empty>Statistics appear once the journey is saved.</Empty></aside>;
   if (!v) return <aside className="panel"><h2>Statistics</h2><Empty>Version {version} has not run: statistics start when it is published.</Empty></aside>;
-  const names = Object.fromEntries(walk(journey).map((l) => [l.step.id, l.step.name]));
-  const funnel = v.steps.map((s) => ({ step: names[s.step] ?? s.step, entered: s.entered }));
+  const series = entries.data?.versions.find((x) => x.version === version)?.series ?? [];
   return (
     <aside className="panel" aria-label="Statistics">
       <h2>Statistics · v{version}</h2>
@@ -22,27 +60,34 @@ export function StatsPanel({ journey, stats, version }: { journey: Journey; stat
         <div><dt>In journey</dt><dd>{v.in_journey.toLocaleString()}</dd></div>
         <div><dt>Exited</dt><dd>{v.exited.toLocaleString()}</dd></div>
         <div><dt>Reached goal</dt><dd>{v.goal.toLocaleString()}</dd></div>
-        <div><dt>Control group</dt><dd>{v.control.toLocaleString()}</dd></div>
+        <div><dt>Control group</dt><dd data-testid="stat-control">{v.control.toLocaleString()}</dd></div>
       </dl>
-      <h3>Funnel: users who entered each step</h3>
-      <div style={{ height: Math.max(160, funnel.length * 30) }} aria-label="Funnel chart" role="img">
-        <ResponsiveContainer>
-          <BarChart data={funnel} layout="vertical" margin={{ left: 10, right: 20 }}>
-            <CartesianGrid horizontal={false} stroke="#e5e7eb" />
-            <XAxis type="number" allowDecimals={false} />
-            <YAxis type="category" dataKey="step" width={140} tick={{ fontSize: 11 }} />
-            <Tooltip />
-            <Bar dataKey="entered" fill="#4f46e5" isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
+      <h3>Goal conversion and uplift</h3>
+      <ConversionSummary conversion={v.conversion} />
+      <h3>Funnel</h3>
+      <ErrorBox error={funnel.error} title="Could not load the funnel" />
+      <FunnelView paths={paths} chosen={chosen} onChoose={setChosen} funnel={funnel.data} loading={funnel.isLoading} />
+      <div className="row spread">
+        <h3>Entries over time</h3>
+        <label className="small">Per{" "}
+          <select value={bucket} onChange={(e) => setBucket(e.target.value as "hour" | "day")} aria-label="Entries per">
+            <option value="hour">hour</option>
+            <option value="day">day</option>
+          </select>
+        </label>
       </div>
-      {v.entries_over_time ? null : <p className="muted small">Entries over time and goal uplift per branch appear when the statistics API provides them.</p>}
+      <ErrorBox error={entries.error} title="Could not load entries over time" />
+      {entries.data && <EntriesChart series={series} bucket={bucket} />}
+      <h3>Conversion per step</h3>
+      <StepConversions steps={v.steps} names={names} />
+      <h3>Deliveries per connection</h3>
+      <ConnectionDeliveries steps={v.steps} names={names} outputNames={outputNames} />
       <h3>Deliveries by output</h3>
       <table className="table compact">
         <thead><tr><th>Output</th><th className="num">Pending</th><th className="num">Delivered</th><th className="num">Dead</th></tr></thead>
         <tbody>
           {Object.entries(stats.deliveries_by_output).map(([o, c]) => (
-            <tr key={o}><td>{o}</td><td className="num">{c.pending}</td><td className="num">{c.delivered}</td><td className="num">{c.dead}</td></tr>
+            <tr key={o}><td>{outputNames[o] ?? o}</td><td className="num">{c.pending}</td><td className="num">{c.delivered}</td><td className="num">{c.dead}</td></tr>
           ))}
         </tbody>
       </table>

@@ -5,6 +5,9 @@ import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { useEffect, useRef, useState } from "react";
 import type { AnyStep, Connection, StepType } from "../journey/model";
 import { NODE_WIDTH } from "../journey/layout";
+import type { Estimate } from "../estimate/model";
+import { EstimateBadge } from "../estimate/EstimateBadge";
+import { formatUplift, type Uplift } from "../stats/model";
 
 export type AddKind = StepType;
 export type SplitKind = "truefalse" | "multi" | "random";
@@ -15,6 +18,14 @@ export interface StepNodeData extends Record<string, unknown> {
   audience?: "estimated" | "calculating" | "active";
   /** Users at the step now and entered in total, when the journey has run. */
   stats?: { at: number; entered: number; audience: number };
+  /** The estimator's size of the step (SPEC §10), shown until real counts replace it. */
+  estimate?: Estimate;
+  /** The estimate is of the saved version while the canvas has unsaved edits. */
+  estimateStale?: boolean;
+  /** The entry's control group (CleverTap shows it at the entry): users held out, and the uplift. */
+  control?: { held: number; uplift?: Uplift | null };
+  /** A milestone's estimate per top-level criterion. */
+  criteriaEstimates?: Estimate[];
   problems: string[];
   selected: boolean;
   editable: boolean;
@@ -137,16 +148,35 @@ export function StepNode({ data: d }: NodeProps<StepFlowNode>) {
       </button>
       <div className="audience" aria-label={`Audience of ${s.name}`}>
         <div className="row spread">
-          <span>
-            <span className="aud-size" data-testid={`count-${s.id}`}>{size ?? "—"}</span>{" "}
-            <span className="muted">{size !== null ? "in audience" : "not running"}</span>
-          </span>
+          {size !== null ? (
+            <span>
+              <span className="aud-size" data-testid={`count-${s.id}`}>{size}</span>{" "}
+              <span className="muted">in audience</span>
+            </span>
+          ) : (
+            <span>
+              <span className="aud-size"><EstimateBadge estimate={d.estimate} stale={d.estimateStale} testId={`estimate-${s.id}`} /></span>{" "}
+              <span className="muted">{!d.estimate ? "estimating" : "count" in d.estimate ? "in audience" : "error" in d.estimate ? "cannot estimate" : "approximate" in d.estimate ? "small audience" : "estimated"}</span>
+            </span>
+          )}
           {d.audience && <span className={`badge aud-${d.audience}`} title="audience status">{d.audience}</span>}
         </div>
         {d.stats && (
           <div className="muted small">
             <span data-testid={`at-${s.id}`}>{d.stats.at.toLocaleString()}</span> here now ·{" "}
             <span data-testid={`entered-${s.id}`}>{d.stats.entered.toLocaleString()}</span> entered
+          </div>
+        )}
+        {size === null && d.criteriaEstimates && d.criteriaEstimates.length > 1 && (
+          <div className="muted small node-criteria" role="group" aria-label={`Estimates per condition of ${s.name}`}>
+            per condition:{" "}
+            {d.criteriaEstimates.map((e, i) => <span key={i}>{i > 0 && " · "}<EstimateBadge estimate={e} stale={d.estimateStale} testId={`estimate-${s.id}-${i + 1}`} /></span>)}
+          </div>
+        )}
+        {d.control && (
+          <div className="small node-control" data-testid="entry-control">
+            control group: <strong>{d.control.held.toLocaleString()}</strong> held out
+            {d.control.uplift && <> · uplift <span title="goal conversion, journey − control, 95 % interval">{formatUplift(d.control.uplift)}</span></>}
           </div>
         )}
         <ul className="conns">

@@ -6,6 +6,9 @@ import type { AnyStep, Branching, EntryStep, Journey, Output, Step, Wait } from 
 import { LIMITS } from "../journey/model";
 import { CriteriaBuilder, durationError, type BuilderContext } from "./CriteriaBuilder";
 import { Counter } from "./common";
+import type { Estimate } from "../estimate/model";
+import { PathEstimate } from "../estimate/PathEstimate";
+import { EntryPreview } from "../estimate/EntryPreview";
 
 /** The branching modes of SPEC §7, in words. */
 const BRANCHING: [Branching, string][] = [
@@ -29,7 +32,7 @@ function Field({ label, children, error, hint }: { label: string; children: (id:
   );
 }
 
-export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs, ctx, editable, liveNote }: {
+export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs, ctx, editable, liveNote, estimate, dirty = false }: {
   journey: Journey;
   step: AnyStep;
   stepKey?: string;
@@ -39,6 +42,10 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
   ctx: BuilderContext;
   editable: boolean;
   liveNote?: string;
+  /** The step's size estimate (and a milestone's per condition) of the saved version. */
+  estimate?: { size: Estimate; criteria?: Estimate[] };
+  /** Unsaved edits: the estimate and the preview are of the saved version. */
+  dirty?: boolean;
 }) {
   const isEntry = step.id === "entry";
   const type = isEntry ? "entry" : (step as Step).type;
@@ -53,6 +60,7 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
       <h2>{isEntry ? "Entry" : type === "remaining" ? "Remaining users" : step.name || "Step"}</h2>
       {liveNote && <p className="note">{liveNote}</p>}
       {isRemaining && <p className="note">The remaining-user path takes the users no other path took. It is always the rightmost path and has no conditions of its own.</p>}
+      <PathEstimate size={estimate?.size} criteria={estimate?.criteria} parts={step.criteria} stale={dirty} />
       <fieldset disabled={!editable} className="plain">
         <Field label="Step name" error={step.name.length > LIMITS.stepName ? `At most ${LIMITS.stepName} characters` : step.name.trim() === "" ? "A step needs a name" : null}
           hint={<>id <code>{step.id}</code>{stepKey && <> · key <code>{stepKey}</code></>} · <Counter n={step.name.length} max={LIMITS.stepName} /></>}>
@@ -84,6 +92,7 @@ export function StepPanel({ journey, step, stepKey, onChange, onRemove, outputs,
           </Field>
         )}
       </fieldset>
+      {isEntry && <EntryPreview journeyId={journey.id} dirty={dirty} />}
       <ConnectionsEditor owner={step.id} connections={step.connections ?? []} outputs={outputs} onChange={(connections) => set({ connections })}
         note={editable ? undefined : "On a published journey, connections can still be added, switched and removed."} />
       {!isEntry && editable && (

@@ -146,6 +146,8 @@ export interface JourneyView {
   problems?: { path: string; code: string; message: string }[];
 }
 
+import type { Conversion, Rate, Uplift } from "../stats/model";
+
 export interface StepStats {
   step: string;
   key: string;
@@ -153,7 +155,21 @@ export interface StepStats {
   audience: number;
   entered: number;
   exited: number;
-  connections: { id: string; output: string; active: boolean }[];
+  connections: {
+    id: string; output: string; active: boolean;
+    /** This journey's deliveries on the connection, by status. */
+    deliveries?: Record<string, number>;
+    /** The latest failed attempt of the connection's deliveries (it stays after a retry succeeds). */
+    last_error?: { at: string; message: string } | null;
+  }[];
+  /** The parent step (null for the entry). */
+  parent?: string | null;
+  /** Entered ÷ the parent's entered. */
+  conversion_from_parent?: number | null;
+  /** Users who reached the goal after entering this step, their rate and uplift over control. */
+  goals?: number;
+  goal_rate?: Rate | null;
+  uplift?: Uplift | null;
 }
 export interface VersionStats {
   version: number;
@@ -163,7 +179,8 @@ export interface VersionStats {
   goal: number;
   control: number;
   steps: StepStats[];
-  entries_over_time?: { at: string; entered: number }[];
+  /** Goal conversion of the journey and of the control group, and the uplift. */
+  conversion?: Conversion;
 }
 export interface DeliveryCounts { pending: number; delivered: number; dead: number; discarded?: number; failed?: number }
 export interface JourneyStats {

@@ -18,6 +18,8 @@ import type { BuilderContext } from "../components/CriteriaBuilder";
 import { listInputs } from "../api/inputs";
 import { useAudiences } from "../audiences/useBuilderContext";
 import { useAttributeNames } from "../attributes/names";
+import { byStep, scopesOf, type JourneyEstimate } from "../estimate/model";
+import { useDraftEstimates } from "../estimate/useDraftEstimates";
 
 const nodeTypes = { step: StepNode };
 
@@ -130,6 +132,13 @@ function Editor({ id }: { id: string }) {
     queryFn: () => call<JourneyStats, "get">("get", "/api/journeys/{id}/stats", { params: { id } }),
     refetchInterval: 2000,
   });
+  // Every step's size estimate (SPEC §10) of the saved latest version; refreshed after each
+  // save and now and then, as the population changes.
+  const estimate = useQuery({
+    queryKey: ["estimate", id],
+    queryFn: () => call<JourneyEstimate, "get">("get", "/api/journeys/{id}/estimate", { params: { id } }),
+    refetchInterval: 10000,
+  });
   const outputs = useQuery({ queryKey: ["outputs"], queryFn: () => call<{ outputs: Output[] }, "get">("get", "/api/outputs") });
   const journeys = useQuery({ queryKey: ["journeys"], queryFn: () => call<{ journeys: JourneySummary[] }, "get">("get", "/api/journeys") });
   const allInputs = useQuery({ queryKey: ["all-inputs"], queryFn: listInputs });
@@ -146,6 +155,7 @@ function Editor({ id }: { id: string }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [toggling, setToggling] = useState<string | null>(null);
   const [statsVersion, setStatsVersion] = useState<number | null>(null);
+  const [funnelStep, setFunnelStep] = useState<string | null>(null);
 
   // Unsaved edits are not lost silently: leaving the page asks first.
   useEffect(() => {
@@ -171,7 +181,12 @@ function Editor({ id }: { id: string }) {
     journeys: (journeys.data?.journeys ?? []).map((j) => ({ id: j.id, steps: j.id === id && draft ? walk(draft).map((l) => l.step.id) : [] })),
     audiences: (audiences.data?.audiences ?? []).map((a) => ({ id: a.id, name: a.name })),
     attributes: attributes.data ?? [],
+    estimate: scopesOf(draft?.inputs, [...new Set((allInputs.data ?? []).map((i) => i.workspace))]),
   }), [draft, journeys.data, id, allInputs.data, audiences.data, attributes.data]);
+  const saved = useMemo(() => byStep(estimate.data), [estimate.data]);
+  // Unsaved edits are estimated in the browser from each step's path; saved ones by the server.
+  const drafted = useDraftEstimates(id, draft, dirty);
+  const estimates = dirty && drafted ? drafted : saved;
 
   const local = useMemo(() => (draft ? localProblems(draft, LIMITS) : []), [draft]);
   const problemsByStep = useMemo(() => {
@@ -217,10 +232,12 @@ function Editor({ id }: { id: string }) {
   const placed = useMemo(() => (draft ? layout(draft, new Set(problemsByStep.keys())) : []), [draft, problemsByStep]);
   const nodes: StepFlowNode[] = useMemo(() => {
     if (!draft) return [];
-    const statSteps = stats.data?.versions.find((x) => x.version === shownVersion)?.steps ?? [];
+    const statVersion = stats.data?.versions.find((x) => x.version === shownVersion);
+    const statSteps = statVersion?.steps ?? [];
     return placed.map((p) => {
       const step = findStep(draft, p.id)!.step;
       const st = statSteps.find((s) => s.step === p.id);
+      const est = estimates.get(p.id);
       return {
         id: p.id,
         type: "step" as const,
@@ -232,12 +249,16 @@ function Editor({ id }: { id: string }) {
           inputs: p.id === "entry" ? draft.inputs ?? [] : undefined,
           audience: v?.audiences[p.id],
           stats: st ? { at: st.at, entered: st.entered, audience: st.audience } : undefined,
+          control: p.id === "entry" && statVersion && draft.settings?.control_group ? { held: statVersion.conversion?.control.entries ?? statVersion.control, uplift: statVersion.conversion?.uplift } : undefined,
+          estimate: est?.size,
+          criteriaEstimates: est?.criteria,
+          estimateStale: dirty && !drafted?.has(p.id),
           problems: problemsByStep.get(p.id) ?? [],
           selected: selected === p.id,
           editable: true,
           outputNames,
           toggling,
-          onSelect: (sid: string) => { setSelected(sid); setPanel("step"); },
+          onSelect: (sid: string) => { setSelected(sid); if (panel === "stats") setFunnelStep(sid); else setPanel("step"); },
           onAdd: (parent: string, kind: AddKind) => edit((j) => {
             const s = newStep(j, kind);
             setSelected(s.id);
@@ -250,7 +271,7 @@ function Editor({ id }: { id: string }) {
       };
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [draft, placed, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty]);
+  }, [draft, placed, problemsByStep, stats.data, shownVersion, v, selected, outputNames, toggling, dirty, estimates, panel]);
 
   const edges: Edge[] = useMemo(() => {
     if (!draft) return [];
@@ -337,6 +358,7 @@ function Editor({ id }: { id: string }) {
     setProblems(next.problems ?? []);
     qc.setQueryData(["journey", id], next);
     setDirty(false);
+    void qc.invalidateQueries({ queryKey: ["estimate", id] });
     if (before.status === "published" && next.version > before.version && (next.latest_status ?? next.status) === "draft") {
       setNotice(`Saved as draft version ${next.version}. ${PUBLISHED_RULE}`);
     } else {
@@ -356,7 +378,7 @@ function Editor({ id }: { id: string }) {
     setProblems([]);
     setStatsVersion(null);
     setNotice(`Published version ${next.version}.`);
-    await Promise.all([["journeys"], ["account"], ["stats", id]].map((k) => qc.invalidateQueries({ queryKey: k })));
+    await Promise.all([["journeys"], ["account"], ["stats", id], ["estimate", id]].map((k) => qc.invalidateQueries({ queryKey: k })));
   });
 
   const stop = () => act("stop", async () => {
@@ -440,7 +462,7 @@ function Editor({ id }: { id: string }) {
       <div className="workspace">
         <div className="canvas" aria-label="Journey canvas" ref={canvasRef}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesConnectable={false} nodesDraggable={false}
-            elementsSelectable={false} onNodeClick={(_, n) => { setSelected(n.id); setPanel("step"); }} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }}>
+            elementsSelectable={false} onNodeClick={(_, n) => { setSelected(n.id); if (panel === "stats") setFunnelStep(n.id); else setPanel("step"); }} minZoom={0.2} maxZoom={1.5} proOptions={{ hideAttribution: true }}>
             <Background gap={20} color="#e5e7eb" />
             <Controls showInteractive={false} />
           </ReactFlow>
@@ -454,14 +476,14 @@ function Editor({ id }: { id: string }) {
             ))}
           </div>
           {panel === "step" && (sel ? (
-            <StepPanel journey={draft} step={sel.step} stepKey={v.keys[sel.step.id]} ctx={ctx} outputs={outputs.data?.outputs ?? []}
-              editable
+            <StepPanel key={sel.step.id} journey={draft} step={sel.step} stepKey={v.keys[sel.step.id]} ctx={ctx} outputs={outputs.data?.outputs ?? []}
+              editable estimate={estimates.get(sel.step.id)} dirty={dirty && !drafted?.has(sel.step.id)}
               liveNote={latestStatus === "published" ? "Edits other than connections, names and leaf steps will be saved as a new draft version." : undefined}
               onChange={(s: AnyStep) => edit((j) => updateStep(j, sel.step.id, () => s))}
               onRemove={() => { edit((j) => removeStep(j, sel.step.id)); setSelected(sel.parent?.id ?? "entry"); }} />
           ) : <Empty>Select a step on the canvas.</Empty>)}
           {panel === "settings" && <SettingsPanel journey={draft} ctx={ctx} editable available={allInputs.data ?? []} onChange={(j) => edit(() => j)} />}
-          {panel === "stats" && <StatsPanel journey={draft} stats={stats.data} version={shownVersion} />}
+          {panel === "stats" && <StatsPanel journey={draft} stats={stats.data} version={shownVersion} pickedStep={funnelStep} outputNames={outputNames} />}
           {panel === "versions" && (
             <aside className="panel" aria-label="Versions">
               <h2>Versions</h2>

@@ -342,6 +342,28 @@ fn ui_browser_main_flow() {
     );
 }
 
+/// Estimates of a draft's steps and the criteria builder's live count over a population sent
+/// by the Segment client, then a published journey's statistics (`ui/e2e/estimates.mjs`).
+#[test]
+fn ui_browser_estimates_and_statistics() {
+    browser_flow(
+        "estimates",
+        "e2e/estimates.mjs",
+        CONFIG,
+        "estimates and statistics flow passed",
+        &[
+            "e1-draft-estimates",
+            "e2-live-count-errors",
+            "e3-saved-estimates",
+            "e4-preview",
+            "e5-statistics",
+            "e5b-statistics-entries",
+            "e5c-statistics-deliveries",
+            "e6-audience-live-count",
+        ],
+    );
+}
+
 /// The seeds' six example journeys (`ui/e2e/seeds.mjs`) are published in one workspace and
 /// use more active audiences than the default limits allow.
 #[test]
