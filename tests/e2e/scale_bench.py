@@ -99,10 +99,12 @@ class Bench:
         self.args = args
         self.cfg = os.path.join(args.workdir, "waymark.toml")
         self.log = os.path.join(args.workdir, "serve.log")
-        self.out = os.path.join(args.workdir, "summary.json")
+        self.out = os.path.join(args.workdir, "summary-restarts.json" if args.restarts_only
+                                else "summary.json")
         self.summary = {"events_file": args.events, "bin": args.bin}
         self.proc = None
         self.base = None
+        self.has_journey = False
 
     def save(self):
         with open(self.out, "w") as f:
@@ -124,7 +126,7 @@ class Bench:
         os.makedirs(a.workdir, exist_ok=True)
         with open(self.cfg, "w") as f:
             f.write(config(a.port))
-        if not a.skip_import:
+        if not (a.skip_import or a.restarts_only):
             log(f"import {a.events}")
             self.summary["import_s"] = import_events(a.bin, os.path.join(a.workdir, "data"),
                                                      self.cfg, a.events)
@@ -134,6 +136,18 @@ class Bench:
             self.save()
         self.proc, self.base = serve(a, self.cfg, self.log)
         self.summary["first_start_s"] = round(wait_healthy(self.base, limit=LONG), 2)
+        if a.restarts_only:
+            call(self.base, "GET", "/api/audiences/probe", timeout=LONG)
+            self.has_journey = any(j["id"] == "jny-0" for j in
+                                   call(self.base, "GET", "/api/journeys").get("journeys", []))
+            self.summary["audiences_and_journeys"] = len(
+                call(self.base, "GET", "/api/audiences")["audiences"]) - 1
+            self.sample("before_restarts")
+            self.restarts()
+            self.summary["stop_s"] = self.stop(signal.SIGTERM)
+            self.save()
+            log("done")
+            return
         self.sample("after_import")
         self.probe()
         self.summary["graceful_stop_s"] = [self.stop(signal.SIGTERM)]
@@ -240,8 +254,8 @@ class Bench:
         # `timed_start` times /healthz plus the first journey's stats (the probe audience
         # before any journey exists); the audience list is read after it, to check the
         # memberships came back.
-        first = "/api/journeys/jny-0/stats" if self.summary.get("journeys") else \
-            "/api/audiences/probe"
+        first = "/api/journeys/jny-0/stats" if self.summary.get("journeys") or \
+            self.args.restarts_only and self.has_journey else "/api/audiences/probe"
         self.proc, self.base, r = timed_start(self.args, self.cfg, self.log, probe=first)
         r["memory_mb"] = memory(self.proc.pid)
         r["audience_memberships"] = sum(
@@ -256,10 +270,11 @@ class Bench:
     def restarts(self):
         a = self.args
         for i in range(a.restarts):
-            self.summary["graceful_stop_s"].append(self.stop(signal.SIGTERM))
+            self.summary.setdefault("graceful_stop_s", []).append(self.stop(signal.SIGTERM))
             self.restart("restart_after_graceful_stop", i)
         for i in range(a.restarts):
-            send_tail(self.base, a.tail, users=a.users, prefix=f"tail{i}")
+            # A new prefix per run: ids already stored would be skipped as duplicates.
+            send_tail(self.base, a.tail, users=a.users, prefix=f"tail{int(time.time())}-{i}")
             time.sleep(1)
             self.stop(signal.SIGKILL)
             self.restart("restart_after_kill", i)
@@ -275,6 +290,9 @@ def main():
     ap.add_argument("--users", type=int, required=True, help="users in the events file")
     ap.add_argument("--skip-import", action="store_true", help="reuse WORKDIR/data")
     ap.add_argument("--restarts", type=int, default=3)
+    ap.add_argument("--restarts-only", action="store_true",
+                    help="on a WORKDIR a previous run left (the probe audience exists): only "
+                         "the restarts, into WORKDIR/summary-restarts.json")
     ap.add_argument("--tail", type=int, default=20000, help="events sent before each kill")
     ap.add_argument("--port", type=int, default=18790)
     ap.add_argument("--max-rss-mb", type=int, default=11000,
