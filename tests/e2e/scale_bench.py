@@ -173,6 +173,11 @@ class Bench:
         return False
 
     def probe(self):
+        ids = [v["id"] for v in call(self.base, "GET", "/api/audiences", timeout=LONG)["audiences"]]
+        if "probe" in ids:  # a previous run's (--skip-import on its data directory)
+            self.summary["probe"] = {"existing": True}
+            self.sample("after_probe")
+            return
         t = time.perf_counter()
         view = call(self.base, "POST", "/api/audiences", {
             "id": "probe", "name": "probe",
@@ -181,9 +186,12 @@ class Bench:
         log(f"probe audience: {self.summary['probe']}")
         self.sample("after_probe")
 
+    def definitions(self):
+        return json.load(open(self.args.audiences))["audiences"]
+
     def audiences(self):
         made = []
-        for audience in json.load(open(self.args.audiences))["audiences"]:
+        for audience in self.definitions()[: self.args.audience_count]:
             if self.full():
                 break
             t = time.perf_counter()
@@ -203,7 +211,7 @@ class Bench:
 
     def journeys(self):
         made = []
-        for n, audience in enumerate(json.load(open(self.args.audiences))["audiences"]):
+        for n, audience in enumerate(self.definitions()[: self.args.journey_count]):
             if self.full():
                 break
             jid = f"jny-{n}"
@@ -289,6 +297,8 @@ def main():
     ap.add_argument("--workdir", required=True, help="holds data/, waymark.toml, serve.log")
     ap.add_argument("--users", type=int, required=True, help="users in the events file")
     ap.add_argument("--skip-import", action="store_true", help="reuse WORKDIR/data")
+    ap.add_argument("--audience-count", type=int, default=20, help="audiences to make")
+    ap.add_argument("--journey-count", type=int, default=20, help="journeys to publish")
     ap.add_argument("--restarts", type=int, default=3)
     ap.add_argument("--restarts-only", action="store_true",
                     help="on a WORKDIR a previous run left (the probe audience exists): only "
