@@ -191,7 +191,11 @@ class Bench:
 
     def audiences(self):
         made = []
+        existing = {v["id"] for v in call(self.base, "GET", "/api/audiences")["audiences"]}
         for audience in self.definitions()[: self.args.audience_count]:
+            if f"aud-{audience['id']}" in existing:  # a previous run's
+                made.append({"id": audience["id"], "existing": True})
+                continue
             if self.full():
                 break
             t = time.perf_counter()
@@ -211,10 +215,15 @@ class Bench:
 
     def journeys(self):
         made = []
+        existing = {v["id"] for v in call(self.base, "GET", "/api/journeys")["journeys"]}
         for n, audience in enumerate(self.definitions()[: self.args.journey_count]):
+            jid = f"jny-{n}"
+            if jid in existing:  # a previous run's
+                stats = call(self.base, "GET", f"/api/journeys/{jid}/stats")
+                made.append({"id": jid, "existing": True, "in_journey": in_journey(stats)})
+                continue
             if self.full():
                 break
-            jid = f"jny-{n}"
             call(self.base, "POST", "/api/journeys", journey(n, audience))
             t = time.perf_counter()
             call(self.base, "POST", f"/api/journeys/{jid}/publish", {"historical": True},
@@ -241,7 +250,10 @@ class Bench:
         audiences' from the restart with profiles only, which holds no replay garbage)."""
         m, s, users = self.summary["memory_mb"], self.summary, self.args.users
         rss = {k: v["VmRSS"] for k, v in m.items()}
-        n_aud, n_jny = len(s["audiences"]), len(s.get("journeys", []))
+        # Only what this run made: a previous run's definitions are in every sample.
+        new_aud = [m for m in s["audiences"] if not m.get("existing")]
+        new_jny = [m for m in s.get("journeys", []) if not m.get("existing")]
+        n_aud, n_jny = len(new_aud), len(new_jny)
         aud = rss["after_audiences"] - rss["after_profiles_only_restart"]
         jny = rss["after_journeys"] - rss["after_audiences"]
         s["bytes"] = {
@@ -249,8 +261,8 @@ class Bench:
             "profile_state_per_user": per(rss["after_probe"] - rss["after_import"], users),
             "profile_state_per_user_after_restart": per(
                 rss["after_profiles_only_restart"] - rss["after_import"], users),
-            "per_audience_membership": per(aud, s["audience_memberships"]),
-            "per_journey_membership": per(jny, s["journey_memberships"]),
+            "per_audience_membership": per(aud, sum(m["size"] or 0 for m in new_aud)),
+            "per_journey_membership": per(jny, sum(m["in_journey"] for m in new_jny)),
             "per_user_and_audience": per(aud, users * n_aud),
             "per_user_and_journey": per(jny, users * n_jny),
             "all_per_user": per(rss["after_journeys"], users),
