@@ -70,12 +70,22 @@ def call(base, method, path, body=None, auth=("Bearer", TOKEN), timeout=600):
         return json.loads(text) if text else None
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """A memory line of /proc/PID/status (VmRSS, VmHWM, RssAnon, RssFile, ...) in MB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return round(int(line.split()[1]) / 1024, 1)
     return None
+
+
+def import_events(binary, data, cfg, events):
+    """`waymark import` of an NDJSON file into workspace `bench`, input `web`; seconds."""
+    t = time.perf_counter()
+    subprocess.run([binary, "import", "--data", data, "--config", cfg, "--workspace", "bench",
+                    "--input", "web", events],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return round(time.perf_counter() - t, 2)
 
 
 def wait_healthy(base, limit=600):
@@ -188,11 +198,8 @@ def main():
         f.write(config(args.port))
     summary = {}
 
-    t = time.perf_counter()
-    subprocess.run([args.bin, "import", "--data", os.path.join(args.workdir, "data"),
-                    "--config", cfg, "--workspace", "bench", "--input", "web", args.events],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    summary["import_s"] = round(time.perf_counter() - t, 2)
+    summary["import_s"] = import_events(args.bin, os.path.join(args.workdir, "data"), cfg,
+                                        args.events)
 
     proc, base = serve(args, cfg, args.port)
     summary["start_empty_s"] = round(wait_healthy(base), 2)

@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from publish_bench import WRITE_KEY, call, config, rss_mb, wait_healthy  # noqa: E402
+from publish_bench import WRITE_KEY, call, config, import_events, rss_mb, wait_healthy  # noqa: E402
 
 
 def serve(args, cfg, log):
@@ -48,14 +48,26 @@ def gauge(base, name):
     return None
 
 
-def timed_start(args, cfg, log):
+def timed_start(args, cfg, log, probe="/api/journeys/bench-0/stats"):
+    """Starts the server and times it until `/healthz` answers and `probe` (a call the engine
+    answers) comes back."""
     proc, base = serve(args, cfg, log)
     t = time.perf_counter()
     wait_healthy(base)
-    call(base, "GET", "/api/journeys/bench-0/stats")
+    call(base, "GET", probe)
     took = round(time.perf_counter() - t, 2)
     return proc, base, {"s": took, "replayed": gauge(base, "waymark_replayed_events"),
                         "rss_mb": rss_mb(proc.pid)}
+
+
+def send_tail(base, count, users=100000, prefix="tail"):
+    """Sends `count` `Visit` events about existing users (`u0`...), 500 per batch."""
+    sent = 0
+    while sent < count:
+        batch = [{"type": "track", "userId": f"u{(sent + k) % users}", "event": "Visit",
+                  "messageId": f"{prefix}-{sent + k}"} for k in range(500)]
+        call(base, "POST", "/v1/batch", {"batch": batch}, auth=("Basic", WRITE_KEY))
+        sent += len(batch)
 
 
 def checkpoint_bytes(log):
@@ -82,11 +94,8 @@ def main():
     log = os.path.join(args.workdir, "serve.log")
     summary = {}
 
-    t = time.perf_counter()
-    subprocess.run([args.bin, "import", "--data", os.path.join(args.workdir, "data"),
-                    "--config", cfg, "--workspace", "bench", "--input", "web", args.events],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    summary["import_s"] = round(time.perf_counter() - t, 2)
+    summary["import_s"] = import_events(args.bin, os.path.join(args.workdir, "data"), cfg,
+                                        args.events)
 
     proc, base = serve(args, cfg, log)
     wait_healthy(base)
@@ -114,12 +123,7 @@ def main():
     summary["checkpoint_bytes"] = checkpoint_bytes(log)
 
     proc, base, summary["restart_after_graceful_stop"] = timed_start(args, cfg, log)
-    sent = 0
-    while sent < args.tail:
-        batch = [{"type": "track", "userId": f"u{(sent + k) % 100000}", "event": "Visit",
-                  "messageId": f"tail-{sent + k}"} for k in range(500)]
-        call(base, "POST", "/v1/batch", {"batch": batch}, auth=("Basic", WRITE_KEY))
-        sent += len(batch)
+    send_tail(base, args.tail)
     time.sleep(1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=120)
