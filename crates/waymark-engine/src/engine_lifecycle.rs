@@ -146,6 +146,9 @@ impl Engine {
         self.uses_membership |= super::journey_reads_membership(journey);
         for user in &mut self.users {
             if !user.removed {
+                // Exactly one more: a doubling vector would keep room for as many journeys
+                // again in every user (B3, docs/benchmarks.md).
+                user.journeys.reserve_exact(1);
                 user.journeys.push(JourneyState::default());
             }
         }
