@@ -1,9 +1,10 @@
-//! Reading a workspace's events back. Event keys are `ws ‖ profile ‖ time ‖ seq`, so there
-//! is no index by seq: for arrival order, the workspace's event keys are collected and
-//! sorted by seq in memory (about 40 bytes per event), then each event and its owner are
-//! read from one snapshot; after a cursor, every key is still walked but only the events
-//! after it are read and decoded. Events by name need no order: one pass in key order,
-//! profile by profile, reading each event's name before decoding the rest.
+//! Reading a workspace's events back. Event keys are `ws ‖ profile ‖ time ‖ seq`; the
+//! arrival index (`ws ‖ seq` → event key, written in the same batch as the event, moved
+//! with it on a merge and removed with it on an erasure) gives them in arrival order, so a
+//! replay after a cursor reads only the events after it: a start after a checkpoint costs
+//! what the log's tail costs, not what the whole history does (B4). Events by name need no
+//! order: one pass in key order, profile by profile, reading each event's name before
+//! decoding the rest.
 
 use std::collections::HashMap;
 
@@ -27,18 +28,18 @@ pub(super) fn for_each_event_arrived_after(
 ) -> Result<(), StoreError> {
     let snapshot = ks.db.snapshot();
     let ws_prefix = keys::ws(workspace);
-    let mut arrived = Vec::new();
-    for guard in snapshot.prefix(&ks.events, &ws_prefix) {
-        let key = guard.key().map_err(backend)?;
-        let (profile, seq) = keys::event_parts(&key, ws_prefix.len())
-            .ok_or_else(|| StoreError::Backend("a malformed event key".into()))?;
-        if seq > after {
-            arrived.push((seq, profile, key));
-        }
-    }
-    arrived.sort_unstable_by_key(|&(seq, _, _)| seq);
+    let end = keys::arrival_after(&ws_prefix, u64::MAX - 1);
+    let arrived = snapshot
+        .range(&ks.arrivals, keys::arrival_after(&ws_prefix, after)..end)
+        .map(|guard| {
+            let (_, key) = guard.into_inner().map_err(backend)?;
+            let (profile, seq) = keys::event_parts(&key, ws_prefix.len())
+                .ok_or_else(|| StoreError::Backend("a malformed event key".into()))?;
+            Ok((seq, profile, key))
+        });
     let mut owners: HashMap<ProfileId, (Option<String>, Option<String>)> = HashMap::new();
-    for (seq, profile, key) in arrived {
+    for found in arrived {
+        let (seq, profile, key) = found?;
         let Some(bytes) = snapshot.get(&ks.events, &key).map_err(backend)? else {
             continue;
         };
@@ -61,6 +62,38 @@ pub(super) fn for_each_event_arrived_after(
     }
     Ok(())
 }
+
+/// Writes the arrival index of every stored event, once: data directories made before it
+/// existed get it on their first open (a one-time pass over the events).
+pub(super) fn build_index(ks: &Keyspaces) -> Result<(), StoreError> {
+    const BUILT: &str = "arrival_index";
+    if ks.meta.get(BUILT).map_err(backend)?.is_some() {
+        return Ok(());
+    }
+    let mut batch = ks.db.batch();
+    let mut pending = 0;
+    for guard in ks.events.iter() {
+        let key = guard.key().map_err(backend)?;
+        if let Some(arrival) = keys::arrival_of_event(&key) {
+            batch.insert(&ks.arrivals, arrival, key.to_vec());
+            pending += 1;
+        }
+        if pending == INDEX_BATCH {
+            std::mem::replace(&mut batch, ks.db.batch())
+                .commit()
+                .map_err(backend)?;
+            pending = 0;
+        }
+    }
+    batch.insert(&ks.meta, BUILT, &b"1"[..]);
+    batch.commit().map_err(backend)?;
+    ks.db
+        .persist(::fjall::PersistMode::SyncAll)
+        .map_err(backend)
+}
+
+/// Index entries written per batch while building the index.
+const INDEX_BATCH: usize = 100_000;
 
 /// The one field of a stored event that decides whether a backfill wants it.
 #[derive(Deserialize)]

@@ -130,10 +130,32 @@ impl Layer {
                 None => batch.remove(&ks.identities, key.clone()),
             }
         }
+        // The arrival index follows: an event moved to another profile in this group is a
+        // removal and an insertion of one seq, and the insertion must win (one batch writes
+        // each key once).
+        let mut arrivals: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        for (key, event) in &self.events {
+            if let Some(arrival) = keys::arrival_of_event(key) {
+                match event {
+                    Some(_) => {
+                        arrivals.insert(arrival, Some(key.clone()));
+                    }
+                    None => {
+                        arrivals.entry(arrival).or_insert(None);
+                    }
+                }
+            }
+        }
         for (key, event) in self.events {
             match event {
                 Some(bytes) => batch.insert(&ks.events, key, bytes),
                 None => batch.remove(&ks.events, key),
+            }
+        }
+        for (key, event_key) in arrivals {
+            match event_key {
+                Some(event_key) => batch.insert(&ks.arrivals, key, event_key),
+                None => batch.remove(&ks.arrivals, key),
             }
         }
         let recorded = keys::time(now);

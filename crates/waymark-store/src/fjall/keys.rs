@@ -71,6 +71,24 @@ pub(super) fn event(ws_prefix: &[u8], id: ProfileId, at: Millis, seq: u64) -> Ve
     key
 }
 
+/// An event's place in arrival order: `ws ‖ seq`, from its key `ws ‖ profile ‖ time ‖
+/// seq` (the arrival index's key; its value is the event key). `None` for a key too short
+/// to be an event's.
+pub(super) fn arrival_of_event(event_key: &[u8]) -> Option<Vec<u8>> {
+    let seq_at = event_key.len().checked_sub(8)?;
+    let ws_len = event_key.len().checked_sub(24)?;
+    let mut key = event_key[..ws_len].to_vec();
+    key.extend_from_slice(&event_key[seq_at..]);
+    Some(key)
+}
+
+/// The first arrival index key after `seq` in a workspace.
+pub(super) fn arrival_after(ws_prefix: &[u8], seq: u64) -> Vec<u8> {
+    let mut key = ws_prefix.to_vec();
+    key.extend_from_slice(&seq.saturating_add(1).to_be_bytes());
+    key
+}
+
 /// The same event key under another profile (`ws_len` is the length of the `ws` prefix).
 pub(super) fn move_event(key: &[u8], ws_len: usize, to: ProfileId) -> Vec<u8> {
     let mut moved = key.to_vec();
@@ -264,6 +282,17 @@ mod tests {
         assert_eq!(outbox_due_parts(&key, prefix.len()), Some((-3, 9)));
         assert!(outbox_due(&prefix, -3, 10) > key);
         assert!(outbox_due(&prefix, 5, 1) > outbox_due(&prefix, -3, 10));
+    }
+
+    #[test]
+    fn an_event_key_gives_its_arrival_key() {
+        let ws = ws("shop");
+        let key = event(&ws, 7, 1_000, 42);
+        let arrival = arrival_of_event(&key).unwrap();
+        assert_eq!(arrival, [ws.clone(), 42u64.to_be_bytes().to_vec()].concat());
+        assert_eq!(arrival, arrival_after(&ws, 41));
+        assert!(arrival < arrival_after(&ws, 42));
+        assert_eq!(arrival_of_event(&[1, 2, 3]), None);
     }
 
     #[test]

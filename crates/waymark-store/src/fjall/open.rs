@@ -121,11 +121,14 @@ pub(super) struct Keyspaces {
     pub(super) outbox_by_key: Keyspace,
     /// `ws(partition) ‖ slot` → sealed checkpoint record.
     pub(super) checkpoints: Keyspace,
+    /// `ws ‖ seq` → event key: the events in arrival order (a start replays the log after
+    /// a checkpoint's cursor without walking every event).
+    pub(super) arrivals: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace, for whole-database maintenance.
-    pub(super) fn all(&self) -> [&Keyspace; 24] {
+    pub(super) fn all(&self) -> [&Keyspace; 25] {
         [
             &self.meta,
             &self.workspaces,
@@ -151,6 +154,7 @@ impl Keyspaces {
             &self.outbox_group_errors,
             &self.outbox_by_key,
             &self.checkpoints,
+            &self.arrivals,
         ]
     }
 
@@ -188,6 +192,7 @@ impl Keyspaces {
             outbox_group_errors: keyspace("outbox_group_errors")?,
             outbox_by_key: keyspace("outbox_by_key")?,
             checkpoints: keyspace("checkpoints")?,
+            arrivals: keyspace("arrivals")?,
             db,
         };
         match ks.meta.get("format").map_err(backend)? {
@@ -207,6 +212,7 @@ impl Keyspaces {
                     .map_err(backend)?;
             }
         }
+        super::arrival::build_index(&ks)?;
         Ok(ks)
     }
 }

@@ -597,3 +597,33 @@ fn due_scans_skip_what_was_sent_and_still_see_earlier_additions() {
         vec!["late", "early"]
     );
 }
+
+#[test]
+fn a_store_made_before_the_arrival_index_gets_it_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FjallStore::open(dir.path()).unwrap();
+    workspace(&store, "w");
+    let messages = vec![
+        track(Some("u"), None, 30, "Late"),
+        track(None, Some("a"), 10, "Anonymous"),
+        track(Some("v"), None, 20, "Other"),
+    ];
+    store.ingest("w", "web", messages).unwrap();
+    let before = arrivals(&store, "w");
+    assert_eq!(before.len(), 3);
+    // What a store made before the index holds: events, no index, no mark.
+    let keys: Vec<Vec<u8>> = store
+        .ks
+        .arrivals
+        .iter()
+        .map(|g| g.key().unwrap().to_vec())
+        .collect();
+    for key in keys {
+        store.ks.arrivals.remove(key).unwrap();
+    }
+    store.ks.meta.remove("arrival_index").unwrap();
+    assert!(arrivals(&store, "w").is_empty());
+    drop(store);
+    let reopened = FjallStore::open(dir.path()).unwrap();
+    assert_eq!(arrivals(&reopened, "w"), before);
+}
