@@ -18,7 +18,6 @@
 //! message twice under one `messageId`.
 
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -29,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use waymark_engine::time::parse_instant;
 
+use crate::installs::{install, pip_target, run_installer};
 use crate::live::{Exchange, Proxy, Server, tail, write_config};
 use crate::support::{scratch_dir, workspace_root};
 
@@ -90,27 +90,8 @@ fn clients_dir() -> PathBuf {
 
 /// The pip `--target` directory holding the pinned Python clients (installed on first use).
 pub(crate) fn python_clients() -> &'static Path {
-    let installed = PYTHON.get_or_init(|| {
-        install("py", &["requirements.txt"], |dir| {
-            let requirements = clients_dir().join("requirements.txt");
-            let mut cmd = Command::new("python3");
-            cmd.args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--no-warn-script-location",
-                "--target",
-            ])
-            .arg(dir)
-            .arg("-r")
-            .arg(&requirements)
-            .env("PIP_ROOT_USER_ACTION", "ignore");
-            run_installer(cmd, "the Python clients (python3 with pip, and PyPI)")
-        })
-    });
+    let installed = PYTHON
+        .get_or_init(|| pip_target("waymark-clients", &clients_dir().join("requirements.txt")));
     match installed {
         Ok(dir) => dir,
         Err(e) => panic!("{e}"),
@@ -120,100 +101,34 @@ pub(crate) fn python_clients() -> &'static Path {
 /// The npm prefix holding the pinned Node client in `node_modules` (installed on first use).
 fn node_clients() -> &'static Path {
     let installed = NODE.get_or_init(|| {
-        install("node", &["package.json", "package-lock.json"], |dir| {
-            for file in ["package.json", "package-lock.json"] {
-                std::fs::copy(clients_dir().join(file), dir.join(file))
-                    .map_err(|e| format!("cannot copy tests/clients/{file}: {e}"))?;
-            }
-            let mut cmd = Command::new("npm");
-            cmd.args([
-                "ci",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(dir)
-            .current_dir(dir);
-            run_installer(cmd, "the Node client (node and npm, and the npm registry)")
-        })
+        install(
+            "waymark-clients",
+            "node",
+            &clients_dir(),
+            &["package.json", "package-lock.json"],
+            |dir| {
+                for file in ["package.json", "package-lock.json"] {
+                    std::fs::copy(clients_dir().join(file), dir.join(file))
+                        .map_err(|e| format!("cannot copy tests/clients/{file}: {e}"))?;
+                }
+                let mut cmd = Command::new("npm");
+                cmd.args([
+                    "ci",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    "--prefix",
+                ])
+                .arg(dir)
+                .current_dir(dir);
+                run_installer(cmd, "the Node client (node and npm, and the npm registry)")
+            },
+        )
     });
     match installed {
         Ok(dir) => dir,
         Err(e) => panic!("{e}"),
     }
-}
-
-/// Installs into `target/tmp/waymark-clients/<kind>-<hash of the pin files>` unless that is
-/// complete already. The install goes to a private directory renamed into place at the end,
-/// so concurrent test processes never see half an install.
-fn install(
-    kind: &str,
-    pin_files: &[&str],
-    installer: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<PathBuf, String> {
-    let mut hasher = DefaultHasher::new();
-    for file in pin_files {
-        let path = clients_dir().join(file);
-        let text = std::fs::read(&path)
-            .map_err(|e| format!("cannot read the pin file {}: {e}", path.display()))?;
-        text.hash(&mut hasher);
-    }
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("waymark-clients");
-    let done = root.join(format!("{kind}-{:016x}", hasher.finish()));
-    if done.join(".complete").exists() {
-        return Ok(done);
-    }
-    let staging = root.join(format!("{kind}.installing-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)
-        .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
-    let started = Instant::now();
-    if let Err(e) = installer(&staging) {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    std::fs::write(staging.join(".complete"), "")
-        .map_err(|e| format!("cannot write in {}: {e}", staging.display()))?;
-    if done.exists() && !done.join(".complete").exists() {
-        let _ = std::fs::remove_dir_all(&done);
-    }
-    match std::fs::rename(&staging, &done) {
-        Ok(()) => {}
-        // Another process finished first: use its install.
-        Err(_) if done.join(".complete").exists() => {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        Err(e) => {
-            return Err(format!(
-                "cannot move {} to {}: {e}",
-                staging.display(),
-                done.display()
-            ));
-        }
-    }
-    eprintln!(
-        "installed the {kind} clients in {:.1}s into {}",
-        started.elapsed().as_secs_f64(),
-        done.display()
-    );
-    Ok(done)
-}
-
-fn run_installer(mut cmd: Command, what: &str) -> Result<(), String> {
-    let shown = format!("{cmd:?}");
-    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
-        format!("cannot install {what}: cannot run {shown}: {e}. These tests need it installed.")
-    })?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "cannot install {what}: {shown} exited with {}.\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    ))
 }
 
 // ---------------------------------------------------------------------------------------

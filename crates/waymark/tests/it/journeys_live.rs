@@ -22,8 +22,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::clients::python_clients;
+use crate::installs::pip_target;
 use crate::live::{Server, request, tail, write_config};
-use crate::pip::pip_target;
 use crate::support::{scratch_dir, workspace_root};
 
 const TOKEN: &str = "wm_test_journeys_token";

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 use waymark_engine::hash::bucket;
 
+use crate::installs::pip_target;
 use crate::journeys_live::{DEADLINE, Harness, eventually, track};
-use crate::pip::pip_target;
 use crate::support::workspace_root;
 
 const USERS: usize = 300;
