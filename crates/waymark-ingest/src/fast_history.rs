@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use waymark_engine::time::{Millis, parse_instant};
 
 use super::fields::{Fields, Text};
+use crate::cursor::Cursor;
 
 /// Deeper values are left to the full parse (serde_json stops at 128).
 const MAX_DEPTH: usize = 64;
@@ -29,8 +30,7 @@ pub(super) fn fields<'a>(line: &'a str, f: &mut Fields<'a>) -> bool {
 fn read<'a>(line: &'a str, f: &mut Fields<'a>) -> Option<()> {
     let mut p = Parser {
         text: line,
-        b: line.as_bytes(),
-        i: 0,
+        cursor: Cursor::new(line.as_bytes()),
     };
     let mut seen = 0u32;
     p.ws();
@@ -70,7 +70,7 @@ fn read<'a>(line: &'a str, f: &mut Fields<'a>) -> Option<()> {
                 }
             }
             p.ws();
-            match p.next()? {
+            match p.take()? {
                 b',' => {}
                 b'}' => break,
                 _ => return None,
@@ -94,31 +94,23 @@ fn set<T>(seen: &mut u32, bit: u32, field: &mut Option<T>, found: Option<T>) -> 
 
 struct Parser<'a> {
     text: &'a str,
-    b: &'a [u8],
-    i: usize,
+    cursor: Cursor<'a>,
+}
+
+impl<'a> std::ops::Deref for Parser<'a> {
+    type Target = Cursor<'a>;
+    fn deref(&self) -> &Cursor<'a> {
+        &self.cursor
+    }
+}
+
+impl std::ops::DerefMut for Parser<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cursor
+    }
 }
 
 impl<'a> Parser<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.i += 1;
-        Some(c)
-    }
-
-    fn eat(&mut self, c: u8) -> Option<()> {
-        (self.next()? == c).then_some(())
-    }
-
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.i += 1;
-        }
-    }
-
     /// A string without escapes or control characters, borrowed from the line.
     fn plain_string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
@@ -185,7 +177,7 @@ impl<'a> Parser<'a> {
                     // A repeated key: the last one wins, as in the full parse.
                     map.insert(key.to_string(), value);
                     self.ws();
-                    match self.next()? {
+                    match self.take()? {
                         b',' => {}
                         b'}' => return Some(Value::Object(map)),
                         _ => return None,
@@ -207,7 +199,7 @@ impl<'a> Parser<'a> {
                     self.ws();
                     items.push(self.value(depth + 1)?);
                     self.ws();
-                    match self.next()? {
+                    match self.take()? {
                         b',' => {}
                         b']' => return Some(Value::Array(items)),
                         _ => return None,
@@ -228,7 +220,7 @@ impl<'a> Parser<'a> {
         if self.peek() == Some(b'-') {
             self.i += 1;
         }
-        match self.next()? {
+        match self.take()? {
             b'0' => {}
             b'1'..=b'9' => self.digits(),
             _ => return None,

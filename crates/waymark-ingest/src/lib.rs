@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod cursor;
 pub mod error;
 pub mod event_time;
 mod json;

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use waymark_ingest::cursor::Cursor;
 
 /// The identifiers at the top level of a message.
 #[derive(Deserialize)]
@@ -105,7 +106,7 @@ pub fn profile_key(line: &str) -> Option<Cow<'_, str>> {
 /// asks the full parse. It stops at the first usable `userId`, so the rest of the line is
 /// not checked: whoever uses the answer must check it against the full parse's key.
 pub fn scan_key(line: &[u8]) -> Option<&[u8]> {
-    let mut s = Scan { b: line, i: 0 };
+    let mut s = Scan(Cursor::new(line));
     s.ws();
     s.eat(b'{')?;
     s.ws();
@@ -140,7 +141,7 @@ pub fn scan_key(line: &[u8]) -> Option<&[u8]> {
             _ => s.skip_value()?,
         }
         s.ws();
-        match s.next()? {
+        match s.take()? {
             b',' => {}
             b'}' => break,
             _ => return None,
@@ -149,33 +150,23 @@ pub fn scan_key(line: &[u8]) -> Option<&[u8]> {
     anonymous.flatten()
 }
 
-/// A cursor over a line's bytes.
-struct Scan<'a> {
-    b: &'a [u8],
-    i: usize,
+/// The profile-key grammar over a line's bytes.
+struct Scan<'a>(Cursor<'a>);
+
+impl<'a> std::ops::Deref for Scan<'a> {
+    type Target = Cursor<'a>;
+    fn deref(&self) -> &Cursor<'a> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Scan<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl<'a> Scan<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.i += 1;
-        Some(c)
-    }
-
-    fn eat(&mut self, c: u8) -> Option<()> {
-        (self.next()? == c).then_some(())
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.i += 1;
-        }
-    }
-
     /// A string without escapes (its contents); `None` at an escape or a non-string.
     fn plain_string(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
