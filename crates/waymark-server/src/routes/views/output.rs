@@ -49,17 +49,11 @@ pub(crate) struct OutputView {
 #[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct OutputWithSecret {
     #[serde(flatten)]
-    fields: OutputFields,
+    view: OutputView,
     #[serde(default)]
     secret: Option<String>,
     #[serde(default)]
     write_key: Option<String>,
-    #[serde(default)]
-    secret_set: Option<bool>,
-    #[serde(default)]
-    write_key_set: Option<bool>,
-    #[serde(default)]
-    previous_secret_set: Option<bool>,
 }
 
 /// What every output answer has.
