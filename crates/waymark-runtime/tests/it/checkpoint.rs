@@ -8,19 +8,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-fn welcome() -> Value {
-    journey(
-        "welcome",
-        json!({"event": "Signed Up"}),
-        vec![connection("c", "out", true, "event")],
-        vec![wait(
-            "hour",
-            "1h",
-            vec![send("nudge", vec![connection("n", "out", true, "event")])],
-        )],
-    )
-}
-
 fn later() -> Value {
     journey(
         "later",

@@ -5,19 +5,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn welcome() -> serde_json::Value {
-    journey(
-        "welcome",
-        json!({"event": "Signed Up"}),
-        vec![connection("c", "out", true, "event")],
-        vec![wait(
-            "hour",
-            "1h",
-            vec![send("nudge", vec![connection("n", "out", true, "event")])],
-        )],
-    )
-}
-
 #[test]
 fn an_anonymous_user_who_identifies_keeps_their_state_under_the_user_id() {
     let h = Harness::memory();

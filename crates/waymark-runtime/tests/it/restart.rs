@@ -9,19 +9,6 @@ use waymark_store::DeliveryStatus;
 
 use crate::support::*;
 
-fn welcome() -> serde_json::Value {
-    journey(
-        "welcome",
-        json!({"event": "Signed Up"}),
-        vec![connection("c", "out", true, "event")],
-        vec![wait(
-            "hour",
-            "1h",
-            vec![send("nudge", vec![connection("n", "out", true, "event")])],
-        )],
-    )
-}
-
 fn ids(h: &Harness) -> Vec<String> {
     h.outbox("out").into_iter().map(|r| r.id).collect()
 }

@@ -495,6 +495,21 @@ pub fn wait(id: &str, duration: &str, steps: Vec<Value>) -> Value {
            "wait": {"duration": duration}, "steps": steps})
 }
 
+/// The journey several tests share: on `Signed Up`, tell `out` (connection `c`), wait an
+/// hour, then send `nudge` (connection `n`) to `out`.
+pub fn welcome() -> Value {
+    journey(
+        "welcome",
+        json!({"event": "Signed Up"}),
+        vec![connection("c", "out", true, "event")],
+        vec![wait(
+            "hour",
+            "1h",
+            vec![send("nudge", vec![connection("n", "out", true, "event")])],
+        )],
+    )
+}
+
 /// A send step with connections.
 pub fn send(id: &str, connections: Vec<Value>) -> Value {
     json!({"id": id, "name": format!("Send {id}"), "type": "send", "connections": connections})
