@@ -74,10 +74,8 @@ pub struct Runner {
     pub step_parents: Vec<Option<u16>>,
     /// Output keys by step id.
     pub keys: BTreeMap<String, String>,
-    /// Everything counted, over every workspace.
-    pub total: Tally,
-    /// The part of the total each workspace's engine counted (a partition's checkpoint
-    /// keeps its part, which a restart adds back).
+    /// What each workspace's engine counted (a partition's checkpoint keeps its part,
+    /// which a restart adds back); [`Runner::total`] sums them.
     pub counted: BTreeMap<String, Tally>,
 }
 
@@ -103,7 +101,6 @@ impl Runner {
             closed_at: version.closed_at,
             workspaces,
             connections: Vec::new(),
-            total: Tally::new(step_ids.len()),
             step_ids,
             step_parents,
             keys: keys.clone(),
@@ -132,7 +129,6 @@ impl Runner {
         let (live, _) = live_journey(&version.definition, &journey.owner, inputs)?;
         let (step_ids, step_parents) = step_tree(&live)?;
         let follow = |tally: &Tally| Tally::restored(&tally.saved(&self.step_ids), &step_ids);
-        self.total = follow(&self.total);
         let counted = self
             .counted
             .iter()
@@ -179,6 +175,15 @@ impl Runner {
             .is_none_or(|w| w.contains(workspace))
     }
 
+    /// Everything counted, over every workspace.
+    pub fn total(&self) -> Tally {
+        let mut sum = Tally::new(self.step_ids.len());
+        for tally in self.counted.values() {
+            sum.merge(tally);
+        }
+        sum
+    }
+
     /// Counts transitions of one workspace's engine into the totals.
     pub fn count(&mut self, workspace: &str, transitions: &[Transition]) {
         let steps = self.step_ids.len();
@@ -186,14 +191,12 @@ impl Runner {
             .entry(workspace.to_string())
             .or_insert_with(|| Tally::new(steps))
             .add(transitions);
-        self.total.add(transitions);
     }
 
     /// Adds back what a workspace's engine had counted when its checkpoint was written
     /// (steps by id; a step since removed is left out, as an edit leaves it out).
     pub fn restore_tally(&mut self, workspace: &str, saved: &SavedTally) {
         let tally = Tally::restored(saved, &self.step_ids);
-        self.total.merge(&tally);
         self.counted.insert(workspace.to_string(), tally);
     }
 }

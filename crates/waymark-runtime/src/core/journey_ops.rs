@@ -419,7 +419,7 @@ impl Core {
             {
                 self.stop_in_engines(i, now);
                 v.final_stats = Some(json!(self.version_stats(i, "stopped")));
-                v.final_tally = Some(self.runners[i].total.saved(&self.runners[i].step_ids));
+                v.final_tally = Some(self.runners[i].total().saved(&self.runners[i].step_ids));
                 self.runners.remove(i);
             }
         }

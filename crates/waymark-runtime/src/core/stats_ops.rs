@@ -49,7 +49,7 @@ impl Core {
             keys: r.step_ids.iter().map(|s| r.keys.get(s).cloned()).collect(),
             parents: &r.step_parents,
         };
-        VersionStats::build(r.version, state, (within, control), tree, now, &r.total)
+        VersionStats::build(r.version, state, (within, control), tree, now, &r.total())
     }
 
     /// A version's figures: live when it runs, as kept when it stopped; none for a version
@@ -115,7 +115,7 @@ impl Core {
             .filter(|v| version.is_none_or(|n| n == v.version))
         {
             let tally = match (self.runner_index(id, v.version), &v.final_tally) {
-                (Some(i), _) => self.runners[i].total.clone(),
+                (Some(i), _) => self.runners[i].total(),
                 (None, Some(saved)) => Tally::restored(saved, &[]),
                 (None, None) => continue,
             };
