@@ -12,6 +12,7 @@ use crate::compile::{CompileError, CompiledAudience, CompiledJourney, compile_al
 use crate::eval::Memberships;
 use crate::event::Event;
 use crate::journey_state::{JourneyState, Status};
+use crate::journey_states::JourneyStates;
 use crate::machine::{Machine, Trigger};
 use crate::model::{Audience, ComputedAttribute, Criteria, Journey};
 use crate::profile::{Applied, Profile};
@@ -40,7 +41,7 @@ pub use live::{StepCounts, StepMember, UserJourney};
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct UserState {
     profile: Profile,
-    journeys: Vec<JourneyState>,
+    journeys: JourneyStates,
     audiences: Vec<AudienceState>,
     /// The user's pending timer, also present in the engine's queue.
     timer: Option<Millis>,
@@ -217,8 +218,10 @@ impl Engine {
         let user = self.user_index(key);
         let received = self.receipt.unwrap_or(self.clock);
         let state = &mut self.users[user as usize];
-        for (st, life) in state.journeys.iter_mut().zip(&self.lifecycles) {
-            st.awake |= life.phase == Phase::Running;
+        for (j, life) in self.lifecycles.iter().enumerate() {
+            if life.phase == Phase::Running && life.per_user_wake {
+                state.journeys.wake(j as u16);
+            }
         }
         let applied = state.profile.apply(event, &mut self.catalog, received);
         self.settle_event(user, &applied, out);
@@ -232,7 +235,6 @@ impl Engine {
         self.keys.push(key.into());
         self.index.insert(SmallVec::from_slice(key.as_bytes()), i);
         self.users.push(UserState {
-            journeys: vec![JourneyState::default(); self.journeys.len()],
             audiences: vec![AudienceState::default(); self.audiences.len()],
             ..UserState::default()
         });
@@ -267,11 +269,11 @@ impl Engine {
             self.run_machines_where(
                 user,
                 out,
-                |journey, st, emitted| {
+                |journey, last, emitted| {
                     emitted
-                        || !st.evaluated
+                        || !last.evaluated
                         || journey.reads.membership
-                        || st.due.is_some_and(|d| d <= now)
+                        || last.due.is_some_and(|d| d <= now)
                 },
                 start,
                 |m, st| m.settle(st, Trigger::Timer),
@@ -300,7 +302,9 @@ impl Engine {
             self.run_machines_where(
                 user,
                 out,
-                |journey, st, emitted| emitted || !st.evaluated || applied.concerns(&journey.reads),
+                |journey, last, emitted| {
+                    emitted || !last.evaluated || applied.concerns(&journey.reads)
+                },
                 start,
                 |m, st| m.settle(st, trigger),
             ),
@@ -323,14 +327,14 @@ impl Engine {
         self.run_machines_where(user, out, |_, _, _| true, start, step)
     }
 
-    /// [`Engine::run_machines`] for the journeys `runs` picks (given the journey, the
-    /// user's state in it and whether anything was emitted since `start`); a journey it
-    /// leaves out keeps its pending wake-up.
+    /// [`Engine::run_machines`] for the journeys `runs` picks (given the journey, what its
+    /// machine's last run for the user left and whether anything was emitted since
+    /// `start`); a journey it leaves out keeps its pending wake-up.
     fn run_machines_where(
         &mut self,
         user: UserIndex,
         out: &mut Vec<Transition>,
-        runs: impl Fn(&CompiledJourney, &JourneyState, bool) -> bool,
+        runs: impl Fn(&CompiledJourney, LastRun, bool) -> bool,
         start: usize,
         mut step: impl FnMut(&mut Machine<'_>, &mut JourneyState),
     ) -> Option<Millis> {
@@ -338,18 +342,23 @@ impl Engine {
         let key = &self.keys[user as usize];
         let mut due: Option<Millis> = None;
         for (j, journey) in self.journeys.iter().enumerate() {
-            let life = &self.lifecycles[j];
-            if !life.runs_for(&state.journeys[j]) {
+            let j = j as u16;
+            let life = &self.lifecycles[usize::from(j)];
+            if !life.runs_for(&state.journeys, j) {
                 continue;
             }
-            if !runs(journey, &state.journeys[j], out.len() > start) {
-                due = earliest(due, state.journeys[j].due);
+            let last = LastRun {
+                evaluated: state.journeys.evaluated(j),
+                due: state.journeys.get(j).and_then(|st| st.due),
+            };
+            if !runs(journey, last, out.len() > start) {
+                due = earliest(due, last.due);
                 continue;
             }
             let in_older = life
                 .older
                 .iter()
-                .any(|&k| state.journeys[usize::from(k)].status != Status::Out);
+                .any(|&k| state.journeys.status(k) != Status::Out);
             let members = if self.uses_membership {
                 memberships(&state.journeys, &state.audiences)
             } else {
@@ -357,7 +366,7 @@ impl Engine {
             };
             let mut machine = Machine {
                 journey,
-                journey_index: j as u16,
+                journey_index: j,
                 zones: &self.catalog.zones,
                 attributes: &self.catalog.attributes,
                 user,
@@ -368,11 +377,12 @@ impl Engine {
                 now: self.clock,
                 out,
             };
-            step(&mut machine, &mut state.journeys[j]);
-            let next = machine.next_due(&state.journeys[j]);
-            let st = &mut state.journeys[j];
-            st.due = next;
-            st.evaluated = true;
+            let next = state.journeys.update(j, |st| {
+                step(&mut machine, st);
+                st.due = machine.next_due(st);
+                st.due
+            });
+            state.journeys.set_evaluated(j, true);
             due = earliest(due, next);
         }
         due
@@ -393,6 +403,15 @@ impl Engine {
     }
 }
 
+/// What a journey's machine left at its last run for a user.
+#[derive(Debug, Clone, Copy)]
+struct LastRun {
+    /// Whether it has run since the journey's rules last changed.
+    evaluated: bool,
+    /// When it said it must look at the user next.
+    due: Option<Millis>,
+}
+
 /// The earlier of two optional instants.
 fn earliest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
     match (a, b) {
@@ -402,7 +421,7 @@ fn earliest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
 }
 
 /// The audiences a user is in, for `member_of`.
-fn memberships(journeys: &[JourneyState], audiences: &[AudienceState]) -> Memberships {
+fn memberships(journeys: &JourneyStates, audiences: &[AudienceState]) -> Memberships {
     let mut m = Memberships::default();
     m.audiences.extend(
         audiences
@@ -411,12 +430,12 @@ fn memberships(journeys: &[JourneyState], audiences: &[AudienceState]) -> Member
             .filter(|(_, a)| a.member)
             .map(|(i, _)| i as u16),
     );
-    for (j, st) in journeys.iter().enumerate() {
+    for st in journeys.held() {
         if st.status != Status::Out {
-            m.journeys.push(j as u16);
+            m.journeys.push(st.journey);
         }
         m.steps
-            .extend(st.audience.iter().map(|e| (j as u16, e.step)));
+            .extend(st.audience.iter().map(|e| (st.journey, e.step)));
     }
     m
 }

@@ -16,7 +16,7 @@ const MAGIC: &[u8; 4] = b"WMCK";
 const HEADER: usize = MAGIC.len() + 1 + 4;
 
 /// The layout version this engine writes and reads.
-pub const CHECKPOINT_VERSION: u8 = 1;
+pub const CHECKPOINT_VERSION: u8 = 2;
 
 /// Why an engine could not be written to or read from a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,13 +132,20 @@ impl Engine {
         }
         let catalog = &self.catalog;
         let fits = |u: &UserState| {
-            u.journeys.len() <= journeys
+            u.journeys.fits(journeys)
                 && u.audiences.len() <= audiences
-                && u.profile.counters.len() <= catalog.counters.len()
+                && u.profile
+                    .counters
+                    .windows(2)
+                    .all(|w| w[0].counter < w[1].counter)
+                && u.profile
+                    .counters
+                    .last()
+                    .is_none_or(|c| (c.counter as usize) < catalog.counters.len())
                 && u.profile.traits.len() <= catalog.trait_paths.len()
                 && u.profile.attributes.len() <= catalog.attributes.len()
-                && u.journeys.iter().zip(&self.journeys).all(|(st, j)| {
-                    let steps = j.steps.len();
+                && u.journeys.held().iter().all(|st| {
+                    let steps = self.journeys[usize::from(st.journey)].steps.len();
                     st.audience.iter().all(|a| usize::from(a.step) < steps)
                         && st.positions.iter().all(|p| usize::from(p.step) < steps)
                 })

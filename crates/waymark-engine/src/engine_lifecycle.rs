@@ -20,6 +20,7 @@ use crate::compile::StepIndex;
 use crate::compile::{CompileError, MAX_TARGETS, compile_added};
 use crate::event::Event;
 use crate::journey_state::{JourneyState, Phase as Wait, Position, Status};
+use crate::journey_states::JourneyStates;
 use crate::machine::{Machine, Trigger};
 use crate::model::Journey;
 use crate::profile::TraitValue;
@@ -74,9 +75,9 @@ impl Lifecycle {
         }
     }
 
-    /// Whether a user's machine runs in this journey.
-    pub(crate) fn runs_for(&self, state: &JourneyState) -> bool {
-        self.phase == Phase::Running && (!self.per_user_wake || state.awake)
+    /// Whether a user's machine runs in this journey (`j`).
+    pub(crate) fn runs_for(&self, states: &JourneyStates, j: u16) -> bool {
+        self.phase == Phase::Running && (!self.per_user_wake || states.awake(j))
     }
 }
 
@@ -144,14 +145,6 @@ impl Engine {
         });
         self.relink(&journey.id)?;
         self.uses_membership |= super::journey_reads_membership(journey);
-        for user in &mut self.users {
-            if !user.removed {
-                // Exactly one more: a doubling vector would keep room for as many journeys
-                // again in every user (B3, docs/benchmarks.md).
-                user.journeys.reserve_exact(1);
-                user.journeys.push(JourneyState::default());
-            }
-        }
         self.activations.insert((activation.at, index));
         let new = NewSlots {
             counters: if activation.historical {
@@ -224,17 +217,12 @@ impl Engine {
             .collect();
         self.journeys[k] = compiled;
         self.uses_membership |= super::journey_reads_membership(journey);
-        for user in 0..self.users.len() as UserIndex {
-            let state = &mut self.users[user as usize];
-            let Some(st) = state.journeys.get_mut(k).filter(|_| !state.removed) else {
-                continue;
-            };
+        for state in self.users.iter_mut().filter(|u| !u.removed) {
             // Its rules changed: its next event runs its machine whatever it concerns.
-            st.evaluated = false;
-            if st.status == Status::Out {
-                continue;
+            state.journeys.set_evaluated(j, false);
+            if state.journeys.status(j) != Status::Out {
+                state.journeys.update(j, |st| remap(st, &map));
             }
-            remap(st, &map);
         }
         Ok(NewSlots {
             counters: (counters_before as u32..self.catalog.counters.len() as u32).collect(),
@@ -255,13 +243,11 @@ impl Engine {
     }
 
     fn settle_users(&mut self, j: u16, outside_too: bool, out: &mut Vec<Transition>) {
-        let k = usize::from(j);
         for user in 0..self.users.len() as UserIndex {
             let state = &self.users[user as usize];
             let runs = !state.removed
-                && state.journeys.get(k).is_some_and(|st| {
-                    (outside_too || st.status != Status::Out) && self.lifecycles[k].runs_for(st)
-                });
+                && (outside_too || state.journeys.status(j) != Status::Out)
+                && self.lifecycles[usize::from(j)].runs_for(&state.journeys, j);
             if runs {
                 self.settle_one(user, j, out, |m, st| m.settle(st, Trigger::Timer));
             }
@@ -289,7 +275,7 @@ impl Engine {
             if state.removed {
                 continue;
             }
-            state.journeys[usize::from(j)].awake = true;
+            state.journeys.wake(j);
             self.settle_one(user, j, out, |m, st| m.settle(st, Trigger::Timer));
         }
     }
@@ -323,7 +309,7 @@ impl Engine {
         self.activations.retain(|&(_, k)| k != j);
         for user in 0..self.users.len() as UserIndex {
             let st = &self.users[user as usize];
-            if st.removed || st.journeys[usize::from(j)].status == Status::Out {
+            if st.removed || st.journeys.status(j) == Status::Out {
                 continue;
             }
             self.settle_one(user, j, out, |m, st| m.leave(st));

@@ -58,7 +58,7 @@ impl Engine {
     pub fn user_journey(&self, key: &str, journey: u16) -> Option<UserJourney> {
         let user = *self.index.get(key.as_bytes())?;
         let state = &self.users[user as usize];
-        let st = state.journeys.get(usize::from(journey))?;
+        let st = state.journeys.get(journey)?;
         if state.removed || st.entries == 0 {
             return None;
         }
@@ -175,6 +175,7 @@ impl Engine {
         self.index.get(key.as_bytes()).is_some_and(|&u| {
             self.users[u as usize]
                 .journeys
+                .held()
                 .iter()
                 .any(|st| st.status != Status::Out)
         })
@@ -187,6 +188,7 @@ impl Engine {
             .filter(|(_, u)| {
                 self.users[**u as usize]
                     .journeys
+                    .held()
                     .iter()
                     .any(|st| st.status != Status::Out)
             })
@@ -221,13 +223,12 @@ impl Engine {
 
     /// The users in a step's audience with their entry number and entry time, in user order.
     pub fn step_members(&self, journey: u16, step: u16) -> Vec<StepMember> {
-        let j = usize::from(journey);
         self.users
             .iter()
             .enumerate()
             .filter(|(_, u)| !u.removed)
             .filter_map(|(i, u)| {
-                let st = u.journeys.get(j)?;
+                let st = u.journeys.get(journey)?;
                 if st.status != Status::In {
                     return None;
                 }
@@ -245,7 +246,7 @@ impl Engine {
         self.users
             .iter()
             .filter(|u| !u.removed)
-            .filter_map(move |u| u.journeys.get(usize::from(journey)))
+            .filter_map(move |u| u.journeys.get(journey))
     }
 
     /// Every journey and audience the user is in, left at the clock (the caller sets the

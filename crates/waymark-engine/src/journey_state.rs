@@ -2,6 +2,7 @@
 //! outputs have heard of.
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::compile::StepIndex;
 use crate::time::Millis;
@@ -56,8 +57,10 @@ pub(crate) enum Phase {
 }
 
 /// One user's state in one journey.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct JourneyState {
+    /// The journey's index in the engine (a user holds states only for some journeys).
+    pub(crate) journey: u16,
     pub(crate) status: Status,
     /// Entries so far (the current entry's number while in the journey).
     pub(crate) entries: u32,
@@ -67,18 +70,28 @@ pub(crate) struct JourneyState {
     /// The entry criteria's value at the last evaluation (to see them rise).
     pub(crate) entry_held: bool,
     pub(crate) goal_reached: bool,
-    // Plain vectors rather than inline ones: every user holds one state per journey and
-    // audience, most of them outside it with these empty, where a vector costs nothing on
-    // the heap and its inline room would be kept for nothing (B3, docs/benchmarks.md).
-    pub(crate) audience: Vec<AudienceEntry>,
-    pub(crate) positions: Vec<Position>,
+    // Room for one inline: a state is held only for users in or once in the journey, most
+    // of whom are at one step in one step's audience, and a heap allocation per membership
+    // costs more than the room (B3, docs/benchmarks.md).
+    pub(crate) audience: SmallVec<[AudienceEntry; 1]>,
+    pub(crate) positions: SmallVec<[Position; 1]>,
     /// Times of delivering send steps, latest last (for the frequency cap).
     pub(crate) sends: Vec<Millis>,
-    /// Whether the user's machine runs in a journey that wakes users one by one (one added
-    /// to a running engine; see `Lifecycle`).
-    pub(crate) awake: bool,
-    /// Whether the machine has run for the user since the state was made.
-    pub(crate) evaluated: bool,
     /// When the machine, at its last run, said it must look at the user next.
     pub(crate) due: Option<Millis>,
+}
+
+impl JourneyState {
+    /// The state of a user who was never in journey `journey` and waits for nothing there.
+    pub(crate) fn vacant(journey: u16) -> Self {
+        Self {
+            journey,
+            ..Self::default()
+        }
+    }
+
+    /// Whether this state says no more than a vacant one (it need not be kept).
+    pub(crate) fn is_vacant(&self) -> bool {
+        *self == Self::vacant(self.journey)
+    }
 }

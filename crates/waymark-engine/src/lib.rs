@@ -15,6 +15,7 @@ mod eval;
 pub mod event;
 pub mod hash;
 mod journey_state;
+mod journey_states;
 mod machine;
 pub mod message;
 pub mod model;

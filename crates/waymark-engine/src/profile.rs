@@ -29,6 +29,13 @@ pub(crate) struct TraitValue {
     pub(crate) written: Millis,
 }
 
+/// The latest matching events of one counter, oldest first (at most its capacity).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Counted {
+    pub(crate) counter: u32,
+    pub(crate) hits: SmallVec<[Hit; 1]>,
+}
+
 /// What the engine keeps of one profile.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Profile {
@@ -36,8 +43,10 @@ pub(crate) struct Profile {
     pub(crate) seq: u32,
     /// Time of the profile's first event.
     pub(crate) first_seen: Millis,
-    /// The latest matching events of each counter, oldest first (at most its capacity).
-    pub(crate) counters: Vec<SmallVec<[Hit; 1]>>,
+    /// The counters with hits, by counter id. A user matches few of the counters that the
+    /// union of running criteria defines: a slot for every one in every user was most of a
+    /// profile's memory (B3, docs/benchmarks.md).
+    pub(crate) counters: Vec<Counted>,
     /// Trait slot values.
     pub(crate) traits: Vec<Option<TraitValue>>,
     /// Consent per purpose id.
@@ -121,25 +130,12 @@ impl Profile {
             }
         }
         let matched = catalog.matching_counters(event, input, received);
-        if self.counters.len() < catalog.counters.len() {
-            self.counters
-                .resize(catalog.counters.len(), SmallVec::new());
-        }
         for &id in &matched {
-            let hits = &mut self.counters[id as usize];
-            // Kept in time order, so a late event never evicts a newer one.
-            let slot = hits.partition_point(|h| h.at <= event.at);
-            hits.insert(
-                slot,
-                Hit {
-                    at: event.at,
-                    seq: self.seq,
-                },
-            );
-            let capacity = catalog.counters[id as usize].capacity as usize;
-            if hits.len() > capacity {
-                hits.remove(0);
-            }
+            let hit = Hit {
+                at: event.at,
+                seq: self.seq,
+            };
+            self.add_hit(id, hit, catalog);
         }
         applied.counters = matched;
         applied
@@ -149,13 +145,25 @@ impl Profile {
     /// it precedes everything the counter's journeys have seen), keeping time order and
     /// the counter's capacity.
     pub(crate) fn backfill_hit(&mut self, id: u32, at: Millis, catalog: &Catalog) {
-        if self.counters.len() < catalog.counters.len() {
-            self.counters
-                .resize(catalog.counters.len(), SmallVec::new());
-        }
-        let hits = &mut self.counters[id as usize];
-        let slot = hits.partition_point(|h| h.at <= at);
-        hits.insert(slot, Hit { at, seq: 0 });
+        self.add_hit(id, Hit { at, seq: 0 }, catalog);
+    }
+
+    /// Adds a hit to counter `id` in time order (so that a late event never evicts a newer
+    /// one), keeping the counter's capacity.
+    fn add_hit(&mut self, id: u32, hit: Hit, catalog: &Catalog) {
+        let i = match self.counters.binary_search_by_key(&id, |c| c.counter) {
+            Ok(i) => i,
+            Err(i) => {
+                // One at a time: a doubling vector would keep room for nothing in every user.
+                self.counters.reserve_exact(1);
+                let hits = SmallVec::new();
+                self.counters.insert(i, Counted { counter: id, hits });
+                i
+            }
+        };
+        let hits = &mut self.counters[i].hits;
+        let slot = hits.partition_point(|h| h.at <= hit.at);
+        hits.insert(slot, hit);
         if hits.len() > catalog.counters[id as usize].capacity as usize {
             hits.remove(0);
         }
@@ -289,8 +297,8 @@ impl Profile {
     /// The hits of a counter.
     pub(crate) fn hits(&self, counter: u32) -> &[Hit] {
         self.counters
-            .get(counter as usize)
-            .map_or(&[], |h| h.as_slice())
+            .binary_search_by_key(&counter, |c| c.counter)
+            .map_or(&[], |i| self.counters[i].hits.as_slice())
     }
 }
 
