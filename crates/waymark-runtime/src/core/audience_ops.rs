@@ -332,7 +332,8 @@ impl Core {
             };
             for m in p.engine.step_members(journey, 0) {
                 let key = p.engine.user_key(m.user).to_string();
-                let ids = self.identities.get(&(ws.clone(), key.clone()));
+                let ids = self.ids.user(ws, &key);
+                let ids = ids.as_ref();
                 members.push(AudienceMember {
                     workspace: ws.clone(),
                     user_id: ids.and_then(|u| u.user_id.clone()),

@@ -123,18 +123,13 @@ impl Core {
             })
             .collect();
         let profiles = self
-            .profile_keys
-            .iter()
-            .filter(|((ws, _), _)| ws == workspace)
-            .map(|((_, id), key)| {
-                let user = self
-                    .identities
-                    .get(&(workspace.to_string(), key.clone()))
-                    .cloned()
-                    .unwrap_or_default();
+            .ids
+            .profiles(workspace)
+            .map(|(id, key)| {
+                let user = self.ids.user(workspace, key).unwrap_or_default();
                 SavedProfile {
-                    id: *id,
-                    key: key.clone(),
+                    id,
+                    key: key.to_string(),
                     user_id: user.user_id,
                     anonymous_id: user.anonymous_id,
                 }
@@ -227,15 +222,11 @@ impl Core {
             }
         }
         for p in &saved.profiles {
-            let slot = (workspace.to_string(), p.id);
-            self.profile_keys.insert(slot.clone(), p.key.clone());
-            let named = (workspace.to_string(), p.key.clone());
-            self.slots.insert(named.clone(), slot);
             let user = User {
                 user_id: p.user_id.clone(),
                 anonymous_id: p.anonymous_id.clone(),
             };
-            self.identities.insert(named, user);
+            self.ids.learn(workspace, p.id, &p.key, &user);
         }
         let mark = Some((checkpoint.cursor, engine.clock()));
         self.partitions.insert(
@@ -319,10 +310,10 @@ impl Core {
             {
                 failed.get_or_insert(e);
             }
-            if let Some(old) = self.profile_keys.get(&slot).cloned()
+            if let Some(old) = self.ids.key_of(workspace, slot.1).map(str::to_string)
                 && old != key
             {
-                self.slots.remove(&(workspace.to_string(), old.clone()));
+                self.ids.forget_slot(workspace, &old);
                 self.rename_user(workspace, &old, &key);
             }
             self.replay_one(slot, key, user, &event, &mut failed);
@@ -337,11 +328,11 @@ impl Core {
             return Ok(());
         };
         for merged in survivor.merged_from {
-            if let Some(key) = self.profile_keys.remove(&(workspace.to_string(), merged)) {
+            if let Some(key) = self.ids.take_key(workspace, merged) {
                 self.leaving = self
-                    .slots
-                    .remove(&(workspace.to_string(), key.clone()))
-                    .map(|slot| (key.clone(), slot));
+                    .ids
+                    .forget_slot(workspace, &key)
+                    .map(|profile| (key.clone(), (workspace.to_string(), profile)));
                 self.remove_user(workspace, &key, false);
                 self.leaving = None;
             }

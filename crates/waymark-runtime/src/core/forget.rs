@@ -69,13 +69,12 @@ impl Core {
     ) -> Result<(), RuntimeError> {
         self.sample_forget(workspace, profile);
         let slot = (workspace.to_string(), profile);
-        let key = self.profile_keys.remove(&slot).or(fallback_key);
+        let key = self.ids.take_key(workspace, profile).or(fallback_key);
         let mut order_keys = vec![order::of_profile(&slot)];
         if let Some(key) = key {
-            let named = (workspace.to_string(), key.clone());
-            self.slots.remove(&named);
+            self.ids.forget_slot(workspace, &key);
             self.remove_user(workspace, &key, true);
-            self.identities.remove(&named);
+            self.ids.forget_key(workspace, &key);
             order_keys.push(order::of_user(workspace, &key));
             order_keys.push(order::legacy_of_user(&key));
         }

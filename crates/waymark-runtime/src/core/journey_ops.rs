@@ -526,7 +526,8 @@ impl Core {
                 };
                 for m in p.engine.step_members(journey, index as u16) {
                     let key = p.engine.user_key(m.user);
-                    let ids = self.identities.get(&(ws.clone(), key.to_string()));
+                    let ids = self.ids.user(ws, key);
+                    let ids = ids.as_ref();
                     let field = |v: Option<&String>| csv_field(v.map_or("", String::as_str));
                     let entered = crate::view::instant(Some(m.entered_at));
                     csv.push_str(&format!(

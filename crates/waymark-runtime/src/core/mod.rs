@@ -9,6 +9,7 @@ mod delivery_stats;
 mod estimate_ops;
 mod forget;
 mod history;
+mod identities;
 mod journey_ops;
 mod order;
 mod output_ops;
@@ -38,6 +39,7 @@ use crate::journeys::{JourneyDoc, VersionDoc, doc};
 use crate::outputs::{self, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
 use crate::shared::Shared;
+use identities::Identities;
 use partitions::Partition;
 
 pub(crate) use audience_ops::AudienceMember;
@@ -57,15 +59,8 @@ pub(crate) struct Core {
     pub(crate) runners: Vec<Runner>,
     /// Each workspace's engine, running every version that counts its events.
     pub(crate) partitions: BTreeMap<String, Partition>,
-    /// Identifiers by workspace and profile key (a key names a profile within its
-    /// workspace only: two workspaces may both have a user `u1`).
-    identities: HashMap<(String, String), User>,
-    /// The key each profile had when last seen.
-    profile_keys: HashMap<(String, ProfileId), String>,
-    /// The profile each key of a workspace names now (the reverse of `profile_keys`):
-    /// outbox record ids are derived from it, as it survives an identify that changes the
-    /// key.
-    slots: HashMap<(String, String), (String, ProfileId)>,
+    /// Who each key of each workspace is: identifiers, the profile it names, and back.
+    ids: Identities,
     /// While a merged-away profile's user leaves its journeys: the profile it was, so that
     /// its exits keep their place behind its entries on every output (per-user order).
     leaving: Option<(String, (String, ProfileId))>,
@@ -114,9 +109,7 @@ impl Core {
             shared,
             runners: Vec::new(),
             partitions: BTreeMap::new(),
-            identities: HashMap::new(),
-            profile_keys: HashMap::new(),
-            slots: HashMap::new(),
+            ids: Identities::default(),
             leaving: None,
             deleted: HashSet::new(),
             outputs,
@@ -201,36 +194,33 @@ impl Core {
             if self.is_deleted(&ws, applied.profile) {
                 continue;
             }
-            self.identities.insert(
-                (ws.clone(), key.clone()),
-                User {
-                    user_id: applied.user_id.clone(),
-                    anonymous_id: applied.anonymous_id.clone(),
-                },
-            );
+            let user = User {
+                user_id: applied.user_id.clone(),
+                anonymous_id: applied.anonymous_id.clone(),
+            };
+            self.ids.set_user(&ws, &key, &user);
             for merged in &applied.merged {
-                if let Some(old) = self.profile_keys.remove(&(ws.clone(), *merged))
+                if let Some(old) = self.ids.take_key(&ws, *merged)
                     && old != key
                 {
                     // Its record ids stay identifier-based (a rebuild after the merge
                     // replays no exit for it); its order key stays the profile's.
                     self.leaving = self
-                        .slots
-                        .remove(&(ws.clone(), old.clone()))
-                        .map(|slot| (old.clone(), slot));
+                        .ids
+                        .forget_slot(&ws, &old)
+                        .map(|profile| (old.clone(), (ws.clone(), profile)));
                     self.remove_user(&ws, &old, false);
                     self.leaving = None;
                 }
             }
-            let slot = (ws.clone(), applied.profile);
-            if let Some(old) = self.profile_keys.get(&slot).cloned()
+            if let Some(old) = self.ids.key_of(&ws, applied.profile).map(str::to_string)
                 && old != key
             {
-                self.slots.remove(&(ws.clone(), old.clone()));
+                self.ids.forget_slot(&ws, &old);
                 self.rename_user(&ws, &old, &key);
             }
-            self.profile_keys.insert(slot.clone(), key.clone());
-            self.slots.insert((ws.clone(), key.clone()), slot);
+            self.ids.set_key(&ws, applied.profile, &key);
+            self.ids.set_slot(&ws, &key, applied.profile);
             let mut event = message.event.clone();
             event.input = Some(format!("{ws}/{}", batch.input));
             self.sample_arrival(&ws, applied, &event, message.received_at);
@@ -332,8 +322,7 @@ impl Core {
                 continue;
             };
             let key = engine.user_key(t.user).to_string();
-            let named = (workspace.to_string(), key.clone());
-            let user = self.identities.get(&named).cloned().unwrap_or(User {
+            let user = self.ids.user(workspace, &key).unwrap_or(User {
                 user_id: Some(key.clone()),
                 anonymous_id: None,
             });
@@ -354,8 +343,8 @@ impl Core {
             if output.kind == OutputKind::List {
                 self.lists.push(list_write(&output.id, &key, &delivery));
             } else if !deleted && conn.mode != ConnectionMode::List {
-                let slot = self.slots.get(&named);
-                let (id, order) = match slot {
+                let slot = (self.ids.slot(workspace, &key)).map(|p| (workspace.to_string(), p));
+                let (id, order) = match &slot {
                     Some(slot) => (record_id(slot, &delivery), order::of_profile(slot)),
                     None => match &self.leaving {
                         Some((left, slot)) if *left == key && slot.0 == workspace => {
@@ -364,11 +353,8 @@ impl Core {
                         _ => (delivery.message_id(), order::of_user(workspace, &key)),
                     },
                 };
-                let task = OutboxTask::from(DeliveryPayload::of(
-                    &delivery,
-                    slot.cloned(),
-                    conn.traits.clone(),
-                ));
+                let task =
+                    OutboxTask::from(DeliveryPayload::of(&delivery, slot, conn.traits.clone()));
                 self.outbox.push(OutboxRecord {
                     id,
                     output: output.id.clone(),

@@ -89,10 +89,7 @@ impl Core {
         event: &crate::runner::LiveEvent,
         failed: &mut Option<RuntimeError>,
     ) {
-        self.profile_keys.insert(slot.clone(), key.clone());
-        let named = (slot.0.clone(), key);
-        self.slots.insert(named.clone(), slot);
-        self.identities.insert(named, user);
+        self.ids.learn(&slot.0, slot.1, &key, &user);
         self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.apply_event(event) {
             failed.get_or_insert(e);
