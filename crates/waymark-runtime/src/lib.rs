@@ -21,6 +21,7 @@ pub mod delivery;
 mod error;
 pub mod estimate;
 mod ids;
+mod memory;
 pub mod journeys;
 pub mod metrics;
 pub mod outputs;

@@ -137,6 +137,7 @@ impl Task {
             if let Err(e) = core.flush() {
                 tracing::error!(error = %e, "cannot write the outbox");
             }
+            crate::memory::return_freed_memory();
             let _ = done.send(());
         }));
     }

@@ -83,6 +83,9 @@ impl Core {
             })
             .map(|(ws, _)| ws.clone())
             .collect();
+        if due.is_empty() {
+            return;
+        }
         for ws in due {
             if let Err(e) = self.write_checkpoint(&ws) {
                 tracing::error!(workspace = %ws, error = %e, "cannot write a checkpoint");
@@ -92,6 +95,7 @@ impl Core {
                 }
             }
         }
+        crate::memory::return_freed_memory();
     }
 
     /// Writes one partition's checkpoint, after what its engine did is in the outbox.

@@ -62,7 +62,9 @@ impl Core {
                 saved_at: Millis::MIN,
             },
         );
-        self.replay(workspace)
+        let replayed = self.replay(workspace);
+        crate::memory::return_freed_memory();
+        replayed
     }
 
     /// Applies the workspace's stored log to its engine, in arrival order, learning who is
@@ -179,6 +181,7 @@ impl Core {
                 self.ensure_partition(&ws)?;
             }
         }
+        crate::memory::return_freed_memory();
         Ok(())
     }
 
