@@ -8,7 +8,7 @@
 //! everything after it (4), then the state bytes.
 
 const RECORD_VERSION: u8 = 1;
-const HEADER: usize = 1 + 8 + 8 + 4;
+pub(crate) const HEADER: usize = 1 + 8 + 8 + 4;
 
 /// The latest checkpoint of a partition: the state it holds and the log position it
 /// reflects (every event whose arrival number is at or below `cursor` is in `state`).
@@ -30,18 +30,31 @@ pub(crate) struct Sealed {
 /// The record of `checkpoint` as generation `generation`.
 pub(crate) fn seal(generation: u64, checkpoint: &Checkpoint) -> Vec<u8> {
     let mut record = Vec::with_capacity(HEADER + checkpoint.state.len());
-    record.push(RECORD_VERSION);
-    record.extend_from_slice(&generation.to_be_bytes());
-    record.extend_from_slice(&checkpoint.cursor.to_be_bytes());
-    record.extend_from_slice(&[0; 4]);
+    record.extend_from_slice(&header(generation, checkpoint));
     record.extend_from_slice(&checkpoint.state);
-    let crc = checksum(&record);
-    record[17..HEADER].copy_from_slice(&crc.to_be_bytes());
     record
+}
+
+/// The header of `checkpoint`'s record as generation `generation`: written before the
+/// state, it makes the record without a copy of the state (hundreds of megabytes at a
+/// million users).
+pub(crate) fn header(generation: u64, checkpoint: &Checkpoint) -> [u8; HEADER] {
+    let mut header = [0; HEADER];
+    header[0] = RECORD_VERSION;
+    header[1..9].copy_from_slice(&generation.to_be_bytes());
+    header[9..17].copy_from_slice(&checkpoint.cursor.to_be_bytes());
+    let crc = checksum(&header, &checkpoint.state);
+    header[17..HEADER].copy_from_slice(&crc.to_be_bytes());
+    header
 }
 
 /// The record's contents when it is whole and of this version; `None` otherwise.
 pub(crate) fn open(record: &[u8]) -> Option<Sealed> {
+    open_owned(record.to_vec())
+}
+
+/// [`open`], keeping the record's buffer as the state instead of copying it.
+pub(crate) fn open_owned(mut record: Vec<u8>) -> Option<Sealed> {
     if record.len() < HEADER || record[0] != RECORD_VERSION {
         return None;
     }
@@ -52,23 +65,25 @@ pub(crate) fn open(record: &[u8]) -> Option<Sealed> {
     };
     let mut crc = [0; 4];
     crc.copy_from_slice(&record[17..HEADER]);
-    if checksum(record) != u32::from_be_bytes(crc) {
+    if checksum(&record[..HEADER], &record[HEADER..]) != u32::from_be_bytes(crc) {
         return None;
     }
+    let (generation, cursor) = (u64_at(1), u64_at(9));
+    record.drain(..HEADER);
     Some(Sealed {
-        generation: u64_at(1),
+        generation,
         checkpoint: Checkpoint {
-            cursor: u64_at(9),
-            state: record[HEADER..].to_vec(),
+            cursor,
+            state: record,
         },
     })
 }
 
 /// The CRC-32 of a record with its checksum field left out.
-fn checksum(record: &[u8]) -> u32 {
+fn checksum(header: &[u8], state: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new();
-    h.update(&record[..17]);
-    h.update(&record[HEADER..]);
+    h.update(&header[..17]);
+    h.update(state);
     h.finalize()
 }
 

@@ -4,7 +4,8 @@
 //! through one writer thread fed by a bounded queue; the writer applies whatever is waiting
 //! as one atomic fjall batch, syncs the journal once, and only then answers every caller
 //! (group commit). See [`FjallStore`]. Documents and the outbox are written from the
-//! caller's thread instead, each write one synced batch; so are partition checkpoints.
+//! caller's thread instead, each write one synced batch; partition checkpoints are files,
+//! replaced atomically from the caller's thread.
 
 mod arrival;
 mod checkpoints;

@@ -225,14 +225,15 @@ impl Keyspaces {
 /// caller's thread. Dropping the store stops the writer after it has finished what is
 /// queued; reopening the directory then sees every acknowledged write. Documents and the
 /// outbox do not go through the writer: each of their writes is one batch, synced on the
-/// caller's thread (outbox writes one at a time); so are partition checkpoints.
+/// caller's thread (outbox writes one at a time); partition checkpoints are files written
+/// on the caller's thread (`checkpoints.rs`).
 pub struct FjallStore {
     pub(super) ks: Keyspaces,
     sender: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
     syncs: Arc<AtomicU64>,
     documents: Documents,
-    checkpoints: Checkpoints,
+    pub(super) checkpoints: Checkpoints,
     outbox: Outbox,
     eraser: Eraser,
     /// Dropped with the store, which stops the eraser thread.
@@ -268,8 +269,10 @@ impl FjallStore {
             persist,
         };
         let checkpoints = Checkpoints {
+            dir: dir.join("checkpoints"),
+            sync_data: options.sync_data,
             db: ks.db.clone(),
-            keyspace: ks.checkpoints.clone(),
+            legacy: ks.checkpoints.clone(),
             persist,
         };
         let outbox = Outbox {
