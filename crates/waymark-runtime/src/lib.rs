@@ -37,4 +37,4 @@ pub use config::RuntimeConfig;
 pub use core::{LIST_PREFIX, ProfileAudience, ProfileJourney, ProfileState, ProfileStep};
 pub use error::RuntimeError;
 pub use owner::Owner;
-pub use runtime::{DeliveryFilter, DeliveryPage, MemberPage, Runtime};
+pub use runtime::{Credits, DeliveryFilter, DeliveryPage, MemberPage, Runtime};

@@ -1,7 +1,9 @@
 //! Outputs (SPEC §8) as the admin API keeps them, and the senders built from them.
 
+mod answer;
 mod body;
 
+pub use answer::OutputAnswer;
 pub use body::{BodyError, KindName, OutputBody};
 
 use serde::{Deserialize, Serialize};

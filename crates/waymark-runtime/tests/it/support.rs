@@ -13,6 +13,8 @@ use tempfile::TempDir;
 use waymark_engine::Event;
 use waymark_engine::message::{Identity, Message, MessageKind};
 use waymark_engine::time::Millis;
+use waymark_runtime::journeys::JourneyAnswer;
+use waymark_runtime::outputs::OutputAnswer;
 use waymark_runtime::{ManualClock, Owner, Runtime, RuntimeConfig};
 use waymark_store::{
     DeliveryStatus, FjallStore, Input, InputKind, MemoryStore, OutboxQuery, OutboxRecord, Store,
@@ -170,7 +172,7 @@ impl Harness {
     }
 
     /// Creates and publishes a journey.
-    pub fn publish(&self, definition: Value, historical: bool) -> Value {
+    pub fn publish(&self, definition: Value, historical: bool) -> JourneyAnswer {
         let id = definition["id"].as_str().unwrap().to_string();
         self.runtime
             .create_journey(Owner::Account, definition)
@@ -533,7 +535,7 @@ pub const SECRET: &str = "whsec_am91cm5leS1lbmdpbmUtdGVzdC1zZWNyZXQtMzJieXRl";
 
 impl Harness {
     /// Creates a webhook output `id` to `url` with these delivery settings.
-    pub fn webhook_output(&self, id: &str, url: &str, delivery: Value) -> Value {
+    pub fn webhook_output(&self, id: &str, url: &str, delivery: Value) -> OutputAnswer {
         self.runtime
             .create_output(
                 Owner::Account,

@@ -3,7 +3,9 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
-use waymark_engine::time::Millis;
+use waymark_engine::time::{Millis, format_instant};
+use waymark_runtime::outputs::{OutputAnswer, OutputKind as Kind};
+use waymark_runtime::shared::OutputState;
 
 use super::common::{DeliveryCounts, Owner, present};
 
@@ -11,15 +13,12 @@ use super::common::{DeliveryCounts, Owner, present};
 #[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
 pub(crate) struct OutputList {
-    /// Built by the runtime (`waymark_runtime::view::output`).
-    #[schemars(with = "Vec<OutputView>")]
-    pub(crate) outputs: Vec<Value>,
+    pub(crate) outputs: Vec<OutputView>,
 }
 
 /// The kinds of output (SPEC §7).
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 enum OutputKind {
     Webhook,
     Segment,
@@ -29,58 +28,135 @@ enum OutputKind {
 
 /// An output with delivery counts and its worker's state. Secrets never show here, only
 /// whether they are set (`secret_set`, `write_key_set`, `previous_secret_set`).
-#[derive(JsonSchema)]
+// A field the answer leaves out when it is unset keeps its documented `default` (null):
+// `#[schemars(!skip_serializing_if)]` stops schemars from dropping it.
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct OutputView {
     #[serde(flatten)]
     fields: OutputFields,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     secret_set: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     write_key_set: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     previous_secret_set: Option<bool>,
 }
 
+impl From<OutputAnswer> for OutputView {
+    fn from(answer: OutputAnswer) -> Self {
+        let OutputAnswer {
+            doc,
+            deliveries,
+            state,
+        } = answer;
+        let (mut url, mut endpoint, mut path, mut previous_until) = (None, None, None, None);
+        let (mut secret_set, mut write_key_set, mut previous_secret_set) = (None, None, None);
+        let kind = match doc.kind {
+            Kind::Webhook(w) => {
+                url = Some(w.url);
+                secret_set = Some(true);
+                previous_secret_set = w.previous.is_some().then_some(true);
+                previous_until = w.previous.map(|p| p.until);
+                OutputKind::Webhook
+            }
+            Kind::Segment(s) => {
+                endpoint = Some(s.endpoint);
+                write_key_set = Some(true);
+                OutputKind::Segment
+            }
+            Kind::File(f) => {
+                path = Some(f.path);
+                OutputKind::File
+            }
+            Kind::List => OutputKind::List,
+        };
+        let fields = OutputFields {
+            id: doc.id,
+            name: doc.name,
+            kind,
+            url,
+            endpoint,
+            path,
+            disabled: doc.disabled,
+            disabled_reason: doc.disabled_reason,
+            owner: (&doc.owner).into(),
+            delivery: (!doc.delivery.is_empty()).then_some(doc.delivery),
+            previous_secret_until: previous_until.map(format_instant),
+            created_at: format_instant(doc.created_at),
+            deliveries,
+            state: state.into(),
+        };
+        Self {
+            fields,
+            secret_set,
+            write_key_set,
+            previous_secret_set,
+        }
+    }
+}
+
 /// An output as answered when made or rotated: its secret or write key shows this once.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct OutputWithSecret {
     #[serde(flatten)]
     view: OutputView,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     secret: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     write_key: Option<String>,
 }
 
+impl From<OutputAnswer> for OutputWithSecret {
+    fn from(answer: OutputAnswer) -> Self {
+        let (mut secret, mut write_key) = (None, None);
+        match &answer.doc.kind {
+            Kind::Webhook(w) => secret = Some(w.secret.clone()),
+            Kind::Segment(s) => write_key = Some(s.write_key.clone()),
+            Kind::File(_) | Kind::List => {}
+        }
+        Self {
+            view: answer.into(),
+            secret,
+            write_key,
+        }
+    }
+}
+
 /// What every output answer has.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct OutputFields {
     id: String,
     name: Option<String>,
     kind: OutputKind,
     /// Webhook receiver.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     url: Option<String>,
     /// Segment-compatible endpoint.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     endpoint: Option<String>,
     /// File output's path.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     path: Option<String>,
     disabled: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     disabled_reason: Option<String>,
     owner: Owner,
     /// Delivery settings the output overrides; absent when it overrides none.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "DeliverySettings")]
-    delivery: Option<DeliverySettings>,
+    delivery: Option<waymark_runtime::delivery::DeliverySettings>,
     previous_secret_until: Option<String>,
     created_at: String,
     deliveries: DeliveryCounts,
@@ -109,9 +185,8 @@ pub(crate) struct DeliverySettings {
 }
 
 /// The output's delivery worker now.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct WorkerState {
     paused: bool,
     paused_until: Option<String>,
@@ -119,6 +194,19 @@ struct WorkerState {
     in_flight: u64,
     last_error: Option<String>,
     last_error_at: Option<String>,
+}
+
+impl From<OutputState> for WorkerState {
+    fn from(s: OutputState) -> Self {
+        Self {
+            paused: s.paused_until.is_some(),
+            paused_until: s.paused_until.map(format_instant),
+            consecutive_failures: s.consecutive_failures,
+            in_flight: s.in_flight as u64,
+            last_error: s.last_error,
+            last_error_at: s.last_error_at.map(format_instant),
+        }
+    }
 }
 
 /// `GET /api/outputs/{id}/deliveries`.
