@@ -20,7 +20,7 @@ use crate::journeys::{JourneyAnswer, JourneyDoc, JourneyLine, doc};
 use crate::outputs::{self, OutputAnswer, OutputDoc, OutputKind};
 use crate::owner::Owner;
 use crate::shared::Shared;
-use crate::stats::{Bucket, Entries, Funnel};
+use crate::stats::{Bucket, Entries, Funnel, JourneyStats};
 
 /// Most commits the engine thread applies before it looks at timers and writes the outbox.
 const BATCH: usize = 256;
@@ -37,8 +37,8 @@ mod deliveries;
 mod estimates;
 
 pub use account::Credits;
-pub use audiences::MemberPage;
-pub use deliveries::{DeliveryFilter, DeliveryPage};
+pub use audiences::{AudienceAnswer, MemberPage};
+pub use deliveries::{DeliveryAnswer, DeliveryFilter, DeliveryPage};
 
 type Call = Box<dyn FnOnce(&mut Core) + Send>;
 
@@ -336,7 +336,7 @@ impl Runtime {
     }
 
     /// Per-step and per-output figures.
-    pub fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
+    pub fn stats(&self, id: &str) -> Result<JourneyStats, RuntimeError> {
         let id = id.to_string();
         self.call(move |core| core.stats(&id))
     }

@@ -40,7 +40,7 @@ use crate::runner::{LiveEvent, Runner};
 use crate::shared::Shared;
 use partitions::Partition;
 
-pub(crate) use audience_ops::AudienceMember;
+pub use audience_ops::{AudienceFigures, AudienceMember};
 pub(crate) use backfill::Post;
 pub(crate) use history::{input_ids, load_history};
 pub use profile_state::{ProfileAudience, ProfileJourney, ProfileState, ProfileStep};

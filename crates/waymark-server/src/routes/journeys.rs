@@ -14,7 +14,7 @@ use waymark_runtime::journeys::JourneyDoc;
 use waymark_runtime::stats::{Bucket, Entries, Funnel};
 
 use super::Path;
-use super::views::{AccountView, IngestLimits, JourneyList, JourneyView, Trace};
+use super::views::{AccountView, IngestLimits, JourneyList, JourneyStats, JourneyView, Trace};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -176,9 +176,10 @@ pub(crate) async fn stats(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JourneyStats>, ApiError> {
     reachable(&state, &admin, &id).await?;
-    Ok(Json(state.run(move |r| r.stats(&id)).await?))
+    let stats = state.run(move |r| r.stats(&id)).await?;
+    Ok(Json(stats.into()))
 }
 
 /// Query of the funnel call.

@@ -17,7 +17,7 @@ use waymark_store::DeliveryStatus;
 use super::Path;
 use super::journeys::{body, optional_body};
 use super::views::{
-    DeliveriesPage, OutputList, OutputMembers, OutputView, OutputWithSecret, Replayed,
+    DeliveriesPage, DeliveryView, OutputList, OutputMembers, OutputView, OutputWithSecret, Replayed,
 };
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
@@ -112,7 +112,7 @@ pub(crate) async fn members_csv(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let members = state.run(move |r| r.members(&admin.0, &id)).await?;
-    let csv = waymark_runtime::view::members_csv(&members);
+    let csv = waymark_runtime::csv::members_csv(&members);
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
 }
 
@@ -165,7 +165,11 @@ pub(crate) async fn deliveries(
         .run(move |r| r.deliveries(&admin.0, &id, &filter))
         .await?;
     Ok(Json(DeliveriesPage {
-        deliveries: page.deliveries,
+        deliveries: page
+            .deliveries
+            .into_iter()
+            .map(DeliveryView::from)
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -175,8 +179,9 @@ pub(crate) async fn delivery(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.run(move |r| r.delivery(&admin.0, &id)).await?))
+) -> Result<Json<DeliveryView>, ApiError> {
+    let answer = state.run(move |r| r.delivery(&admin.0, &id)).await?;
+    Ok(Json(answer.into()))
 }
 
 /// `POST /api/deliveries/{id}/replay`.
@@ -184,9 +189,9 @@ pub(crate) async fn replay(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let record = state.run(move |r| r.replay(&admin.0, &id)).await?;
-    Ok((StatusCode::ACCEPTED, Json(record)))
+) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
+    let answer = state.run(move |r| r.replay(&admin.0, &id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer.into())))
 }
 
 /// Body of the bulk replay.

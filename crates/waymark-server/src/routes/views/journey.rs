@@ -11,7 +11,7 @@ use waymark_engine::trace::TraceLine;
 use waymark_runtime::journeys::references::Problem;
 use waymark_runtime::journeys::{JourneyAnswer, JourneyDoc, VersionDoc, rules};
 use waymark_runtime::shared::Progress;
-use waymark_runtime::stats::{Rate, Uplift};
+use waymark_runtime::stats::{self, DeliveryFigures, Rate, StepConnection, Uplift};
 
 use super::common::{DeliveryCounts, Owner, present};
 
@@ -123,8 +123,8 @@ fn name(definition: &Value) -> Option<String> {
     definition.get("name")?.as_str().map(str::to_string)
 }
 
-/// A journey with its versions, keys, audience statuses and backfill progress
-/// (`waymark_runtime::view::journey`); `GET` adds the names that do not resolve.
+/// A journey with its versions, keys, audience statuses and backfill progress; `GET` adds
+/// the names that do not resolve.
 #[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
 pub(crate) struct JourneyView {
@@ -267,19 +267,32 @@ impl From<Problem> for ReferenceProblem {
 }
 
 /// `GET /api/journeys/{id}/stats`: every version's figures, and deliveries per output.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct JourneyStats {
     id: String,
     versions: Vec<VersionStats>,
     deliveries_by_output: BTreeMap<String, DeliveryCounts>,
 }
 
+impl From<stats::JourneyStats> for JourneyStats {
+    fn from(s: stats::JourneyStats) -> Self {
+        let deliveries = &s.deliveries;
+        Self {
+            versions: s
+                .versions
+                .into_iter()
+                .map(|v| VersionStats::new(v, deliveries))
+                .collect(),
+            deliveries_by_output: deliveries.by_output(),
+            id: s.id,
+        }
+    }
+}
+
 /// One version's figures (also an audience's, under `stats`).
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(super) struct VersionStats {
     version: u32,
     /// `running`, or how it ended.
@@ -290,14 +303,49 @@ pub(super) struct VersionStats {
     exited: u64,
     goal: u64,
     /// Absent from the figures of versions stopped before conversion was counted.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     conversion: Option<waymark_runtime::stats::Conversion>,
     steps: Vec<StepStats>,
 }
 
-#[derive(JsonSchema)]
+impl VersionStats {
+    /// A version's figures with its connections' deliveries.
+    fn new(v: stats::VersionStats, deliveries: &DeliveryFigures) -> Self {
+        let version = v.version;
+        Self {
+            version,
+            state: v.state,
+            in_journey: v.in_journey,
+            control: v.control,
+            entered: v.entered,
+            exited: v.exited,
+            goal: v.goal,
+            conversion: v.conversion,
+            steps: v
+                .steps
+                .into_iter()
+                .map(|s| StepStats {
+                    connections: ConnectionStats::all(&s.connections, version, deliveries),
+                    step: s.step,
+                    key: s.key,
+                    at: s.at,
+                    audience: s.audience,
+                    entered: s.entered,
+                    exited: s.exited,
+                    parent: s.parent,
+                    conversion_from_parent: s.conversion_from_parent,
+                    goals: s.goals,
+                    goal_rate: s.goal_rate,
+                    uplift: s.uplift,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct StepStats {
     step: String,
     key: Option<String>,
@@ -321,9 +369,8 @@ struct StepStats {
 }
 
 /// A connection with its delivery counts.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(super) struct ConnectionStats {
     id: String,
     output: String,
@@ -333,10 +380,35 @@ pub(super) struct ConnectionStats {
     last_error: Option<LastError>,
 }
 
+impl ConnectionStats {
+    /// `connections` of `version`, each with its deliveries.
+    pub(super) fn all(
+        connections: &[StepConnection],
+        version: u32,
+        deliveries: &DeliveryFigures,
+    ) -> Vec<Self> {
+        connections
+            .iter()
+            .map(|c| {
+                let of = deliveries.of(version, c);
+                Self {
+                    id: c.id.clone(),
+                    output: c.output.clone(),
+                    active: c.active,
+                    deliveries: of.counts,
+                    last_error: of.last_error.map(|e| LastError {
+                        at: format_instant(e.at),
+                        message: e.message.clone(),
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
 /// A delivery failure: when the record holding it was written, and the error.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct LastError {
     at: String,
     message: String,

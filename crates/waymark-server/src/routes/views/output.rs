@@ -4,8 +4,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use waymark_engine::time::{Millis, format_instant};
+use waymark_engine::model::ConnectionMode;
+use waymark_runtime::DeliveryAnswer;
 use waymark_runtime::outputs::{OutputAnswer, OutputKind as Kind};
 use waymark_runtime::shared::OutputState;
+use waymark_store::{AttemptOutcome, ProfileId};
 
 use super::common::{DeliveryCounts, Owner, present};
 
@@ -213,17 +216,14 @@ impl From<OutputState> for WorkerState {
 #[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
 pub(crate) struct DeliveriesPage {
-    /// Built by the runtime (`waymark_runtime::view::delivery`).
-    #[schemars(with = "Vec<DeliveryView>")]
-    pub(crate) deliveries: Vec<Value>,
+    pub(crate) deliveries: Vec<DeliveryView>,
     /// Pass as `cursor` for the next page; `null` at the end.
     pub(crate) next_cursor: Option<u64>,
 }
 
 /// Where a delivery stands.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 enum DeliveryStatus {
     Pending,
     Delivered,
@@ -231,42 +231,107 @@ enum DeliveryStatus {
     Discarded,
 }
 
+impl From<waymark_store::DeliveryStatus> for DeliveryStatus {
+    fn from(status: waymark_store::DeliveryStatus) -> Self {
+        use waymark_store::DeliveryStatus as Status;
+        match status {
+            Status::Pending => Self::Pending,
+            Status::Delivered => Self::Delivered,
+            Status::Dead => Self::Dead,
+            Status::Discarded => Self::Discarded,
+        }
+    }
+}
+
 /// A delivery: its outbox record with every attempt (times in epoch milliseconds), the
 /// `messageId` receivers see, and whom it is about.
-#[derive(JsonSchema)]
+// The fields drawn from the delivery are absent when its task is one this build cannot
+// read (the outer `None`); `user_id` and `anonymous_id` are null when it has no such id.
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) struct DeliveryView {
     id: String,
     output: String,
     seq: u64,
     /// Pass as `cursor` to page on after this one.
     cursor: u64,
-    payload: DeliveryPayload,
+    #[schemars(with = "DeliveryPayload")]
+    payload: Payload,
     status: DeliveryStatus,
     attempts: u32,
     next_attempt_at: Millis,
     last_error: Option<String>,
     created_at: Millis,
     updated_at: Millis,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     key: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     attempt_log: Vec<Attempt>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     group: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     message_id: Option<String>,
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    anonymous_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", !skip_serializing_if)]
+    user_id: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", !skip_serializing_if)]
+    anonymous_id: Option<Option<String>>,
+}
+
+/// A delivery's payload: the delivery it holds, or the stored task as is when this build
+/// cannot read it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Payload {
+    Delivery(DeliveryPayload),
+    Stored(Value),
+}
+
+impl From<DeliveryAnswer> for DeliveryView {
+    fn from(answer: DeliveryAnswer) -> Self {
+        let DeliveryAnswer { record: r, payload } = answer;
+        let about = payload.as_ref().map(|p| {
+            (
+                p.delivery().message_id(),
+                p.user_id.clone(),
+                p.anonymous_id.clone(),
+            )
+        });
+        let (message_id, user_id, anonymous_id) = match about {
+            Some((m, u, a)) => (Some(m), Some(u), Some(a)),
+            None => (None, None, None),
+        };
+        Self {
+            id: r.id,
+            output: r.output,
+            seq: r.seq,
+            cursor: r.seq,
+            payload: payload.map_or(Payload::Stored(r.payload), |p| {
+                Payload::Delivery(p.into())
+            }),
+            status: r.status.into(),
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            key: r.key,
+            attempt_log: r.attempt_log.into_iter().map(Attempt::from).collect(),
+            group: r.group,
+            message_id,
+            user_id,
+            anonymous_id,
+        }
+    }
 }
 
 /// What a delivery says: a step's (or audience's) membership change.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct DeliveryPayload {
     journey_id: String,
     journey_version: u32,
@@ -274,7 +339,8 @@ struct DeliveryPayload {
     step_key: String,
     connection_id: String,
     /// `event`, `identify` or `list`.
-    mode: String,
+    #[schemars(with = "String")]
+    mode: ConnectionMode,
     /// `entered` or `exited`.
     action: String,
     user_id: Option<String>,
@@ -282,30 +348,68 @@ struct DeliveryPayload {
     entry_number: u32,
     at: Millis,
     /// The profile's workspace and id, when known.
-    #[serde(default)]
-    profile: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<Value>>", !skip_serializing_if)]
+    profile: Option<(String, ProfileId)>,
     /// Trait paths the connection names.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     traits: Option<Vec<String>>,
 }
 
+impl From<waymark_runtime::delivery::DeliveryPayload> for DeliveryPayload {
+    fn from(p: waymark_runtime::delivery::DeliveryPayload) -> Self {
+        Self {
+            journey_id: p.journey_id,
+            journey_version: p.journey_version,
+            step_id: p.step_id,
+            step_key: p.step_key,
+            connection_id: p.connection_id,
+            mode: p.mode,
+            action: p.action.as_str().to_string(),
+            user_id: p.user_id,
+            anonymous_id: p.anonymous_id,
+            entry_number: p.entry_number,
+            at: p.at,
+            profile: p.profile,
+            traits: (!p.traits.is_empty()).then_some(p.traits),
+        }
+    }
+}
+
 /// One attempt to send a delivery.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct Attempt {
     at: Millis,
     latency_ms: u64,
     /// The receiver's HTTP status, when it answered.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     status: Option<u16>,
     /// `delivered`, `retry`, `dead` or `disabled`.
-    outcome: String,
-    #[serde(default)]
+    #[schemars(with = "String")]
+    outcome: AttemptOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     error: Option<String>,
     /// The start of the response body.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(!skip_serializing_if)]
     response: Option<String>,
+}
+
+impl From<waymark_store::Attempt> for Attempt {
+    fn from(a: waymark_store::Attempt) -> Self {
+        Self {
+            at: a.at,
+            latency_ms: a.latency_ms,
+            status: a.status,
+            outcome: a.outcome,
+            error: a.error,
+            response: a.response,
+        }
+    }
 }
 
 /// `GET /api/outputs/{id}/members`.

@@ -1,32 +1,12 @@
-//! JSON and CSV pieces the runtime still writes itself: deliveries, list members as CSV,
-//! and instants as RFC 3339 text.
+//! CSV exports (a step's audience, an audience's members, a list output's members): text
+//! files rather than JSON views, so the runtime writes them itself.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use waymark_engine::time::Millis;
 
-use waymark_store::OutboxRecord;
-
-use crate::delivery::DeliveryPayload;
-
-/// An instant as RFC 3339 text (`null` when absent).
-pub fn instant(at: Option<Millis>) -> Value {
-    at.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .map_or(Value::Null, |t| json!(t.to_string()))
-}
-
-/// A delivery: its outbox record (with every attempt), the `messageId` receivers see, and
-/// whom it is about. The payload is shown as the delivery it holds, without the stored
-/// task's format tag (the API's shape does not follow the outbox's stored format).
-pub fn delivery(record: &OutboxRecord, payload: Option<&DeliveryPayload>) -> Value {
-    let mut v = serde_json::to_value(record).unwrap_or(Value::Null);
-    if let Some(p) = payload {
-        v["payload"] = serde_json::to_value(p).unwrap_or(Value::Null);
-        v["message_id"] = json!(p.delivery().message_id());
-        v["user_id"] = json!(p.user_id);
-        v["anonymous_id"] = json!(p.anonymous_id);
-    }
-    v["cursor"] = json!(record.seq);
-    v
+/// An instant as RFC 3339 text (empty when it is out of range).
+pub fn instant(at: Millis) -> String {
+    jiff::Timestamp::from_millisecond(at).map_or_else(|_| String::new(), |t| t.to_string())
 }
 
 /// A CSV field, quoted when it needs to be.
@@ -44,9 +24,10 @@ pub fn members_csv(members: &[Value]) -> String {
     for m in members {
         let field = |k: &str| match &m[k] {
             Value::String(s) => csv_field(s),
-            Value::Number(n) => instant(n.as_i64())
-                .as_str()
-                .map_or_else(|| n.to_string(), str::to_string),
+            Value::Number(n) => n
+                .as_i64()
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map_or_else(|| n.to_string(), |t| t.to_string()),
             _ => String::new(),
         };
         let fields = [
@@ -65,6 +46,8 @@ pub fn members_csv(members: &[Value]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
