@@ -3,8 +3,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
-use waymark_engine::time::{Millis, format_instant};
 use waymark_engine::model::ConnectionMode;
+use waymark_engine::time::{Millis, format_instant};
 use waymark_runtime::DeliveryAnswer;
 use waymark_runtime::outputs::{OutputAnswer, OutputKind as Kind};
 use waymark_runtime::shared::OutputState;
@@ -287,7 +287,7 @@ pub(crate) struct DeliveryView {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Payload {
-    Delivery(DeliveryPayload),
+    Delivery(Box<DeliveryPayload>),
     Stored(Value),
 }
 
@@ -311,7 +311,7 @@ impl From<DeliveryAnswer> for DeliveryView {
             seq: r.seq,
             cursor: r.seq,
             payload: payload.map_or(Payload::Stored(r.payload), |p| {
-                Payload::Delivery(p.into())
+                Payload::Delivery(Box::new(p.into()))
             }),
             status: r.status.into(),
             attempts: r.attempts,
