@@ -1,8 +1,9 @@
 //! CSV exports (a step's audience, an audience's members, a list output's members): text
 //! files rather than JSON views, so the runtime writes them itself.
 
-use serde_json::Value;
 use waymark_engine::time::Millis;
+
+use crate::outputs::ListMember;
 
 /// An instant as RFC 3339 text (empty when it is out of range).
 pub fn instant(at: Millis) -> String {
@@ -19,26 +20,19 @@ pub fn csv_field(v: &str) -> String {
 }
 
 /// List members as CSV: `key,user_id,anonymous_id,entered_at,journey_id,step_id`.
-pub fn members_csv(members: &[Value]) -> String {
+pub fn members_csv(members: &[ListMember]) -> String {
     let mut csv = String::from("key,user_id,anonymous_id,entered_at,journey_id,step_id\n");
     for m in members {
-        let field = |k: &str| match &m[k] {
-            Value::String(s) => csv_field(s),
-            Value::Number(n) => n
-                .as_i64()
-                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-                .map_or_else(|| n.to_string(), |t| t.to_string()),
-            _ => String::new(),
-        };
+        let id = |v: &Option<String>| csv_field(v.as_deref().unwrap_or(""));
         let fields = [
-            "key",
-            "user_id",
-            "anonymous_id",
-            "entered_at",
-            "journey_id",
-            "step_id",
+            csv_field(&m.key),
+            id(&m.user_id),
+            id(&m.anonymous_id),
+            instant(m.entered_at),
+            csv_field(&m.journey_id),
+            csv_field(&m.step_id),
         ];
-        csv.push_str(&fields.map(field).join(","));
+        csv.push_str(&fields.join(","));
         csv.push('\n');
     }
     csv
@@ -46,16 +40,19 @@ pub fn members_csv(members: &[Value]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     #[test]
     fn csv_quotes_what_needs_it() {
-        let members = vec![
-            json!({"key": "a,b", "user_id": "say \"hi\"", "entered_at": 0,
-                                  "journey_id": "j", "step_id": "s"}),
-        ];
+        let members = vec![ListMember {
+            key: "a,b".into(),
+            step_key: None,
+            user_id: Some("say \"hi\"".into()),
+            anonymous_id: None,
+            entered_at: 0,
+            journey_id: "j".into(),
+            step_id: "s".into(),
+        }];
         assert_eq!(
             members_csv(&members),
             "key,user_id,anonymous_id,entered_at,journey_id,step_id\n\

@@ -17,7 +17,7 @@ use crate::config::RuntimeConfig;
 use crate::core::{Core, LIST_PREFIX};
 use crate::delivery::worker::{Disabler, WorkerDeps, Workers};
 use crate::journeys::{JourneyAnswer, JourneyDoc, JourneyLine, doc};
-use crate::outputs::{self, OutputAnswer, OutputDoc, OutputKind};
+use crate::outputs::{self, ListMember, OutputAnswer, OutputDoc, OutputKind};
 use crate::owner::Owner;
 use crate::shared::Shared;
 use crate::stats::{Bucket, Entries, Funnel, JourneyStats};
@@ -541,8 +541,8 @@ impl Runtime {
         self.call(move |core| core.delete_output(&owned))
     }
 
-    /// A list output's members.
-    pub fn members(&self, scope: &TokenScope, id: &str) -> Result<Vec<Value>, RuntimeError> {
+    /// A list output's members (a membership that cannot be read is logged and left out).
+    pub fn members(&self, scope: &TokenScope, id: &str) -> Result<Vec<ListMember>, RuntimeError> {
         let doc = self.output_doc(scope, id)?;
         if doc.kind != OutputKind::List {
             return Err(RuntimeError::invalid(
@@ -555,7 +555,13 @@ impl Runtime {
             .store
             .documents(&format!("{LIST_PREFIX}{id}"))?
             .into_iter()
-            .map(|(_, v)| v)
+            .filter_map(|(key, v)| {
+                serde_json::from_value(v)
+                    .inspect_err(
+                        |e| tracing::error!(list = %id, %key, error = %e, "corrupt membership"),
+                    )
+                    .ok()
+            })
             .collect())
     }
 

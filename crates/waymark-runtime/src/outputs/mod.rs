@@ -2,9 +2,11 @@
 
 mod answer;
 mod body;
+mod list;
 
 pub use answer::OutputAnswer;
 pub use body::{BodyError, KindName, OutputBody};
+pub use list::ListMember;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

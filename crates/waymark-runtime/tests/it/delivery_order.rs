@@ -161,8 +161,8 @@ fn a_list_fed_by_two_journeys_keeps_each_membership() {
     h.settle();
     let members = h.runtime.members(&ACCOUNT, "members").unwrap();
     assert_eq!(members.len(), 1, "{members:?}");
-    assert_eq!(members[0]["key"], "u1");
-    assert_eq!(members[0]["journey_id"], "b");
+    assert_eq!(members[0].key, "u1");
+    assert_eq!(members[0].journey_id, "b");
 
     h.set_time(T0 + 3 * SECOND);
     h.track("u1", "Left B");

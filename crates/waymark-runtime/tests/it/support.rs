@@ -331,8 +331,8 @@ impl Harness {
             .runtime
             .members(&ACCOUNT, list)
             .expect("members")
-            .iter()
-            .map(|m| m["key"].as_str().unwrap().to_string())
+            .into_iter()
+            .map(|m| m.key)
             .collect();
         keys.sort();
         keys

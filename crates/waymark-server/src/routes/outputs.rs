@@ -102,7 +102,9 @@ pub(crate) async fn members(
     Path(id): Path<String>,
 ) -> Result<Json<OutputMembers>, ApiError> {
     let members = state.run(move |r| r.members(&admin.0, &id)).await?;
-    Ok(Json(OutputMembers { members }))
+    Ok(Json(OutputMembers {
+        members: members.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// `GET /api/outputs/{id}/members.csv`.

@@ -416,24 +416,38 @@ impl From<waymark_store::Attempt> for Attempt {
 #[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
 pub(crate) struct OutputMembers {
-    /// The list's documents as stored.
-    #[schemars(with = "Vec<ListMember>")]
-    pub(crate) members: Vec<Value>,
+    pub(crate) members: Vec<ListMember>,
 }
 
 /// A profile a list output holds.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
-struct ListMember {
+pub(crate) struct ListMember {
     key: String,
-    step_key: String,
+    // Absent from memberships stored before lists kept one per step key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    step_key: Option<String>,
     user_id: Option<String>,
     anonymous_id: Option<String>,
     /// Epoch milliseconds.
     entered_at: Millis,
     journey_id: String,
     step_id: String,
+}
+
+impl From<waymark_runtime::outputs::ListMember> for ListMember {
+    fn from(m: waymark_runtime::outputs::ListMember) -> Self {
+        Self {
+            key: m.key,
+            step_key: m.step_key,
+            user_id: m.user_id,
+            anonymous_id: m.anonymous_id,
+            entered_at: m.entered_at,
+            journey_id: m.journey_id,
+            step_id: m.step_id,
+        }
+    }
 }
 
 /// `POST /api/outputs/{id}/deliveries/replay`.
