@@ -1917,7 +1917,6 @@ export interface components {
         };
         /** @description `GET /api/outputs/{id}/members`. */
         OutputMembers: {
-            /** @description The list's documents as stored. */
             members: components["schemas"]["ListMember"][];
         };
         /**
