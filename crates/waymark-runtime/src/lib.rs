@@ -17,6 +17,7 @@ pub mod audiences;
 pub mod clock;
 pub mod config;
 mod core;
+pub mod csv;
 pub mod delivery;
 mod error;
 pub mod estimate;
@@ -31,11 +32,15 @@ mod runtime;
 pub mod shared;
 pub mod stats;
 pub mod tally;
-pub mod view;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::RuntimeConfig;
-pub use core::{LIST_PREFIX, ProfileAudience, ProfileJourney, ProfileState, ProfileStep};
+pub use core::{
+    AudienceFigures, AudienceMember, LIST_PREFIX, ProfileAudience, ProfileJourney, ProfileState,
+    ProfileStep,
+};
 pub use error::RuntimeError;
 pub use owner::Owner;
-pub use runtime::{DeliveryFilter, DeliveryPage, MemberPage, Runtime};
+pub use runtime::{
+    AudienceAnswer, Credits, DeliveryAnswer, DeliveryFilter, DeliveryPage, MemberPage, Runtime,
+};

@@ -1,25 +1,26 @@
 //! The runtime's handle: starts the engine thread (fed by the store's commit feed) and the
 //! delivery workers, and runs API calls on the engine thread in order with events.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use waymark_deliver::http::HttpClient;
 use waymark_store::{Commit, Store, TokenScope};
 
+use crate::RuntimeError;
 use crate::clock::Clock;
 use crate::config::RuntimeConfig;
 use crate::core::{Core, LIST_PREFIX};
 use crate::delivery::worker::{Disabler, WorkerDeps, Workers};
-use crate::journeys::{JourneyDoc, doc};
-use crate::outputs::{self, OutputDoc, OutputKind};
+use crate::journeys::{JourneyAnswer, JourneyDoc, JourneyLine, doc};
+use crate::outputs::{self, ListMember, OutputAnswer, OutputDoc, OutputKind};
 use crate::owner::Owner;
 use crate::shared::Shared;
-use crate::stats::{Bucket, Entries, Funnel};
-use crate::{RuntimeError, view};
+use crate::stats::{Bucket, Entries, Funnel, JourneyStats};
 
 /// Most commits the engine thread applies before it looks at timers and writes the outbox.
 const BATCH: usize = 256;
@@ -29,13 +30,15 @@ const BATCH_TIME: Duration = Duration::from_millis(20);
 /// The longest the engine thread sleeps.
 const IDLE_MS: i64 = 1000;
 
+mod account;
 mod attributes;
 mod audiences;
 mod deliveries;
 mod estimates;
 
-pub use audiences::MemberPage;
-pub use deliveries::{DeliveryFilter, DeliveryPage};
+pub use account::Credits;
+pub use audiences::{AudienceAnswer, MemberPage};
+pub use deliveries::{DeliveryAnswer, DeliveryFilter, DeliveryPage};
 
 type Call = Box<dyn FnOnce(&mut Core) + Send>;
 
@@ -177,8 +180,13 @@ impl Runtime {
         rx.recv().map_err(|_| RuntimeError::unavailable())?
     }
 
-    fn journey_view(&self, doc: &JourneyDoc) -> Value {
-        view::journey(doc, self.inner.shared.progress_of(&doc.id))
+    /// A journey with its backfill's progress (the lifecycle calls' answer).
+    fn journey_answer(&self, doc: JourneyDoc) -> JourneyAnswer {
+        JourneyAnswer {
+            backfill: self.inner.shared.progress_of(&doc.id),
+            doc,
+            problems: None,
+        }
     }
 
     /// Writes every partition's checkpoint whose state moved since its last one, and waits
@@ -208,20 +216,18 @@ impl Runtime {
 
     // ----- journeys -----
 
-    /// Every journey a caller with `scope` may see, as summaries. A journey that cannot be
-    /// read is listed (to the account only, as its owner is unknown) with its error.
-    pub fn journeys(&self, scope: &TokenScope) -> Result<Vec<Value>, RuntimeError> {
+    /// Every journey a caller with `scope` may see. A journey that cannot be read is listed
+    /// (to the account only, as its owner is unknown) with its error.
+    pub fn journeys(&self, scope: &TokenScope) -> Result<Vec<JourneyLine>, RuntimeError> {
         let mut out = Vec::new();
         for (id, value) in self.inner.store.documents(doc::COLLECTION)? {
             match JourneyDoc::from_stored(&id, value) {
-                Ok(d) if d.owner.visible_to(scope) => out.push(view::journey_summary(&d)),
+                Ok(d) if d.owner.visible_to(scope) => out.push(JourneyLine::Journey(d)),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(journey = %id, error = %e, "corrupt journey");
                     if *scope == TokenScope::Account {
-                        out.push(
-                            json!({"id": id, "error": {"code": e.code, "message": e.message}}),
-                        );
+                        out.push(JourneyLine::Unreadable { id, error: e });
                     }
                 }
             }
@@ -247,13 +253,15 @@ impl Runtime {
         }
     }
 
-    /// One journey's view, with the references its latest version names that do not
-    /// resolve (a draft may hold them; publishing refuses them).
-    pub fn journey(&self, scope: &TokenScope, id: &str) -> Result<Value, RuntimeError> {
+    /// One journey, with the references its latest version names that do not resolve (a
+    /// draft may hold them; publishing refuses them).
+    pub fn journey(&self, scope: &TokenScope, id: &str) -> Result<JourneyAnswer, RuntimeError> {
         let doc = self.journey_doc(scope, id)?;
-        let mut v = self.journey_view(&doc);
-        v["problems"] = json!(self.reference_problems(&doc)?);
-        Ok(v)
+        let problems = self.reference_problems(&doc)?;
+        Ok(JourneyAnswer {
+            problems: Some(problems),
+            ..self.journey_answer(doc)
+        })
     }
 
     fn reference_problems(
@@ -269,16 +277,20 @@ impl Runtime {
     }
 
     /// Creates a draft journey owned by `owner`.
-    pub fn create_journey(&self, owner: Owner, definition: Value) -> Result<Value, RuntimeError> {
+    pub fn create_journey(
+        &self,
+        owner: Owner,
+        definition: Value,
+    ) -> Result<JourneyAnswer, RuntimeError> {
         let doc = self.call(move |core| core.create_journey(owner, definition))?;
-        Ok(self.journey_view(&doc))
+        Ok(self.journey_answer(doc))
     }
 
     /// Edits a journey (SPEC §9 rules).
-    pub fn patch_journey(&self, id: &str, patch: Value) -> Result<Value, RuntimeError> {
+    pub fn patch_journey(&self, id: &str, patch: Value) -> Result<JourneyAnswer, RuntimeError> {
         let id = id.to_string();
         let doc = self.call(move |core| core.patch_journey(&id, patch))?;
-        Ok(self.journey_view(&doc))
+        Ok(self.journey_answer(doc))
     }
 
     /// Deletes a journey with no steps below its entry.
@@ -288,39 +300,43 @@ impl Runtime {
     }
 
     /// Publishes the latest draft version.
-    pub fn publish(&self, id: &str, historical: bool) -> Result<Value, RuntimeError> {
+    pub fn publish(&self, id: &str, historical: bool) -> Result<JourneyAnswer, RuntimeError> {
         let id = id.to_string();
         let (doc, released) = self.call(move |core| core.publish(&id, historical))?;
         // Live events go on meanwhile; the call answers once the version runs.
         if let Some(released) = released {
             released.recv().map_err(|_| RuntimeError::unavailable())?;
         }
-        Ok(self.journey_view(&doc))
+        Ok(self.journey_answer(doc))
     }
 
     /// Stops every running version.
-    pub fn stop(&self, id: &str) -> Result<Value, RuntimeError> {
+    pub fn stop(&self, id: &str) -> Result<JourneyAnswer, RuntimeError> {
         let id = id.to_string();
         let doc = self.call(move |core| core.stop(&id))?;
-        Ok(self.journey_view(&doc))
+        Ok(self.journey_answer(doc))
     }
 
     /// A draft copy with a new id.
-    pub fn clone_journey(&self, id: &str, new_id: Option<String>) -> Result<Value, RuntimeError> {
+    pub fn clone_journey(
+        &self,
+        id: &str,
+        new_id: Option<String>,
+    ) -> Result<JourneyAnswer, RuntimeError> {
         let id = id.to_string();
         let doc = self.call(move |core| core.clone_journey(&id, new_id))?;
-        Ok(self.journey_view(&doc))
+        Ok(self.journey_answer(doc))
     }
 
     /// A new draft version.
-    pub fn new_version(&self, id: &str) -> Result<Value, RuntimeError> {
+    pub fn new_version(&self, id: &str) -> Result<JourneyAnswer, RuntimeError> {
         let id = id.to_string();
         let doc = self.call(move |core| core.new_version(&id))?;
-        Ok(self.journey_view(&doc))
+        Ok(self.journey_answer(doc))
     }
 
     /// Per-step and per-output figures.
-    pub fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
+    pub fn stats(&self, id: &str) -> Result<JourneyStats, RuntimeError> {
         let id = id.to_string();
         self.call(move |core| core.stats(&id))
     }
@@ -397,30 +413,20 @@ impl Runtime {
             .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))
     }
 
-    /// Limits and audience credits.
-    pub fn account(&self) -> Result<Value, RuntimeError> {
-        let used = self.call(|core| core.credits_used())?;
-        let c = &self.inner.config;
-        Ok(json!({
-            "active_audience_limit": c.active_audience_limit,
-            "activated_audiences": used,
-            "available_audiences": c.active_audience_limit.saturating_sub(used),
-            "published_journeys_per_workspace": c.published_journeys_per_workspace,
-            "max_steps": c.max_steps,
-        }))
-    }
-
     // ----- outputs -----
 
-    fn output_view(&self, doc: &OutputDoc) -> Result<Value, RuntimeError> {
-        let counts = self.delivery_counts(doc)?;
-        let state = self.inner.shared.output_state(&doc.id);
-        Ok(view::output(doc, counts, &state))
+    /// An output with its delivery counts and its worker's state.
+    fn output_answer(&self, doc: OutputDoc) -> Result<OutputAnswer, RuntimeError> {
+        Ok(OutputAnswer {
+            deliveries: self.delivery_counts(&doc)?,
+            state: self.inner.shared.output_state(&doc.id),
+            doc,
+        })
     }
 
     /// An output's deliveries per status. A list output has no outbox: what it delivered
     /// is the memberships it holds.
-    fn delivery_counts(&self, doc: &OutputDoc) -> Result<Value, RuntimeError> {
+    fn delivery_counts(&self, doc: &OutputDoc) -> Result<BTreeMap<String, u64>, RuntimeError> {
         let mut counts = self.inner.store.outbox_counts(&doc.id)?;
         if doc.kind == OutputKind::List {
             let members = self
@@ -430,17 +436,17 @@ impl Runtime {
                 .len();
             counts.insert("delivered".into(), members as u64);
         }
-        Ok(json!(counts))
+        Ok(counts)
     }
 
     /// Every output a caller with `scope` may see.
-    pub fn outputs(&self, scope: &TokenScope) -> Result<Vec<Value>, RuntimeError> {
+    pub fn outputs(&self, scope: &TokenScope) -> Result<Vec<OutputAnswer>, RuntimeError> {
         let mut out = Vec::new();
         for (_, v) in self.inner.store.documents(outputs::COLLECTION)? {
             if let Ok(doc) = serde_json::from_value::<OutputDoc>(v)
                 && doc.owner.visible_to(scope)
             {
-                out.push(self.output_view(&doc)?);
+                out.push(self.output_answer(doc)?);
             }
         }
         Ok(out)
@@ -464,37 +470,33 @@ impl Runtime {
     }
 
     /// One output.
-    pub fn output(&self, scope: &TokenScope, id: &str) -> Result<Value, RuntimeError> {
-        self.output_view(&self.output_doc(scope, id)?)
+    pub fn output(&self, scope: &TokenScope, id: &str) -> Result<OutputAnswer, RuntimeError> {
+        self.output_answer(self.output_doc(scope, id)?)
     }
 
     /// Creates an output owned by `owner` (its destination checked against the SSRF guard
-    /// first); the engine thread starts its worker. The answer carries its secret, the only
-    /// time it is shown.
-    pub fn create_output(&self, owner: Owner, body: Value) -> Result<Value, RuntimeError> {
+    /// first); the engine thread starts its worker. Its secret is in the answer's document:
+    /// the server shows it this once.
+    pub fn create_output(&self, owner: Owner, body: Value) -> Result<OutputAnswer, RuntimeError> {
         for field in ["url", "endpoint"] {
             self.check_destination(body.get(field))?;
         }
         let doc = self.call(move |core| core.create_output(owner, body))?;
-        let counts = self.delivery_counts(&doc)?;
-        let state = self.inner.shared.output_state(&doc.id);
-        Ok(view::output_with_secret(&doc, counts, &state))
+        self.output_answer(doc)
     }
 
     /// Rotates an output's secret (see `Core::rotate_output`; the engine thread restarts
-    /// its worker); the answer carries the new secret, the only time it is shown.
+    /// its worker); the new secret is in the answer's document, shown this once.
     pub fn rotate_output(
         &self,
         scope: &TokenScope,
         id: &str,
         body: Value,
-    ) -> Result<Value, RuntimeError> {
+    ) -> Result<OutputAnswer, RuntimeError> {
         self.output_doc(scope, id)?;
         let id = id.to_string();
         let doc = self.call(move |core| core.rotate_output(&id, body))?;
-        let counts = self.delivery_counts(&doc)?;
-        let state = self.inner.shared.output_state(&doc.id);
-        Ok(view::output_with_secret(&doc, counts, &state))
+        self.output_answer(doc)
     }
 
     /// Edits an output (a new destination checked against the SSRF guard first); the
@@ -504,7 +506,7 @@ impl Runtime {
         scope: &TokenScope,
         id: &str,
         patch: Value,
-    ) -> Result<Value, RuntimeError> {
+    ) -> Result<OutputAnswer, RuntimeError> {
         self.output_doc(scope, id)?;
         for field in ["url", "endpoint"] {
             self.check_destination(patch.get(field))?;
@@ -512,7 +514,7 @@ impl Runtime {
         let id = id.to_string();
         let doc = self.call(move |core| core.patch_output(&id, patch))?;
         self.inner.shared.wake(&doc.id);
-        self.output_view(&doc)
+        self.output_answer(doc)
     }
 
     /// Refuses a destination that resolves to a private or loopback address that
@@ -539,8 +541,8 @@ impl Runtime {
         self.call(move |core| core.delete_output(&owned))
     }
 
-    /// A list output's members.
-    pub fn members(&self, scope: &TokenScope, id: &str) -> Result<Vec<Value>, RuntimeError> {
+    /// A list output's members (a membership that cannot be read is logged and left out).
+    pub fn members(&self, scope: &TokenScope, id: &str) -> Result<Vec<ListMember>, RuntimeError> {
         let doc = self.output_doc(scope, id)?;
         if doc.kind != OutputKind::List {
             return Err(RuntimeError::invalid(
@@ -553,7 +555,13 @@ impl Runtime {
             .store
             .documents(&format!("{LIST_PREFIX}{id}"))?
             .into_iter()
-            .map(|(_, v)| v)
+            .filter_map(|(key, v)| {
+                serde_json::from_value(v)
+                    .inspect_err(
+                        |e| tracing::error!(list = %id, %key, error = %e, "corrupt membership"),
+                    )
+                    .ok()
+            })
             .collect())
     }
 

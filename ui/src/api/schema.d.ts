@@ -878,7 +878,6 @@ export interface components {
         };
         /** @description `GET /api/workspaces/{ws}/attributes`. */
         AttributeList: {
-            /** @description Built by the runtime, one per attribute. */
             attributes: components["schemas"]["AttributeView"][];
         };
         /** @description A computed attribute: its definition (SPEC §5) with its workspace and times. */
@@ -925,7 +924,6 @@ export interface components {
         };
         /** @description `GET /api/audiences`. */
         AudienceList: {
-            /** @description Built by the runtime, one per audience. */
             audiences: components["schemas"]["AudienceView"][];
         };
         /** @description A profile in an audience. */
@@ -1171,7 +1169,6 @@ export interface components {
         };
         /** @description `GET /api/outputs/{id}/deliveries`. */
         DeliveriesPage: {
-            /** @description Built by the runtime (`waymark_runtime::view::delivery`). */
             deliveries: components["schemas"]["DeliveryView"][];
             /**
              * Format: uint64
@@ -1657,7 +1654,6 @@ export interface components {
         JourneyLine: components["schemas"]["JourneySummary"] | components["schemas"]["CorruptJourney"];
         /** @description `GET /api/journeys`. */
         JourneyList: {
-            /** @description Built by the runtime as JSON lines (`waymark_runtime::view::journey_summary`). */
             journeys: components["schemas"]["JourneyLine"][];
         };
         /** @description A journey (SPEC §6). */
@@ -1721,8 +1717,8 @@ export interface components {
             version: number;
         };
         /**
-         * @description A journey with its versions, keys, audience statuses and backfill progress
-         *     (`waymark_runtime::view::journey`); `GET` adds the names that do not resolve.
+         * @description A journey with its versions, keys, audience statuses and backfill progress; `GET` adds
+         *     the names that do not resolve.
          */
         JourneyView: {
             /** @description Per step id: `active` (an active connection at or below it) or `estimated`. */
@@ -1917,12 +1913,10 @@ export interface components {
         OutputKind: "webhook" | "segment" | "file" | "list";
         /** @description `GET /api/outputs`. */
         OutputList: {
-            /** @description Built by the runtime (`waymark_runtime::view::output`). */
             outputs: components["schemas"]["OutputView"][];
         };
         /** @description `GET /api/outputs/{id}/members`. */
         OutputMembers: {
-            /** @description The list's documents as stored. */
             members: components["schemas"]["ListMember"][];
         };
         /**

@@ -15,19 +15,32 @@ use crate::audiences::{AudienceDoc, COLLECTION};
 use crate::journeys::{references, rules};
 use crate::owner::Owner;
 use crate::runner::Runner;
+use crate::stats::{DeliveryFigures, VersionStats};
 
 /// One member of an audience, as the members API lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AudienceMember {
+pub struct AudienceMember {
     /// The workspace of the member's profile.
-    pub(crate) workspace: String,
+    pub workspace: String,
     /// The profile key (userId, else anonymousId).
-    pub(crate) key: String,
-    pub(crate) user_id: Option<String>,
-    pub(crate) anonymous_id: Option<String>,
+    pub key: String,
+    /// The profile's userId, when known.
+    pub user_id: Option<String>,
+    /// The profile's anonymousId, when known.
+    pub anonymous_id: Option<String>,
     /// Which membership this is (1 the first time the user joined).
-    pub(crate) entry_number: u32,
-    pub(crate) entered_at: waymark_engine::time::Millis,
+    pub entry_number: u32,
+    /// When it joined.
+    pub entered_at: waymark_engine::time::Millis,
+}
+
+/// The figures of an audience's running engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudienceFigures {
+    /// Its figures as a one-step journey version's (the step is the audience).
+    pub stats: VersionStats,
+    /// Its deliveries per connection and per output.
+    pub deliveries: DeliveryFigures,
 }
 
 impl Core {
@@ -297,23 +310,18 @@ impl Core {
 
     /// An audience's figures: its size now, joins and leaves since the runtime started,
     /// and each connection with its delivery counts.
-    pub(crate) fn audience_stats(&self, audience: &AudienceDoc) -> Result<Value, RuntimeError> {
+    pub(crate) fn audience_stats(
+        &self,
+        audience: &AudienceDoc,
+    ) -> Result<Option<AudienceFigures>, RuntimeError> {
         let Some(i) = self.runner_index(&audience.id, audience.generation) else {
-            return Ok(json!({"size": 0, "entered": 0, "exited": 0, "connections": []}));
+            return Ok(None);
         };
-        let stats = json!(self.version_stats(i, "running"));
-        let mut versions = [stats];
         let (_, version) = audience.as_journey();
         let named = rules::outputs_named(&version.definition);
-        let by_output = self.delivery_stats(&audience.id, &named, &mut versions)?;
-        let [stats] = versions;
-        let connections = stats["steps"][0]["connections"].clone();
-        Ok(json!({
-            "size": stats["in_journey"],
-            "entered": stats["entered"],
-            "exited": stats["exited"],
-            "connections": connections,
-            "deliveries_by_output": by_output,
+        Ok(Some(AudienceFigures {
+            stats: self.version_stats(i, "running"),
+            deliveries: self.delivery_stats(&audience.id, &named)?,
         }))
     }
 

@@ -1,83 +1,40 @@
-//! Delivery figures in a journey's statistics (SPEC §11): per connection, and per output,
-//! counting only that journey's deliveries (an output may be shared with other journeys),
-//! from the outbox's group counters; and each connection's last error.
+//! Delivery figures in a journey's statistics (SPEC §11), read from the outbox's group
+//! counters (a list output's from the memberships it holds).
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
-use waymark_store::{GroupCounts, GroupErrors};
+use waymark_store::GroupCounts;
 
 use super::{Core, LIST_PREFIX};
 use crate::RuntimeError;
 use crate::outputs::OutputKind;
+use crate::stats::DeliveryFigures;
 
 impl Core {
-    /// Adds `deliveries` (counts per status) to every connection of every version in
-    /// `versions` (the stats' version objects), and answers the journey's counts per output.
+    /// The deliveries of `journey` to each of `outputs`: counts per connection group and
+    /// each group's last error.
     pub(crate) fn delivery_stats(
         &self,
         journey: &str,
         outputs: &[String],
-        versions: &mut [Value],
-    ) -> Result<Value, RuntimeError> {
+    ) -> Result<DeliveryFigures, RuntimeError> {
         let prefix = format!("{journey}/");
-        let mut groups: BTreeMap<&str, GroupCounts> = BTreeMap::new();
-        let mut errors: BTreeMap<&str, GroupErrors> = BTreeMap::new();
+        let mut figures = DeliveryFigures {
+            journey: journey.to_string(),
+            ..DeliveryFigures::default()
+        };
         for output in outputs {
             let counts = match self.outputs.get(output) {
                 Some(o) if o.kind == OutputKind::List => self.list_counts(journey, output)?,
                 _ => {
-                    errors.insert(output, self.store.outbox_group_errors(output, &prefix)?);
+                    let errors = self.store.outbox_group_errors(output, &prefix)?;
+                    figures.errors.insert(output.clone(), errors);
                     self.store.outbox_group_counts(output, &prefix)?
                 }
             };
-            groups.insert(output, counts);
+            figures.counts.insert(output.clone(), counts);
         }
-        for version in versions.iter_mut() {
-            let number = version["version"].as_u64().unwrap_or(0);
-            let Some(steps) = version["steps"].as_array_mut() else {
-                continue;
-            };
-            for step in steps {
-                let Some(connections) = step["connections"].as_array_mut() else {
-                    continue;
-                };
-                for c in connections {
-                    let output = c["output"].as_str().unwrap_or_default().to_string();
-                    let group = format!("{journey}/{number}/{}", c["id"].as_str().unwrap_or(""));
-                    let counts = groups
-                        .get(output.as_str())
-                        .and_then(|g| g.get(&group))
-                        .map_or_else(zero, |counts| json!(counts));
-                    let last_error = errors
-                        .get(output.as_str())
-                        .and_then(|e| e.get(&group))
-                        .map_or(Value::Null, |e| {
-                            json!({"at": crate::view::instant(Some(e.at)), "message": e.message})
-                        });
-                    c["deliveries"] = counts;
-                    c["last_error"] = last_error;
-                }
-            }
-        }
-        let mut by_output = serde_json::Map::new();
-        for (output, counts) in groups {
-            let mut total: BTreeMap<String, u64> = BTreeMap::new();
-            for per_status in counts.values() {
-                for (status, n) in per_status {
-                    *total.entry(status.clone()).or_default() += n;
-                }
-            }
-            by_output.insert(
-                output.to_string(),
-                if total.is_empty() {
-                    zero()
-                } else {
-                    json!(total)
-                },
-            );
-        }
-        Ok(Value::Object(by_output))
+        Ok(figures)
     }
 }
 
@@ -110,9 +67,4 @@ impl Core {
         }
         Ok(out)
     }
-}
-
-/// Every status at zero.
-fn zero() -> Value {
-    json!({"pending": 0, "failed": 0, "delivered": 0, "dead": 0, "discarded": 0})
 }

@@ -10,11 +10,11 @@ use waymark_store::DocumentWrite;
 
 use super::Core;
 use crate::RuntimeError;
+use crate::csv::{csv_field, instant};
 use crate::journeys::references::{self, Problem};
 use crate::journeys::{JourneyDoc, VersionDoc, VersionStatus, doc, rules};
 use crate::owner::Owner;
 use crate::runner::{Runner, expand_inputs};
-use crate::view::csv_field;
 
 impl Core {
     /// One stored journey.
@@ -529,7 +529,6 @@ impl Core {
                     let ids = self.ids.user(ws, key);
                     let ids = ids.as_ref();
                     let field = |v: Option<&String>| csv_field(v.map_or("", String::as_str));
-                    let entered = crate::view::instant(Some(m.entered_at));
                     csv.push_str(&format!(
                         "{},{},{},{},{},{}\n",
                         csv_field(key),
@@ -537,7 +536,7 @@ impl Core {
                         field(ids.and_then(|u| u.anonymous_id.as_ref())),
                         r.version,
                         m.entry_number,
-                        entered.as_str().unwrap_or_default(),
+                        instant(m.entered_at),
                     ));
                 }
             }

@@ -36,13 +36,13 @@ use crate::config::RuntimeConfig;
 use crate::delivery::worker::Workers;
 use crate::delivery::{DeliveryPayload, OutboxTask};
 use crate::journeys::{JourneyDoc, VersionDoc, doc};
-use crate::outputs::{self, OutputDoc, OutputKind};
+use crate::outputs::{self, ListMember, OutputDoc, OutputKind};
 use crate::runner::{LiveEvent, Runner};
 use crate::shared::Shared;
 use identities::Identities;
 use partitions::Partition;
 
-pub(crate) use audience_ops::AudienceMember;
+pub use audience_ops::{AudienceFigures, AudienceMember};
 pub(crate) use backfill::Post;
 pub(crate) use history::{input_ids, load_history};
 pub use profile_state::{ProfileAudience, ProfileJourney, ProfileState, ProfileStep};
@@ -504,14 +504,14 @@ fn list_write(output: &str, key: &str, d: &Delivery) -> DocumentWrite {
         collection: format!("{LIST_PREFIX}{output}"),
         id: format!("{}/{key}", d.step_key),
         body: (d.action == Change::Entered).then(|| {
-            json!({
-                "key": key,
-                "step_key": d.step_key,
-                "user_id": d.user.user_id,
-                "anonymous_id": d.user.anonymous_id,
-                "entered_at": d.at,
-                "journey_id": d.journey_id,
-                "step_id": d.step_id,
+            json!(ListMember {
+                key: key.to_string(),
+                step_key: Some(d.step_key.clone()),
+                user_id: d.user.user_id.clone(),
+                anonymous_id: d.user.anonymous_id.clone(),
+                entered_at: d.at,
+                journey_id: d.journey_id.clone(),
+                step_id: d.step_id.clone(),
             })
         }),
     }

@@ -4,16 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
 use serde_json::Value;
+use waymark_engine::time::Millis;
 use waymark_store::TokenScope;
 
 use super::Core;
 use crate::RuntimeError;
-use crate::view::instant;
 
 /// A profile's memberships and computed values.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProfileState {
     /// Computed attribute values now, by name (`null`: missing).
     pub attributes: BTreeMap<String, Value>,
@@ -24,20 +23,20 @@ pub struct ProfileState {
 }
 
 /// One audience a profile is in.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProfileAudience {
     /// The audience id.
     pub id: String,
     /// Its name.
     pub name: String,
-    /// Since when (RFC 3339).
-    pub entered_at: Value,
+    /// Since when.
+    pub entered_at: Millis,
     /// Which membership this is (1 the first time).
     pub entry_number: u32,
 }
 
 /// Where a profile stands in one journey version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProfileJourney {
     /// The journey id.
     pub journey_id: String,
@@ -48,9 +47,9 @@ pub struct ProfileJourney {
     /// How many times the profile entered.
     pub entries: u32,
     /// When it last entered.
-    pub entered_at: Value,
+    pub entered_at: Millis,
     /// When it last left, if it did.
-    pub left_at: Value,
+    pub left_at: Option<Millis>,
     /// Whether it reached the goal.
     pub goal_reached: bool,
     /// The steps whose audience it is in now, in the order entered, with since when.
@@ -60,12 +59,12 @@ pub struct ProfileJourney {
 }
 
 /// A step and since when.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProfileStep {
     /// The step id.
     pub step: String,
-    /// Since when (RFC 3339).
-    pub since: Value,
+    /// Since when.
+    pub since: Millis,
 }
 
 impl Core {
@@ -126,7 +125,7 @@ impl Core {
                     state.audiences.push(ProfileAudience {
                         id: r.journey_id.clone(),
                         name: audiences.get(&r.journey_id).cloned().unwrap_or_default(),
-                        entered_at: instant(Some(u.entered_at)),
+                        entered_at: u.entered_at,
                         entry_number: u.entries,
                     });
                 }
@@ -137,7 +136,7 @@ impl Core {
             }
             let step = |(s, since): &(u16, i64)| ProfileStep {
                 step: r.step_ids.get(usize::from(*s)).cloned().unwrap_or_default(),
-                since: instant(Some(*since)),
+                since: *since,
             };
             state.journeys.push(ProfileJourney {
                 journey_id: r.journey_id.clone(),
@@ -148,8 +147,8 @@ impl Core {
                     (false, _) => "out",
                 },
                 entries: u.entries,
-                entered_at: instant(Some(u.entered_at)),
-                left_at: instant(u.left_at),
+                entered_at: u.entered_at,
+                left_at: u.left_at,
                 goal_reached: u.goal_reached,
                 steps: u.audience.iter().map(step).collect(),
                 at: u.at.iter().map(step).collect(),

@@ -2,15 +2,15 @@
 //! along a path, and entries over time. Running versions are read from the engines and the
 //! runners' tallies; stopped ones from what they kept when they stopped.
 
-use serde_json::{Value, json};
 use waymark_engine::StepCounts;
 
 use super::Core;
 use crate::RuntimeError;
 use crate::journeys::{JourneyDoc, VersionDoc, rules};
+use crate::stats::JourneyStats;
 use crate::stats::entries::{self, Bucket, Entries, VersionEntries};
 use crate::stats::funnel::{Funnel, funnel};
-use crate::stats::version::{StepNow, StepTree, VersionStats};
+use crate::stats::version::{StepConnection, StepNow, StepTree, VersionStats};
 use crate::tally::Tally;
 
 impl Core {
@@ -40,7 +40,11 @@ impl Core {
                 audience: c.audience,
                 connections: connections
                     .iter()
-                    .map(|c| json!({"id": c.id, "output": c.output, "active": c.active}))
+                    .map(|c| StepConnection {
+                        id: c.id.clone(),
+                        output: c.output.clone(),
+                        active: c.active,
+                    })
                     .collect(),
             })
             .collect();
@@ -63,17 +67,19 @@ impl Core {
 
     /// `GET /api/journeys/{id}/stats`: every version's figures, oldest first (SPEC §11:
     /// statistics outlive the run). Delivery counts are per output the latest version names.
-    pub(crate) fn stats(&self, id: &str) -> Result<Value, RuntimeError> {
+    pub(crate) fn stats(&self, id: &str) -> Result<JourneyStats, RuntimeError> {
         let journey = self.journey_doc(id)?;
-        let mut versions: Vec<Value> = journey
+        let versions = journey
             .versions
             .iter()
             .filter_map(|v| self.figures(id, v))
-            .map(|s| json!(s))
             .collect();
         let named = rules::outputs_named(&journey.latest().definition);
-        let outputs = self.delivery_stats(id, &named, &mut versions)?;
-        Ok(json!({"id": id, "versions": versions, "deliveries_by_output": outputs}))
+        Ok(JourneyStats {
+            id: id.to_string(),
+            versions,
+            deliveries: self.delivery_stats(id, &named)?,
+        })
     }
 
     /// `GET /api/journeys/{id}/funnel`: entries along `path` in `version` (default: the

@@ -1,8 +1,12 @@
 //! Outputs (SPEC §8) as the admin API keeps them, and the senders built from them.
 
+mod answer;
 mod body;
+mod list;
 
+pub use answer::OutputAnswer;
 pub use body::{BodyError, KindName, OutputBody};
+pub use list::ListMember;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -2,32 +2,25 @@
 //! every call runs on the engine thread. Callers check that the token reaches the
 //! workspace before calling.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use waymark_store::TokenScope;
 
 use super::Runtime;
 use crate::RuntimeError;
 use crate::attributes::AttributeDoc;
 use crate::core::ProfileState;
-use crate::view;
 
 impl Runtime {
     /// A workspace's computed attributes.
-    pub fn attributes(&self, workspace: &str) -> Result<Vec<Value>, RuntimeError> {
+    pub fn attributes(&self, workspace: &str) -> Result<Vec<AttributeDoc>, RuntimeError> {
         let workspace = workspace.to_string();
-        self.call(move |core| {
-            Ok(core
-                .attribute_docs(&workspace)?
-                .iter()
-                .map(attribute_view)
-                .collect())
-        })
+        self.call(move |core| core.attribute_docs(&workspace))
     }
 
     /// One computed attribute.
-    pub fn attribute(&self, workspace: &str, name: &str) -> Result<Value, RuntimeError> {
+    pub fn attribute(&self, workspace: &str, name: &str) -> Result<AttributeDoc, RuntimeError> {
         let (workspace, name) = (workspace.to_string(), name.to_string());
-        self.call(move |core| Ok(attribute_view(&core.attribute_doc(&workspace, &name)?)))
+        self.call(move |core| core.attribute_doc(&workspace, &name))
     }
 
     /// Defines a computed attribute; its values are filled from stored history before
@@ -36,13 +29,9 @@ impl Runtime {
         &self,
         workspace: &str,
         definition: Value,
-    ) -> Result<Value, RuntimeError> {
+    ) -> Result<AttributeDoc, RuntimeError> {
         let workspace = workspace.to_string();
-        self.call(move |core| {
-            Ok(attribute_view(
-                &core.create_attribute(&workspace, definition)?,
-            ))
-        })
+        self.call(move |core| core.create_attribute(&workspace, definition))
     }
 
     /// Changes a computed attribute's definition (not its name).
@@ -51,13 +40,9 @@ impl Runtime {
         workspace: &str,
         name: &str,
         patch: Value,
-    ) -> Result<Value, RuntimeError> {
+    ) -> Result<AttributeDoc, RuntimeError> {
         let (workspace, name) = (workspace.to_string(), name.to_string());
-        self.call(move |core| {
-            Ok(attribute_view(
-                &core.patch_attribute(&workspace, &name, patch)?,
-            ))
-        })
+        self.call(move |core| core.patch_attribute(&workspace, &name, patch))
     }
 
     /// Removes a computed attribute nothing running reads.
@@ -77,12 +62,4 @@ impl Runtime {
         let (scope, workspace, key) = (scope.clone(), workspace.to_string(), key.to_string());
         self.call(move |core| core.profile_state(&scope, &workspace, &key))
     }
-}
-
-fn attribute_view(doc: &AttributeDoc) -> Value {
-    let mut out = doc.definition.clone();
-    out["workspace"] = json!(doc.workspace);
-    out["created_at"] = view::instant(Some(doc.created_at));
-    out["updated_at"] = view::instant(Some(doc.updated_at));
-    out
 }

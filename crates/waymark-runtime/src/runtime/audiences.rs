@@ -2,52 +2,72 @@
 //! thread, ordered with the events that change memberships; a caller sees only the
 //! audiences its token may (another workspace's answer as missing).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use waymark_store::TokenScope;
 
 use super::Runtime;
 use crate::RuntimeError;
 use crate::audiences::AudienceDoc;
-use crate::core::Core;
+use crate::core::{AudienceFigures, AudienceMember, Core};
+use crate::csv;
 use crate::owner::Owner;
-use crate::view;
 
 /// One page of an audience's members.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberPage {
-    /// Members as the API shows them.
-    pub members: Vec<Value>,
+    /// Members, by workspace then profile key.
+    pub members: Vec<AudienceMember>,
     /// Where the next page starts, when there is one.
     pub next_cursor: Option<u64>,
 }
 
+/// An audience with its figures (none while it has no engine running).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudienceAnswer {
+    /// The stored record.
+    pub doc: AudienceDoc,
+    /// Its engine's figures.
+    pub figures: Option<AudienceFigures>,
+}
+
+impl AudienceAnswer {
+    /// Members now (none while it has no engine running).
+    pub fn size(&self) -> u64 {
+        self.figures.as_ref().map_or(0, |f| f.stats.in_journey)
+    }
+}
+
 impl Runtime {
     /// Every audience a caller with `scope` may see, with its size and figures.
-    pub fn audiences(&self, scope: &TokenScope) -> Result<Vec<Value>, RuntimeError> {
+    pub fn audiences(&self, scope: &TokenScope) -> Result<Vec<AudienceAnswer>, RuntimeError> {
         let scope = scope.clone();
         self.call(move |core| {
             core.audience_docs()?
-                .iter()
+                .into_iter()
                 .filter(|a| a.owner.visible_to(&scope))
-                .map(|a| audience_view(core, a))
+                .map(|a| answer(core, a))
                 .collect()
         })
     }
 
     /// One audience with its figures.
-    pub fn audience(&self, scope: &TokenScope, id: &str) -> Result<Value, RuntimeError> {
+    pub fn audience(&self, scope: &TokenScope, id: &str) -> Result<AudienceAnswer, RuntimeError> {
         let (scope, id) = (scope.clone(), id.to_string());
-        self.call(move |core| audience_view(core, &visible(core, &scope, &id)?))
+        self.call(move |core| answer(core, visible(core, &scope, &id)?))
     }
 
     /// Makes an audience owned by `owner`; it runs at once over stored history.
-    pub fn create_audience(&self, owner: Owner, definition: Value) -> Result<Value, RuntimeError> {
+    pub fn create_audience(
+        &self,
+        owner: Owner,
+        definition: Value,
+    ) -> Result<AudienceAnswer, RuntimeError> {
         let (doc, released) = self.call(move |core| core.create_audience(owner, definition))?;
         // Live events go on meanwhile; the call answers once the audience runs.
         if let Some(released) = released {
             released.recv().map_err(|_| RuntimeError::unavailable())?;
         }
-        self.call(move |core| audience_view(core, &doc))
+        self.call(move |core| answer(core, doc))
     }
 
     /// Changes an audience's name, description, criteria or connections.
@@ -56,12 +76,12 @@ impl Runtime {
         scope: &TokenScope,
         id: &str,
         patch: Value,
-    ) -> Result<Value, RuntimeError> {
+    ) -> Result<AudienceAnswer, RuntimeError> {
         let (scope, id) = (scope.clone(), id.to_string());
         self.call(move |core| {
             visible(core, &scope, &id)?;
             let doc = core.patch_audience(&id, patch)?;
-            audience_view(core, &doc)
+            answer(core, doc)
         })
     }
 
@@ -90,7 +110,7 @@ impl Runtime {
             let start = usize::try_from(cursor).unwrap_or(usize::MAX).min(all.len());
             let end = start.saturating_add(limit).min(all.len());
             Ok(MemberPage {
-                members: all[start..end].iter().map(member_view).collect(),
+                members: all[start..end].to_vec(),
                 next_cursor: (end < all.len()).then_some(end as u64),
             })
         })
@@ -109,17 +129,15 @@ impl Runtime {
             let mut csv =
                 String::from("workspace,key,user_id,anonymous_id,entry_number,entered_at\n");
             for m in core.audience_members(&doc)? {
-                let field = |v: &Option<String>| view::csv_field(v.as_deref().unwrap_or(""));
+                let field = |v: &Option<String>| csv::csv_field(v.as_deref().unwrap_or(""));
                 csv.push_str(&format!(
                     "{},{},{},{},{},{}\n",
-                    view::csv_field(&m.workspace),
-                    view::csv_field(&m.key),
+                    csv::csv_field(&m.workspace),
+                    csv::csv_field(&m.key),
                     field(&m.user_id),
                     field(&m.anonymous_id),
                     m.entry_number,
-                    view::instant(Some(m.entered_at))
-                        .as_str()
-                        .unwrap_or_default(),
+                    csv::instant(m.entered_at),
                 ));
             }
             Ok(csv)
@@ -137,28 +155,10 @@ fn visible(core: &Core, scope: &TokenScope, id: &str) -> Result<AudienceDoc, Run
     }
 }
 
-/// An audience as the API shows it: its definition, key, owner, times, and figures.
-fn audience_view(core: &Core, doc: &AudienceDoc) -> Result<Value, RuntimeError> {
-    let stats = core.audience_stats(doc)?;
-    let mut out = doc.definition.clone();
-    out["id"] = json!(doc.id);
-    out["key"] = json!(doc.key);
-    out["owner"] = json!(doc.owner);
-    out["created_at"] = view::instant(Some(doc.created_at));
-    out["updated_at"] = view::instant(Some(doc.updated_at));
-    out["status"] = json!("live");
-    out["size"] = stats["size"].clone();
-    out["stats"] = stats;
-    Ok(out)
-}
-
-fn member_view(m: &crate::core::AudienceMember) -> Value {
-    json!({
-        "workspace": m.workspace,
-        "key": m.key,
-        "user_id": m.user_id,
-        "anonymous_id": m.anonymous_id,
-        "entry_number": m.entry_number,
-        "entered_at": view::instant(Some(m.entered_at)),
+/// An audience with its engine's figures.
+fn answer(core: &Core, doc: AudienceDoc) -> Result<AudienceAnswer, RuntimeError> {
+    Ok(AudienceAnswer {
+        figures: core.audience_stats(&doc)?,
+        doc,
     })
 }

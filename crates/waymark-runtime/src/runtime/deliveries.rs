@@ -4,14 +4,12 @@
 //! only records that no worker holds (listing reads; replays change dead or delivered
 //! records, which workers never pick).
 
-use serde_json::Value;
 use waymark_engine::time::Millis;
 use waymark_store::{DeliveryStatus, OutboxQuery, OutboxRecord, TokenScope};
 
 use super::Runtime;
 use crate::RuntimeError;
 use crate::delivery::{DeliveryPayload, OutboxTask};
-use crate::view;
 
 /// Most records one listing call looks at before it answers with a cursor, so that a
 /// filter that matches little never scans the whole outbox in one request.
@@ -42,9 +40,28 @@ pub struct DeliveryFilter {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryPage {
     /// The deliveries, oldest first.
-    pub deliveries: Vec<Value>,
+    pub deliveries: Vec<DeliveryAnswer>,
     /// Where the next page starts; `None` when there is no more.
     pub next_cursor: Option<u64>,
+}
+
+/// A delivery: its outbox record and the delivery it holds, when its task is one this
+/// build reads (a record it cannot read is still listed, as stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryAnswer {
+    /// The record, with every attempt.
+    pub record: OutboxRecord,
+    /// The delivery its task holds.
+    pub payload: Option<DeliveryPayload>,
+}
+
+impl DeliveryAnswer {
+    fn of(record: OutboxRecord) -> Self {
+        Self {
+            payload: payload(&record),
+            record,
+        }
+    }
 }
 
 impl DeliveryFilter {
@@ -104,9 +121,9 @@ impl Runtime {
             for record in page {
                 scanned += 1;
                 cursor = record.seq;
-                let p = payload(&record);
-                if filter.matches(&record, p.as_ref()) {
-                    found.push(view::delivery(&record, p.as_ref()));
+                let answer = DeliveryAnswer::of(record);
+                if filter.matches(&answer.record, answer.payload.as_ref()) {
+                    found.push(answer);
                     if found.len() >= filter.limit {
                         return Ok(DeliveryPage {
                             deliveries: found,
@@ -143,13 +160,16 @@ impl Runtime {
     }
 
     /// One delivery with its attempts.
-    pub fn delivery(&self, scope: &TokenScope, id: &str) -> Result<Value, RuntimeError> {
-        let record = self.record(scope, id)?;
-        Ok(view::delivery(&record, payload(&record).as_ref()))
+    pub fn delivery(&self, scope: &TokenScope, id: &str) -> Result<DeliveryAnswer, RuntimeError> {
+        Ok(DeliveryAnswer::of(self.record(scope, id)?))
     }
 
     /// Sends a dead (or delivered) delivery again, at once.
-    pub fn replay(&self, scope: &TokenScope, delivery: &str) -> Result<Value, RuntimeError> {
+    pub fn replay(
+        &self,
+        scope: &TokenScope,
+        delivery: &str,
+    ) -> Result<DeliveryAnswer, RuntimeError> {
         let mut record = self.record(scope, delivery)?;
         if record.status == DeliveryStatus::Pending {
             return Err(RuntimeError::conflict(
@@ -160,7 +180,7 @@ impl Runtime {
         self.requeue(&mut record);
         self.inner.store.outbox_update(vec![record.clone()])?;
         self.inner.shared.wake(&record.output);
-        Ok(view::delivery(&record, payload(&record).as_ref()))
+        Ok(DeliveryAnswer::of(record))
     }
 
     /// Sends again every dead delivery of `output` that died at or after `since` (all of

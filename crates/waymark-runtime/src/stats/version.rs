@@ -92,8 +92,19 @@ pub struct StepStats {
     /// The step's goal rate minus control's.
     #[serde(default)]
     pub uplift: Option<Uplift>,
-    /// The step's connections (with their deliveries, added by the caller).
-    pub connections: Vec<serde_json::Value>,
+    /// The step's connections (their deliveries are counted apart, in the outbox).
+    pub connections: Vec<StepConnection>,
+}
+
+/// A step's connection: the output it feeds and whether it is active.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StepConnection {
+    /// The connection id.
+    pub id: String,
+    /// The output it delivers to.
+    pub output: String,
+    /// Whether it uses an audience credit and sends.
+    pub active: bool,
 }
 
 /// What is live about a step: who is there now, and its connections.
@@ -103,7 +114,7 @@ pub struct StepNow {
     /// Profiles in its audience.
     pub audience: u64,
     /// Its connections.
-    pub connections: Vec<serde_json::Value>,
+    pub connections: Vec<StepConnection>,
 }
 
 /// The steps of a version: ids, keys and parents by index.

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use waymark_runtime::journeys::{VersionStatus, rules};
+
 use crate::support::*;
 
 fn definition(entry_active: bool, buyer_active: bool) -> Value {
@@ -39,9 +41,10 @@ fn activating_a_connection_sends_the_current_members_as_entered() {
         .runtime
         .patch_journey("j", json!({"entry": definition(true, false)["entry"]}))
         .unwrap();
-    assert_eq!(view["version"], json!(1));
-    assert_eq!(view["latest_status"], json!("published"));
-    assert_eq!(view["credits"], json!(1));
+    let latest = view.doc.latest();
+    assert_eq!(latest.version, 1);
+    assert_eq!(latest.status, VersionStatus::Published);
+    assert_eq!(rules::active_audiences(&latest.definition), 1);
     let lines = h.wait_lines(&path, 2);
     h.wait_delivered("out", 2);
     let mut got: Vec<_> = lines.iter().map(summary).collect();
@@ -80,7 +83,7 @@ fn activating_a_connection_sends_the_current_members_as_entered() {
     assert_eq!(lines[3]["userId"], json!("u1"));
     assert_eq!(lines[3]["context"]["personas"]["step_id"], json!("buyer"));
     let account = h.runtime.account().unwrap();
-    assert_eq!(account["activated_audiences"], json!(2), "{account}");
+    assert_eq!(account.activated_audiences, 2, "{account:?}");
 }
 
 #[test]
@@ -108,16 +111,23 @@ fn activations_past_the_audience_limit_are_refused() {
     assert_eq!(err.status, 409);
 
     // Nothing changed: the connection is still inactive and nothing was sent for it.
-    let view = h.runtime.journey(&ACCOUNT, "j").unwrap();
+    let definition = h
+        .runtime
+        .journey(&ACCOUNT, "j")
+        .unwrap()
+        .doc
+        .latest()
+        .definition
+        .clone();
     assert_eq!(
-        view["definition"]["entry"]["connections"][0]["active"],
+        definition["entry"]["connections"][0]["active"],
         json!(false)
     );
-    assert_eq!(view["credits"], json!(0));
+    assert_eq!(rules::active_audiences(&definition), 0);
     h.settle();
     h.wait_delivered("out", 1);
     assert_eq!(line_count(&path), 1);
     let account = h.runtime.account().unwrap();
-    assert_eq!(account["activated_audiences"], json!(1), "{account}");
-    assert_eq!(account["available_audiences"], json!(0), "{account}");
+    assert_eq!(account.activated_audiences, 1, "{account:?}");
+    assert_eq!(account.available_audiences, 0, "{account:?}");
 }

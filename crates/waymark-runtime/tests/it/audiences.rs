@@ -21,15 +21,13 @@ fn member_keys(h: &Harness, id: &str) -> Vec<String> {
         .audience_members(&ACCOUNT, id, 0, 100)
         .expect("members")
         .members
-        .iter()
-        .map(|m| m["key"].as_str().unwrap().to_string())
+        .into_iter()
+        .map(|m| m.key)
         .collect()
 }
 
 fn size(h: &Harness, id: &str) -> u64 {
-    h.runtime.audience(&ACCOUNT, id).expect("audience")["size"]
-        .as_u64()
-        .unwrap()
+    h.runtime.audience(&ACCOUNT, id).expect("audience").size()
 }
 
 #[test]
@@ -49,8 +47,8 @@ fn an_audience_holds_whoever_its_criteria_hold_for_and_tells_its_connections() {
             pro_users(vec![connection("c", "out", true, "event")]),
         )
         .expect("create");
-    assert_eq!(view["size"], json!(1), "{view}");
-    assert!(view["key"].as_str().unwrap().starts_with("a_pro_users_"));
+    assert_eq!(view.size(), 1, "{view:?}");
+    assert!(view.doc.key.starts_with("a_pro_users_"));
     let lines = h.wait_lines(&path, 1);
     assert_eq!(lines[0]["event"], json!("Audience Entered"));
     assert_eq!(lines[0]["userId"], json!("ana"));
@@ -92,15 +90,21 @@ fn an_audience_holds_whoever_its_criteria_hold_for_and_tells_its_connections() {
     h.settle();
     let page = h.runtime.audience_members(&ACCOUNT, "pro", 0, 1).unwrap();
     assert_eq!(page.members.len(), 1);
-    assert_eq!(page.members[0]["key"], json!("ana"));
-    assert_eq!(page.members[0]["entry_number"], json!(2));
+    assert_eq!(page.members[0].key, "ana");
+    assert_eq!(page.members[0].entry_number, 2);
     assert_eq!(page.next_cursor, Some(1));
     let csv = h.runtime.audience_members_csv(&ACCOUNT, "pro").unwrap();
     assert!(csv.starts_with("workspace,key,user_id,anonymous_id,entry_number,entered_at\n"));
     assert_eq!(csv.lines().count(), 3, "{csv}");
-    let stats = &h.runtime.audience(&ACCOUNT, "pro").unwrap()["stats"];
-    assert_eq!(stats["entered"], json!(3), "{stats}");
-    assert_eq!(stats["exited"], json!(1), "{stats}");
+    let stats = h
+        .runtime
+        .audience(&ACCOUNT, "pro")
+        .unwrap()
+        .figures
+        .unwrap()
+        .stats;
+    assert_eq!(stats.entered, 3, "{stats:?}");
+    assert_eq!(stats.exited, 1, "{stats:?}");
 }
 
 #[test]

@@ -75,9 +75,9 @@ fn a_deleted_profile_leaves_lists_and_loses_its_deliveries_at_once() {
     );
     assert_eq!(line_count(&path), 1, "{lines:?}");
     assert_eq!(lines[0]["userId"], json!("u2"));
-    let counts = h.runtime.output(&ACCOUNT, "out").unwrap()["deliveries"].clone();
-    assert_eq!(counts["discarded"], json!(0), "{counts}");
-    assert_eq!(counts["delivered"], json!(1), "{counts}");
+    let counts = h.runtime.output(&ACCOUNT, "out").unwrap().deliveries;
+    assert_eq!(counts.get("discarded"), Some(&0), "{counts:?}");
+    assert_eq!(counts.get("delivered"), Some(&1), "{counts:?}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use waymark_runtime::{DeliveryFilter, Owner};
-use waymark_store::DeliveryStatus;
+use waymark_store::{AttemptOutcome, DeliveryStatus};
 
 use crate::receiver::{Answer, Receiver};
 use crate::support::*;
@@ -57,7 +57,7 @@ fn dead_deliveries_are_listed_paged_filtered_and_replayed_in_bulk() {
         .deliveries
         .iter()
         .chain(&second.deliveries)
-        .map(|d| d["user_id"].as_str().unwrap())
+        .map(|d| d.payload.as_ref().unwrap().user_id.as_deref().unwrap())
         .collect();
     assert_eq!(users, ["u1", "u2", "u3"]);
 
@@ -74,10 +74,12 @@ fn dead_deliveries_are_listed_paged_filtered_and_replayed_in_bulk() {
         )
         .unwrap();
     assert_eq!(of_u2.deliveries.len(), 1);
-    let message_id = of_u2.deliveries[0]["message_id"]
-        .as_str()
+    let message_id = of_u2.deliveries[0]
+        .payload
+        .as_ref()
         .unwrap()
-        .to_string();
+        .delivery()
+        .message_id();
     let by_id = h
         .runtime
         .deliveries(
@@ -91,7 +93,8 @@ fn dead_deliveries_are_listed_paged_filtered_and_replayed_in_bulk() {
         )
         .unwrap();
     assert_eq!(by_id.deliveries.len(), 1);
-    assert_eq!(by_id.deliveries[0]["user_id"], "u2");
+    let payload = by_id.deliveries[0].payload.as_ref().unwrap();
+    assert_eq!(payload.user_id.as_deref(), Some("u2"));
     // The messageId is the one the receiver saw.
     assert!(
         receiver
@@ -115,26 +118,20 @@ fn dead_deliveries_are_listed_paged_filtered_and_replayed_in_bulk() {
 
     let one = h
         .runtime
-        .delivery(&ACCOUNT, of_u2.deliveries[0]["id"].as_str().unwrap())
-        .unwrap();
-    assert_eq!(one["status"], "dead");
-    assert_eq!(one["attempt_log"][0]["status"], 500);
-    assert_eq!(one["attempt_log"][0]["outcome"], "dead");
-    assert!(one["attempt_log"][0]["latency_ms"].is_u64());
+        .delivery(&ACCOUNT, &of_u2.deliveries[0].record.id)
+        .unwrap()
+        .record;
+    assert_eq!(one.status, DeliveryStatus::Dead);
+    assert_eq!(one.attempt_log[0].status, Some(500));
+    assert_eq!(one.attempt_log[0].outcome, AttemptOutcome::Dead);
     let missing = h.runtime.delivery(&ACCOUNT, "nope").unwrap_err();
     assert_eq!((missing.status, missing.code), (404, "not_found"));
 
     // The journey's statistics show the connection's last error.
-    let connection =
-        |stats: &serde_json::Value| version_stats(stats, 1)["steps"][0]["connections"][0].clone();
-    let failing = connection(&h.stats("j"));
-    assert_eq!(failing["deliveries"]["dead"], 3, "{failing:#}");
-    let error = &failing["last_error"];
-    assert!(
-        error["message"].as_str().is_some_and(|m| m.contains("500")),
-        "{failing:#}"
-    );
-    assert!(error["at"].is_string(), "{failing:#}");
+    let (failing, error) = h.connection_deliveries("j", "c");
+    assert_eq!(failing["dead"], 3, "{failing:?}");
+    let error = error.expect("a last error");
+    assert!(error.message.contains("500"), "{error:?}");
 
     // Bulk replay: every dead one goes again.
     assert_eq!(h.runtime.replay_dead(&ACCOUNT, "hook", None).unwrap(), 3);
@@ -145,9 +142,9 @@ fn dead_deliveries_are_listed_paged_filtered_and_replayed_in_bulk() {
     );
     assert_eq!(h.runtime.replay_dead(&ACCOUNT, "hook", None).unwrap(), 0);
     // Delivered since: the error stays the connection's last one.
-    let recovered = connection(&h.stats("j"));
-    assert_eq!(recovered["deliveries"]["delivered"], 3, "{recovered:#}");
-    assert_eq!(recovered["last_error"], *error);
+    let (recovered, last_error) = h.connection_deliveries("j", "c");
+    assert_eq!(recovered["delivered"], 3, "{recovered:?}");
+    assert_eq!(last_error, Some(error));
 }
 
 #[test]

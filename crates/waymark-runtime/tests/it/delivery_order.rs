@@ -79,9 +79,10 @@ fn exit_waits_for_its_retried_entry(mode: &str, expected: [&str; 2]) {
     assert_eq!(log[0].response.as_deref(), Some("ok"));
     assert!(log[0].error.as_deref().unwrap().contains("500"));
     let view = h.runtime.delivery(&ACCOUNT, &entry.id).unwrap();
-    assert_eq!(view["attempt_log"].as_array().unwrap().len(), 2, "{view}");
-    assert_eq!(view["status"], "delivered");
-    assert_eq!(view["user_id"], "u1");
+    assert_eq!(view.record.attempt_log.len(), 2, "{view:?}");
+    assert_eq!(view.record.status, DeliveryStatus::Delivered);
+    let payload = view.payload.expect("a delivery this build reads");
+    assert_eq!(payload.user_id.as_deref(), Some("u1"));
 }
 
 #[test]
@@ -111,15 +112,11 @@ fn deactivating_a_connection_cancels_its_queued_deliveries() {
     );
 
     // The journey's stats show it failing (SPEC §11).
-    let stats = h.stats("j");
-    let conn = &version_stats(&stats, 1)["steps"][0]["connections"][0];
+    let (counts, _) = h.connection_deliveries("j", "c");
     assert_eq!(
-        (
-            conn["deliveries"]["failed"].as_u64(),
-            conn["deliveries"]["pending"].as_u64()
-        ),
-        (Some(1), Some(0)),
-        "{stats:#}"
+        (counts.get("failed"), counts.get("pending")),
+        (Some(&1), Some(&0)),
+        "{counts:?}"
     );
 
     h.set_time(T0 + 2 * SECOND);
@@ -132,10 +129,10 @@ fn deactivating_a_connection_cancels_its_queued_deliveries() {
     let records = h.outbox("hook");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].status, DeliveryStatus::Discarded, "{records:?}");
-    let counts = &h.runtime.output(&ACCOUNT, "hook").unwrap()["deliveries"];
+    let counts = h.runtime.output(&ACCOUNT, "hook").unwrap().deliveries;
     assert_eq!(
-        (counts["pending"].as_u64(), counts["discarded"].as_u64()),
-        (Some(0), Some(1))
+        (counts.get("pending"), counts.get("discarded")),
+        (Some(&0), Some(&1))
     );
 }
 
@@ -164,8 +161,8 @@ fn a_list_fed_by_two_journeys_keeps_each_membership() {
     h.settle();
     let members = h.runtime.members(&ACCOUNT, "members").unwrap();
     assert_eq!(members.len(), 1, "{members:?}");
-    assert_eq!(members[0]["key"], "u1");
-    assert_eq!(members[0]["journey_id"], "b");
+    assert_eq!(members[0].key, "u1");
+    assert_eq!(members[0].journey_id, "b");
 
     h.set_time(T0 + 3 * SECOND);
     h.track("u1", "Left B");

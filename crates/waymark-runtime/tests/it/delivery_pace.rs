@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use waymark_runtime::Owner;
+use waymark_runtime::shared::OutputState;
 use waymark_store::DeliveryStatus;
 
 use crate::receiver::{Answer, Receiver};
@@ -27,8 +28,8 @@ fn sign_up(h: &Harness, n: usize, at: i64) {
     h.ingest(batch);
 }
 
-fn state(h: &Harness) -> Value {
-    h.runtime.output(&ACCOUNT, "hook").unwrap()["state"].clone()
+fn state(h: &Harness) -> OutputState {
+    h.runtime.output(&ACCOUNT, "hook").unwrap().state
 }
 
 /// Issue 8 item 11: an output keeps up to its concurrency of requests in flight.
@@ -43,7 +44,7 @@ fn an_output_sends_to_several_users_at_once() {
 
     receiver.wait_until("four requests at once", |_, in_flight| in_flight == 4);
     assert_eq!(receiver.in_flight(), 4);
-    assert_eq!(state(&h)["in_flight"], 4);
+    assert_eq!(state(&h).in_flight, 4);
     receiver.open();
     h.wait_delivered("hook", 6);
     assert_eq!(receiver.max_in_flight(), 4);
@@ -69,10 +70,13 @@ fn a_429_pauses_the_whole_output() {
     h.publish(signup_journey(), false);
     sign_up(&h, 3, T0 + SECOND);
 
-    let paused = h.wait_for("the output to pause", || state(&h), |s| s["paused"] == true);
-    let until = jiff::Timestamp::from_millisecond(T0 + SECOND + 60_000).unwrap();
-    let paused_until: jiff::Timestamp = paused["paused_until"].as_str().unwrap().parse().unwrap();
-    assert!(paused_until >= until, "{paused}");
+    let paused = h.wait_for(
+        "the output to pause",
+        || state(&h),
+        |s| s.paused_until.is_some(),
+    );
+    let paused_until = paused.paused_until.unwrap();
+    assert!(paused_until >= T0 + SECOND + 60_000, "{paused:?}");
     assert_eq!(
         receiver.requests().len(),
         1,
@@ -88,7 +92,11 @@ fn a_429_pauses_the_whole_output() {
     h.set_time(T0 + 2 * MINUTE);
     h.wait_delivered("hook", 3);
     assert_eq!(receiver.accepted().len(), 3);
-    h.wait_for("the pause to end", || state(&h), |s| s["paused"] == false);
+    h.wait_for(
+        "the pause to end",
+        || state(&h),
+        |s| s.paused_until.is_none(),
+    );
 }
 
 /// Issue 8 item 11: failures in a row pause the output too; the output's own retry
@@ -107,9 +115,13 @@ fn failures_in_a_row_pause_the_output() {
     h.publish(signup_journey(), false);
     sign_up(&h, 3, T0 + SECOND);
 
-    let paused = h.wait_for("the output to pause", || state(&h), |s| s["paused"] == true);
-    assert_eq!(paused["consecutive_failures"], 2, "{paused}");
-    assert!(paused["last_error"].as_str().unwrap().contains("503"));
+    let paused = h.wait_for(
+        "the output to pause",
+        || state(&h),
+        |s| s.paused_until.is_some(),
+    );
+    assert_eq!(paused.consecutive_failures, 2, "{paused:?}");
+    assert!(paused.last_error.as_deref().unwrap().contains("503"));
     assert_eq!(receiver.requests().len(), 2);
     // The first failure waits the output's own 1 s at most (jitter), the second until
     // the pause ends (2 s after it).
@@ -189,10 +201,10 @@ fn a_410_disables_the_output_through_the_engine_thread() {
     let view = h.wait_for(
         "the output to be disabled",
         || h.runtime.output(&ACCOUNT, "hook").unwrap(),
-        |v| v["disabled"] == true,
+        |v| v.doc.disabled,
     );
-    assert_eq!(view["name"], "Renamed", "{view}");
-    assert!(view["disabled_reason"].as_str().unwrap().contains("410"));
+    assert_eq!(view.doc.name.as_deref(), Some("Renamed"), "{view:?}");
+    assert!(view.doc.disabled_reason.as_deref().unwrap().contains("410"));
     let record = h.wait_for(
         "the 410 on record",
         || h.outbox("hook"),

@@ -10,16 +10,6 @@ fn entry(id: &str, connections: Vec<Value>) -> Value {
     journey(id, json!({"event": "Signed Up"}), connections, vec![])
 }
 
-fn connection_deliveries(stats: &Value, connection: &str) -> Value {
-    version_stats(stats, 1)["steps"][0]["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == connection)
-        .unwrap()["deliveries"]
-        .clone()
-}
-
 #[test]
 fn stats_count_only_the_journeys_own_deliveries() {
     let h = Harness::memory();
@@ -45,31 +35,22 @@ fn stats_count_only_the_journeys_own_deliveries() {
     h.wait_delivered("out", 4);
     h.wait_for("two members", || h.members("members"), |m| m.len() == 2);
 
-    let stats = h.stats("a");
-    let own = connection_deliveries(&stats, "ca");
+    let (own, _) = h.connection_deliveries("a", "ca");
     assert_eq!(
-        (own["delivered"].as_u64(), own["pending"].as_u64()),
-        (Some(2), Some(0)),
-        "{stats:#}"
+        (own.get("delivered"), own.get("pending")),
+        (Some(&2), Some(&0)),
+        "{own:?}"
     );
-    assert_eq!(
-        stats["deliveries_by_output"]["out"]["delivered"], 2,
-        "{stats:#}"
-    );
-    assert_eq!(
-        connection_deliveries(&stats, "la")["delivered"],
-        2,
-        "{stats:#}"
-    );
-    assert_eq!(
-        stats["deliveries_by_output"]["members"]["delivered"], 2,
-        "{stats:#}"
-    );
-    let b = h.stats("b");
-    assert_eq!(connection_deliveries(&b, "cb")["delivered"], 2, "{b:#}");
+    let by_output = h.journey_stats("a").deliveries.by_output();
+    assert_eq!(by_output["out"]["delivered"], 2, "{by_output:?}");
+    let (list, _) = h.connection_deliveries("a", "la");
+    assert_eq!(list["delivered"], 2, "{list:?}");
+    assert_eq!(by_output["members"]["delivered"], 2, "{by_output:?}");
+    let (b, _) = h.connection_deliveries("b", "cb");
+    assert_eq!(b["delivered"], 2, "{b:?}");
     // The output itself counts everyone's.
-    let out = h.runtime.output(&ACCOUNT, "out").unwrap();
-    assert_eq!(out["deliveries"]["delivered"], 4, "{out}");
-    let list = h.runtime.output(&ACCOUNT, "members").unwrap();
-    assert_eq!(list["deliveries"]["delivered"], 2, "{list}");
+    let out = h.runtime.output(&ACCOUNT, "out").unwrap().deliveries;
+    assert_eq!(out["delivered"], 4, "{out:?}");
+    let list = h.runtime.output(&ACCOUNT, "members").unwrap().deliveries;
+    assert_eq!(list["delivered"], 2, "{list:?}");
 }

@@ -27,11 +27,11 @@ fn list_members_are_added_on_entry_and_removed_on_exit() {
     let members = h.wait_for("two members", || h.members("members"), |m| m.len() == 2);
     assert_eq!(members, vec!["u1".to_string(), "u2".to_string()]);
     let docs = h.runtime.members(&ACCOUNT, "members").unwrap();
-    let u1 = docs.iter().find(|m| m["key"] == "u1").unwrap();
-    assert_eq!(u1["user_id"], json!("u1"));
-    assert_eq!(u1["entered_at"], json!(T0 + SECOND));
-    assert_eq!(u1["journey_id"], json!("j"));
-    assert_eq!(u1["step_id"], json!("entry"));
+    let u1 = docs.iter().find(|m| m.key == "u1").unwrap();
+    assert_eq!(u1.user_id.as_deref(), Some("u1"));
+    assert_eq!(u1.entered_at, T0 + SECOND);
+    assert_eq!(u1.journey_id, "j");
+    assert_eq!(u1.step_id, "entry");
 
     // Moving below the entry keeps u1 in the entry's audience.
     h.set_time(T0 + MINUTE);

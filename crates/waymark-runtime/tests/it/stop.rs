@@ -2,6 +2,8 @@
 
 use serde_json::json;
 
+use waymark_runtime::journeys::VersionStatus;
+
 use crate::support::*;
 
 #[test]
@@ -37,8 +39,8 @@ fn stopping_a_journey_makes_everyone_leave_and_delivers_exits() {
     assert_eq!(before["state"], json!("running"), "{before}");
     assert_eq!(before["in_journey"], json!(2), "{before}");
     let view = h.runtime.stop("j").unwrap();
-    assert_eq!(view["status"], json!("stopped"));
-    assert!(view["versions"][0]["stopped_at"].is_string(), "{view}");
+    assert_eq!(view.doc.status(), VersionStatus::Stopped);
+    assert!(view.doc.versions[0].stopped_at.is_some(), "{view:?}");
     let lines = h.wait_lines(&path, 4);
     h.wait_delivered("out", 4);
     let mut exits: Vec<_> = lines[2..].iter().map(summary).collect();

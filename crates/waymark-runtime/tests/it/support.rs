@@ -3,6 +3,7 @@
 //! outputs read back, and polling with a deadline only for what other threads do on their
 //! own: the store's feed reaching the engine thread, and the workers sending.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,10 +14,13 @@ use tempfile::TempDir;
 use waymark_engine::Event;
 use waymark_engine::message::{Identity, Message, MessageKind};
 use waymark_engine::time::Millis;
+use waymark_runtime::journeys::JourneyAnswer;
+use waymark_runtime::outputs::OutputAnswer;
+use waymark_runtime::stats::JourneyStats;
 use waymark_runtime::{ManualClock, Owner, Runtime, RuntimeConfig};
 use waymark_store::{
-    DeliveryStatus, FjallStore, Input, InputKind, MemoryStore, OutboxQuery, OutboxRecord, Store,
-    TokenScope, Workspace,
+    DeliveryStatus, FjallStore, GroupError, Input, InputKind, MemoryStore, OutboxQuery,
+    OutboxRecord, Store, TokenScope, Workspace,
 };
 
 /// The account-wide caller.
@@ -170,7 +174,7 @@ impl Harness {
     }
 
     /// Creates and publishes a journey.
-    pub fn publish(&self, definition: Value, historical: bool) -> Value {
+    pub fn publish(&self, definition: Value, historical: bool) -> JourneyAnswer {
         let id = definition["id"].as_str().unwrap().to_string();
         self.runtime
             .create_journey(Owner::Account, definition)
@@ -230,9 +234,35 @@ impl Harness {
             .expect("outbox list")
     }
 
-    /// A journey's stats.
+    /// A journey's figures per version, as JSON for the tests' lookups
+    /// (`version_stats`, `step_figure`).
     pub fn stats(&self, journey: &str) -> Value {
+        let stats = self.journey_stats(journey);
+        json!({"id": stats.id, "versions": stats.versions})
+    }
+
+    /// A journey's statistics with its deliveries.
+    pub fn journey_stats(&self, journey: &str) -> JourneyStats {
         self.runtime.stats(journey).expect("stats")
+    }
+
+    /// The deliveries of `connection` in version 1 of `journey`'s statistics (the
+    /// connection's first step's).
+    pub fn connection_deliveries(
+        &self,
+        journey: &str,
+        connection: &str,
+    ) -> (BTreeMap<String, u64>, Option<GroupError>) {
+        let stats = self.journey_stats(journey);
+        let v1 = stats.versions.iter().find(|v| v.version == 1).expect("v1");
+        let c = v1
+            .steps
+            .iter()
+            .flat_map(|s| &s.connections)
+            .find(|c| c.id == connection)
+            .expect("connection");
+        let of = stats.deliveries.of(1, c);
+        (of.counts, of.last_error.cloned())
     }
 
     /// Waits until `f` holds; fails with `what` and the last value after the deadline.
@@ -301,8 +331,8 @@ impl Harness {
             .runtime
             .members(&ACCOUNT, list)
             .expect("members")
-            .iter()
-            .map(|m| m["key"].as_str().unwrap().to_string())
+            .into_iter()
+            .map(|m| m.key)
             .collect();
         keys.sort();
         keys
@@ -533,7 +563,7 @@ pub const SECRET: &str = "whsec_am91cm5leS1lbmdpbmUtdGVzdC1zZWNyZXQtMzJieXRl";
 
 impl Harness {
     /// Creates a webhook output `id` to `url` with these delivery settings.
-    pub fn webhook_output(&self, id: &str, url: &str, delivery: Value) -> Value {
+    pub fn webhook_output(&self, id: &str, url: &str, delivery: Value) -> OutputAnswer {
         self.runtime
             .create_output(
                 Owner::Account,

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use waymark_runtime::journeys::VersionStatus;
+
 use crate::support::*;
 
 fn definition(wait_for: &str) -> Value {
@@ -32,11 +34,11 @@ fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
         .runtime
         .patch_journey("j", json!({"entry": definition("2h")["entry"]}))
         .unwrap();
-    assert_eq!(view["version"], json!(2));
-    assert_eq!(view["latest_status"], json!("draft"));
-    assert_eq!(view["status"], json!("published"));
-    assert_eq!(view["versions"][0]["status"], json!("published"));
-    assert_eq!(view["versions"][1]["status"], json!("draft"));
+    assert_eq!(view.doc.latest().version, 2);
+    assert_eq!(view.doc.latest().status, VersionStatus::Draft);
+    assert_eq!(view.doc.status(), VersionStatus::Published);
+    assert_eq!(view.doc.versions[0].status, VersionStatus::Published);
+    assert_eq!(view.doc.versions[1].status, VersionStatus::Draft);
     let stored = h.runtime.journey_doc(&ACCOUNT, "j").unwrap();
     assert_eq!(
         stored.versions[0].definition["entry"]["steps"][0]["wait"]["duration"],
@@ -50,10 +52,10 @@ fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
 
     // Publishing version 2 closes version 1 to new entrants.
     h.set_time(T0 + 10 * MINUTE);
-    let view = h.runtime.publish("j", false).unwrap();
-    assert_eq!(view["versions"][0]["status"], json!("published"));
-    assert_eq!(view["versions"][1]["status"], json!("published"));
-    assert!(view["versions"][0]["closed_at"].is_string(), "{view}");
+    let versions = h.runtime.publish("j", false).unwrap().doc.versions;
+    assert_eq!(versions[0].status, VersionStatus::Published);
+    assert_eq!(versions[1].status, VersionStatus::Published);
+    assert!(versions[0].closed_at.is_some(), "{versions:?}");
     h.set_time(T0 + 11 * MINUTE);
     h.track("u3", "Signed Up");
     h.wait_at_step("j", 2, "pause", 1);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Path;
 use super::journeys::body;
-use super::views::AttributeList;
+use super::views::{AttributeList, AttributeView};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -21,7 +21,9 @@ pub(crate) async fn list(
 ) -> Result<Json<AttributeList>, ApiError> {
     admin.require_workspace(&ws)?;
     let attributes = state.run(move |r| r.attributes(&ws)).await?;
-    Ok(Json(AttributeList { attributes }))
+    Ok(Json(AttributeList {
+        attributes: attributes.into_iter().map(AttributeView::from).collect(),
+    }))
 }
 
 /// `POST /api/workspaces/{ws}/attributes`: values are filled from the workspace's stored
@@ -31,13 +33,13 @@ pub(crate) async fn create(
     admin: Admin,
     Path(ws): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AttributeView>), ApiError> {
     admin.require_workspace(&ws)?;
     let definition = body(b)?;
-    let view = state
+    let doc = state
         .run(move |r| r.create_attribute(&ws, definition))
         .await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(doc.into())))
 }
 
 /// `GET /api/workspaces/{ws}/attributes/{name}`.
@@ -45,9 +47,10 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     admin: Admin,
     Path((ws, name)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AttributeView>, ApiError> {
     admin.require_workspace(&ws)?;
-    Ok(Json(state.run(move |r| r.attribute(&ws, &name)).await?))
+    let doc = state.run(move |r| r.attribute(&ws, &name)).await?;
+    Ok(Json(doc.into()))
 }
 
 /// `PATCH /api/workspaces/{ws}/attributes/{name}`: a new definition under the same name.
@@ -56,14 +59,13 @@ pub(crate) async fn patch(
     admin: Admin,
     Path((ws, name)): Path<(String, String)>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AttributeView>, ApiError> {
     admin.require_workspace(&ws)?;
     let patch = body(b)?;
-    Ok(Json(
-        state
-            .run(move |r| r.patch_attribute(&ws, &name, patch))
-            .await?,
-    ))
+    let doc = state
+        .run(move |r| r.patch_attribute(&ws, &name, patch))
+        .await?;
+    Ok(Json(doc.into()))
 }
 
 /// `DELETE /api/workspaces/{ws}/attributes/{name}`.

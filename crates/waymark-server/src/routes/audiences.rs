@@ -13,7 +13,7 @@ use waymark_runtime::Owner;
 
 use super::Path;
 use super::journeys::body;
-use super::views::{AudienceList, AudienceMembersPage};
+use super::views::{AudienceList, AudienceMembersPage, AudienceView};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -26,7 +26,9 @@ pub(crate) async fn list(
     admin: Admin,
 ) -> Result<Json<AudienceList>, ApiError> {
     let audiences = state.run(move |r| r.audiences(&admin.0)).await?;
-    Ok(Json(AudienceList { audiences }))
+    Ok(Json(AudienceList {
+        audiences: audiences.into_iter().map(AudienceView::from).collect(),
+    }))
 }
 
 /// `POST /api/audiences`: the audience runs at once over stored history.
@@ -34,13 +36,13 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     admin: Admin,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AudienceView>), ApiError> {
     let definition = body(b)?;
     let owner = Owner::of(&admin.0);
-    let view = state
+    let answer = state
         .run(move |r| r.create_audience(owner, definition))
         .await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(answer.into())))
 }
 
 /// `GET /api/audiences/{id}`.
@@ -48,8 +50,9 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.run(move |r| r.audience(&admin.0, &id)).await?))
+) -> Result<Json<AudienceView>, ApiError> {
+    let answer = state.run(move |r| r.audience(&admin.0, &id)).await?;
+    Ok(Json(answer.into()))
 }
 
 /// `PATCH /api/audiences/{id}`: name, description, criteria, connections.
@@ -58,13 +61,12 @@ pub(crate) async fn patch(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AudienceView>, ApiError> {
     let patch = body(b)?;
-    Ok(Json(
-        state
-            .run(move |r| r.patch_audience(&admin.0, &id, patch))
-            .await?,
-    ))
+    let answer = state
+        .run(move |r| r.patch_audience(&admin.0, &id, patch))
+        .await?;
+    Ok(Json(answer.into()))
 }
 
 /// `DELETE /api/audiences/{id}`.
@@ -100,7 +102,7 @@ pub(crate) async fn members(
         .run(move |r| r.audience_members(&admin.0, &id, cursor, limit))
         .await?;
     Ok(Json(AudienceMembersPage {
-        members: page.members,
+        members: page.members.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     }))
 }

@@ -8,13 +8,13 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use waymark_runtime::Owner;
 use waymark_runtime::journeys::JourneyDoc;
 use waymark_runtime::stats::{Bucket, Entries, Funnel};
 
 use super::Path;
-use super::views::{AccountView, IngestLimits, JourneyList, Trace};
+use super::views::{AccountView, IngestLimits, JourneyList, JourneyStats, JourneyView, Trace};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -48,7 +48,7 @@ pub(crate) async fn list(
     admin: Admin,
 ) -> Result<Json<JourneyList>, ApiError> {
     let journeys = state.run(move |r| r.journeys(&admin.0)).await?;
-    Ok(Json(JourneyList { journeys }))
+    Ok(Json(JourneyList::new(journeys)))
 }
 
 /// `POST /api/journeys`: a draft.
@@ -56,13 +56,13 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     admin: Admin,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<JourneyView>), ApiError> {
     let definition = body(b)?;
     let owner = Owner::of(&admin.0);
-    let view = state
+    let answer = state
         .run(move |r| r.create_journey(owner, definition))
         .await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(answer.into())))
 }
 
 /// `GET /api/journeys/{id}`.
@@ -70,8 +70,9 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.run(move |r| r.journey(&admin.0, &id)).await?))
+) -> Result<Json<JourneyView>, ApiError> {
+    let answer = state.run(move |r| r.journey(&admin.0, &id)).await?;
+    Ok(Json(answer.into()))
 }
 
 /// `PATCH /api/journeys/{id}`: 200 when the change applied in place, 201 when it made a
@@ -81,11 +82,11 @@ pub(crate) async fn patch(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<JourneyView>), ApiError> {
     let patch = body(b)?;
     let before = reachable(&state, &admin, &id).await?;
-    let view = state.run(move |r| r.patch_journey(&id, patch)).await?;
-    let status = if view["version"] == json!(before.latest().version) {
+    let view = JourneyView::from(state.run(move |r| r.patch_journey(&id, patch)).await?);
+    let status = if view.version() == before.latest().version {
         StatusCode::OK
     } else {
         StatusCode::CREATED
@@ -110,7 +111,7 @@ pub(crate) async fn publish(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JourneyView>, ApiError> {
     let options = optional_body(b)?;
     let doc = reachable(&state, &admin, &id).await?;
     let historical = match options.get("historical") {
@@ -127,7 +128,8 @@ pub(crate) async fn publish(
         .as_bool()
         .unwrap_or(false);
     let historical = historical.unwrap_or(from_definition);
-    Ok(Json(state.run(move |r| r.publish(&id, historical)).await?))
+    let answer = state.run(move |r| r.publish(&id, historical)).await?;
+    Ok(Json(answer.into()))
 }
 
 /// `POST /api/journeys/{id}/stop`.
@@ -135,9 +137,10 @@ pub(crate) async fn stop(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JourneyView>, ApiError> {
     reachable(&state, &admin, &id).await?;
-    Ok(Json(state.run(move |r| r.stop(&id)).await?))
+    let answer = state.run(move |r| r.stop(&id)).await?;
+    Ok(Json(answer.into()))
 }
 
 /// `POST /api/journeys/{id}/clone` with `{"id": new id}` (optional).
@@ -146,15 +149,15 @@ pub(crate) async fn clone(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<JourneyView>), ApiError> {
     let options = optional_body(b)?;
     reachable(&state, &admin, &id).await?;
     let new_id = options
         .get("id")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let view = state.run(move |r| r.clone_journey(&id, new_id)).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    let answer = state.run(move |r| r.clone_journey(&id, new_id)).await?;
+    Ok((StatusCode::CREATED, Json(answer.into())))
 }
 
 /// `POST /api/journeys/{id}/versions`.
@@ -162,10 +165,10 @@ pub(crate) async fn new_version(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<JourneyView>), ApiError> {
     reachable(&state, &admin, &id).await?;
-    let view = state.run(move |r| r.new_version(&id)).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    let answer = state.run(move |r| r.new_version(&id)).await?;
+    Ok((StatusCode::CREATED, Json(answer.into())))
 }
 
 /// `GET /api/journeys/{id}/stats`.
@@ -173,9 +176,10 @@ pub(crate) async fn stats(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JourneyStats>, ApiError> {
     reachable(&state, &admin, &id).await?;
-    Ok(Json(state.run(move |r| r.stats(&id)).await?))
+    let stats = state.run(move |r| r.stats(&id)).await?;
+    Ok(Json(stats.into()))
 }
 
 /// Query of the funnel call.
@@ -256,12 +260,9 @@ pub(crate) async fn account(
 ) -> Result<Json<AccountView>, ApiError> {
     admin.require_account()?;
     let workspaces = state.blocking(|s| s.workspaces()).await?;
-    let credits = match state.run(|r| r.account()).await? {
-        Value::Object(fields) => fields,
-        _ => Map::new(),
-    };
+    let credits = state.run(|r| r.account()).await?;
     Ok(Json(AccountView {
-        credits,
+        credits: credits.into(),
         workspaces: workspaces.len(),
         limits: IngestLimits {
             max_message_bytes: state.limits.max_message_bytes,

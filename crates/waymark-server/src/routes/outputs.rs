@@ -16,7 +16,9 @@ use waymark_store::DeliveryStatus;
 
 use super::Path;
 use super::journeys::{body, optional_body};
-use super::views::{DeliveriesPage, OutputList, OutputMembers, Replayed};
+use super::views::{
+    DeliveriesPage, DeliveryView, OutputList, OutputMembers, OutputView, OutputWithSecret, Replayed,
+};
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 use waymark_runtime::Owner;
@@ -27,7 +29,9 @@ pub(crate) async fn list(
     admin: Admin,
 ) -> Result<Json<OutputList>, ApiError> {
     let outputs = state.run(move |r| r.outputs(&admin.0)).await?;
-    Ok(Json(OutputList { outputs }))
+    Ok(Json(OutputList {
+        outputs: outputs.into_iter().map(OutputView::from).collect(),
+    }))
 }
 
 /// `POST /api/outputs`.
@@ -35,11 +39,11 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     admin: Admin,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OutputWithSecret>), ApiError> {
     let output = body(b)?;
     let owner = Owner::of(&admin.0);
-    let view = state.run(move |r| r.create_output(owner, output)).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    let answer = state.run(move |r| r.create_output(owner, output)).await?;
+    Ok((StatusCode::CREATED, Json(answer.into())))
 }
 
 /// `GET /api/outputs/{id}`.
@@ -47,8 +51,9 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.run(move |r| r.output(&admin.0, &id)).await?))
+) -> Result<Json<OutputView>, ApiError> {
+    let answer = state.run(move |r| r.output(&admin.0, &id)).await?;
+    Ok(Json(answer.into()))
 }
 
 /// `PATCH /api/outputs/{id}`.
@@ -57,13 +62,12 @@ pub(crate) async fn patch(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OutputView>, ApiError> {
     let patch = body(b)?;
-    Ok(Json(
-        state
-            .run(move |r| r.patch_output(&admin.0, &id, patch))
-            .await?,
-    ))
+    let answer = state
+        .run(move |r| r.patch_output(&admin.0, &id, patch))
+        .await?;
+    Ok(Json(answer.into()))
 }
 
 /// `DELETE /api/outputs/{id}`.
@@ -83,13 +87,12 @@ pub(crate) async fn rotate(
     admin: Admin,
     Path(id): Path<String>,
     b: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OutputWithSecret>, ApiError> {
     let options = optional_body(b)?;
-    Ok(Json(
-        state
-            .run(move |r| r.rotate_output(&admin.0, &id, options))
-            .await?,
-    ))
+    let answer = state
+        .run(move |r| r.rotate_output(&admin.0, &id, options))
+        .await?;
+    Ok(Json(answer.into()))
 }
 
 /// `GET /api/outputs/{id}/members`.
@@ -99,7 +102,9 @@ pub(crate) async fn members(
     Path(id): Path<String>,
 ) -> Result<Json<OutputMembers>, ApiError> {
     let members = state.run(move |r| r.members(&admin.0, &id)).await?;
-    Ok(Json(OutputMembers { members }))
+    Ok(Json(OutputMembers {
+        members: members.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// `GET /api/outputs/{id}/members.csv`.
@@ -109,7 +114,7 @@ pub(crate) async fn members_csv(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let members = state.run(move |r| r.members(&admin.0, &id)).await?;
-    let csv = waymark_runtime::view::members_csv(&members);
+    let csv = waymark_runtime::csv::members_csv(&members);
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
 }
 
@@ -162,7 +167,11 @@ pub(crate) async fn deliveries(
         .run(move |r| r.deliveries(&admin.0, &id, &filter))
         .await?;
     Ok(Json(DeliveriesPage {
-        deliveries: page.deliveries,
+        deliveries: page
+            .deliveries
+            .into_iter()
+            .map(DeliveryView::from)
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -172,8 +181,9 @@ pub(crate) async fn delivery(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.run(move |r| r.delivery(&admin.0, &id)).await?))
+) -> Result<Json<DeliveryView>, ApiError> {
+    let answer = state.run(move |r| r.delivery(&admin.0, &id)).await?;
+    Ok(Json(answer.into()))
 }
 
 /// `POST /api/deliveries/{id}/replay`.
@@ -181,9 +191,9 @@ pub(crate) async fn replay(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let record = state.run(move |r| r.replay(&admin.0, &id)).await?;
-    Ok((StatusCode::ACCEPTED, Json(record)))
+) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
+    let answer = state.run(move |r| r.replay(&admin.0, &id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer.into())))
 }
 
 /// Body of the bulk replay.

@@ -1,7 +1,8 @@
-//! The JSON shapes of the admin API's answers, one file per resource. The OpenAPI document's
-//! response schemas are generated from these types (SPEC §13), so the UI's API types follow
-//! them. Where the runtime builds an answer as a JSON value, the type here describes that
-//! value, and the tests check real answers against the schema.
+//! The JSON shapes of the admin API's answers, one file per resource. Each answer is one
+//! of these types, built from the runtime's typed values, and the OpenAPI document's response
+//! schemas are generated from the same types (SPEC §13), so what is written is what is
+//! documented and the UI's API types follow it. The tests also check real answers against
+//! the schema, for the parts that stay JSON (user-written definitions, stored list members).
 
 mod account;
 mod attribute;

@@ -3,18 +3,27 @@
 use std::collections::BTreeMap;
 
 use schemars::{JsonSchema, Schema};
+use serde::Serialize;
 use serde_json::Value;
 
 /// Who owns a journey, audience or output: the account (`"account"`) or one workspace
 /// (`{"workspace": "<id>"}`), as the runtime's `Owner` serializes.
-#[derive(JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 pub(crate) enum Owner {
     /// Made with the account token.
     Account,
     /// Made with a workspace's token.
     Workspace(String),
+}
+
+impl From<&waymark_runtime::Owner> for Owner {
+    fn from(owner: &waymark_runtime::Owner) -> Self {
+        match owner {
+            waymark_runtime::Owner::Account => Self::Account,
+            waymark_runtime::Owner::Workspace(ws) => Self::Workspace(ws.clone()),
+        }
+    }
 }
 
 /// Deliveries per status (`pending`, `failed`, `delivered`, `dead`, `discarded`).

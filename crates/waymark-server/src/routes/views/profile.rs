@@ -29,8 +29,7 @@ pub struct ProfileView {
     merged_profiles: usize,
     /// What the engines know of it: computed attributes, audiences, journeys.
     #[serde(flatten)]
-    #[schemars(with = "EngineState")]
-    state: waymark_runtime::ProfileState,
+    state: EngineState,
 }
 
 impl ProfileView {
@@ -43,7 +42,10 @@ impl ProfileView {
 
     /// Adds what the engines know of the profile.
     pub(crate) fn with_state(self, state: waymark_runtime::ProfileState) -> Self {
-        Self { state, ..self }
+        Self {
+            state: state.into(),
+            ..self
+        }
     }
 }
 
@@ -119,11 +121,9 @@ impl From<StoredEvent> for EventView {
     }
 }
 
-/// The schema of `waymark_runtime::ProfileState` (which the runtime serializes without
-/// depending on schemars): what the engines know of a profile.
-#[derive(JsonSchema)]
+/// What the engines know of a profile (the runtime's `ProfileState`).
+#[derive(Debug, Default, Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct EngineState {
     /// Computed attribute values now, by name (`null`: missing).
     attributes: BTreeMap<String, Value>,
@@ -133,9 +133,18 @@ struct EngineState {
     journeys: Vec<ProfileJourney>,
 }
 
-#[derive(JsonSchema)]
+impl From<waymark_runtime::ProfileState> for EngineState {
+    fn from(s: waymark_runtime::ProfileState) -> Self {
+        Self {
+            attributes: s.attributes,
+            audiences: s.audiences.into_iter().map(ProfileAudience::from).collect(),
+            journeys: s.journeys.into_iter().map(ProfileJourney::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ProfileAudience {
     id: String,
     name: String,
@@ -143,9 +152,19 @@ struct ProfileAudience {
     entry_number: u32,
 }
 
-#[derive(JsonSchema)]
+impl From<waymark_runtime::ProfileAudience> for ProfileAudience {
+    fn from(a: waymark_runtime::ProfileAudience) -> Self {
+        Self {
+            id: a.id,
+            name: a.name,
+            entered_at: Some(format_instant(a.entered_at)),
+            entry_number: a.entry_number,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ProfileJourney {
     journey_id: String,
     version: u32,
@@ -161,12 +180,36 @@ struct ProfileJourney {
     at: Vec<ProfileStep>,
 }
 
-#[derive(JsonSchema)]
+impl From<waymark_runtime::ProfileJourney> for ProfileJourney {
+    fn from(j: waymark_runtime::ProfileJourney) -> Self {
+        Self {
+            journey_id: j.journey_id,
+            version: j.version,
+            status: j.status.to_string(),
+            entries: j.entries,
+            entered_at: Some(format_instant(j.entered_at)),
+            left_at: j.left_at.map(format_instant),
+            goal_reached: j.goal_reached,
+            steps: j.steps.into_iter().map(ProfileStep::from).collect(),
+            at: j.at.into_iter().map(ProfileStep::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 #[schemars(transform = present)]
-#[expect(dead_code, reason = "only its JSON Schema is used")]
 struct ProfileStep {
     step: String,
     since: Option<String>,
+}
+
+impl From<waymark_runtime::ProfileStep> for ProfileStep {
+    fn from(s: waymark_runtime::ProfileStep) -> Self {
+        Self {
+            step: s.step,
+            since: Some(format_instant(s.since)),
+        }
+    }
 }
 
 /// `GET /api/workspaces/{ws}/profiles`.
