@@ -7,6 +7,7 @@
 //! decoding the rest.
 
 use std::collections::HashMap;
+use std::sync::mpsc::{self, SyncSender};
 
 use serde::Deserialize;
 
@@ -20,47 +21,111 @@ use crate::store::StoreError;
 
 /// Calls `visit` with every event of `workspace` above seq `after`, by seq, with its
 /// owner's current keys.
+///
+/// Arrival order is not key order (events are stored by profile), so one point read per
+/// event in arrival order loads about one block per event, and a replay over the whole
+/// history (the first engine build of a workspace) was bound by it. Instead a reader
+/// thread takes the index [`CHUNK`] entries at a time, reads their events in key order
+/// (neighbours share blocks, and the tables' index and filter blocks stay cached between
+/// them), decodes them in arrival order and hands them over [`HANDOFF`] at a time, while
+/// the caller's thread visits the previous ones. Memory stays bounded by one chunk's raw
+/// events and the few batches in the channel.
 pub(super) fn for_each_event_arrived_after(
     ks: &Keyspaces,
     workspace: &str,
     after: u64,
     visit: &mut dyn FnMut(ArrivedEvent),
 ) -> Result<(), StoreError> {
+    let (sender, batches) = mpsc::sync_channel(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("waymark-replay-read".into())
+            .spawn_scoped(scope, move || {
+                if let Err(e) = read_arrived_after(ks, workspace, after, &sender) {
+                    // The caller stopped listening only if it panicked.
+                    let _ = sender.send(Err(e));
+                }
+            })
+            .map_err(|e| StoreError::Backend(format!("cannot start the log reader: {e}")))?;
+        for batch in batches {
+            for event in batch? {
+                visit(event);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Index entries whose events are read together, in key order.
+const CHUNK: usize = 131_072;
+/// Decoded events handed to the visiting thread at a time.
+const HANDOFF: usize = 1_024;
+/// Batches decoded ahead of the visiting thread.
+const IN_FLIGHT: usize = 4;
+
+/// The reader's side of [`for_each_event_arrived_after`]: sends the events in batches, in
+/// arrival order; stops early when the receiver is gone.
+fn read_arrived_after(
+    ks: &Keyspaces,
+    workspace: &str,
+    after: u64,
+    out: &SyncSender<Result<Vec<ArrivedEvent>, StoreError>>,
+) -> Result<(), StoreError> {
     let snapshot = ks.db.snapshot();
     let ws_prefix = keys::ws(workspace);
     let end = keys::arrival_after(&ws_prefix, u64::MAX - 1);
-    let arrived = snapshot
-        .range(&ks.arrivals, keys::arrival_after(&ws_prefix, after)..end)
-        .map(|guard| {
+    let mut arrived = snapshot.range(&ks.arrivals, keys::arrival_after(&ws_prefix, after)..end);
+    let mut owners: HashMap<ProfileId, (Option<String>, Option<String>)> = HashMap::new();
+    loop {
+        // (event key, seq, profile), in arrival order.
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for guard in arrived.by_ref().take(CHUNK) {
             let (_, key) = guard.into_inner().map_err(backend)?;
             let (profile, seq) = keys::event_parts(&key, ws_prefix.len())
                 .ok_or_else(|| StoreError::Backend("a malformed event key".into()))?;
-            Ok((seq, profile, key))
-        });
-    let mut owners: HashMap<ProfileId, (Option<String>, Option<String>)> = HashMap::new();
-    for found in arrived {
-        let (seq, profile, key) = found?;
-        let Some(bytes) = snapshot.get(&ks.events, &key).map_err(backend)? else {
-            continue;
-        };
-        let event: StoredEvent = decode(&bytes)?;
-        let (user_id, anonymous_id) = match owners.get(&profile) {
-            Some(keys) => keys.clone(),
-            None => {
-                let keys = owner_keys(ks, &snapshot, &ws_prefix, profile)?;
-                owners.insert(profile, keys.clone());
-                keys
+            chunk.push((key, seq, profile));
+        }
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let mut by_key: Vec<usize> = (0..chunk.len()).collect();
+        by_key.sort_unstable_by(|&a, &b| chunk[a].0.cmp(&chunk[b].0));
+        let mut values = vec![None; chunk.len()];
+        for i in by_key {
+            values[i] = snapshot.get(&ks.events, &chunk[i].0).map_err(backend)?;
+        }
+        let mut batch = Vec::with_capacity(HANDOFF);
+        for ((_, seq, profile), value) in chunk.into_iter().zip(values) {
+            let Some(bytes) = value else {
+                continue;
+            };
+            let event: StoredEvent = decode(&bytes)?;
+            let (user_id, anonymous_id) = match owners.get(&profile) {
+                Some(keys) => keys.clone(),
+                None => {
+                    let keys = owner_keys(ks, &snapshot, &ws_prefix, profile)?;
+                    owners.insert(profile, keys.clone());
+                    keys
+                }
+            };
+            batch.push(ArrivedEvent {
+                seq,
+                profile,
+                user_id,
+                anonymous_id,
+                event,
+            });
+            if batch.len() == HANDOFF {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDOFF));
+                if out.send(Ok(full)).is_err() {
+                    return Ok(());
+                }
             }
-        };
-        visit(ArrivedEvent {
-            seq,
-            profile,
-            user_id,
-            anonymous_id,
-            event,
-        });
+        }
+        if !batch.is_empty() && out.send(Ok(batch)).is_err() {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 /// Writes the arrival index of every stored event, once: data directories made before it
