@@ -173,7 +173,7 @@ impl Core {
         let Some(checkpoint) = self.store.checkpoint(workspace)? else {
             return Ok(false);
         };
-        let saved = match read(&checkpoint.state) {
+        let mut saved = match read(&checkpoint.state) {
             Ok(saved) => saved,
             Err(e) => {
                 tracing::warn!(workspace, error = %e, "checkpoint ignored: replaying the log");
@@ -225,10 +225,14 @@ impl Core {
                 engine.stop_journey(v.index, at, &mut Vec::new());
             }
         }
-        for p in &saved.profiles {
+        // Every profile of the workspace: room made once (at 1M users this loop was most
+        // of a restart).
+        let profiles = std::mem::take(&mut saved.profiles);
+        self.ids.reserve(workspace, profiles.len());
+        for p in profiles {
             let user = User {
-                user_id: p.user_id.clone(),
-                anonymous_id: p.anonymous_id.clone(),
+                user_id: p.user_id,
+                anonymous_id: p.anonymous_id,
             };
             self.ids.learn(workspace, p.id, &p.key, &user);
         }
@@ -304,33 +308,47 @@ impl Core {
     fn replay_after(&mut self, workspace: &str, cursor: u64) -> Result<(), RuntimeError> {
         let store = Arc::clone(&self.store);
         let mut seen: HashSet<ProfileId> = HashSet::new();
+        // Profiles whose key and identifiers are learnt in this pass (they stay the same
+        // for all their events in it); forgotten whenever a rename or a merge removes
+        // entries, which may be another profile's.
+        let mut learnt: HashSet<ProfileId> = HashSet::new();
         let mut failed = None;
         store.for_each_event_arrived_after(workspace, cursor, &mut |a: ArrivedEvent| {
             let Some((event, (slot, key, user))) = live_event(workspace, a) else {
                 return;
             };
-            if seen.insert(slot.1)
-                && let Err(e) = self.drop_merged(workspace, slot.1)
-            {
-                failed.get_or_insert(e);
+            if seen.insert(slot.1) {
+                match self.drop_merged(workspace, slot.1) {
+                    Ok(true) => learnt.clear(),
+                    Ok(false) => {}
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                    }
+                }
             }
             if let Some(old) = self.ids.key_of(workspace, slot.1).map(str::to_string)
                 && old != key
             {
                 self.ids.forget_slot(workspace, &old);
                 self.rename_user(workspace, &old, &key);
+                learnt.clear();
             }
-            self.replay_one(slot, key, user, &event, &mut failed);
+            if learnt.insert(slot.1) {
+                self.learn_profile(slot, key, user);
+            }
+            self.replay_event(&event, &mut failed);
         })?;
         failed.map_or(Ok(()), Err)
     }
 
     /// Removes from the engine the profiles merged into `profile` that it still holds: they
     /// leave their journeys as they did live when the merge arrived (same record ids).
-    fn drop_merged(&mut self, workspace: &str, profile: ProfileId) -> Result<(), RuntimeError> {
+    /// Whether it removed any.
+    fn drop_merged(&mut self, workspace: &str, profile: ProfileId) -> Result<bool, RuntimeError> {
         let Some(survivor) = self.store.profile_by_id(workspace, profile)? else {
-            return Ok(());
+            return Ok(false);
         };
+        let mut removed = false;
         for merged in survivor.merged_from {
             if let Some(key) = self.ids.take_key(workspace, merged) {
                 self.leaving = self
@@ -339,9 +357,10 @@ impl Core {
                     .map(|profile| (key.clone(), (workspace.to_string(), profile)));
                 self.remove_user(workspace, &key, false);
                 self.leaving = None;
+                removed = true;
             }
         }
-        Ok(())
+        Ok(removed)
     }
 }
 

@@ -51,6 +51,13 @@ impl Identities {
         self.set_user(workspace, key, user);
     }
 
+    /// Makes room for `additional` more profiles of a workspace at once.
+    pub(crate) fn reserve(&mut self, workspace: &str, additional: usize) {
+        let known = self.workspaces.entry(workspace.to_string()).or_default();
+        known.by_key.reserve(additional);
+        known.keys.reserve(additional);
+    }
+
     /// The identifiers last seen with `key`.
     pub(crate) fn user(&self, workspace: &str, key: &str) -> Option<User> {
         let info = self.known(workspace)?.by_key.get(key)?;

@@ -10,11 +10,12 @@
 //! the counters and trait slots it adds are filled from stored history
 //! ([`Core::start_runner`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 
-use waymark_store::ArrivedEvent;
+use waymark_store::{ArrivedEvent, ProfileId};
 
 use waymark_engine::time::Millis;
 use waymark_engine::{Engine, NewSlots, Transition};
@@ -72,26 +73,38 @@ impl Core {
     fn replay(&mut self, workspace: &str) -> Result<(), RuntimeError> {
         let store = Arc::clone(&self.store);
         let mut failed = None;
+        // A profile's key and identifiers are the same for all its events in one pass
+        // (the store gives each event its owner's current keys), and nothing else changes
+        // them during it: learnt once per profile, not once per event.
+        let mut learnt: HashSet<ProfileId> = HashSet::new();
         store.for_each_event_by_arrival(workspace, &mut |a: ArrivedEvent| {
             let Some((event, (slot, key, user))) = live_event(workspace, a) else {
                 return;
             };
-            self.replay_one(slot, key, user, &event, &mut failed);
+            if learnt.insert(slot.1) {
+                self.learn_profile(slot, key, user);
+            }
+            self.replay_event(&event, &mut failed);
         })?;
         failed.map_or(Ok(()), Err)
     }
 
-    /// Learns who a replayed event's profile is (its slot, key and identifiers), then
-    /// applies the event; the first error is kept in `failed`.
-    pub(super) fn replay_one(
+    /// Learns who a replayed event's profile is: its slot, key and identifiers.
+    pub(super) fn learn_profile(
         &mut self,
-        slot: (String, waymark_store::ProfileId),
+        slot: (String, ProfileId),
         key: String,
         user: waymark_deliver::User,
+    ) {
+        self.ids.learn(&slot.0, slot.1, &key, &user);
+    }
+
+    /// Applies a replayed event; the first error is kept in `failed`.
+    pub(super) fn replay_event(
+        &mut self,
         event: &crate::runner::LiveEvent,
         failed: &mut Option<RuntimeError>,
     ) {
-        self.ids.learn(&slot.0, slot.1, &key, &user);
         self.shared.metrics.replayed.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.apply_event(event) {
             failed.get_or_insert(e);

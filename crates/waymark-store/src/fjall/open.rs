@@ -718,7 +718,13 @@ impl Store for FjallStore {
         after: u64,
         visit: &mut dyn FnMut(ArrivedEvent),
     ) -> Result<(), StoreError> {
-        super::arrival::for_each_event_arrived_after(&self.ks, workspace, after, visit)
+        super::arrival::for_each_event_arrived_after(
+            &self.ks,
+            workspace,
+            after,
+            super::arrival::Reading::DEFAULT,
+            visit,
+        )
     }
 
     fn subscribe(&self) -> Receiver<Commit> {

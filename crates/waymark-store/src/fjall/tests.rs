@@ -627,3 +627,77 @@ fn a_store_made_before_the_arrival_index_gets_it_on_open() {
     let reopened = FjallStore::open(dir.path()).unwrap();
     assert_eq!(arrivals(&reopened, "w"), before);
 }
+
+/// Both ways of reading the log after a cursor (the index a chunk at a time, or scans a
+/// window at a time), at sizes that cut it anywhere, give what the memory store gives:
+/// every event after the cursor once, by seq, with its owner's keys after a merge.
+#[test]
+fn every_way_of_reading_a_tail_agrees_with_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let fjall = FjallStore::open(dir.path()).unwrap();
+    let memory = MemoryStore::new();
+    for store in [&fjall as &dyn Store, &memory] {
+        workspace(store, "w");
+        workspace(store, "x");
+        // Users in no key order, some events earlier in time than the one before.
+        let mut batch: Vec<Message> = (0..24)
+            .map(|i| {
+                track(
+                    Some(&format!("u{}", (i * 7) % 5)),
+                    None,
+                    1_000 - (i % 4) * 100 + i,
+                    "E",
+                )
+            })
+            .collect();
+        batch.push(track(None, Some("a8"), 50, "Anonymous"));
+        batch.push(track(Some("u8"), None, 60, "Known"));
+        batch.push(track(Some("u8"), Some("a8"), 70, "Merged"));
+        batch.push(track(Some("u2"), None, 80, "Last"));
+        store.ingest("w", "web", batch).unwrap();
+        store
+            .ingest("x", "web", vec![track(Some("u1"), None, 5, "Elsewhere")])
+            .unwrap();
+    }
+    let by_scans = |chunk, window| super::arrival::Reading {
+        chunk,
+        window,
+        scanned: u64::MAX,
+        scans: u64::MAX,
+    };
+    let by_chunks = |chunk, window| super::arrival::Reading {
+        chunk,
+        window,
+        scanned: 0,
+        scans: u64::MAX,
+    };
+    for after in 0..=30 {
+        let mut want = Vec::new();
+        memory
+            .for_each_event_arrived_after("w", after, &mut |e| want.push(e))
+            .unwrap();
+        for reading in [
+            by_scans(1, 1),
+            by_scans(4, 7),
+            by_scans(64, 64),
+            by_chunks(1, 1),
+            by_chunks(4, 7),
+            by_chunks(64, 64),
+        ] {
+            let mut got = Vec::new();
+            super::arrival::for_each_event_arrived_after(
+                &fjall.ks,
+                "w",
+                after,
+                reading,
+                &mut |e| got.push(e),
+            )
+            .unwrap();
+            assert_eq!(
+                got, want,
+                "after {after}, chunk {}, window {}, scanned {}",
+                reading.chunk, reading.window, reading.scanned
+            );
+        }
+    }
+}
