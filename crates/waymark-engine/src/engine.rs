@@ -341,15 +341,22 @@ impl Engine {
         let state = &mut self.users[user as usize];
         let key = &self.keys[user as usize];
         let mut due: Option<Millis> = None;
+        // The user's held states, walked in journey order alongside the journeys.
+        let mut cursor = 0;
         for (j, journey) in self.journeys.iter().enumerate() {
             let j = j as u16;
+            let found = state.journeys.seek(j, cursor);
+            cursor = match found {
+                Ok(i) => i + 1,
+                Err(i) => i,
+            };
             let life = &self.lifecycles[usize::from(j)];
             if !life.runs_for(&state.journeys, j) {
                 continue;
             }
             let last = LastRun {
                 evaluated: state.journeys.evaluated(j),
-                due: state.journeys.get(j).and_then(|st| st.due),
+                due: state.journeys.at(found).and_then(|st| st.due),
             };
             if !runs(journey, last, out.len() > start) {
                 due = earliest(due, last.due);
@@ -377,11 +384,12 @@ impl Engine {
                 now: self.clock,
                 out,
             };
-            let next = state.journeys.update(j, |st| {
+            let (next, after) = state.journeys.update_at(j, found, |st| {
                 step(&mut machine, st);
                 st.due = machine.next_due(st);
                 st.due
             });
+            cursor = after;
             state.journeys.set_evaluated(j, true);
             due = earliest(due, next);
         }

@@ -92,6 +92,8 @@ impl JourneyState {
 
     /// Whether this state says no more than a vacant one (it need not be kept).
     pub(crate) fn is_vacant(&self) -> bool {
-        *self == Self::vacant(self.journey)
+        // Most held states were entered: the first two fields settle it without building
+        // a vacant state to compare with (asked after every machine run).
+        self.status == Status::Out && self.entries == 0 && *self == Self::vacant(self.journey)
     }
 }

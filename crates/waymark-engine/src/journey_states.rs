@@ -46,22 +46,56 @@ impl JourneyStates {
     /// Runs `change` on the user's state in journey `j` (a vacant one when none is held)
     /// and keeps the result only if it is not vacant.
     pub(crate) fn update<R>(&mut self, j: u16, change: impl FnOnce(&mut JourneyState) -> R) -> R {
-        match self.find(j) {
+        self.update_at(j, self.find(j), change).0
+    }
+
+    /// Where journey `j`'s state is held (`Ok`) or would go (`Err`), searching forward from
+    /// `from`: a loop over the journeys in order passes the position after the previous
+    /// journey, and walks the user's states once instead of searching for each.
+    pub(crate) fn seek(&self, j: u16, from: usize) -> Result<usize, usize> {
+        let mut i = from.min(self.held.len());
+        while i < self.held.len() && self.held[i].journey < j {
+            i += 1;
+        }
+        match self.held.get(i) {
+            Some(st) if st.journey == j => Ok(i),
+            _ => Err(i),
+        }
+    }
+
+    /// The state at a position [`JourneyStates::seek`] found.
+    pub(crate) fn at(&self, found: Result<usize, usize>) -> Option<&JourneyState> {
+        found.ok().map(|i| &self.held[i])
+    }
+
+    /// [`JourneyStates::update`] at the position [`JourneyStates::seek`] found for `j`;
+    /// also returns the position after journey `j`'s state (where the next seek starts).
+    pub(crate) fn update_at<R>(
+        &mut self,
+        j: u16,
+        found: Result<usize, usize>,
+        change: impl FnOnce(&mut JourneyState) -> R,
+    ) -> (R, usize) {
+        match found {
             Ok(i) => {
                 let result = change(&mut self.held[i]);
                 if self.held[i].is_vacant() {
                     self.held.remove(i);
+                    (result, i)
+                } else {
+                    (result, i + 1)
                 }
-                result
             }
             Err(i) => {
                 let mut st = JourneyState::vacant(j);
                 let result = change(&mut st);
-                if !st.is_vacant() {
+                if st.is_vacant() {
+                    (result, i)
+                } else {
                     self.held.reserve_exact(1);
                     self.held.insert(i, st);
+                    (result, i + 1)
                 }
-                result
             }
         }
     }
@@ -139,6 +173,31 @@ mod tests {
         assert!(states.get(3).is_none());
         assert!(states.fits(4));
         assert!(!states.fits(1));
+    }
+
+    #[test]
+    fn seeking_forward_finds_what_a_search_finds() {
+        let mut states = JourneyStates::default();
+        for j in [2, 5, 9] {
+            states.update(j, |st| st.entry_held = true);
+        }
+        let mut from = 0;
+        for j in 0..12 {
+            let found = states.seek(j, from);
+            assert_eq!(found, states.find(j), "journey {j}");
+            from = match found {
+                Ok(i) => i + 1,
+                Err(i) => i,
+            };
+        }
+        let (_, after) = states.update_at(5, states.seek(5, 0), |st| st.entry_held = false);
+        assert_eq!(
+            (after, states.get(5)),
+            (1, None),
+            "a state made vacant goes"
+        );
+        let (_, after) = states.update_at(7, states.seek(7, 0), |st| st.entry_held = true);
+        assert_eq!(after, 2);
     }
 
     #[test]
