@@ -16,7 +16,7 @@ use crate::journey_states::JourneyStates;
 use crate::machine::{Machine, Trigger};
 use crate::model::{Audience, ComputedAttribute, Criteria, Journey};
 use crate::profile::{Applied, Profile};
-use crate::time::Millis;
+use crate::time::{Millis, OptionalMillis};
 use crate::transition::{Transition, UserIndex};
 
 #[path = "engine_attributes.rs"]
@@ -44,7 +44,7 @@ struct UserState {
     journeys: JourneyStates,
     audiences: Vec<AudienceState>,
     /// The user's pending timer, also present in the engine's queue.
-    timer: Option<Millis>,
+    timer: OptionalMillis,
     /// Removed (deleted or merged away): its key no longer names it.
     removed: bool,
     /// Kept from entering (the user is in an older version of the journey).
@@ -196,7 +196,7 @@ impl Engine {
             match (timer, start) {
                 (Some((at, user)), start) if start.is_none_or(|s| at <= s.0) => {
                     self.timers.pop_first();
-                    self.users[user as usize].timer = None;
+                    self.users[user as usize].timer = OptionalMillis::NONE;
                     self.clock = self.clock.max(at);
                     self.settle_timer(user, out);
                 }
@@ -356,7 +356,7 @@ impl Engine {
             }
             let last = LastRun {
                 evaluated: state.journeys.evaluated(j),
-                due: state.journeys.at(found).and_then(|st| st.due),
+                due: state.journeys.at(found).and_then(|st| st.due.get()),
             };
             if !runs(journey, last, out.len() > start) {
                 due = earliest(due, last.due);
@@ -386,8 +386,9 @@ impl Engine {
             };
             let (next, after) = state.journeys.update_at(j, found, |st| {
                 step(&mut machine, st);
-                st.due = machine.next_due(st);
-                st.due
+                let due = machine.next_due(st);
+                st.due = due.into();
+                due
             });
             cursor = after;
             state.journeys.set_evaluated(j, true);
@@ -399,14 +400,14 @@ impl Engine {
     /// Replaces a user's pending timer.
     fn set_timer(&mut self, user: UserIndex, due: Option<Millis>) {
         let state = &mut self.users[user as usize];
-        if state.timer != due {
-            if let Some(old) = state.timer {
+        if state.timer.get() != due {
+            if let Some(old) = state.timer.get() {
                 self.timers.remove(&(old, user));
             }
             if let Some(new) = due {
                 self.timers.insert((new, user));
             }
-            state.timer = due;
+            state.timer = due.into();
         }
     }
 }

@@ -16,7 +16,7 @@ const MAGIC: &[u8; 4] = b"WMCK";
 const HEADER: usize = MAGIC.len() + 1 + 4;
 
 /// The layout version this engine writes and reads.
-pub const CHECKPOINT_VERSION: u8 = 2;
+pub const CHECKPOINT_VERSION: u8 = 3;
 
 /// Why an engine could not be written to or read from a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,7 +126,7 @@ impl Engine {
         }
         for &(at, user) in &self.timers {
             let state = self.users.get(user as usize);
-            if state.and_then(|s| s.timer) != Some(at) {
+            if state.and_then(|s| s.timer.get()) != Some(at) {
                 return Err(format!("timer of user {user} does not match"));
             }
         }
@@ -134,14 +134,12 @@ impl Engine {
         let fits = |u: &UserState| {
             u.journeys.fits(journeys)
                 && u.audiences.len() <= audiences
+                && u.profile.counters.is_consistent()
                 && u.profile
                     .counters
-                    .windows(2)
-                    .all(|w| w[0].counter < w[1].counter)
-                && u.profile
-                    .counters
+                    .ids()
                     .last()
-                    .is_none_or(|c| (c.counter as usize) < catalog.counters.len())
+                    .is_none_or(|id| (id as usize) < catalog.counters.len())
                 && u.profile.traits.len() <= catalog.trait_paths.len()
                 && u.profile.attributes.len() <= catalog.attributes.len()
                 && u.journeys.held().iter().all(|st| {

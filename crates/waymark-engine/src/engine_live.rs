@@ -8,7 +8,7 @@ use super::{Engine, UserState};
 use crate::event::Event;
 use crate::journey_state::{JourneyState, Status};
 use crate::machine::Trigger;
-use crate::time::Millis;
+use crate::time::{Millis, OptionalMillis};
 use crate::transition::{Transition, UserIndex};
 
 /// How many users one step holds.
@@ -67,7 +67,7 @@ impl Engine {
             control: st.status == Status::Control,
             entries: st.entries,
             entered_at: st.entered_at,
-            left_at: st.left_at,
+            left_at: st.left_at.get(),
             goal_reached: st.goal_reached,
             audience: st.audience.iter().map(|a| (a.step, a.entered_at)).collect(),
             at: st
@@ -108,7 +108,9 @@ impl Engine {
             }
         }
         self.timers.clear();
-        self.users.iter_mut().for_each(|u| u.timer = None);
+        self.users
+            .iter_mut()
+            .for_each(|u| u.timer = OptionalMillis::NONE);
     }
 
     /// Gives the user `old` the key `new` (an anonymous profile that learnt its user id).

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::compile::StepIndex;
-use crate::time::Millis;
+use crate::time::{Millis, OptionalMillis};
 
 /// Whether the user is in the journey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ pub(crate) struct JourneyState {
     pub(crate) entries: u32,
     pub(crate) entered_at: Millis,
     pub(crate) entry_seq: u32,
-    pub(crate) left_at: Option<Millis>,
+    pub(crate) left_at: OptionalMillis,
     /// The entry criteria's value at the last evaluation (to see them rise).
     pub(crate) entry_held: bool,
     pub(crate) goal_reached: bool,
@@ -76,9 +76,56 @@ pub(crate) struct JourneyState {
     pub(crate) audience: SmallVec<[AudienceEntry; 1]>,
     pub(crate) positions: SmallVec<[Position; 1]>,
     /// Times of delivering send steps, latest last (for the frequency cap).
-    pub(crate) sends: Vec<Millis>,
+    pub(crate) sends: SendTimes,
     /// When the machine, at its last run, said it must look at the user next.
-    pub(crate) due: Option<Millis>,
+    pub(crate) due: OptionalMillis,
+}
+
+// Millions of these are held at once (one per user and journey they are in): keep a change
+// that grows them deliberate.
+const _: () = assert!(std::mem::size_of::<JourneyState>() <= 104);
+
+/// When a user was last sent something by a journey's send steps, latest last; kept only
+/// under a frequency cap, so most states hold none and pay one pointer for the room.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(
+    clippy::box_collection,
+    reason = "a thin pointer: the vector's own 24 bytes would be in every state"
+)]
+pub(crate) struct SendTimes(Option<Box<Vec<Millis>>>);
+
+impl SendTimes {
+    /// How many sends were after `after`.
+    pub(crate) fn count_after(&self, after: Millis) -> usize {
+        self.0
+            .as_deref()
+            .map_or(0, |times| times.iter().filter(|t| **t > after).count())
+    }
+
+    /// Records a send at `at`, keeping the latest `keep`.
+    pub(crate) fn record(&mut self, at: Millis, keep: usize) {
+        let times = self.0.get_or_insert_default();
+        times.push(at);
+        if times.len() > keep {
+            times.remove(0);
+        }
+    }
+}
+
+impl Serialize for SendTimes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0
+            .as_deref()
+            .map_or(&[][..], Vec::as_slice)
+            .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SendTimes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let times = Vec::<Millis>::deserialize(deserializer)?;
+        Ok(Self((!times.is_empty()).then(|| Box::new(times))))
+    }
 }
 
 impl JourneyState {

@@ -10,6 +10,7 @@ mod audience_order;
 mod catalog;
 pub mod compare;
 mod compile;
+mod counters;
 mod engine;
 mod eval;
 pub mod event;

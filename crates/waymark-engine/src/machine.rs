@@ -154,7 +154,7 @@ impl Machine<'_> {
         self.emit(st, TransitionKind::Journey(Change::Exited));
         st.positions.clear();
         st.status = Status::Out;
-        st.left_at = Some(self.now);
+        st.left_at = Some(self.now).into();
     }
 
     fn exit_step(&mut self, st: &JourneyState, entry: AudienceEntry) {
@@ -215,6 +215,7 @@ impl Machine<'_> {
             Reentry::AfterExit => true,
             Reentry::Cooldown(d) => st
                 .left_at
+                .get()
                 .is_none_or(|left| self.now >= left.saturating_add(d.millis())),
         };
         in_window && allowed && !self.entry_blocked
@@ -506,18 +507,10 @@ impl Machine<'_> {
                 return false;
             }
             if let Some((max, per)) = self.journey.frequency_cap {
-                let recent = st
-                    .sends
-                    .iter()
-                    .filter(|t| **t > self.now.saturating_sub(per))
-                    .count();
-                if recent >= max as usize {
+                if st.sends.count_after(self.now.saturating_sub(per)) >= max as usize {
                     return false;
                 }
-                st.sends.push(self.now);
-                if st.sends.len() > max as usize {
-                    st.sends.remove(0);
-                }
+                st.sends.record(self.now, max as usize);
             }
         }
         self.deliver(st, step, Change::Entered);

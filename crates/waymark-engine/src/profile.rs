@@ -8,15 +8,9 @@ use smallvec::SmallVec;
 use crate::attribute::AttributeState;
 use crate::catalog::{AttributeSpec, Catalog};
 use crate::compare::{lookup, lookup_in};
+use crate::counters::{Counters, Hit};
 use crate::event::Event;
 use crate::time::Millis;
-
-/// One counted event: when it happened and the user's event sequence number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Hit {
-    pub(crate) at: Millis,
-    pub(crate) seq: u32,
-}
 
 /// A trait value (`Null` once removed), since when it has had that value, and the event
 /// time of the latest write (a write older than that is ignored: last write by event time
@@ -29,13 +23,6 @@ pub(crate) struct TraitValue {
     pub(crate) written: Millis,
 }
 
-/// The latest matching events of one counter, oldest first (at most its capacity).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Counted {
-    pub(crate) counter: u32,
-    pub(crate) hits: SmallVec<[Hit; 1]>,
-}
-
 /// What the engine keeps of one profile.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Profile {
@@ -43,10 +30,10 @@ pub(crate) struct Profile {
     pub(crate) seq: u32,
     /// Time of the profile's first event.
     pub(crate) first_seen: Millis,
-    /// The counters with hits, by counter id. A user matches few of the counters that the
-    /// union of running criteria defines: a slot for every one in every user was most of a
+    /// The counters with hits. A user matches few of the counters that the union of
+    /// running criteria defines: a slot for every one in every user was most of a
     /// profile's memory (B3, docs/benchmarks.md).
-    pub(crate) counters: Vec<Counted>,
+    pub(crate) counters: Counters,
     /// Trait slot values.
     pub(crate) traits: Vec<Option<TraitValue>>,
     /// Consent per purpose id.
@@ -151,22 +138,8 @@ impl Profile {
     /// Adds a hit to counter `id` in time order (so that a late event never evicts a newer
     /// one), keeping the counter's capacity.
     fn add_hit(&mut self, id: u32, hit: Hit, catalog: &Catalog) {
-        let i = match self.counters.binary_search_by_key(&id, |c| c.counter) {
-            Ok(i) => i,
-            Err(i) => {
-                // One at a time: a doubling vector would keep room for nothing in every user.
-                self.counters.reserve_exact(1);
-                let hits = SmallVec::new();
-                self.counters.insert(i, Counted { counter: id, hits });
-                i
-            }
-        };
-        let hits = &mut self.counters[i].hits;
-        let slot = hits.partition_point(|h| h.at <= hit.at);
-        hits.insert(slot, hit);
-        if hits.len() > catalog.counters[id as usize].capacity as usize {
-            hits.remove(0);
-        }
+        let capacity = catalog.counters[id as usize].capacity;
+        self.counters.add(id, hit, capacity);
     }
 
     /// Merges traits by top-level key; a slot's `since` moves only when its value changes.
@@ -296,9 +269,7 @@ impl Profile {
 
     /// The hits of a counter.
     pub(crate) fn hits(&self, counter: u32) -> &[Hit] {
-        self.counters
-            .binary_search_by_key(&counter, |c| c.counter)
-            .map_or(&[], |i| self.counters[i].hits.as_slice())
+        self.counters.hits(counter)
     }
 }
 

@@ -12,6 +12,44 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 /// An instant: milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
 
+/// An instant that may be absent, in the eight bytes of an instant: `Option<Millis>` takes
+/// sixteen, and every user holds a few per journey they are in (B3 in docs/benchmarks.md).
+/// Absent is `Millis::MIN`; the engine records only instants of its clock, which events
+/// and timers set (SPEC §2 bounds event times), so no recorded instant is that one. It is
+/// encoded as `Option<Millis>`, which checkpoints already held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Option<Millis>", into = "Option<Millis>")]
+pub struct OptionalMillis(Millis);
+
+impl OptionalMillis {
+    /// No instant.
+    pub const NONE: Self = Self(Millis::MIN);
+
+    /// The instant, if there is one.
+    pub fn get(self) -> Option<Millis> {
+        (self != Self::NONE).then_some(self.0)
+    }
+}
+
+impl Default for OptionalMillis {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+impl From<Option<Millis>> for OptionalMillis {
+    fn from(at: Option<Millis>) -> Self {
+        // The one instant that cannot be told from absence is kept a millisecond later.
+        at.map_or(Self::NONE, |at| Self(at.max(Millis::MIN + 1)))
+    }
+}
+
+impl From<OptionalMillis> for Option<Millis> {
+    fn from(at: OptionalMillis) -> Self {
+        at.get()
+    }
+}
+
 /// Parses an RFC 3339 / ISO-8601 instant (`2026-01-05T12:00:00Z`, any offset, any fraction)
 /// or a plain date (`2026-01-05`, read as midnight UTC).
 pub fn parse_instant(text: &str) -> Option<Millis> {

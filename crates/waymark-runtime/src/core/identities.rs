@@ -25,20 +25,65 @@ struct Known {
     keys: HashMap<ProfileId, Box<str>>,
 }
 
-/// What a key says; dropped once it says nothing.
-#[derive(Debug, Default)]
+/// What a key says; dropped once it says nothing. There is one per user (B3 in
+/// docs/benchmarks.md).
+#[derive(Debug)]
 struct KeyInfo {
-    /// The stored profile the key names now.
-    profile: Option<ProfileId>,
+    /// The stored profile the key names now, or [`NO_PROFILE`].
+    profile: ProfileId,
     /// Whether the key's identifiers are known (both may be absent).
     identified: bool,
-    user_id: Option<Box<str>>,
-    anonymous_id: Option<Box<str>>,
+    user_id: Identifier,
+    anonymous_id: Identifier,
+}
+
+/// No stored profile (ids are counted up from 1; this one is never reached).
+const NO_PROFILE: ProfileId = ProfileId::MAX;
+
+// Every user has one: keep a change that grows it deliberate.
+const _: () = assert!(std::mem::size_of::<KeyInfo>() <= 48);
+
+impl Default for KeyInfo {
+    fn default() -> Self {
+        Self {
+            profile: NO_PROFILE,
+            identified: false,
+            user_id: Identifier::default(),
+            anonymous_id: Identifier::default(),
+        }
+    }
 }
 
 impl KeyInfo {
     fn is_empty(&self) -> bool {
-        self.profile.is_none() && !self.identified
+        self.profile == NO_PROFILE && !self.identified
+    }
+
+    fn profile(&self) -> Option<ProfileId> {
+        (self.profile != NO_PROFILE).then_some(self.profile)
+    }
+}
+
+/// An identifier seen with a key. A key is the `userId`, else the `anonymousId`, so one of
+/// them is nearly always the key itself: that one is not kept a second time (a string per
+/// user). The key itself is an empty box: an empty identifier is none, as ingestion reads
+/// one.
+#[derive(Debug, Default)]
+struct Identifier(Option<Box<str>>);
+
+impl Identifier {
+    fn new(id: Option<&str>, key: &str) -> Self {
+        Self(match id {
+            None | Some("") => None,
+            Some(id) if id == key => Some(Box::default()),
+            Some(id) => Some(id.into()),
+        })
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.0
+            .as_deref()
+            .map(|id| if id.is_empty() { key } else { id }.to_string())
     }
 }
 
@@ -62,30 +107,34 @@ impl Identities {
     pub(crate) fn user(&self, workspace: &str, key: &str) -> Option<User> {
         let info = self.known(workspace)?.by_key.get(key)?;
         info.identified.then(|| User {
-            user_id: info.user_id.as_deref().map(str::to_string),
-            anonymous_id: info.anonymous_id.as_deref().map(str::to_string),
+            user_id: info.user_id.get(key),
+            anonymous_id: info.anonymous_id.get(key),
         })
     }
 
     pub(crate) fn set_user(&mut self, workspace: &str, key: &str, user: &User) {
         let info = self.entry(workspace, key);
         info.identified = true;
-        info.user_id = user.user_id.as_deref().map(Box::from);
-        info.anonymous_id = user.anonymous_id.as_deref().map(Box::from);
+        info.user_id = Identifier::new(user.user_id.as_deref(), key);
+        info.anonymous_id = Identifier::new(user.anonymous_id.as_deref(), key);
     }
 
     /// The stored profile `key` names now.
     pub(crate) fn slot(&self, workspace: &str, key: &str) -> Option<ProfileId> {
-        self.known(workspace)?.by_key.get(key)?.profile
+        self.known(workspace)?.by_key.get(key)?.profile()
     }
 
     pub(crate) fn set_slot(&mut self, workspace: &str, key: &str, profile: ProfileId) {
-        self.entry(workspace, key).profile = Some(profile);
+        self.entry(workspace, key).profile = profile;
     }
 
     /// Forgets which profile `key` names (it names another now); returns the one it named.
     pub(crate) fn forget_slot(&mut self, workspace: &str, key: &str) -> Option<ProfileId> {
-        self.change(workspace, key, |info| info.profile.take())
+        self.change(workspace, key, |info| {
+            let named = info.profile();
+            info.profile = NO_PROFILE;
+            named
+        })
     }
 
     /// Forgets everything `key` says.
@@ -190,6 +239,26 @@ mod tests {
         assert_eq!(ids.take_key("ws", 7).as_deref(), Some("u1"));
         assert_eq!(ids.key_of("ws", 7), None);
         assert_eq!(ids.profiles("ws").count(), 0);
+    }
+
+    #[test]
+    fn identifiers_other_than_the_key_are_kept_as_seen() {
+        let mut ids = Identities::default();
+        let both = User {
+            user_id: Some("u1".into()),
+            anonymous_id: Some("a1".into()),
+        };
+        ids.learn("ws", 7, "u1", &both);
+        assert_eq!(ids.user("ws", "u1"), Some(both.clone()));
+        // After a rename the old key keeps identifiers that are not (or no longer) it.
+        ids.learn("ws", 8, "a1", &both);
+        assert_eq!(ids.user("ws", "a1"), Some(both));
+        let anonymous = User {
+            user_id: None,
+            anonymous_id: Some("a2".into()),
+        };
+        ids.learn("ws", 9, "a2", &anonymous);
+        assert_eq!(ids.user("ws", "a2"), Some(anonymous));
     }
 
     #[test]
