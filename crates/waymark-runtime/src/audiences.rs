@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use waymark_engine::model::Audience;
+use waymark_engine::model::{Audience, Branching, EntryOn, EntryStep, Journey, Reentry, Settings};
 use waymark_engine::time::Millis;
 
 use crate::RuntimeError;
-use crate::journeys::{JourneyDoc, VersionDoc, VersionStatus};
+use crate::journeys::doc::Published;
+use crate::journeys::{Definition, JourneyDoc, VersionDoc, VersionStatus};
 use crate::owner::Owner;
 
 /// The collection audiences are stored in.
@@ -94,29 +95,47 @@ impl AudienceDoc {
     }
 
     /// The journey the audience runs as, and its one version (published when the audience
-    /// was made, `historical`: members are whoever the criteria hold for then).
-    pub fn as_journey(&self) -> (JourneyDoc, VersionDoc) {
-        let d = &self.definition;
-        let definition = json!({
-            "id": self.id,
-            "name": d.get("name").cloned().unwrap_or(Value::Null),
-            "inputs": d.get("inputs").cloned().unwrap_or_else(|| json!([])),
-            "entry": {
-                "id": ENTRY_STEP,
-                "name": d.get("name").cloned().unwrap_or(Value::Null),
-                "criteria": d.get("criteria").cloned().unwrap_or(Value::Null),
-                "on": "qualify",
-                "live": true,
-                "historical": true,
-                "reentry": "after_exit",
-                "connections": d.get("connections").cloned().unwrap_or_else(|| json!([])),
-                "steps": [],
+    /// was made, `historical`: members are whoever the criteria hold for then). A
+    /// definition that does not read as an audience is an error naming it.
+    pub fn as_journey(&self) -> Result<(JourneyDoc, VersionDoc), RuntimeError> {
+        let unreadable = |why: String| {
+            RuntimeError::new(
+                500,
+                "corrupt_audience",
+                format!("the audience `{}` is unreadable: {why}", self.id),
+            )
+        };
+        let audience: Audience = serde_json::from_value(self.definition.clone())
+            .map_err(|e| unreadable(e.to_string()))?;
+        let journey = Journey {
+            id: self.id.clone(),
+            name: audience.name.clone(),
+            description: None,
+            inputs: audience.inputs,
+            entry: EntryStep {
+                id: ENTRY_STEP.to_string(),
+                name: audience.name,
+                criteria: Some(audience.criteria),
+                on: EntryOn::Qualify,
+                live: true,
+                historical: true,
+                reentry: Reentry::AfterExit,
+                start_at: None,
+                end_at: None,
+                connections: audience.connections,
+                branching: Branching::default(),
+                timeout: None,
+                steps: Vec::new(),
             },
-        });
+            settings: Settings::default(),
+            // The journey model's own default: the runner's version is the generation.
+            version: 1,
+        };
+        let published = Published::built(journey).map_err(|e| unreadable(e.to_string()))?;
         let version = VersionDoc {
             version: self.generation,
             status: VersionStatus::Published,
-            definition,
+            definition: Definition::Published(Box::new(published)),
             published_at: Some(self.created_at),
             historical: true,
             closed_at: None,
@@ -132,7 +151,7 @@ impl AudienceDoc {
             created_at: self.created_at,
             owner: self.owner.clone(),
         };
-        (journey, version)
+        Ok((journey, version))
     }
 }
 
@@ -160,18 +179,32 @@ mod tests {
 
     #[test]
     fn an_audience_runs_as_a_valid_journey_with_a_live_entry_and_no_steps() {
-        let (journey, version) = doc().as_journey();
+        let (journey, version) = doc().as_journey().unwrap();
+        let typed = version.definition.journey().unwrap();
+        assert!(typed.entry.live && typed.entry.historical);
+        assert_eq!(typed.entry.reentry, Reentry::AfterExit);
+        assert!(typed.entry.steps.is_empty());
+        assert_eq!(typed.entry.connections.len(), 1);
+        assert_eq!(typed.inputs, vec!["ws/web".to_string()]);
+        assert_eq!(journey.keys[ENTRY_STEP], "a_vip_cba53b");
+        assert_eq!(version.published_at, Some(1_000));
+        // Written out, the journey is one the validator takes and that reads back equal.
+        let written = version.definition.json();
         let problems = waymark_engine::validate::validate_journey(
-            &version.definition,
+            written,
             &waymark_engine::validate::Limits::default(),
         );
         assert!(problems.is_empty(), "{problems:?}");
-        let parsed: waymark_engine::model::Journey =
-            serde_json::from_value(version.definition.clone()).unwrap();
-        assert!(parsed.entry.live && parsed.entry.historical);
-        assert!(parsed.entry.steps.is_empty());
-        assert_eq!(parsed.entry.connections.len(), 1);
-        assert_eq!(journey.keys[ENTRY_STEP], "a_vip_cba53b");
-        assert_eq!(version.published_at, Some(1_000));
+        let read: Journey = serde_json::from_value(written.clone()).unwrap();
+        assert_eq!(&read, typed);
+    }
+
+    #[test]
+    fn an_audience_that_does_not_read_is_an_error_naming_it() {
+        let mut broken = doc();
+        broken.definition["criteria"] = json!({"no_such_kind": 1});
+        let err = broken.as_journey().unwrap_err();
+        assert_eq!(err.code, "corrupt_audience");
+        assert!(err.message.contains("`vip`"), "{err}");
     }
 }

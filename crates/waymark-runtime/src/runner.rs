@@ -4,8 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::Value;
-use waymark_engine::model::{ConnectionMode, Journey};
+use waymark_engine::model::{Connection, ConnectionMode, Journey};
 use waymark_engine::time::Millis;
 use waymark_engine::trace::activate_all;
 use waymark_engine::{Activation, Engine, Event, Transition};
@@ -89,7 +88,7 @@ impl Runner {
         inputs: &[String],
     ) -> Result<Self, RuntimeError> {
         let (journey_id, keys) = (journey.id.as_str(), &journey.keys);
-        let (live, workspaces) = live_journey(&version.definition, &journey.owner, inputs)?;
+        let (live, workspaces) = live_journey(version.running_journey()?, &journey.owner, inputs);
         let (step_ids, step_parents) = step_tree(&live)?;
         let mut runner = Self {
             journey_id: journey_id.to_string(),
@@ -106,7 +105,7 @@ impl Runner {
             keys: keys.clone(),
             counted: BTreeMap::new(),
         };
-        runner.refresh_connections(version);
+        runner.refresh_connections(version)?;
         Ok(runner)
     }
 
@@ -126,7 +125,7 @@ impl Runner {
         version: &VersionDoc,
         inputs: &[String],
     ) -> Result<(), RuntimeError> {
-        let (live, _) = live_journey(&version.definition, &journey.owner, inputs)?;
+        let (live, _) = live_journey(version.running_journey()?, &journey.owner, inputs);
         let (step_ids, step_parents) = step_tree(&live)?;
         let follow = |tally: &Tally| Tally::restored(&tally.saved(&self.step_ids), &step_ids);
         let counted = self
@@ -139,33 +138,25 @@ impl Runner {
         self.step_parents = step_parents;
         self.live = live;
         self.keys = journey.keys.clone();
-        self.refresh_connections(version);
-        Ok(())
+        self.refresh_connections(version)
     }
 
-    /// Re-reads connections (ids, outputs, modes, active flags) from the version.
-    pub fn refresh_connections(&mut self, version: &VersionDoc) {
-        let by_id: HashMap<&str, &serde_json::Map<String, Value>> =
-            rules::steps(&version.definition)
-                .into_iter()
-                .map(|s| (s.id, s.step))
-                .collect();
+    /// Re-reads connections (ids, outputs, modes, active flags) from the published version.
+    pub fn refresh_connections(&mut self, version: &VersionDoc) -> Result<(), RuntimeError> {
+        let steps = rules::steps(version.running_journey()?);
+        let by_id: HashMap<&str, &[Connection]> =
+            steps.iter().map(|s| (s.id, s.connections)).collect();
         self.connections = self
             .step_ids
             .iter()
             .map(|id| {
                 by_id
                     .get(id.as_str())
-                    .and_then(|s| s.get("connections"))
-                    .and_then(Value::as_array)
-                    .map(|list| {
-                        list.iter()
-                            .filter_map(|c| connection_info(c, version))
-                            .collect()
-                    })
+                    .map(|list| list.iter().map(|c| connection_info(c, version)).collect())
                     .unwrap_or_default()
             })
             .collect();
+        Ok(())
     }
 
     /// Whether events of this workspace count.
@@ -219,35 +210,19 @@ fn step_tree(live: &Journey) -> Result<StepTree, RuntimeError> {
     ))
 }
 
-fn connection_info(c: &Value, version: &VersionDoc) -> Option<ConnectionInfo> {
-    let id = c.get("id")?.as_str()?.to_string();
-    let mode = match c.get("mode")?.as_str()? {
-        "event" => ConnectionMode::Event,
-        "identify" => ConnectionMode::Identify,
-        "list" => ConnectionMode::List,
-        _ => return None,
-    };
-    Some(ConnectionInfo {
-        output: c.get("output")?.as_str()?.to_string(),
-        mode,
-        active: c.get("active").and_then(Value::as_bool) == Some(true),
+fn connection_info(c: &Connection, version: &VersionDoc) -> ConnectionInfo {
+    ConnectionInfo {
+        id: c.id.clone(),
+        output: c.output.clone(),
+        mode: c.mode,
+        active: c.active,
         active_since: version
             .active_since
-            .get(&id)
+            .get(&c.id)
             .copied()
             .unwrap_or(Millis::MIN),
-        traits: c
-            .get("traits")
-            .and_then(Value::as_array)
-            .map(|t| {
-                t.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        id,
-    })
+        traits: c.traits.clone(),
+    }
 }
 
 /// The definition as the live engine runs it: every connection active (the runtime decides
@@ -255,16 +230,15 @@ fn connection_info(c: &Value, version: &VersionDoc) -> Option<ConnectionInfo> {
 /// sees. Also the workspaces whose events count: its inputs' workspaces; with no input
 /// selected, the owner's workspace (`None`, every workspace, for the account).
 pub fn live_journey(
-    definition: &Value,
+    journey: &Journey,
     owner: &Owner,
     inputs: &[String],
-) -> Result<(Journey, Option<BTreeSet<String>>), RuntimeError> {
-    let mut journey: Journey = serde_json::from_value(definition.clone())
-        .map_err(|e| RuntimeError::invalid("invalid_journey", e.to_string()))?;
+) -> (Journey, Option<BTreeSet<String>>) {
+    let mut journey = journey.clone();
     activate_all(&mut journey);
     if journey.inputs.is_empty() {
         let own = owner.workspace().map(|ws| BTreeSet::from([ws.to_string()]));
-        return Ok((journey, own));
+        return (journey, own);
     }
     let visible: Vec<String> = inputs
         .iter()
@@ -282,7 +256,7 @@ pub fn live_journey(
         .filter_map(|i| i.split_once('/').map(|(ws, _)| ws.to_string()))
         .collect();
     journey.inputs = expanded;
-    Ok((journey, Some(workspaces)))
+    (journey, Some(workspaces))
 }
 
 /// `workspace/input` ids for a journey's input list: a qualified id stays, a bare id names

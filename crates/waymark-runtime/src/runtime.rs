@@ -268,12 +268,13 @@ impl Runtime {
         &self,
         doc: &JourneyDoc,
     ) -> Result<Vec<crate::journeys::references::Problem>, RuntimeError> {
-        let (id, definition, owner) = (
-            doc.id.clone(),
-            doc.latest().definition.clone(),
-            doc.owner.clone(),
-        );
-        self.call(move |core| core.reference_problems(&id, &definition, &owner))
+        // A draft the engine's model does not read names nothing it can check: its
+        // validation problems are what it shows.
+        let Ok(journey) = doc.latest().definition.model() else {
+            return Ok(Vec::new());
+        };
+        let (id, journey, owner) = (doc.id.clone(), journey.into_owned(), doc.owner.clone());
+        self.call(move |core| core.reference_problems(&id, &journey, &owner))
     }
 
     /// Creates a draft journey owned by `owner`.
@@ -380,8 +381,8 @@ impl Runtime {
     ) -> Result<Vec<waymark_engine::trace::TraceLine>, RuntimeError> {
         let doc = self.journey_doc(&TokenScope::Account, id)?;
         let inputs = crate::core::input_ids(self.inner.store.as_ref())?;
-        let (journey, workspaces) =
-            crate::runner::live_journey(&doc.latest().definition, &doc.owner, &inputs)?;
+        let latest = doc.latest().definition.model()?;
+        let (journey, workspaces) = crate::runner::live_journey(&latest, &doc.owner, &inputs);
         let events = match events {
             Some(events) => events,
             None => {

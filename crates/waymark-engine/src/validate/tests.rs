@@ -1944,6 +1944,28 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// The typed model written out (as the runtime writes a journey it builds, and as a
+    /// checkpoint keeps one) is a journey the validator takes and that reads back equal:
+    /// absent fields written as `null` and defaults written out mean what they meant.
+    #[test]
+    fn whatever_validates_writes_back_as_itself(mut doc in base_journey(), edits in prop::collection::vec(edit(), 0..4)) {
+        for edit in edits {
+            apply(&mut doc, edit);
+        }
+        if validate_journey(&doc, &Limits::default()).is_empty() {
+            let typed: model::Journey = serde_json::from_value(doc.clone()).unwrap();
+            let written = serde_json::to_value(&typed).unwrap();
+            let problems = validate_journey(&written, &Limits::default());
+            prop_assert!(problems.is_empty(), "{problems:?} for {written:#}");
+            let read = serde_json::from_value::<model::Journey>(written.clone()).ok();
+            prop_assert_eq!(read, Some(typed), "{:#}", written);
+        }
+    }
+}
+
 #[test]
 fn connection_traits_are_non_empty_strings() {
     let mut doc = full_journey();

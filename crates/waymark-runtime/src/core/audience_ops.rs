@@ -100,8 +100,8 @@ impl Core {
                 &problems,
             ));
         }
-        let (_, version) = doc.as_journey();
-        self.check_references(&doc.id, &version.definition, &doc.owner)
+        let (_, version) = doc.as_journey()?;
+        self.check_references(&doc.id, version.running_journey()?, &doc.owner)
     }
 
     /// `POST /api/audiences`: the audience starts at once, its members found in stored
@@ -149,12 +149,13 @@ impl Core {
             deleted_at: None,
         };
         self.check_audience(&audience)?;
-        let (journey, _) = audience.as_journey();
-        self.check_credits(&audience.id, &journey.latest().definition)?;
-        for (_, connection) in rules::active_connections(&journey.latest().definition) {
+        let (_, version) = audience.as_journey()?;
+        let typed = version.running_journey()?;
+        self.check_credits(&audience.id, typed)?;
+        for (_, connection) in rules::active_connections(typed) {
             audience.active_since.insert(connection, now);
         }
-        let (journey, version) = audience.as_journey();
+        let (journey, version) = audience.as_journey()?;
         // Built first: a definition the engine cannot run is refused before it is saved.
         let runner = Runner::new(&journey, &version, &self.input_ids()?)?;
         let released = self.start_runner(runner)?;
@@ -232,9 +233,12 @@ impl Core {
             ));
         }
         self.check_audience(&audience)?;
-        let (_, old_version) = old.as_journey();
-        let (_, new_version) = audience.as_journey();
-        let (old_def, new_def) = (&old_version.definition, &new_version.definition);
+        let (_, old_version) = old.as_journey()?;
+        let (_, new_version) = audience.as_journey()?;
+        let (old_def, new_def) = (
+            old_version.running_journey()?,
+            new_version.running_journey()?,
+        );
         if rules::active_audiences(new_def) > rules::active_audiences(old_def) {
             self.check_credits(id, new_def)?;
         }
@@ -246,7 +250,7 @@ impl Core {
         }
         audience.updated_at = now;
         self.save_audience(&audience)?;
-        let (journey, version) = audience.as_journey();
+        let (journey, version) = audience.as_journey()?;
         self.discard_queued(
             id,
             version.version,
@@ -273,23 +277,22 @@ impl Core {
     /// destinations do not keep them) and only a tombstone remains.
     pub(crate) fn delete_audience(&mut self, id: &str) -> Result<(), RuntimeError> {
         let mut audience = self.audience_doc(id)?;
-        let users: Vec<String> = self
+        let mut users: Vec<String> = self
             .journey_docs()?
             .iter()
             .filter(|j| {
                 j.published()
-                    .any(|v| references::names_audience(&v.definition, id))
+                    .filter_map(|v| v.definition.journey())
+                    .any(|v| references::names_audience(v, id))
             })
             .map(|j| format!("journey `{}`", j.id))
-            .chain(
-                self.audience_docs()?
-                    .iter()
-                    .filter(|a| {
-                        a.id != id && references::names_audience(&a.as_journey().1.definition, id)
-                    })
-                    .map(|a| format!("audience `{}`", a.id)),
-            )
             .collect();
+        for a in self.audience_docs()?.iter().filter(|a| a.id != id) {
+            let (_, version) = a.as_journey()?;
+            if references::names_audience(version.running_journey()?, id) {
+                users.push(format!("audience `{}`", a.id));
+            }
+        }
         if !users.is_empty() {
             return Err(RuntimeError::conflict(
                 "audience_in_use",
@@ -317,8 +320,8 @@ impl Core {
         let Some(i) = self.runner_index(&audience.id, audience.generation) else {
             return Ok(None);
         };
-        let (_, version) = audience.as_journey();
-        let named = rules::outputs_named(&version.definition);
+        let (_, version) = audience.as_journey()?;
+        let named = rules::outputs_named(version.running_journey()?);
         Ok(Some(AudienceFigures {
             stats: self.version_stats(i, "running"),
             deliveries: self.delivery_stats(&audience.id, &named)?,
@@ -359,11 +362,11 @@ impl Core {
     /// Audience credits the standalone audiences use (one per audience with an active
     /// connection, as for a step), leaving out `except`.
     pub(crate) fn audience_credits(&self, except: &str) -> Result<usize, RuntimeError> {
-        Ok(self
-            .audience_docs()?
-            .iter()
-            .filter(|a| a.id != except)
-            .map(|a| rules::active_audiences(&a.as_journey().1.definition))
-            .sum())
+        let mut credits = 0;
+        for a in self.audience_docs()?.iter().filter(|a| a.id != except) {
+            let (_, version) = a.as_journey()?;
+            credits += rules::active_audiences(version.running_journey()?);
+        }
+        Ok(credits)
     }
 }

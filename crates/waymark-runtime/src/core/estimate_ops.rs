@@ -19,7 +19,7 @@ use crate::estimate::sample::{Arrival, Observed, Sample};
 use crate::estimate::{
     Estimate, JourneyEstimate, MilestoneEstimate, PreviewUser, StepEstimate, combine,
 };
-use crate::journeys::{JourneyDoc, references};
+use crate::journeys::{Definition, JourneyDoc, references};
 use crate::owner::Owner;
 use crate::runner::live_journey;
 
@@ -259,7 +259,7 @@ impl Core {
         definition["id"] = serde_json::json!(id);
         self.check(&definition, &doc.owner)?;
         references::resolve_inputs(&mut definition, &doc.owner, &self.input_ids()?)?;
-        doc.latest_mut().definition = definition;
+        doc.latest_mut().definition = Definition::Draft(definition);
         self.estimate_journey(&doc)
     }
 
@@ -299,8 +299,8 @@ impl Core {
 
     /// The latest version as the engine reads it, and the workspaces it counts.
     fn journey_workspaces(&self, doc: &JourneyDoc) -> Result<(Journey, Vec<String>), RuntimeError> {
-        let (journey, workspaces) =
-            live_journey(&doc.latest().definition, &doc.owner, &self.input_ids()?)?;
+        let latest = doc.latest().definition.model()?;
+        let (journey, workspaces) = live_journey(&latest, &doc.owner, &self.input_ids()?);
         let workspaces = match workspaces {
             Some(w) => w.into_iter().collect(),
             None => self.store.workspaces()?.into_iter().map(|w| w.id).collect(),

@@ -5,14 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc::Receiver;
 
 use serde_json::{Value, json};
+use waymark_engine::model::Journey;
 use waymark_engine::validate::validate_journey;
 use waymark_store::DocumentWrite;
 
 use super::Core;
 use crate::RuntimeError;
 use crate::csv::{csv_field, instant};
+use crate::journeys::doc::Published;
 use crate::journeys::references::{self, Problem};
-use crate::journeys::{JourneyDoc, VersionDoc, VersionStatus, doc, rules};
+use crate::journeys::{Definition, JourneyDoc, VersionDoc, VersionStatus, doc, rules};
 use crate::owner::Owner;
 use crate::runner::{Runner, expand_inputs};
 
@@ -37,13 +39,20 @@ impl Core {
         Ok(())
     }
 
-    /// Checks a definition made by `owner`; every problem is reported.
-    pub(crate) fn check(&self, definition: &Value, owner: &Owner) -> Result<(), RuntimeError> {
+    /// Checks a definition made by `owner` (every problem is reported), and answers it read
+    /// as the engine's model.
+    pub(crate) fn check(
+        &self,
+        definition: &Value,
+        owner: &Owner,
+    ) -> Result<Published, RuntimeError> {
         let problems = validate_journey(definition, &self.config.limits());
-        if problems.is_empty() {
-            return self.check_outputs(definition, owner);
+        if !problems.is_empty() {
+            return Err(invalid_definition("invalid_journey", "journey", &problems));
         }
-        Err(invalid_definition("invalid_journey", "journey", &problems))
+        let checked = Published::check(definition.clone())?;
+        self.check_outputs(checked.journey(), owner)?;
+        Ok(checked)
     }
 
     /// Stops runner `i`'s version in every engine at `now`: its users leave (their exits
@@ -65,8 +74,8 @@ impl Core {
 
     /// Connections may name only outputs that exist and that `owner` may use: a workspace's
     /// journey cannot send its users to another workspace's (or the account's) output.
-    fn check_outputs(&self, definition: &Value, owner: &Owner) -> Result<(), RuntimeError> {
-        let unknown: Vec<Problem> = rules::outputs_named(definition)
+    fn check_outputs(&self, journey: &Journey, owner: &Owner) -> Result<(), RuntimeError> {
+        let unknown: Vec<Problem> = rules::outputs_named(journey)
             .into_iter()
             .filter(|o| !self.outputs.get(o).is_some_and(|d| owner.may_use(&d.owner)))
             .map(|output| Problem {
@@ -87,10 +96,10 @@ impl Core {
     pub(crate) fn check_references(
         &self,
         id: &str,
-        definition: &Value,
+        journey: &Journey,
         owner: &Owner,
     ) -> Result<(), RuntimeError> {
-        let problems = self.reference_problems(id, definition, owner)?;
+        let problems = self.reference_problems(id, journey, owner)?;
         if problems.is_empty() {
             Ok(())
         } else {
@@ -103,13 +112,13 @@ impl Core {
     pub(crate) fn reference_problems(
         &self,
         id: &str,
-        definition: &Value,
+        journey: &Journey,
         owner: &Owner,
     ) -> Result<Vec<Problem>, RuntimeError> {
-        let attributes = self.attributes_everywhere(&self.workspaces_of(definition, owner)?)?;
+        let attributes = self.attributes_everywhere(&self.workspaces_of(journey, owner)?)?;
         Ok(references::problems(
             id,
-            definition,
+            journey,
             owner,
             &references::Known {
                 outputs: &self.outputs,
@@ -132,7 +141,7 @@ impl Core {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        self.check(&definition, &owner)?;
+        let checked = self.check(&definition, &owner)?;
         references::resolve_inputs(&mut definition, &owner, &self.input_ids()?)?;
         crate::ids::check_id("journey id", &id)?;
         if self.store.document(doc::COLLECTION, &id)?.is_some() {
@@ -148,7 +157,7 @@ impl Core {
             ));
         }
         let mut keys = BTreeMap::new();
-        rules::assign_keys(&mut keys, &id, &definition);
+        rules::assign_keys(&mut keys, &id, checked.journey());
         let journey = JourneyDoc {
             id,
             versions: vec![draft(1, definition)],
@@ -174,7 +183,7 @@ impl Core {
             ));
         };
         let latest = journey.latest().clone();
-        let mut definition = latest.definition.clone();
+        let mut definition = latest.definition.json().clone();
         for (k, v) in fields {
             definition[k] = v;
         }
@@ -184,12 +193,14 @@ impl Core {
                 "a journey's id cannot change",
             ));
         }
-        self.check(&definition, &journey.owner)?;
+        let checked = self.check(&definition, &journey.owner)?;
         references::resolve_inputs(&mut definition, &journey.owner, &self.input_ids()?)?;
-        rules::assign_keys(&mut journey.keys, id, &definition);
+        rules::assign_keys(&mut journey.keys, id, checked.journey());
         match latest.status {
-            VersionStatus::Draft => journey.latest_mut().definition = definition,
-            VersionStatus::Published if rules::edit_in_place(&latest.definition, &definition) => {
+            VersionStatus::Draft => journey.latest_mut().definition = Definition::Draft(definition),
+            VersionStatus::Published
+                if rules::edit_in_place(latest.definition.json(), &definition) =>
+            {
                 return self.edit_published(journey, definition);
             }
             VersionStatus::Published | VersionStatus::Stopped => {
@@ -208,24 +219,25 @@ impl Core {
         definition: Value,
     ) -> Result<JourneyDoc, RuntimeError> {
         let id = journey.id.clone();
-        self.check_references(&id, &definition, &journey.owner)?;
-        let old = journey.latest().definition.clone();
-        let added =
-            rules::active_audiences(&definition) as i64 - rules::active_audiences(&old) as i64;
+        // Read again: the inputs were resolved after the check.
+        let published = Published::check(definition)?;
+        let new = published.journey();
+        self.check_references(&id, new, &journey.owner)?;
+        let old = journey.latest().running_journey()?.clone();
+        let added = rules::active_audiences(new) as i64 - rules::active_audiences(&old) as i64;
         if added > 0 {
-            self.check_credits(&id, &definition)?;
+            self.check_credits(&id, new)?;
         }
         let now = self.clock.now();
-        let newly = rules::newly_active(&old, &definition);
-        let stopped = rules::newly_inactive(&old, &definition);
-        let same_steps = rules::steps(&old).iter().map(|s| s.id).collect::<Vec<_>>()
-            == rules::steps(&definition)
-                .iter()
-                .map(|s| s.id)
-                .collect::<Vec<_>>();
+        let newly = rules::newly_active(&old, new);
+        let stopped = rules::newly_inactive(&old, new);
+        let ids = |j: &Journey| -> Vec<String> {
+            rules::steps(j).iter().map(|s| s.id.to_string()).collect()
+        };
+        let same_steps = ids(&old) == ids(new);
         {
             let v = journey.latest_mut();
-            v.definition = definition;
+            v.definition = Definition::Published(Box::new(published));
             for (_, connection) in &newly {
                 v.active_since.insert(connection.clone(), now);
             }
@@ -235,7 +247,7 @@ impl Core {
         self.discard_queued(&id, version.version, &rules::outputs_named(&old), &stopped)?;
         if let Some(i) = self.runner_index(&id, version.version) {
             if same_steps {
-                self.runners[i].refresh_connections(&version);
+                self.runners[i].refresh_connections(&version)?;
             } else {
                 self.redefine_runner(i, &journey, &version, false)?;
             }
@@ -253,17 +265,17 @@ impl Core {
             .position(|r| r.journey_id == id && r.version == version)
     }
 
-    /// Refuses when `definition` would take the active audiences past the account's limit.
-    pub(crate) fn check_credits(&self, id: &str, definition: &Value) -> Result<(), RuntimeError> {
+    /// Refuses when `journey` would take the active audiences past the account's limit.
+    pub(crate) fn check_credits(&self, id: &str, journey: &Journey) -> Result<(), RuntimeError> {
         let others: usize = self
             .journey_docs()?
             .iter()
             .filter(|j| j.id != id)
-            .filter_map(|j| j.published().last())
-            .map(|v| rules::active_audiences(&v.definition))
+            .filter_map(JourneyDoc::running)
+            .map(rules::active_audiences)
             .sum::<usize>()
             + self.audience_credits(id)?;
-        let wanted = others + rules::active_audiences(definition);
+        let wanted = others + rules::active_audiences(journey);
         let limit = self.config.active_audience_limit;
         if wanted > limit {
             return Err(RuntimeError::conflict(
@@ -276,30 +288,21 @@ impl Core {
         Ok(())
     }
 
-    /// The workspaces a definition owned by `owner` reads: its inputs' workspaces; with no
+    /// The workspaces a journey owned by `owner` reads: its inputs' workspaces; with no
     /// input selected, the owner's workspace, or every workspace for the account.
     fn workspaces_of(
         &self,
-        definition: &Value,
+        journey: &Journey,
         owner: &Owner,
     ) -> Result<BTreeSet<String>, RuntimeError> {
-        let selected: Vec<String> = definition
-            .get("inputs")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let selected = &journey.inputs;
         if selected.is_empty() {
             return Ok(match owner.workspace() {
                 Some(ws) => BTreeSet::from([ws.to_string()]),
                 None => self.store.workspaces()?.into_iter().map(|w| w.id).collect(),
             });
         }
-        Ok(expand_inputs(&selected, &self.input_ids()?)
+        Ok(expand_inputs(selected, &self.input_ids()?)
             .iter()
             .filter_map(|i| i.split_once('/').map(|(w, _)| w.to_string()))
             .collect())
@@ -328,27 +331,23 @@ impl Core {
                 ));
             }
         }
-        let definition = journey.latest().definition.clone();
-        self.check(&definition, &journey.owner)?;
-        self.check_references(id, &definition, &journey.owner)?;
-        self.check_credits(id, &definition)?;
-        let mine = self.workspaces_of(&definition, &journey.owner)?;
+        let definition = self.check(journey.latest().definition.json(), &journey.owner)?;
+        self.check_references(id, definition.journey(), &journey.owner)?;
+        self.check_credits(id, definition.journey())?;
+        let mine = self.workspaces_of(definition.journey(), &journey.owner)?;
         let limit = self.config.published_journeys_per_workspace;
         for other in self.journey_docs()?.iter().filter(|j| j.id != id) {
-            let Some(v) = other.published().last() else {
+            let Some(v) = other.running() else {
                 continue;
             };
-            let theirs = self.workspaces_of(&v.definition, &other.owner)?;
+            let theirs = self.workspaces_of(v, &other.owner)?;
             for ws in mine.intersection(&theirs) {
                 let count = self
                     .journey_docs()?
                     .iter()
                     .filter(|j| j.id != id)
-                    .filter_map(|j| j.published().last().map(|v| (v, &j.owner)))
-                    .filter(|(v, owner)| {
-                        self.workspaces_of(&v.definition, owner)
-                            .is_ok_and(|w| w.contains(ws))
-                    })
+                    .filter_map(|j| j.running().map(|v| (v, &j.owner)))
+                    .filter(|(v, owner)| self.workspaces_of(v, owner).is_ok_and(|w| w.contains(ws)))
                     .count();
                 if count >= limit {
                     return Err(RuntimeError::conflict(
@@ -380,12 +379,7 @@ impl Core {
                 }
             }
         }
-        {
-            let v = journey.latest_mut();
-            v.status = VersionStatus::Published;
-            v.published_at = Some(now);
-            v.historical = historical;
-        }
+        journey.latest_mut().publish(definition, now, historical);
         let version = journey.latest().clone();
         // Built first: a definition the engine cannot run is refused before it is saved.
         let runner = Runner::new(&journey, &version, &self.input_ids()?)?;
@@ -418,7 +412,7 @@ impl Core {
                 .position(|r| r.journey_id == id && r.version == v.version)
             {
                 self.stop_in_engines(i, now);
-                v.final_stats = Some(json!(self.version_stats(i, "stopped")));
+                v.final_stats = Some(self.version_stats(i, "stopped"));
                 v.final_tally = Some(self.runners[i].total().saved(&self.runners[i].step_ids));
                 self.runners.remove(i);
             }
@@ -440,7 +434,7 @@ impl Core {
         }
         journey
             .versions
-            .push(draft(latest.version + 1, latest.definition));
+            .push(draft(latest.version + 1, latest.definition.json().clone()));
         self.save(&journey)?;
         Ok(journey)
     }
@@ -469,7 +463,7 @@ impl Core {
                 }
             }
         };
-        let mut definition = source.latest().definition.clone();
+        let mut definition = source.latest().definition.json().clone();
         definition["id"] = json!(new_id);
         if let Some(name) = definition.get("name").and_then(Value::as_str) {
             let copy: String = format!("{name} (copy)")
@@ -492,7 +486,14 @@ impl Core {
                 "stop the journey before deleting it",
             ));
         }
-        if !rules::deletable(&journey.latest().definition) {
+        // A draft the engine's model does not read is judged by its JSON's steps.
+        let deletable = match journey.latest().definition.model() {
+            Ok(latest) => rules::deletable(&latest),
+            Err(_) => journey.latest().definition.json()["entry"]["steps"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+        };
+        if !deletable {
             return Err(RuntimeError::conflict(
                 "not_deletable",
                 "only a journey with no steps below its entry can be deleted; delete its steps first, leaf first",
@@ -509,10 +510,8 @@ impl Core {
     /// A step's audience as CSV (`key,user_id,anonymous_id,version,entry_number,entered_at`).
     pub(crate) fn audience_csv(&self, id: &str, step: &str) -> Result<String, RuntimeError> {
         let journey = self.journey_doc(id)?;
-        if !rules::steps(&journey.latest().definition)
-            .iter()
-            .any(|s| s.id == step)
-        {
+        let latest = journey.latest().definition.model()?;
+        if !rules::steps(&latest).iter().any(|s| s.id == step) {
             return Err(RuntimeError::not_found("step", step));
         }
         let mut csv = String::from("key,user_id,anonymous_id,version,entry_number,entered_at\n");
@@ -549,8 +548,8 @@ impl Core {
         Ok(self
             .journey_docs()?
             .iter()
-            .filter_map(|j| j.published().last())
-            .map(|v| rules::active_audiences(&v.definition))
+            .filter_map(JourneyDoc::running)
+            .map(rules::active_audiences)
             .sum::<usize>()
             + self.audience_credits("")?)
     }
@@ -581,20 +580,10 @@ pub(crate) fn invalid_definition(
     e
 }
 
+/// A draft version, its number stamped in its definition.
 fn draft(version: u32, mut definition: Value) -> VersionDoc {
     definition["version"] = json!(version);
-    VersionDoc {
-        version,
-        status: VersionStatus::Draft,
-        definition,
-        published_at: None,
-        historical: false,
-        closed_at: None,
-        stopped_at: None,
-        active_since: BTreeMap::new(),
-        final_stats: None,
-        final_tally: None,
-    }
+    VersionDoc::draft(version, definition)
 }
 
 impl Core {

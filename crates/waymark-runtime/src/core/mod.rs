@@ -122,7 +122,9 @@ impl Core {
         };
         let mut journeys = core.journey_docs()?;
         // Audiences run as one-step journeys (see `crate::audiences`).
-        journeys.extend(core.audience_docs()?.iter().map(|a| a.as_journey().0));
+        for audience in core.audience_docs()? {
+            journeys.push(audience.as_journey()?.0);
+        }
         let inputs = core.input_ids()?;
         let mut versions: Vec<(&JourneyDoc, &VersionDoc)> = journeys
             .iter()

@@ -172,10 +172,13 @@ impl Core {
     pub(crate) fn delete_output(&mut self, id: &str) -> Result<(), RuntimeError> {
         self.output_doc(id)?;
         for j in self.journey_docs()? {
-            if j.versions
-                .iter()
-                .any(|v| rules::outputs_named(&v.definition).iter().any(|o| o == id))
-            {
+            // A draft the engine's model does not read names no output.
+            let names = |v: &crate::journeys::VersionDoc| {
+                v.definition
+                    .model()
+                    .is_ok_and(|d| rules::outputs_named(&d).iter().any(|o| o == id))
+            };
+            if j.versions.iter().any(names) {
                 return Err(RuntimeError::conflict(
                     "output_in_use",
                     format!("journey `{}` has a connection to output `{id}`", j.id),

@@ -61,7 +61,7 @@ impl Core {
     fn figures(&self, id: &str, v: &VersionDoc) -> Option<VersionStats> {
         match self.runner_index(id, v.version) {
             Some(i) => Some(self.version_stats(i, "running")),
-            None => serde_json::from_value(v.final_stats.clone()?).ok(),
+            None => v.final_stats.clone(),
         }
     }
 
@@ -74,7 +74,13 @@ impl Core {
             .iter()
             .filter_map(|v| self.figures(id, v))
             .collect();
-        let named = rules::outputs_named(&journey.latest().definition);
+        // A draft the engine's model does not read names no output.
+        let named = journey
+            .latest()
+            .definition
+            .model()
+            .map(|latest| rules::outputs_named(&latest))
+            .unwrap_or_default();
         Ok(JourneyStats {
             id: id.to_string(),
             versions,
@@ -92,12 +98,17 @@ impl Core {
     ) -> Result<Funnel, RuntimeError> {
         let journey = self.journey_doc(id)?;
         let (doc, stats) = self.version_with_figures(&journey, version)?;
-        let names = rules::steps(&doc.definition);
+        // A version with figures ran, so it holds its journey.
+        let names = doc
+            .definition
+            .journey()
+            .map(rules::steps)
+            .unwrap_or_default();
         let name = |step: &str| {
             names
                 .iter()
                 .find(|s| s.id == step)
-                .and_then(|s| s.step.get("name")?.as_str().map(str::to_string))
+                .map(|s| s.name.to_string())
         };
         Ok(Funnel {
             id: id.to_string(),

@@ -7,4 +7,4 @@ pub mod references;
 pub mod rules;
 
 pub use answer::{JourneyAnswer, JourneyLine};
-pub use doc::{JourneyDoc, VersionDoc, VersionStatus};
+pub use doc::{Definition, JourneyDoc, VersionDoc, VersionStatus};

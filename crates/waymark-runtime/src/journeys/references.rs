@@ -102,12 +102,12 @@ pub struct Known<'a> {
     pub inputs: &'a [String],
 }
 
-/// What a definition names — outputs of connections, inputs, `member_of` journeys, steps
+/// What a journey names — outputs of connections, inputs, `member_of` journeys, steps
 /// and audiences, computed attributes — that does not exist in `known` or that `owner` may
 /// not use.
 pub fn problems(
     journey_id: &str,
-    definition: &Value,
+    journey: &Journey,
     owner: &Owner,
     known: &Known<'_>,
 ) -> Vec<Problem> {
@@ -119,7 +119,7 @@ pub fn problems(
         inputs: existing_inputs,
     } = *known;
     let mut out = Vec::new();
-    for output in rules::outputs_named(definition) {
+    for output in rules::outputs_named(journey) {
         match outputs.get(&output) {
             Some(doc) if owner.may_use(&doc.owner) => {}
             _ => out.push(Problem {
@@ -132,35 +132,24 @@ pub fn problems(
             }),
         }
     }
-    for input in definition
-        .get("inputs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
+    for input in &journey.inputs {
         if !existing_inputs
             .iter()
             .any(|full| input_matches(full, input, owner))
         {
             out.push(Problem {
                 code: "unknown_input",
-                name: input.to_string(),
+                name: input.clone(),
                 message: format!("input `{input}` does not exist{}", scope_note(owner)),
             });
         }
     }
-    // The typed model finds criteria wherever they sit; a definition that does not parse is
-    // reported by validation, not here.
-    let Ok(journey) = serde_json::from_value::<Journey>(definition.clone()) else {
-        return out;
-    };
-    let own_steps: Vec<String> = rules::steps(definition)
+    let own_steps: Vec<String> = rules::steps(journey)
         .iter()
         .map(|s| s.id.to_string())
         .collect();
     let mut criteria: Vec<&Criteria> = Vec::new();
-    collect_journey(&journey, &mut criteria);
+    collect_journey(journey, &mut criteria);
     for c in criteria {
         match c {
             Criteria::MemberOf(m) => match &m.target {
@@ -203,7 +192,7 @@ pub fn problems(
 
 /// The problem with `member_of {journey, step}`, if any: the journey must exist and be
 /// visible to `owner` (or be this journey, whose steps are `own_steps`), and the step must
-/// be in its latest version.
+/// be in its latest version (a draft the engine's model does not read has no steps to name).
 fn step_problem(
     this_journey: &str,
     own_steps: &[String],
@@ -219,10 +208,13 @@ fn step_problem(
             .iter()
             .find(|j| j.id == journey && owner.may_use(&j.owner))
         {
-            Some(j) => rules::steps(&j.latest().definition)
-                .iter()
-                .map(|s| s.id.to_string())
-                .collect(),
+            Some(j) => match j.latest().definition.model() {
+                Ok(latest) => rules::steps(&latest)
+                    .iter()
+                    .map(|s| s.id.to_string())
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
             None => {
                 return Some(Problem {
                     code: "unknown_journey",
@@ -244,13 +236,10 @@ fn step_problem(
     })
 }
 
-/// Whether a journey definition names standalone audience `id` with `member_of`.
-pub fn names_audience(definition: &Value, id: &str) -> bool {
-    let Ok(journey) = serde_json::from_value::<Journey>(definition.clone()) else {
-        return false;
-    };
+/// Whether a journey names standalone audience `id` with `member_of`.
+pub fn names_audience(journey: &Journey, id: &str) -> bool {
     let mut found = false;
-    each_criterion(&journey, &mut |c| {
+    each_criterion(journey, &mut |c| {
         found |= matches!(c, Criteria::MemberOf(m)
             if matches!(&m.target, MemberTarget::Audience { audience } if audience == id));
     });

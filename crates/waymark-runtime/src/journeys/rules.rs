@@ -1,69 +1,65 @@
-//! The lifecycle rules of SPEC §9 over journey JSON: which edits a published version takes
-//! in place, audience status and credits, deletion, and output keys.
+//! The lifecycle rules of SPEC §9: which edits a published version takes in place,
+//! audience status and credits, deletion, and output keys.
+//!
+//! The questions are asked of the engine's typed [`Journey`]: a published version holds
+//! one, and a draft is read as one when it is examined. Only [`edit_in_place`] compares
+//! JSON: it weighs an edit as the user wrote it against the JSON the running version was
+//! published from, so that a field written out where it was left out before is a change.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use waymark_engine::model::{Connection, Journey, Step};
 use waymark_engine::validate::step_key;
 
-/// A step of a journey definition with its parent's id (`None` for the entry).
+/// A step of a journey with its parent's id (`None` for the entry).
 #[derive(Debug, Clone)]
 pub struct StepRef<'a> {
-    /// The step object.
-    pub step: &'a Map<String, Value>,
     /// Its id.
     pub id: &'a str,
+    /// Its display name.
+    pub name: &'a str,
     /// Its parent's id.
     pub parent: Option<&'a str>,
+    /// Its connections.
+    pub connections: &'a [Connection],
 }
 
-/// Every step of a definition (the entry first), in pre-order.
-pub fn steps(definition: &Value) -> Vec<StepRef<'_>> {
-    let mut out = Vec::new();
-    if let Some(entry) = definition.get("entry").and_then(Value::as_object) {
-        walk(entry, None, &mut out);
+/// Every step of a journey (the entry first), in pre-order.
+pub fn steps(journey: &Journey) -> Vec<StepRef<'_>> {
+    let entry = &journey.entry;
+    let mut out = vec![StepRef {
+        id: &entry.id,
+        name: &entry.name,
+        parent: None,
+        connections: &entry.connections,
+    }];
+    for child in &entry.steps {
+        walk(child, &entry.id, &mut out);
     }
     out
 }
 
-fn walk<'a>(step: &'a Map<String, Value>, parent: Option<&'a str>, out: &mut Vec<StepRef<'a>>) {
-    let id = step.get("id").and_then(Value::as_str).unwrap_or("entry");
-    out.push(StepRef { step, id, parent });
-    for child in children(step) {
-        walk(child, Some(id), out);
+fn walk<'a>(step: &'a Step, parent: &'a str, out: &mut Vec<StepRef<'a>>) {
+    out.push(StepRef {
+        id: &step.id,
+        name: &step.name,
+        parent: Some(parent),
+        connections: &step.connections,
+    });
+    for child in &step.steps {
+        walk(child, &step.id, out);
     }
-}
-
-fn children(step: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>> {
-    step.get("steps")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-}
-
-fn connections(step: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>> {
-    step.get("connections")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-}
-
-fn is_active(connection: &Map<String, Value>) -> bool {
-    connection.get("active").and_then(Value::as_bool) == Some(true)
 }
 
 /// Adds the output key of every step that has none yet (SPEC §6: keys are made once and
 /// kept by later versions for the step ids they keep).
-pub fn assign_keys(keys: &mut BTreeMap<String, String>, journey_id: &str, definition: &Value) {
-    let name = definition.get("name").and_then(Value::as_str).unwrap_or("");
-    for s in steps(definition) {
+pub fn assign_keys(keys: &mut BTreeMap<String, String>, journey_id: &str, journey: &Journey) {
+    for s in steps(journey) {
         if !keys.contains_key(s.id) {
-            let step_name = s.step.get("name").and_then(Value::as_str).unwrap_or("");
             keys.insert(
                 s.id.to_string(),
-                step_key(journey_id, name, s.id, step_name),
+                step_key(journey_id, &journey.name, s.id, s.name),
             );
         }
     }
@@ -71,15 +67,15 @@ pub fn assign_keys(keys: &mut BTreeMap<String, String>, journey_id: &str, defini
 
 /// Audience status per step id: `active` (an active connection on it), `calculating` (one
 /// below it), else `estimated`.
-pub fn audience_statuses(definition: &Value) -> BTreeMap<String, &'static str> {
-    let all = steps(definition);
+pub fn audience_statuses(journey: &Journey) -> BTreeMap<String, &'static str> {
+    let all = steps(journey);
     let mut status: BTreeMap<String, &'static str> = all
         .iter()
         .map(|s| (s.id.to_string(), "estimated"))
         .collect();
     let parent_of: BTreeMap<&str, Option<&str>> = all.iter().map(|s| (s.id, s.parent)).collect();
     for s in &all {
-        if connections(s.step).any(is_active) {
+        if s.connections.iter().any(|c| c.active) {
             status.insert(s.id.to_string(), "active");
             let mut up = s.parent;
             while let Some(p) = up {
@@ -93,16 +89,16 @@ pub fn audience_statuses(definition: &Value) -> BTreeMap<String, &'static str> {
     status
 }
 
-/// Audience credits a definition uses: its steps with an active connection.
-pub fn active_audiences(definition: &Value) -> usize {
-    steps(definition)
+/// Audience credits a journey uses: its steps with an active connection.
+pub fn active_audiences(journey: &Journey) -> usize {
+    steps(journey)
         .iter()
-        .filter(|s| connections(s.step).any(is_active))
+        .filter(|s| s.connections.iter().any(|c| c.active))
         .count()
 }
 
 /// Connections that are active in `new` but were not in `old`: `(step id, connection id)`.
-pub fn newly_active(old: &Value, new: &Value) -> Vec<(String, String)> {
+pub fn newly_active(old: &Journey, new: &Journey) -> Vec<(String, String)> {
     let was: Vec<(String, String)> = active_connections(old);
     active_connections(new)
         .into_iter()
@@ -112,30 +108,29 @@ pub fn newly_active(old: &Value, new: &Value) -> Vec<(String, String)> {
 
 /// Connections active in `old` and not in `new` (deactivated or removed):
 /// `(step id, connection id)`.
-pub fn newly_inactive(old: &Value, new: &Value) -> Vec<(String, String)> {
+pub fn newly_inactive(old: &Journey, new: &Journey) -> Vec<(String, String)> {
     newly_active(new, old)
 }
 
 /// Every active connection: `(step id, connection id)`.
-pub fn active_connections(definition: &Value) -> Vec<(String, String)> {
-    steps(definition)
+pub fn active_connections(journey: &Journey) -> Vec<(String, String)> {
+    steps(journey)
         .iter()
         .flat_map(|s| {
-            connections(s.step)
-                .filter(|c| is_active(c))
-                .filter_map(|c| c.get("id").and_then(Value::as_str))
-                .map(|c| (s.id.to_string(), c.to_string()))
+            s.connections
+                .iter()
+                .filter(|c| c.active)
+                .map(|c| (s.id.to_string(), c.id.clone()))
         })
         .collect()
 }
 
-/// Every output a definition's connections name.
-pub fn outputs_named(definition: &Value) -> Vec<String> {
-    let mut out: Vec<String> = steps(definition)
+/// Every output a journey's connections name.
+pub fn outputs_named(journey: &Journey) -> Vec<String> {
+    let mut out: Vec<String> = steps(journey)
         .iter()
-        .flat_map(|s| connections(s.step))
-        .filter_map(|c| c.get("output").and_then(Value::as_str))
-        .map(str::to_string)
+        .flat_map(|s| s.connections)
+        .map(|c| c.output.clone())
         .collect();
     out.sort();
     out.dedup();
@@ -143,8 +138,8 @@ pub fn outputs_named(definition: &Value) -> Vec<String> {
 }
 
 /// Whether a journey may be deleted: nothing below its entry.
-pub fn deletable(definition: &Value) -> bool {
-    steps(definition).len() <= 1
+pub fn deletable(journey: &Journey) -> bool {
+    journey.entry.steps.is_empty()
 }
 
 /// Whether `new` differs from `old` only in what a published version may change in place:
@@ -166,6 +161,23 @@ pub fn edit_in_place(old: &Value, new: &Value) -> bool {
         (Some(a), Some(b)) => same_tree(a, b),
         _ => false,
     }
+}
+
+/// A JSON step's children.
+fn children(step: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>> {
+    step.get("steps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+}
+
+/// A JSON step's connections.
+fn connections(step: &Map<String, Value>) -> impl Iterator<Item = &Value> {
+    step.get("connections")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 /// The object without some keys.
@@ -236,15 +248,38 @@ mod tests {
         })
     }
 
+    /// A journey JSON read as the engine's model.
+    fn typed(json: &Value) -> Journey {
+        serde_json::from_value(json.clone()).unwrap()
+    }
+
     #[test]
     fn statuses_and_credits() {
-        let s = audience_statuses(&journey());
+        let j = typed(&journey());
+        let s = audience_statuses(&j);
         assert_eq!(s["entry"], "calculating");
         assert_eq!(s["m"], "active");
         assert_eq!(s["leaf"], "estimated");
-        assert_eq!(active_audiences(&journey()), 1);
-        assert_eq!(outputs_named(&journey()), vec!["o".to_string()]);
-        assert!(!deletable(&journey()));
+        assert_eq!(active_audiences(&j), 1);
+        assert_eq!(outputs_named(&j), vec!["o".to_string()]);
+        assert_eq!(
+            active_connections(&j),
+            vec![("m".to_string(), "c1".to_string())]
+        );
+        assert!(!deletable(&j));
+        let mut bare = journey();
+        bare["entry"]["steps"] = json!([]);
+        assert!(deletable(&typed(&bare)));
+    }
+
+    #[test]
+    fn steps_come_in_pre_order_with_their_parents() {
+        let j = typed(&journey());
+        let all: Vec<(&str, Option<&str>)> = steps(&j).iter().map(|s| (s.id, s.parent)).collect();
+        assert_eq!(
+            all,
+            vec![("entry", None), ("m", Some("entry")), ("leaf", Some("m"))]
+        );
     }
 
     #[test]
@@ -255,7 +290,11 @@ mod tests {
         new["entry"]["connections"][0]["active"] = json!(true);
         assert!(edit_in_place(&journey(), &new));
         assert_eq!(
-            newly_active(&journey(), &new),
+            newly_active(&typed(&journey()), &typed(&new)),
+            vec![("entry".to_string(), "c0".to_string())]
+        );
+        assert_eq!(
+            newly_inactive(&typed(&new), &typed(&journey())),
             vec![("entry".to_string(), "c0".to_string())]
         );
     }
@@ -290,12 +329,12 @@ mod tests {
     #[test]
     fn keys_are_made_once() {
         let mut keys = BTreeMap::new();
-        assign_keys(&mut keys, "j", &journey());
+        assign_keys(&mut keys, "j", &typed(&journey()));
         assert_eq!(keys.len(), 3);
         let before = keys["m"].clone();
         let mut renamed = journey();
         renamed["entry"]["steps"][0]["name"] = json!("Other");
-        assign_keys(&mut keys, "j", &renamed);
+        assign_keys(&mut keys, "j", &typed(&renamed));
         assert_eq!(keys["m"], before);
         assert!(before.starts_with("j_o_j__m_"));
     }

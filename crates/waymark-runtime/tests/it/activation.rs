@@ -44,7 +44,10 @@ fn activating_a_connection_sends_the_current_members_as_entered() {
     let latest = view.doc.latest();
     assert_eq!(latest.version, 1);
     assert_eq!(latest.status, VersionStatus::Published);
-    assert_eq!(rules::active_audiences(&latest.definition), 1);
+    assert_eq!(
+        rules::active_audiences(latest.definition.journey().unwrap()),
+        1
+    );
     let lines = h.wait_lines(&path, 2);
     h.wait_delivered("out", 2);
     let mut got: Vec<_> = lines.iter().map(summary).collect();
@@ -120,10 +123,10 @@ fn activations_past_the_audience_limit_are_refused() {
         .definition
         .clone();
     assert_eq!(
-        definition["entry"]["connections"][0]["active"],
+        definition.json()["entry"]["connections"][0]["active"],
         json!(false)
     );
-    assert_eq!(rules::active_audiences(&definition), 0);
+    assert_eq!(rules::active_audiences(definition.journey().unwrap()), 0);
     h.settle();
     h.wait_delivered("out", 1);
     assert_eq!(line_count(&path), 1);

@@ -41,7 +41,7 @@ fn a_new_version_takes_new_entrants_while_old_users_finish_in_the_old_one() {
     assert_eq!(view.doc.versions[1].status, VersionStatus::Draft);
     let stored = h.runtime.journey_doc(&ACCOUNT, "j").unwrap();
     assert_eq!(
-        stored.versions[0].definition["entry"]["steps"][0]["wait"]["duration"],
+        stored.versions[0].definition.json()["entry"]["steps"][0]["wait"]["duration"],
         json!("1h")
     );
 

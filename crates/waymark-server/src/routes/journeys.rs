@@ -124,7 +124,7 @@ pub(crate) async fn publish(
             ));
         }
     };
-    let from_definition = doc.latest().definition["entry"]["historical"]
+    let from_definition = doc.latest().definition.json()["entry"]["historical"]
         .as_bool()
         .unwrap_or(false);
     let historical = historical.unwrap_or(from_definition);

@@ -73,12 +73,12 @@ impl From<&JourneyDoc> for JourneySummary {
         let latest = doc.latest();
         Self {
             id: doc.id.clone(),
-            name: name(&latest.definition),
+            name: latest.definition.name().map(str::to_string),
             status: doc.status().into(),
             version: latest.version,
             draft_version: doc.draft_version(),
             owner: (&doc.owner).into(),
-            credits: rules::active_audiences(&latest.definition) as u64,
+            credits: credits(latest),
         }
     }
 }
@@ -118,9 +118,12 @@ impl From<waymark_runtime::journeys::VersionStatus> for VersionStatus {
     }
 }
 
-/// A journey's display name: its latest version's `name` (a draft may lack one).
-fn name(definition: &Value) -> Option<String> {
-    definition.get("name")?.as_str().map(str::to_string)
+/// Audience credits a version uses (none for a draft the engine's model does not read).
+fn credits(version: &VersionDoc) -> u64 {
+    version
+        .definition
+        .model()
+        .map_or(0, |journey| rules::active_audiences(&journey) as u64)
 }
 
 /// A journey with its versions, keys, audience statuses and backfill progress; `GET` adds
@@ -170,14 +173,19 @@ impl From<JourneyAnswer> for JourneyView {
         let draft_version = doc.draft_version();
         let latest = doc.latest();
         let (version, latest_status) = (latest.version, latest.status.into());
-        let name = name(&latest.definition);
-        let audiences = rules::audience_statuses(&latest.definition)
+        let name = latest.definition.name().map(str::to_string);
+        // A draft the engine's model does not read has no audiences to show.
+        let audiences = latest
+            .definition
+            .model()
+            .map(|journey| rules::audience_statuses(&journey))
+            .unwrap_or_default()
             .into_iter()
             .map(|(step, status)| (step, status.to_string()))
             .collect();
-        let credits = rules::active_audiences(&latest.definition) as u64;
+        let credits = credits(latest);
         let versions = doc.versions.iter().map(VersionView::from).collect();
-        let definition = doc.latest().definition.clone();
+        let definition = latest.definition.json().clone();
         Self {
             id: doc.id,
             name,
