@@ -16,7 +16,7 @@ const MAGIC: &[u8; 4] = b"WMCK";
 const HEADER: usize = MAGIC.len() + 1 + 4;
 
 /// The layout version this engine writes and reads.
-pub const CHECKPOINT_VERSION: u8 = 3;
+pub const CHECKPOINT_VERSION: u8 = 4;
 
 /// Why an engine could not be written to or read from a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,7 +140,7 @@ impl Engine {
                     .ids()
                     .last()
                     .is_none_or(|id| (id as usize) < catalog.counters.len())
-                && u.profile.traits.len() <= catalog.trait_paths.len()
+                && u.profile.traits.fits(catalog.trait_paths.len())
                 && u.profile.attributes.len() <= catalog.attributes.len()
                 && u.journeys.held().iter().all(|st| {
                     let steps = self.journeys[usize::from(st.journey)].steps.len();

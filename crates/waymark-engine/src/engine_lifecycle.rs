@@ -392,15 +392,14 @@ impl Engine {
             return;
         };
         let user = self.user_index(key);
-        let traits = &mut self.users[user as usize].profile.traits;
-        if traits.len() <= slot {
-            traits.resize(slot + 1, None);
-        }
-        traits[slot] = Some(TraitValue {
-            value,
-            since,
-            written,
-        });
+        self.users[user as usize].profile.traits.set(
+            slot as u32,
+            TraitValue {
+                value,
+                since,
+                written,
+            },
+        );
     }
 
     /// Applies one event of user `key` received at `received` (the live runtime's path:

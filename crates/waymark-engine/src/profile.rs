@@ -23,6 +23,65 @@ pub(crate) struct TraitValue {
     pub(crate) written: Millis,
 }
 
+/// The trait slots a user has had written, by slot. A slot for every trait the running
+/// criteria read in every user who has any trait was a third of a profile's memory at a
+/// million users (B3, docs/benchmarks.md); most users write a few of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Traits(Vec<(u32, TraitValue)>);
+
+impl Traits {
+    /// A slot's value.
+    pub(crate) fn get(&self, slot: u32) -> Option<&TraitValue> {
+        self.find(slot).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Writes `value` to a slot at event time `at`: the last write by event time wins, and
+    /// the slot's `since` moves only when its value changes.
+    fn write(&mut self, slot: u32, value: Value, at: Millis) {
+        let new = |value| TraitValue {
+            value,
+            since: at,
+            written: at,
+        };
+        match self.find(slot) {
+            Ok(i) => match &mut self.0[i].1 {
+                old if at < old.written => {}
+                old if old.value == value => old.written = at,
+                old => *old = new(value),
+            },
+            Err(i) => self.insert(i, slot, new(value)),
+        }
+    }
+
+    /// Sets a slot as a stored profile had it.
+    pub(crate) fn set(&mut self, slot: u32, value: TraitValue) {
+        match self.find(slot) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.insert(i, slot, value),
+        }
+    }
+
+    /// Whether the slots are in order, each once, all below `slots` (a checkpoint is
+    /// checked before it is trusted).
+    pub(crate) fn fits(&self, slots: usize) -> bool {
+        self.0.windows(2).all(|w| w[0].0 < w[1].0)
+            && self
+                .0
+                .last()
+                .is_none_or(|(slot, _)| (*slot as usize) < slots)
+    }
+
+    fn find(&self, slot: u32) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&slot, |(s, _)| *s)
+    }
+
+    fn insert(&mut self, i: usize, slot: u32, value: TraitValue) {
+        // One at a time: a doubling vector would keep room for nothing in every user.
+        self.0.reserve_exact(1);
+        self.0.insert(i, (slot, value));
+    }
+}
+
 /// What the engine keeps of one profile.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Profile {
@@ -34,8 +93,8 @@ pub(crate) struct Profile {
     /// running criteria defines: a slot for every one in every user was most of a
     /// profile's memory (B3, docs/benchmarks.md).
     pub(crate) counters: Counters,
-    /// Trait slot values.
-    pub(crate) traits: Vec<Option<TraitValue>>,
+    /// The trait slots written so far.
+    pub(crate) traits: Traits,
     /// Consent per purpose id.
     pub(crate) consent: SmallVec<[(u32, bool); 1]>,
     /// Inputs the user has sent events from.
@@ -153,9 +212,6 @@ impl Profile {
         if update.is_empty() {
             return;
         }
-        if self.traits.len() < catalog.trait_paths.len() {
-            self.traits.resize(catalog.trait_paths.len(), None);
-        }
         for (slot, path) in catalog.trait_paths.iter().enumerate() {
             let touched = update.keys().any(|k| {
                 path == k || (path.starts_with(k.as_str()) && path[k.len()..].starts_with('.'))
@@ -165,17 +221,7 @@ impl Profile {
             }
             applied.slots.push(slot as u32);
             let value = lookup_in(update, path).cloned().unwrap_or(Value::Null);
-            match &mut self.traits[slot] {
-                Some(old) if at < old.written => {}
-                Some(old) if old.value == value => old.written = at,
-                slot => {
-                    *slot = Some(TraitValue {
-                        value,
-                        since: at,
-                        written: at,
-                    })
-                }
-            }
+            self.traits.write(slot as u32, value, at);
         }
         match update.get("timezone") {
             Some(Value::String(name)) => {
@@ -219,7 +265,7 @@ impl Profile {
 
     /// The value of a trait slot.
     pub(crate) fn trait_value(&self, slot: u32) -> Option<&TraitValue> {
-        self.traits.get(slot as usize).and_then(Option::as_ref)
+        self.traits.get(slot)
     }
 
     /// Folds one event into computed attribute `id`, when it matches its filters; whether

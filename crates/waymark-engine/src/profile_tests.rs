@@ -248,6 +248,32 @@ fn a_slot_named_after_its_traits_were_sent_is_filled_by_the_next_write() {
 }
 
 #[test]
+fn only_the_slots_an_event_wrote_are_held() {
+    let (mut catalog, slots) = catalog_with_traits(&["plan", "state", "tier", "address.city"]);
+    let mut p = Profile::default();
+    p.apply(&identify(t0(), json!({"tier": "gold"})), &mut catalog, 0);
+    p.apply(
+        &identify(t0() + MIN, json!({"plan": "pro"})),
+        &mut catalog,
+        0,
+    );
+    assert_eq!(p.traits, {
+        let mut held = Traits::default();
+        for (slot, value, at) in [(slots[0], "pro", t0() + MIN), (slots[2], "gold", t0())] {
+            let value = TraitValue {
+                value: json!(value),
+                since: at,
+                written: at,
+            };
+            held.set(slot, value);
+        }
+        held
+    });
+    assert!(p.traits.fits(4) && !p.traits.fits(2));
+    assert_eq!(value(&p, slots[1]), None);
+}
+
+#[test]
 fn the_latest_write_by_event_time_wins() {
     let (mut catalog, slots) = catalog_with_traits(&["plan"]);
     let plan = slots[0];

@@ -33,6 +33,10 @@ use crate::outbox::{GroupCounts, GroupErrors, OutboxQuery, OutboxRecord};
 use crate::profile::IdKind;
 use crate::store::{IngestSummary, Store, StoreError};
 
+/// Memtables read back from the journal at a start are written out when they hold this
+/// much in all.
+const RECOVERED_MEMTABLES_FLUSHED: u64 = 32 << 20;
+
 /// The on-disk format this code reads and writes.
 const FORMAT_VERSION: &[u8] = b"1";
 
@@ -213,7 +217,23 @@ impl Keyspaces {
             }
         }
         super::arrival::build_index(&ks)?;
+        ks.flush_recovered_memtables()?;
         Ok(ks)
+    }
+
+    /// Starts writing out, in the background, memtables that a start read back from the
+    /// journal when they are big. What an import leaves unflushed (up to fjall's 64 MiB a
+    /// keyspace) otherwise stays in memory until more writes fill each memtable, and is
+    /// read back again at every start: at a million users, 150 MB of every running figure
+    /// and of every restart (B3, docs/benchmarks.md). A small store starts as it was.
+    fn flush_recovered_memtables(&self) -> Result<(), StoreError> {
+        if self.db.write_buffer_size() < RECOVERED_MEMTABLES_FLUSHED {
+            return Ok(());
+        }
+        for keyspace in self.all() {
+            keyspace.rotate_memtable().map_err(backend)?;
+        }
+        Ok(())
     }
 }
 
