@@ -9,7 +9,9 @@ the time from a restart until `/healthz` answers and the first journey's stats c
 A live journey (entry on a `Visit` event, delivering to a webhook served by this script)
 runs throughout: live events are sent before the publishes (the baseline) and while the
 last publish runs, and the event -> webhook delivery latency of each is reported (p50,
-p99, max).
+p99, max; those sent during the last publish are awaited before its statistics are asked
+for), with how many of the engine thread's turns during the last publish took over 5, 10,
+25 and 50 ms (a live event waits behind at most the turn under way).
 
     python3 tests/e2e/publish_bench.py --bin target/release/waymark \
         --events DATA/ev-1m.ndjson --audiences ../shared/bench/audiences.json \
@@ -109,6 +111,36 @@ def serve(args, cfg, port):
     SERVERS.append(proc)
     base = f"http://127.0.0.1:{port}"
     return proc, base
+
+
+def histogram(base, name):
+    """A histogram of `/metrics` so far: cumulative counts per upper bound in seconds, and
+    the total under "+Inf"."""
+    text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            counts[bound] = int(float(line.split()[-1]))
+        elif line.startswith(name + "_count"):
+            counts["+Inf"] = int(float(line.split()[-1]))
+    return counts
+
+
+def over(before, after, bounds):
+    """How many observations between two samples of a histogram exceeded each bound."""
+    total = after["+Inf"] - before["+Inf"]
+    return {"count": total,
+            **{f"over_{float(b) * 1000:g}_ms": total - (after[b] - before[b]) for b in bounds}}
+
+
+HISTOGRAMS = {
+    # The engine thread's turns (a batch of commands, or a slice of a start).
+    "engine_turns": "waymark_engine_batch_seconds",
+    # From the membership change (the live event's receipt) to the receiver's answer:
+    # Waymark's part of the live latency, without the ingest and the script's own delays.
+    "server_delivery_latency": "waymark_delivery_latency_seconds",
+}
 
 
 def engine_queue(base):
@@ -249,10 +281,23 @@ def main():
                                       daemon=True)
             sender.start()
             threading.Thread(target=depth, daemon=True).start()
+        sampled = {k: histogram(base, name) for k, name in HISTOGRAMS.items()} if last else None
         t = time.perf_counter()
         call(base, "POST", f"/api/journeys/{jid}/publish", {"historical": True})
         took = time.perf_counter() - t
         stop.set()
+        if last:
+            # The live events' deliveries are awaited before anything else is asked of the
+            # engine: the statistics below hold its thread for a while, and events still
+            # queued behind them would measure that, not the publish.
+            sender.join()
+            summary["live_latency_during_last_publish"] = latencies(during)
+            # How long the engine thread's turns and Waymark's part of the deliveries took
+            # while the last publish ran (a live event waits behind at most the turn under
+            # way).
+            for k, name in HISTOGRAMS.items():
+                summary[f"{k}_during_last_publish"] = over(
+                    sampled[k], histogram(base, name), ("0.005", "0.01", "0.025", "0.05", "0.1"))
         stats = call(base, "GET", f"/api/journeys/{jid}/stats")
         publishes.append({"journey": jid, "audience": audience["id"], "publish_s": round(took, 2),
                           "in_journey": stats["versions"][0]["in_journey"],
@@ -260,7 +305,6 @@ def main():
     summary["publishes"] = publishes
     summary["engine_queue_depth_during_last_publish"] = {
         "samples": len(lags), "max": max(lags) if lags else None}
-    summary["live_latency_during_last_publish"] = latencies(during)
 
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=120)

@@ -29,6 +29,8 @@ mod checkpoint;
 mod lifecycle;
 #[path = "engine_live.rs"]
 mod live;
+#[path = "engine_release.rs"]
+mod release;
 pub use attributes::AttributeValue;
 pub use audiences::AudienceMember;
 use audiences::AudienceState;
@@ -96,6 +98,13 @@ pub struct Engine {
     users: Vec<UserState>,
     timers: BTreeSet<(Millis, UserIndex)>,
     clock: Millis,
+    /// Held journeys released to start in slices (`engine_release.rs`).
+    #[serde(skip)]
+    sliced_starts: Vec<u16>,
+    /// The start under way in slices. Never in a checkpoint: one is written only once it is
+    /// over.
+    #[serde(skip)]
+    releasing: Option<release::Release>,
 }
 
 impl Engine {
@@ -158,6 +167,8 @@ impl Engine {
             users: Vec::new(),
             timers: BTreeSet::new(),
             clock: Millis::MIN,
+            sliced_starts: Vec::new(),
+            releasing: None,
         })
     }
 
@@ -195,6 +206,11 @@ impl Engine {
             let start = self.activations.first().copied().filter(|a| a.0 <= until);
             match (timer, start) {
                 (Some((at, user)), start) if start.is_none_or(|s| at <= s.0) => {
+                    if self.awaits_release(user) {
+                        // Its release comes first, and sets the user's timer anew.
+                        self.release_user(user, out);
+                        continue;
+                    }
                     self.timers.pop_first();
                     self.users[user as usize].timer = OptionalMillis::NONE;
                     self.clock = self.clock.max(at);
@@ -216,6 +232,7 @@ impl Engine {
     pub fn apply(&mut self, key: &str, event: &Event, out: &mut Vec<Transition>) {
         self.advance_to(event.at, out);
         let user = self.user_index(key);
+        self.release_user(user, out);
         let received = self.receipt.unwrap_or(self.clock);
         let state = &mut self.users[user as usize];
         for (j, life) in self.lifecycles.iter().enumerate() {

@@ -39,6 +39,7 @@ impl Engine {
     /// fold their stored events in with [`Engine::backfill_attribute`]. Criteria compiled
     /// after this read it.
     pub fn add_attribute(&mut self, attribute: &ComputedAttribute) -> Result<u32, CompileError> {
+        self.debug_assert_settled();
         if self.catalog.attribute_id(&attribute.name).is_some() {
             return Err(CompileError::DuplicateAttribute(attribute.name.clone()));
         }
@@ -48,6 +49,7 @@ impl Engine {
     /// Gives attribute `id` a new definition (its name stays): every user's value starts
     /// empty again, to be filled with [`Engine::backfill_attribute`].
     pub fn redefine_attribute(&mut self, id: u32, attribute: &ComputedAttribute) {
+        self.debug_assert_settled();
         self.catalog.redefine_attribute(id, attribute);
         for user in &mut self.users {
             user.profile.reset_attribute(id, &self.catalog);
@@ -56,6 +58,7 @@ impl Engine {
 
     /// Removes attribute `id`: events no longer fold into it and its name is free again.
     pub fn remove_attribute(&mut self, id: u32) {
+        self.debug_assert_settled();
         for user in &mut self.users {
             user.profile.reset_attribute(id, &self.catalog);
         }
@@ -65,6 +68,7 @@ impl Engine {
     /// Folds a stored event of user `key` into the attributes `ids` only (a backfill):
     /// nothing is evaluated and the clock does not move.
     pub fn backfill_attribute(&mut self, key: &str, event: &Event, ids: &[u32]) {
+        self.debug_assert_settled();
         let names = self.catalog.attributes_named(event);
         if !ids.iter().any(|id| names.contains(id)) {
             return;

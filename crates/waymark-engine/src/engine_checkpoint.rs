@@ -45,6 +45,7 @@ impl Engine {
     /// The engine's whole state: users and their profiles, memberships and timers, the
     /// journeys and audiences it runs with their lifecycles, the catalog and the clock.
     pub fn checkpoint(&self) -> Result<Vec<u8>, CheckpointError> {
+        self.debug_assert_settled();
         let mut out = Vec::with_capacity(HEADER + 64 * self.users.len());
         out.extend_from_slice(MAGIC);
         out.push(CHECKPOINT_VERSION);

@@ -107,6 +107,7 @@ impl Engine {
         journey: &Journey,
         activation: Activation,
     ) -> Result<(u16, NewSlots), CompileError> {
+        self.debug_assert_settled();
         if self.journeys.len() >= MAX_TARGETS {
             return Err(CompileError::TooManyTargets);
         }
@@ -186,6 +187,7 @@ impl Engine {
     /// at the deepest step whose audience they are still in. Returns the slots to fill;
     /// then [`Engine::settle_journey`] evaluates its users under the new definition.
     pub fn replace_journey(&mut self, j: u16, journey: &Journey) -> Result<NewSlots, CompileError> {
+        self.debug_assert_settled();
         let k = usize::from(j);
         let (counters_before, traits_before) =
             (self.catalog.counters.len(), self.catalog.trait_paths.len());
@@ -243,6 +245,7 @@ impl Engine {
     }
 
     fn settle_users(&mut self, j: u16, outside_too: bool, out: &mut Vec<Transition>) {
+        self.finish_release(out);
         for user in 0..self.users.len() as UserIndex {
             let state = &self.users[user as usize];
             let runs = !state.removed
@@ -260,14 +263,21 @@ impl Engine {
         self.advance_to(clock, out);
     }
 
-    /// Starts journey `j` at the clock: with `historical`, everyone is evaluated now.
+    /// Starts journey `j` at the clock: with `historical`, everyone is evaluated now (or
+    /// from now on in slices, when it was released so).
     pub(super) fn start_journey(&mut self, j: u16, out: &mut Vec<Transition>) {
-        let life = &mut self.lifecycles[usize::from(j)];
-        if life.phase != Phase::Waiting {
+        if self.lifecycles[usize::from(j)].phase != Phase::Waiting {
             return;
         }
-        life.phase = Phase::Running;
-        if !life.historical {
+        // A start under way is over before another journey runs.
+        self.finish_release(out);
+        self.lifecycles[usize::from(j)].phase = Phase::Running;
+        let sliced = self.take_sliced_start(j);
+        if !self.lifecycles[usize::from(j)].historical {
+            return;
+        }
+        if sliced {
+            self.begin_release(j);
             return;
         }
         for user in 0..self.users.len() as UserIndex {
@@ -298,6 +308,7 @@ impl Engine {
     /// Closes journey `j` to new entrants from `at` on (a newer version was published);
     /// its users finish there.
     pub fn close_journey_entries(&mut self, j: u16, at: Millis) {
+        self.debug_assert_settled();
         let journey = &mut self.journeys[usize::from(j)];
         journey.end_at = Some(journey.end_at.map_or(at, |e| e.min(at)));
     }
@@ -306,7 +317,9 @@ impl Engine {
     /// and it never runs again.
     pub fn stop_journey(&mut self, j: u16, at: Millis, out: &mut Vec<Transition>) {
         self.advance_to(at, out);
+        self.finish_release(out);
         self.activations.retain(|&(_, k)| k != j);
+        self.take_sliced_start(j);
         for user in 0..self.users.len() as UserIndex {
             let st = &self.users[user as usize];
             if st.removed || st.journeys.status(j) == Status::Out {
@@ -337,6 +350,7 @@ impl Engine {
     /// only (a backfill): nothing is evaluated and the clock does not move. Events may come
     /// in any order; each counter keeps its latest.
     pub fn backfill_event(&mut self, key: &str, event: &Event, received: Millis, new: &NewSlots) {
+        self.debug_assert_settled();
         if new.counters.is_empty() {
             return;
         }
@@ -388,6 +402,7 @@ impl Engine {
         since: Millis,
         written: Millis,
     ) {
+        self.debug_assert_settled();
         let Some(slot) = self.catalog.trait_paths.iter().position(|p| p == path) else {
             return;
         };
@@ -418,7 +433,7 @@ impl Engine {
 
     /// Runs `action` on journey `j`'s machine for one user at the clock, evaluates the
     /// audiences again, and re-arms the user's timer.
-    fn settle_one(
+    pub(super) fn settle_one(
         &mut self,
         user: UserIndex,
         j: u16,

@@ -81,6 +81,7 @@ impl Engine {
     /// Applies an event to the user's profile only: no journey is evaluated and the clock
     /// does not move. For history that precedes a journey's publication.
     pub fn observe(&mut self, key: &str, event: &Event) {
+        self.debug_assert_settled();
         let user = self.user_index(key);
         self.users[user as usize]
             .profile
@@ -91,6 +92,7 @@ impl Engine {
     /// historical backfill, where everyone who qualifies then enters then.
     pub fn settle_everyone(&mut self, at: Millis, out: &mut Vec<Transition>) {
         self.advance_to(at, out);
+        self.finish_release(out);
         for user in 0..self.users.len() as UserIndex {
             if !self.users[user as usize].removed {
                 self.settle(user, Trigger::Timer, out);
@@ -102,6 +104,7 @@ impl Engine {
     /// still in one leaves it, and no timer remains.
     pub fn stop(&mut self, at: Millis, out: &mut Vec<Transition>) {
         self.advance_to(at, out);
+        self.finish_release(out);
         for user in 0..self.users.len() as UserIndex {
             if !self.users[user as usize].removed {
                 self.leave_all(user, out);
@@ -137,6 +140,8 @@ impl Engine {
         let Some(user) = self.index.remove(key.as_bytes()) else {
             return false;
         };
+        // What the start under way does for them comes before they leave.
+        self.release_user(user, out);
         self.leave_all(user, out);
         self.set_timer(user, None);
         self.users[user as usize] = UserState {
@@ -149,6 +154,7 @@ impl Engine {
     /// Closes the journeys to new entrants from `at` on (a newer version was published);
     /// users already in them finish there.
     pub fn close_entries(&mut self, at: Millis) {
+        self.debug_assert_settled();
         for j in &mut self.journeys {
             j.end_at = Some(j.end_at.map_or(at, |e| e.min(at)));
         }
@@ -162,6 +168,7 @@ impl Engine {
     /// Keeps a user from entering, or lets them again: the runtime blocks users who are in
     /// an older version of the same journey (SPEC §9: they finish there).
     pub fn set_entry_blocked(&mut self, key: &str, blocked: bool) {
+        self.debug_assert_settled();
         match self.index.get(key.as_bytes()) {
             Some(&user) => self.users[user as usize].entry_blocked = blocked,
             None if blocked => {

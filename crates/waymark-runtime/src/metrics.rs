@@ -135,7 +135,8 @@ pub struct Metrics {
     pub in_flight: LabeledCounter,
     /// From the transition that caused a delivery to its acceptance by the receiver.
     pub delivery_latency: Histogram,
-    /// Time the engine thread spent on one batch of commits.
+    /// Time the engine thread spent on one turn: a batch of commits and calls, or a slice
+    /// of a version's start (a live event waits behind at most the turn under way).
     pub engine_batch: Histogram,
 }
 
@@ -227,7 +228,7 @@ impl Metrics {
         self.engine_batch.render(
             &mut out,
             "waymark_engine_batch_seconds",
-            "Engine thread time per batch of commits.",
+            "Engine thread time per turn: a batch of commits and calls, or a slice of a start.",
             "",
         );
         out

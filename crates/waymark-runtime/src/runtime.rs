@@ -591,13 +591,17 @@ impl Drop for Inner {
     }
 }
 
-/// The engine thread: commits in order, API calls between them, timers when due.
+/// The engine thread: commits in order, API calls between them, timers when due, and a
+/// slice of a version's start in slices whenever nothing waits.
 fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
     loop {
         let now = core.clock.now();
-        let wait = core
-            .next_wake()
-            .map_or(IDLE_MS, |t| (t - now).clamp(0, IDLE_MS));
+        let wait = if core.releasing() {
+            0
+        } else {
+            core.next_wake()
+                .map_or(IDLE_MS, |t| (t - now).clamp(0, IDLE_MS))
+        };
         match receiver.recv_timeout(Duration::from_millis(wait as u64)) {
             Ok(first) => {
                 let started = Instant::now();
@@ -612,9 +616,19 @@ fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
                                 .fetch_sub(1, Ordering::Relaxed);
                             core.on_commit(c);
                         }
-                        Command::Call(f) => f(&mut core),
+                        Command::Call(f) => {
+                            // What the commits before it decided goes out first: a call
+                            // (a backfill's chunk, a statistics request) may take a while.
+                            if let Err(e) = core.flush() {
+                                tracing::error!(error = %e, "cannot write the outbox");
+                            }
+                            // A call sees (and changes) engines with every start made.
+                            core.finish_releases();
+                            f(&mut core);
+                        }
                         Command::ClockMoved => settle_timers(&mut core),
                         Command::Shutdown => {
+                            core.finish_releases();
                             core.write_checkpoints(true);
                             return;
                         }
@@ -624,6 +638,14 @@ fn engine_loop(mut core: Core, receiver: &mpsc::Receiver<Command>) {
                         next = receiver.try_recv().ok();
                     }
                 }
+                core.shared
+                    .metrics
+                    .engine_batch
+                    .observe_ms(started.elapsed().as_millis() as i64);
+            }
+            Err(RecvTimeoutError::Timeout) if core.releasing() => {
+                let started = Instant::now();
+                core.release_slice();
                 core.shared
                     .metrics
                     .engine_batch

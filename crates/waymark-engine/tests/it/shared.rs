@@ -6,6 +6,9 @@
 //! Property 19: the same when each journey is added only once the engine's clock reaches
 //! its publication, with the counters and traits it adds filled from the history before
 //! (`backfill_event`, `backfill_trait`), as the live runtime publishes.
+//! Property 20: a `historical` journey started in slices of users between live events
+//! (`release_journey_in_slices`, `release_slice`) gives every user, in every journey, the
+//! transitions its start made at once gives them.
 
 use std::collections::BTreeMap;
 
@@ -128,6 +131,55 @@ fn live(mix: &[Published], stream: &[(String, Event)], until: Millis) -> Vec<Lin
         .collect()
 }
 
+/// [`live`], with every publication's start made in slices: before each event (and at the
+/// end) the engine evaluates the next `slices[n]` users of a start under way, then applies
+/// the event; whatever a publication needs finishes the start first, as the runtime does.
+fn live_sliced(
+    mix: &[Published],
+    stream: &[(String, Event)],
+    until: Millis,
+    slices: &[usize],
+) -> Vec<Lines> {
+    let mut engine = Engine::new(&[]).unwrap();
+    let mut order: Vec<usize> = (0..mix.len()).collect();
+    order.sort_by_key(|&i| mix[i].at);
+    let mut order = order.into_iter().peekable();
+    let mut indices = vec![None; mix.len()];
+    let mut out = Vec::new();
+    let mut seen: Vec<(String, Event)> = Vec::new();
+    let mut slices = slices.iter().cycle();
+    for (key, event) in stream.iter().filter(|(_, e)| e.at <= until) {
+        while let Some(i) = order.next_if(|&i| mix[i].at <= event.at) {
+            engine.finish_release(&mut out);
+            indices[i] = Some(publish_as(&mut engine, &mix[i], &seen, &mut out, true));
+        }
+        engine.release_slice(*slices.next().unwrap_or(&1), &mut out);
+        engine.advance_to(event.at, &mut out);
+        engine.apply_received(key, event, event.at, &mut out);
+        seen.push((key.clone(), event.clone()));
+    }
+    while let Some(i) = order.next_if(|&i| mix[i].at <= until) {
+        engine.finish_release(&mut out);
+        indices[i] = Some(publish_as(&mut engine, &mix[i], &seen, &mut out, true));
+    }
+    engine.release_slice(*slices.next().unwrap_or(&1), &mut out);
+    engine.advance_to(until, &mut out);
+    engine.finish_release(&mut out);
+    indices
+        .iter()
+        .map(|j| j.map(|j| lines(&engine, &out, j)).unwrap_or_default())
+        .collect()
+}
+
+/// Each user's lines, in order.
+fn per_user(lines: Lines) -> BTreeMap<String, Lines> {
+    let mut users: BTreeMap<String, Lines> = BTreeMap::new();
+    for line in lines {
+        users.entry(line.1.clone()).or_default().push(line);
+    }
+    users
+}
+
 /// Publishes at the engine's clock moved to `p.at`, filling what the journey adds from
 /// `history`.
 fn publish(
@@ -136,12 +188,26 @@ fn publish(
     history: &[(String, Event)],
     out: &mut Vec<Transition>,
 ) -> u16 {
+    publish_as(engine, p, history, out, false)
+}
+
+/// [`publish`], held while filled and then released, in slices when `sliced`.
+fn publish_as(
+    engine: &mut Engine,
+    p: &Published,
+    history: &[(String, Event)],
+    out: &mut Vec<Transition>,
+    sliced: bool,
+) -> u16 {
     engine.advance_to(p.at, out);
     let activation = Activation {
         at: p.at,
         historical: p.historical,
     };
     let (index, new) = engine.add_journey(&p.journey, activation).unwrap();
+    if sliced {
+        engine.hold_journey(index);
+    }
     for (key, event) in history {
         engine.backfill_event(key, event, event.at, &new);
     }
@@ -154,6 +220,9 @@ fn publish(
                 engine.backfill_trait(key, path, value, since, written);
             }
         }
+    }
+    if sliced {
+        engine.release_journey_in_slices(index, p.at);
     }
     engine.start_due(out);
     index
@@ -247,6 +316,30 @@ proptest! {
                 "journey {} (published {} historical {}): at #{first:?} alone {:?} live {:?}",
                 p.journey.id, p.at, p.historical,
                 first.and_then(|i| want.get(i)), first.and_then(|i| got.get(i))
+            );
+        }
+    }
+
+    /// Property 20.
+    #[test]
+    fn a_start_in_slices_gives_every_user_what_a_start_at_once_does(
+        mix in mix(),
+        (stream, until) in events(),
+        slices in prop::collection::vec(0usize..3, 1..8),
+    ) {
+        let at_once = live(&mix, &stream, until);
+        let sliced = live_sliced(&mix, &stream, until, &slices);
+        for ((p, want), got) in mix.iter().zip(at_once).zip(sliced) {
+            let (want, got) = (per_user(want), per_user(got));
+            let first = want
+                .keys()
+                .chain(got.keys())
+                .find(|&k| want.get(k) != got.get(k));
+            prop_assert!(
+                first.is_none(),
+                "journey {} (published {} historical {}): user {first:?} at once {:?} in slices {:?}",
+                p.journey.id, p.at, p.historical,
+                first.and_then(|k| want.get(k)), first.and_then(|k| got.get(k))
             );
         }
     }

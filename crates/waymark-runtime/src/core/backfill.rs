@@ -3,13 +3,16 @@
 //! not run), a thread of its own reads the stored history it needs — the stored profiles'
 //! traits, and only the events its new counters count, up to the last event each engine
 //! had applied when it joined — and hands it to the engine thread in small chunks between
-//! live events, then the version is released and starts. Live events never wait behind
-//! the read; the publishing call waits for the release, so that when it answers the
+//! live events, then the version is released and starts: with `historical`, its users are
+//! evaluated a slice at a time when no live event waits (`Engine::release_journey_in_slices`).
+//! Live events never wait behind the read nor behind more than a slice of the work on the
+//! engine thread; the publishing call waits for the release, so that when it answers the
 //! version runs.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use waymark_engine::compare::lookup_in;
@@ -25,11 +28,31 @@ use crate::shared::Shared;
 pub(crate) type Post = Arc<dyn Fn(Box<dyn FnOnce(&mut Core) + Send>) + Send + Sync>;
 
 /// Events or trait values handed to the engine thread at once: small enough that a chunk
-/// delays live events by about a millisecond.
-const CHUNK: usize = 2048;
+/// delays live events by about a millisecond (applying a stored event to counters with
+/// property conditions takes up to about 10 µs on the development machine).
+const CHUNK: usize = 128;
 /// Chunks posted and not yet applied: the reader stays this close to the engine thread, so
-/// that history never piles up in memory.
+/// that history never piles up in memory, and a live event queued behind them waits for
+/// at most this many.
 const IN_FLIGHT: usize = 2;
+/// The engine thread's turn at a release in slices: live events that arrive meanwhile wait
+/// at most about this long.
+const SLICE_TIME: Duration = Duration::from_millis(2);
+/// Users evaluated between two looks at the clock during a slice (each takes from a few
+/// to tens of microseconds).
+const SLICE_USERS: usize = 16;
+
+/// A publication whose version starts in slices (`Engine::release_journey_in_slices`) in
+/// the engines it joined.
+pub(crate) struct Releasing {
+    /// Each engine's workspace and the version's index there.
+    held: Vec<(String, u16)>,
+    /// Hears when the version runs in all of them.
+    done: SyncSender<()>,
+    /// The backfill's thread, told the same: it then returns the memory the backfill freed
+    /// to the system, which takes milliseconds the engine thread does not spend.
+    over: SyncSender<()>,
+}
 
 /// What one workspace's engine must fill for a held version.
 pub(crate) struct Filling {
@@ -97,6 +120,93 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Whether some engine is starting a version in slices.
+    pub(crate) fn releasing(&self) -> bool {
+        !self.releases.is_empty()
+    }
+
+    /// Evaluates users for the versions starting in slices for about [`SLICE_TIME`]; the
+    /// engine thread calls it when no command waits.
+    pub(crate) fn release_slice(&mut self) {
+        let started = Instant::now();
+        for ws in self.releasing_workspaces() {
+            let mut out = Vec::new();
+            if let Some(p) = self.partitions.get_mut(&ws) {
+                while p.engine.release_slice(SLICE_USERS, &mut out)
+                    && started.elapsed() < SLICE_TIME
+                {}
+            }
+            self.handle(&ws, &out, false);
+            if started.elapsed() >= SLICE_TIME {
+                break;
+            }
+        }
+        self.end_releases();
+    }
+
+    /// Evaluates every user left for the versions starting in slices: before anything
+    /// other than a live event or a timer reads or changes an engine, so that it sees every
+    /// start as made at once.
+    pub(crate) fn finish_releases(&mut self) {
+        if self.releases.is_empty() {
+            return;
+        }
+        for ws in self.releasing_workspaces() {
+            let mut out = Vec::new();
+            if let Some(p) = self.partitions.get_mut(&ws) {
+                p.engine.finish_release(&mut out);
+            }
+            self.handle(&ws, &out, false);
+        }
+        self.end_releases();
+    }
+
+    fn releasing_workspaces(&self) -> Vec<String> {
+        let mut workspaces: Vec<String> = self
+            .releases
+            .iter()
+            .flat_map(|r| r.held.iter().map(|(ws, _)| ws.clone()))
+            .collect();
+        workspaces.sort();
+        workspaces.dedup();
+        workspaces
+    }
+
+    /// Answers the publications whose version now runs in every engine it joined; their
+    /// engines may write checkpoints again.
+    fn end_releases(&mut self) {
+        let (over, going): (Vec<Releasing>, Vec<Releasing>) = std::mem::take(&mut self.releases)
+            .into_iter()
+            .partition(|r| {
+                r.held.iter().all(|(ws, _)| {
+                    self.partitions
+                        .get(ws)
+                        .is_none_or(|p| !p.engine.releasing())
+                })
+            });
+        self.releases = going;
+        if over.is_empty() {
+            return;
+        }
+        for (ws, _) in over.iter().flat_map(|r| &r.held) {
+            if let Some(n) = self.filling.get_mut(ws) {
+                *n -= 1;
+                if *n == 0 {
+                    self.filling.remove(ws);
+                }
+            }
+        }
+        if let Err(e) = self.flush() {
+            tracing::error!(error = %e, "cannot write the outbox");
+        }
+        for r in over {
+            let _ = r.done.send(());
+            let _ = r.over.send(());
+        }
+    }
+}
+
 /// The reading thread's side.
 struct Task {
     journey: String,
@@ -118,28 +228,28 @@ impl Task {
             released.push((f.workspace, f.journey));
             self.shared.progress(&self.journey, n + 1, total);
         }
+        let (over, is_over) = mpsc::sync_channel(1);
         self.poster.post(Box::new(move |core: &mut Core| {
             let now = core.clock.now();
-            for (ws, j) in released {
-                if let Some(n) = core.filling.get_mut(&ws) {
-                    *n -= 1;
-                    if *n == 0 {
-                        core.filling.remove(&ws);
-                    }
-                }
+            for (ws, j) in &released {
                 let mut out = Vec::new();
-                if let Some(p) = core.partitions.get_mut(&ws) {
-                    p.engine.release_journey(j, now);
+                if let Some(p) = core.partitions.get_mut(ws) {
+                    p.engine.release_journey_in_slices(*j, now);
                     p.engine.advance_to(now, &mut out);
                 }
-                core.handle(&ws, &out, false);
+                core.handle(ws, &out, false);
             }
-            if let Err(e) = core.flush() {
-                tracing::error!(error = %e, "cannot write the outbox");
-            }
-            crate::memory::return_freed_memory();
-            let _ = done.send(());
+            core.releases.push(Releasing {
+                held: released,
+                done,
+                over,
+            });
+            core.end_releases();
         }));
+        // Dropped unanswered when the engine thread stops: nothing to return then.
+        if is_over.recv().is_ok() {
+            crate::memory::return_freed_memory();
+        }
     }
 
     fn fill(&mut self, f: &Filling) -> Result<(), RuntimeError> {

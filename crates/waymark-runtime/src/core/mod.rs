@@ -75,8 +75,11 @@ pub(crate) struct Core {
     /// Runs a call on this thread later (background backfills hand their reads back so).
     post: Post,
     /// Workspaces whose engine holds a version while its history is filled in the
-    /// background, with how many such fills are under way.
+    /// background or while it starts in slices, with how many such publications are under
+    /// way.
     pub(crate) filling: HashMap<String, usize>,
+    /// Publications whose version starts in slices (`backfill::Releasing`).
+    releases: Vec<backfill::Releasing>,
     /// The estimator's samples (`estimate_ops`).
     samples: estimate_ops::Samples,
 }
@@ -118,6 +121,7 @@ impl Core {
             lists: Vec::new(),
             post,
             filling: HashMap::new(),
+            releases: Vec::new(),
             samples: Default::default(),
         };
         let mut journeys = core.journey_docs()?;

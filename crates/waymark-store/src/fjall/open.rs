@@ -256,8 +256,11 @@ pub struct FjallStore {
     pub(super) checkpoints: Checkpoints,
     outbox: Outbox,
     eraser: Eraser,
-    /// Dropped with the store, which stops the eraser thread.
-    _stop_eraser: SyncSender<()>,
+    /// Dropped when the store stops, which ends the eraser thread.
+    stop_eraser: Option<SyncSender<()>>,
+    /// The eraser thread holds the database (and its lock file) until it returns: the
+    /// store joins it when it stops, so that the directory can be opened again at once.
+    eraser_thread: Option<JoinHandle<()>>,
     rejected: Rejected,
 }
 
@@ -327,14 +330,14 @@ impl FjallStore {
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         let eraser = Eraser::new(ks.clone());
         let (stop_eraser, stopped_eraser) = mpsc::sync_channel(1);
-        {
+        let eraser_thread = {
             let eraser = eraser.clone();
             let within = erase_within;
             std::thread::Builder::new()
                 .name("waymark-store-eraser".into())
                 .spawn(move || eraser.run(within, stopped_eraser))
-                .map_err(|e| StoreError::Backend(format!("cannot start the eraser: {e}")))?;
-        }
+                .map_err(|e| StoreError::Backend(format!("cannot start the eraser: {e}")))?
+        };
         Ok(FjallStore {
             ks,
             sender: Some(sender),
@@ -344,7 +347,8 @@ impl FjallStore {
             checkpoints,
             outbox,
             eraser,
-            _stop_eraser: stop_eraser,
+            stop_eraser: Some(stop_eraser),
+            eraser_thread: Some(eraser_thread),
             rejected,
         })
     }
@@ -434,14 +438,20 @@ impl FjallStore {
 }
 
 impl FjallStore {
-    /// Stops the writer once it has answered what was queued; later writes through it
-    /// fail.
+    /// Stops the writer once it has answered what was queued, and the eraser once its
+    /// pass (if one is under way) is over; later writes through the store fail. Both
+    /// threads are joined: each holds the database, whose lock file stays locked until
+    /// the last holder is gone.
     pub(super) fn stop(&mut self) {
         // Closing the queue ends the writer once it has answered what was queued.
         self.sender.take();
         if let Some(writer) = self.writer.take() {
             // A writer that panicked has nothing left to finish.
             let _ = writer.join();
+        }
+        self.stop_eraser.take();
+        if let Some(eraser) = self.eraser_thread.take() {
+            let _ = eraser.join();
         }
     }
 }

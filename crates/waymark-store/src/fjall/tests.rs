@@ -262,6 +262,20 @@ fn subscribing_to_a_stopped_writer_gives_a_disconnected_feed() {
 }
 
 #[test]
+fn a_dropped_store_has_let_go_of_its_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FjallStore::open(dir.path()).unwrap();
+    workspace(&store, "w");
+    drop(store);
+    // No thread of the store's may still hold the database: the lock is free at once,
+    // with no retry (fjall's own open retries, which hid this under light load).
+    let lock = std::fs::File::open(dir.path().join("lock")).unwrap();
+    lock.try_lock().unwrap();
+    lock.unlock().unwrap();
+    FjallStore::open(dir.path()).unwrap();
+}
+
+#[test]
 fn concurrent_ingest_shares_syncs() {
     const THREADS: usize = 8;
     const BATCHES: usize = 50;
