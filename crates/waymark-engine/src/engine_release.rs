@@ -21,7 +21,7 @@
 
 use super::{Engine, Phase};
 use crate::machine::Trigger;
-use crate::time::Millis;
+use crate::time::{Millis, OptionalMillis};
 use crate::transition::{Transition, UserIndex};
 
 /// A `historical` start under way in slices.
@@ -127,9 +127,9 @@ impl Engine {
         self.clock = r.at;
         self.users[user as usize].journeys.wake(r.journey);
         self.settle_one(user, r.journey, out, |m, st| m.settle(st, Trigger::Timer));
-        while let Some(due) = self.users[user as usize].timer.filter(|&t| t <= now) {
+        while let Some(due) = self.users[user as usize].timer.get().filter(|&t| t <= now) {
             self.timers.remove(&(due, user));
-            self.users[user as usize].timer = None;
+            self.users[user as usize].timer = OptionalMillis::NONE;
             self.clock = self.clock.max(due);
             self.settle_timer(user, out);
         }
