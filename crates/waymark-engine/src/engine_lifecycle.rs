@@ -493,4 +493,4 @@ fn remap(st: &mut JourneyState, map: &[Option<StepIndex>]) {
 
 #[cfg(test)]
 #[path = "engine_lifecycle_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -14,7 +14,8 @@ fn journey(id: &str) -> Journey {
     .expect("a valid journey")
 }
 
-fn identify(at: Millis, plan: &str) -> Event {
+/// An `identify` setting the `plan` trait (also used by the sliced start's tests).
+pub(in crate::engine) fn identify(at: Millis, plan: &str) -> Event {
     let mut traits = Map::new();
     traits.insert("plan".into(), Value::from(plan));
     Event {

@@ -1,9 +1,9 @@
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
+use crate::engine::lifecycle::tests::identify;
 use crate::engine::{Activation, Engine};
-use crate::event::Event;
 use crate::model::Journey;
 use crate::time::Millis;
 use crate::transition::{Transition, TransitionKind};
@@ -21,19 +21,6 @@ fn journey(id: &str) -> Journey {
         "settings": {"exit": {"trait": "plan", "op": "eq", "value": "paid"}}
     }))
     .expect("a valid journey")
-}
-
-fn identify(at: Millis, plan: &str) -> Event {
-    let mut traits = Map::new();
-    traits.insert("plan".into(), Value::from(plan));
-    Event {
-        at,
-        name: None,
-        properties: json!({}),
-        context: json!({}),
-        traits,
-        input: None,
-    }
 }
 
 /// Each user's transitions, in the order emitted.

@@ -106,29 +106,7 @@ fn together(mix: &[Published], stream: &[(String, Event)], until: Millis) -> Vec
 
 /// Every journey published while the engine runs, as the clock reaches it.
 fn live(mix: &[Published], stream: &[(String, Event)], until: Millis) -> Vec<Lines> {
-    let mut engine = Engine::new(&[]).unwrap();
-    let mut order: Vec<usize> = (0..mix.len()).collect();
-    order.sort_by_key(|&i| mix[i].at);
-    let mut order = order.into_iter().peekable();
-    let mut indices = vec![None; mix.len()];
-    let mut out = Vec::new();
-    let mut seen: Vec<(String, Event)> = Vec::new();
-    for (key, event) in stream.iter().filter(|(_, e)| e.at <= until) {
-        while let Some(i) = order.next_if(|&i| mix[i].at <= event.at) {
-            indices[i] = Some(publish(&mut engine, &mix[i], &seen, &mut out));
-        }
-        engine.advance_to(event.at, &mut out);
-        engine.apply_received(key, event, event.at, &mut out);
-        seen.push((key.clone(), event.clone()));
-    }
-    while let Some(i) = order.next_if(|&i| mix[i].at <= until) {
-        indices[i] = Some(publish(&mut engine, &mix[i], &seen, &mut out));
-    }
-    engine.advance_to(until, &mut out);
-    indices
-        .iter()
-        .map(|j| j.map(|j| lines(&engine, &out, j)).unwrap_or_default())
-        .collect()
+    run_live(mix, stream, until, None)
 }
 
 /// [`live`], with every publication's start made in slices: before each event (and at the
@@ -140,6 +118,15 @@ fn live_sliced(
     until: Millis,
     slices: &[usize],
 ) -> Vec<Lines> {
+    run_live(mix, stream, until, Some(slices))
+}
+
+fn run_live(
+    mix: &[Published],
+    stream: &[(String, Event)],
+    until: Millis,
+    slices: Option<&[usize]>,
+) -> Vec<Lines> {
     let mut engine = Engine::new(&[]).unwrap();
     let mut order: Vec<usize> = (0..mix.len()).collect();
     order.sort_by_key(|&i| mix[i].at);
@@ -147,24 +134,36 @@ fn live_sliced(
     let mut indices = vec![None; mix.len()];
     let mut out = Vec::new();
     let mut seen: Vec<(String, Event)> = Vec::new();
-    let mut slices = slices.iter().cycle();
+    let mut slices = slices.map(|s| s.iter().cycle());
+    let sliced = slices.is_some();
+    let mut publish_at = |engine: &mut Engine, i: usize, seen: &[(String, Event)], out: &mut _| {
+        if sliced {
+            engine.finish_release(out);
+        }
+        indices[i] = Some(publish_as(engine, &mix[i], seen, out, sliced));
+    };
+    let mut release_slice = |engine: &mut Engine, out: &mut _| {
+        if let Some(slices) = slices.as_mut() {
+            engine.release_slice(*slices.next().unwrap_or(&1), out);
+        }
+    };
     for (key, event) in stream.iter().filter(|(_, e)| e.at <= until) {
         while let Some(i) = order.next_if(|&i| mix[i].at <= event.at) {
-            engine.finish_release(&mut out);
-            indices[i] = Some(publish_as(&mut engine, &mix[i], &seen, &mut out, true));
+            publish_at(&mut engine, i, &seen, &mut out);
         }
-        engine.release_slice(*slices.next().unwrap_or(&1), &mut out);
+        release_slice(&mut engine, &mut out);
         engine.advance_to(event.at, &mut out);
         engine.apply_received(key, event, event.at, &mut out);
         seen.push((key.clone(), event.clone()));
     }
     while let Some(i) = order.next_if(|&i| mix[i].at <= until) {
-        engine.finish_release(&mut out);
-        indices[i] = Some(publish_as(&mut engine, &mix[i], &seen, &mut out, true));
+        publish_at(&mut engine, i, &seen, &mut out);
     }
-    engine.release_slice(*slices.next().unwrap_or(&1), &mut out);
+    release_slice(&mut engine, &mut out);
     engine.advance_to(until, &mut out);
-    engine.finish_release(&mut out);
+    if sliced {
+        engine.finish_release(&mut out);
+    }
     indices
         .iter()
         .map(|j| j.map(|j| lines(&engine, &out, j)).unwrap_or_default())
@@ -181,17 +180,7 @@ fn per_user(lines: Lines) -> BTreeMap<String, Lines> {
 }
 
 /// Publishes at the engine's clock moved to `p.at`, filling what the journey adds from
-/// `history`.
-fn publish(
-    engine: &mut Engine,
-    p: &Published,
-    history: &[(String, Event)],
-    out: &mut Vec<Transition>,
-) -> u16 {
-    publish_as(engine, p, history, out, false)
-}
-
-/// [`publish`], held while filled and then released, in slices when `sliced`.
+/// `history`: held while filled and then released, in slices when `sliced`.
 fn publish_as(
     engine: &mut Engine,
     p: &Published,
