@@ -4,7 +4,7 @@
 //! Every hit of every counter sits in one vector, grouped by counter: a vector of hits per
 //! counter cost an allocation (and the allocator's rounding) for each of the millions of
 //! counters with more than one hit, about a fifth of a million users' engine state
-//! (B3, docs/benchmarks.md). Groups are short, so finding one is a walk over the counts.
+//! (B3, docs/benchmarks.md).
 
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,8 @@ pub(crate) struct Hit {
 /// The hits of the counters a user has any for, each counter's oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Counters {
-    /// Counter id and how many hits it has, by id.
+    /// Counter id and where its hits end in `hits` (they start where the previous
+    /// counter's end), by id: a counter's hits are found by one binary search.
     groups: Vec<(u32, u32)>,
     /// The hits, in the order of `groups`.
     hits: Vec<Hit>,
@@ -35,15 +36,21 @@ impl Counters {
     /// Whether the groups are in id order, none empty, and account for every hit (a
     /// checkpoint is checked before it is trusted).
     pub(crate) fn is_consistent(&self) -> bool {
-        self.groups.windows(2).all(|w| w[0].0 < w[1].0)
-            && self.groups.iter().all(|&(_, n)| n > 0)
-            && self.groups.iter().map(|&(_, n)| n as usize).sum::<usize>() == self.hits.len()
+        let mut end = 0;
+        let mut id = None;
+        for &(next_id, next_end) in &self.groups {
+            if id.is_some_and(|id| id >= next_id) || next_end <= end {
+                return false;
+            }
+            (id, end) = (Some(next_id), next_end);
+        }
+        end as usize == self.hits.len()
     }
 
     /// The hits of a counter, oldest first.
     pub(crate) fn hits(&self, counter: u32) -> &[Hit] {
         match self.find(counter) {
-            Ok((i, start)) => &self.hits[start..start + self.groups[i].1 as usize],
+            Ok(i) => &self.hits[self.start(i)..self.groups[i].1 as usize],
             Err(_) => &[],
         }
     }
@@ -51,45 +58,43 @@ impl Counters {
     /// Adds a hit to a counter in time order (a late event never evicts a newer one),
     /// keeping at most `capacity` hits, the latest.
     pub(crate) fn add(&mut self, counter: u32, hit: Hit, capacity: u32) {
-        let (i, start) = match self.find(counter) {
-            Ok(found) => found,
-            Err(found) => {
-                // One at a time: a doubling vector would keep room for nothing in every user.
-                self.groups.reserve_exact(1);
-                self.groups.insert(found.0, (counter, 0));
-                found
+        let i = self.find(counter).unwrap_or_else(|i| {
+            // One at a time: a doubling vector would keep room for nothing in every user.
+            self.groups.reserve_exact(1);
+            let start = self.start(i) as u32;
+            self.groups.insert(i, (counter, start));
+            i
+        });
+        let (start, end) = (self.start(i), self.groups[i].1 as usize);
+        let slot = start + self.hits[start..end].partition_point(|h| h.at <= hit.at);
+        if end - start < capacity as usize {
+            if self.hits.len() == self.hits.capacity() {
+                // A quarter more at a time: amortized like doubling (one more at a time
+                // made `waymark audiences` 5 % slower), with less room kept per user.
+                self.hits.reserve_exact(self.hits.len() / 4 + 1);
             }
-        };
-        let len = self.groups[i].1 as usize;
-        let group = &self.hits[start..start + len];
-        let slot = start + group.partition_point(|h| h.at <= hit.at);
-        if len < capacity as usize {
-            self.hits.reserve_exact(1);
             self.hits.insert(slot, hit);
-            self.groups[i].1 += 1;
+            for group in &mut self.groups[i..] {
+                group.1 += 1;
+            }
         } else if slot > start {
             // Full: the oldest goes, the hit takes its place in order.
             self.hits.remove(start);
             self.hits.insert(slot - 1, hit);
-        } else if len == 0 {
+        } else if end == start {
             // A counter that keeps nothing: no group for it.
             self.groups.remove(i);
         }
     }
 
-    /// The group of a counter and where its hits start; or where it would go.
-    fn find(&self, counter: u32) -> Result<(usize, usize), (usize, usize)> {
-        let mut start = 0;
-        for (i, &(id, n)) in self.groups.iter().enumerate() {
-            if id == counter {
-                return Ok((i, start));
-            }
-            if id > counter {
-                return Err((i, start));
-            }
-            start += n as usize;
-        }
-        Err((self.groups.len(), start))
+    fn find(&self, counter: u32) -> Result<usize, usize> {
+        self.groups.binary_search_by_key(&counter, |&(id, _)| id)
+    }
+
+    /// Where the hits of group `i` start (or of a group inserted at `i`).
+    fn start(&self, i: usize) -> usize {
+        i.checked_sub(1)
+            .map_or(0, |prev| self.groups[prev].1 as usize)
     }
 }
 
