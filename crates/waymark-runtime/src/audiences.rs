@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use waymark_engine::model::{Audience, Branching, EntryOn, EntryStep, Journey, Reentry, Settings};
+use waymark_engine::model::{AUDIENCE_ENTRY_STEP, Audience};
 use waymark_engine::time::Millis;
 
 use crate::RuntimeError;
@@ -24,7 +24,7 @@ use crate::owner::Owner;
 pub const COLLECTION: &str = "audiences";
 
 /// The id of the one step an audience's journey has.
-pub const ENTRY_STEP: &str = "entry";
+pub const ENTRY_STEP: &str = AUDIENCE_ENTRY_STEP;
 
 /// A stored audience.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,30 +107,12 @@ impl AudienceDoc {
         };
         let audience: Audience = serde_json::from_value(self.definition.clone())
             .map_err(|e| unreadable(e.to_string()))?;
-        let journey = Journey {
+        // The runner's version is the generation; the journey keeps the model's own.
+        let journey = Audience {
             id: self.id.clone(),
-            name: audience.name.clone(),
-            description: None,
-            inputs: audience.inputs,
-            entry: EntryStep {
-                id: ENTRY_STEP.to_string(),
-                name: audience.name,
-                criteria: Some(audience.criteria),
-                on: EntryOn::Qualify,
-                live: true,
-                historical: true,
-                reentry: Reentry::AfterExit,
-                start_at: None,
-                end_at: None,
-                connections: audience.connections,
-                branching: Branching::default(),
-                timeout: None,
-                steps: Vec::new(),
-            },
-            settings: Settings::default(),
-            // The journey model's own default: the runner's version is the generation.
-            version: 1,
-        };
+            ..audience
+        }
+        .into_journey();
         let published = Published::built(journey).map_err(|e| unreadable(e.to_string()))?;
         let version = VersionDoc {
             version: self.generation,
@@ -157,6 +139,8 @@ impl AudienceDoc {
 
 #[cfg(test)]
 mod tests {
+    use waymark_engine::model::{Journey, Reentry};
+
     use super::*;
 
     fn doc() -> AudienceDoc {

@@ -28,7 +28,7 @@ pub struct Journey {
     pub version: u32,
 }
 
-fn first_version() -> u32 {
+pub(super) fn first_version() -> u32 {
     1
 }
 

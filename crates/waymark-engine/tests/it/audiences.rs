@@ -5,10 +5,7 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use waymark_engine::model::{
-    Audience, Branching, Criteria, EntryOn, EntryStep, Journey, MemberOf, MemberTarget, Reentry,
-    Settings,
-};
+use waymark_engine::model::{Audience, Criteria, Journey, MemberOf, MemberTarget};
 use waymark_engine::time::{Millis, format_instant};
 use waymark_engine::{Change, Engine, Event, Target, Transition, TransitionKind};
 
@@ -162,34 +159,14 @@ proptest! {
     }
 }
 
-/// The journey SPEC §6 says an audience is (and the live runtime runs it as): a live entry
-/// on qualify, re-entry after exit, `historical`, no steps, the audience's id.
+/// The journey SPEC §6 says an audience is ([`Audience::into_journey`], the live runtime's
+/// form), without connections: the property compares memberships.
 fn as_journey(a: &Audience) -> Journey {
-    // In an engine of journeys, `member_of` an audience reads the journey of that id.
-    let criteria = a.criteria.clone();
-    Journey {
-        id: a.id.clone(),
-        name: a.name.clone(),
-        description: None,
-        inputs: a.inputs.clone(),
-        entry: EntryStep {
-            id: "entry".into(),
-            name: a.name.clone(),
-            criteria: Some(criteria),
-            on: EntryOn::Qualify,
-            live: true,
-            historical: true,
-            reentry: Reentry::AfterExit,
-            start_at: None,
-            end_at: None,
-            connections: Vec::new(),
-            branching: Branching::default(),
-            timeout: None,
-            steps: Vec::new(),
-        },
-        settings: Settings::default(),
-        version: 1,
+    Audience {
+        connections: Vec::new(),
+        ..a.clone()
     }
+    .into_journey()
 }
 
 proptest! {
