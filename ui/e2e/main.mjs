@@ -387,6 +387,8 @@ try {
 
   // ---- Profiles.
   await page.getByRole("link", { name: "Profiles" }).click();
+  // The page must have changed before its workspace is picked: the one left behind has the same select.
+  await page.getByRole("heading", { level: 1, name: "Profiles", exact: true }).waitFor();
   await page.getByLabel("Workspace").selectOption("shop");
   await page.getByLabel("User id or anonymous id").fill("ana");
   await page.getByRole("button", { name: "Find" }).click();
@@ -502,6 +504,7 @@ try {
   // profile shows its value; then removed.
   step("attributes");
   await page.getByRole("link", { name: "Attributes" }).click();
+  await page.getByRole("heading", { level: 1, name: "Computed attributes", exact: true }).waitFor();
   await page.getByLabel("Workspace").selectOption("shop");
   await page.getByText("No computed attributes in this workspace").waitFor();
   await page.getByRole("button", { name: "New attribute" }).click();
@@ -516,12 +519,15 @@ try {
   await shot(page, "12g-attributes");
   await a11y(page, "attributes");
   await page.getByRole("link", { name: "Profiles" }).click();
+  // The page must have changed before its workspace is picked: the one left behind has the same select.
+  await page.getByRole("heading", { level: 1, name: "Profiles", exact: true }).waitFor();
   await page.getByLabel("Workspace").selectOption("shop");
   await page.getByLabel("User id or anonymous id").fill("gus");
   await page.getByRole("button", { name: "Find" }).click();
   await page.getByRole("table", { name: "Computed attributes" }).getByRole("row").filter({ hasText: "gift_cards" }).getByRole("cell", { name: "1", exact: true }).waitFor();
   await shot(page, "12h-profile-attributes");
   await page.getByRole("link", { name: "Attributes" }).click();
+  await page.getByRole("heading", { level: 1, name: "Computed attributes", exact: true }).waitFor();
   await page.getByLabel("Workspace").selectOption("shop");
   await page.getByRole("button", { name: "Delete gift_cards" }).click();
   await page.getByText("No computed attributes in this workspace").waitFor();
